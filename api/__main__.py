@@ -1,0 +1,5 @@
+"""``python -m api`` is ``fieldline``."""
+
+from api.cli import main
+
+main()

@@ -1,0 +1,167 @@
+"""The application factory: wires config, database, auth, errors and blueprints."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from api.auth.services import AuthSettings
+from api.config import Config
+from api.db import UnitOfWorkFactory, make_engine
+from api.errors import problem
+from api.errors.common import MalformedJson, UnsupportedMediaType
+from api.http.context import FieldlineState
+from api.http.ratelimit import RateLimiter
+from api.observability import access_log_fields, new_request_id, request_id_var
+
+BLUEPRINT_MODULES = [
+    "api.auth.routes",
+    "api.users.routes",
+    "api.customers.routes",
+    # "api.sites.routes",
+    # "api.assets.routes",
+    # "api.technicians.routes",
+    # "api.teams.routes",
+    # "api.categories.routes",
+    # "api.workorders.routes",
+    # "api.audit.routes",
+    # "api.notifications.routes",
+    "api.web.routes",
+]
+
+access_log = logging.getLogger("fieldline.access")
+
+
+class FieldlineApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api with problem+json as the documented error shape."""
+
+    def handle_http_exception(self, error: Any) -> Response:
+        return problem.problem_response(problem.from_http_exception(error))
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask("api", static_folder=None)
+    app.config.update(_flask_settings(config))
+    if config.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies, x_proto=1)  # type: ignore[method-assign]
+
+    engine = make_engine(config.database_url, pool_size=config.db_pool_size)
+    app.extensions["fieldline"] = FieldlineState(
+        uow=UnitOfWorkFactory(engine),
+        auth_settings=AuthSettings(
+            secret_key=config.resolved_secret_key(),
+            access_ttl=timedelta(seconds=config.access_ttl_seconds),
+            refresh_ttl=timedelta(days=config.refresh_ttl_days),
+        ),
+        config=config,
+    )
+    app.extensions["fieldline_login_limiter"] = RateLimiter(
+        config.ratelimit_storage_uri, config.login_rate_limit
+    )
+
+    api = FieldlineApi(app, spec_kwargs=_spec_kwargs())
+    for module_name in BLUEPRINT_MODULES:
+        module = importlib.import_module(module_name)
+        if hasattr(module, "blp"):
+            api.register_blueprint(module.blp)
+        if hasattr(module, "web"):
+            app.register_blueprint(module.web)
+    problem.install(app)
+    _install_request_hooks(app)
+    return app
+
+
+def _flask_settings(config: Config) -> dict[str, Any]:
+    return {
+        "API_TITLE": "Fieldline API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+        "MAX_CONTENT_LENGTH": config.max_body_bytes,
+        "JSON_AS_ASCII": False,
+    }
+
+
+def _spec_kwargs() -> dict[str, Any]:
+    return {
+        "info": {
+            "description": (
+                "Fieldline: the offline-first field service backend. Every error is "
+                "RFC 9457 application/problem+json with a stable `code`; see "
+                "docs/errors.md for the catalogue. Lists are cursor-paginated "
+                "(`limit`, `cursor` → `items`, `next_cursor`). Updates need `If-Match`; "
+                "creates accept `Idempotency-Key`."
+            )
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT or flk_ API key",
+                }
+            }
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _install_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.started = time.perf_counter()
+        g.request_id = new_request_id(request.headers.get("X-Request-ID"))
+        g.request_id_token = request_id_var.set(g.request_id)
+        if request.method in _BODY_METHODS and request.path.startswith("/v1/"):
+            _check_json_body()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path.startswith("/v1/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        if request.method == "GET" and response.status_code == 200 and "ETag" in response.headers:
+            response.make_conditional(request)
+        started = g.get("started")
+        if started is not None:
+            access_log.info(
+                "request",
+                extra=access_log_fields(
+                    request.method, request.path, response.status_code, started
+                ),
+            )
+        return response
+
+    @app.teardown_request
+    def _teardown(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+
+def _check_json_body() -> None:
+    """415 for a body that is not JSON, 400 for JSON that does not parse."""
+    body = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    if not body:
+        return
+    mimetype = request.mimetype or ""
+    if not (mimetype == "application/json" or mimetype.endswith("+json")):
+        raise UnsupportedMediaType()
+    if request.get_json(silent=True, cache=True) is None and body.strip() != b"null":
+        raise MalformedJson()

@@ -1,0 +1,1 @@
+"""Assets: the equipment at a site, identified by serial and barcode/QR value."""

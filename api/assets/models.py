@@ -1,0 +1,51 @@
+"""The asset table."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base, TenantOwned, Timestamped, Versioned, enum_type, new_id
+
+
+class Symbology(StrEnum):
+    QR = "qr"
+    DATA_MATRIX = "data_matrix"
+    CODE_128 = "code_128"
+    CODE_39 = "code_39"
+    EAN_13 = "ean_13"
+    EAN_8 = "ean_8"
+    UPC_A = "upc_a"
+    PDF_417 = "pdf_417"
+
+
+class Asset(Base, TenantOwned, Timestamped, Versioned):
+    __tablename__ = "assets"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "barcode_value"),
+        Index("ix_assets_tenant_serial", "tenant_id", "serial_number"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    site_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), index=True
+    )
+    # Denormalised from the site so customer-scoped reads need no join.
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    manufacturer: Mapped[str | None] = mapped_column(String(120))
+    model: Mapped[str | None] = mapped_column(String(120))
+    serial_number: Mapped[str | None] = mapped_column(String(120))
+    barcode_value: Mapped[str | None] = mapped_column(String(256))
+    barcode_symbology: Mapped[Symbology | None] = mapped_column(enum_type(Symbology))
+    installed_on: Mapped[date | None]
+    warranty_ends_on: Mapped[date | None]
+    notes: Mapped[str | None] = mapped_column(String(2000))
+    active: Mapped[bool] = mapped_column(default=True)

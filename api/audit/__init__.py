@@ -1,0 +1,1 @@
+"""The audit log: who created, changed or moved what, with before/after values."""

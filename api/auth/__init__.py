@@ -1,0 +1,2 @@
+"""Authentication (passwords, access/refresh tokens, API keys) and authorisation
+(roles, permissions, the actor every service receives)."""

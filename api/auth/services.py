@@ -1,0 +1,227 @@
+"""Authentication use cases: log in, refresh, log out, revoke, and identify a caller.
+
+Refresh tokens rotate on every use. A technician's phone holds one session per
+``device_id``: logging in again on the same device replaces the old session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from api.auth import errors, tokens
+from api.auth.actor import Actor
+from api.auth.models import ApiKey, AuthSession, RefreshToken
+from api.auth.passwords import verify_password
+from api.auth.permissions import Permission, Role
+from api.customers.models import Contact
+from api.db import UnitOfWork, utcnow
+from api.technicians.models import Technician
+from api.tenants.services import get_tenant_by_slug
+from api.users.models import User
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    secret_key: str
+    access_ttl: timedelta = timedelta(minutes=15)
+    refresh_ttl: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    session_id: uuid.UUID
+    user: User
+
+
+@dataclass(frozen=True)
+class LoginCommand:
+    tenant: str
+    email: str
+    password: str
+    device_id: str | None = None
+    user_agent: str | None = None
+
+
+def log_in(uow: UnitOfWork, settings: AuthSettings, cmd: LoginCommand) -> IssuedTokens:
+    with uow:
+        session = uow.session
+        tenant = get_tenant_by_slug(session, cmd.tenant)
+        user = None
+        if tenant is not None:
+            user = session.scalars(
+                select(User).where(User.tenant_id == tenant.id, User.email == cmd.email.lower())
+            ).one_or_none()
+        password_ok = verify_password(user.password_hash if user else None, cmd.password)
+        if user is None or not password_ok or not user.active:
+            raise errors.InvalidCredentials()
+        if cmd.device_id:
+            session.execute(
+                update(AuthSession)
+                .where(
+                    AuthSession.user_id == user.id,
+                    AuthSession.device_id == cmd.device_id,
+                    AuthSession.revoked_at.is_(None),
+                )
+                .values(revoked_at=utcnow(), revoked_reason="replaced")
+            )
+        auth_session = AuthSession(
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            device_id=cmd.device_id,
+            user_agent=(cmd.user_agent or "")[:300] or None,
+            expires_at=utcnow() + settings.refresh_ttl,
+        )
+        session.add(auth_session)
+        issued = _issue(uow, settings, user, auth_session)
+        uow.commit()
+        return issued
+
+
+def refresh(uow: UnitOfWork, settings: AuthSettings, refresh_token: str) -> IssuedTokens:
+    with uow:
+        session = uow.session
+        stored = session.get(RefreshToken, tokens.digest(refresh_token))
+        if stored is None:
+            raise errors.InvalidRefreshToken()
+        auth_session = session.get(AuthSession, stored.session_id)
+        if auth_session is None or auth_session.revoked_at is not None:
+            raise errors.InvalidRefreshToken()
+        if stored.used_at is not None:
+            auth_session.revoked_at = utcnow()
+            auth_session.revoked_reason = "refresh_token_reused"
+            uow.commit()  # the revocation must stick even though the call fails
+            raise errors.RefreshTokenReused()
+        user = session.get(User, auth_session.user_id)
+        if auth_session.expires_at <= utcnow() or user is None or not user.active:
+            raise errors.InvalidRefreshToken()
+        stored.used_at = utcnow()
+        auth_session.last_used_at = utcnow()
+        auth_session.expires_at = utcnow() + settings.refresh_ttl
+        issued = _issue(uow, settings, user, auth_session)
+        uow.commit()
+        return issued
+
+
+def revoke_session(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID, reason: str) -> None:
+    """Revoke one of the actor's own sessions (admins may revoke anyone's in their tenant)."""
+    with uow:
+        auth_session = uow.session.get(AuthSession, session_id)
+        visible = auth_session is not None and auth_session.tenant_id == actor.tenant_id
+        if visible and actor.role is not Role.ADMIN:
+            visible = auth_session is not None and auth_session.user_id == actor.user_id
+        if auth_session is None or not visible:
+            raise errors.SessionNotFound()
+        if auth_session.revoked_at is None:
+            auth_session.revoked_at = utcnow()
+            auth_session.revoked_reason = reason
+        uow.commit()
+
+
+def list_sessions(uow: UnitOfWork, actor: Actor) -> list[AuthSession]:
+    with uow:
+        return list(
+            uow.session.scalars(
+                select(AuthSession)
+                .where(
+                    AuthSession.tenant_id == actor.tenant_id,
+                    AuthSession.user_id == actor.user_id,
+                    AuthSession.revoked_at.is_(None),
+                )
+                .order_by(AuthSession.created_at.desc())
+            )
+        )
+
+
+def _issue(
+    uow: UnitOfWork, settings: AuthSettings, user: User, auth_session: AuthSession
+) -> IssuedTokens:
+    session = uow.session
+    session.flush()  # the session row needs its id before the tokens can name it
+    technician_id = customer_id = None
+    if user.role is Role.TECHNICIAN:
+        technician_id = session.scalars(
+            select(Technician.id).where(Technician.user_id == user.id)
+        ).first()
+    elif user.role is Role.CUSTOMER_CONTACT:
+        customer_id = session.scalars(
+            select(Contact.customer_id).where(Contact.user_id == user.id)
+        ).first()
+    claims = tokens.AccessClaims(
+        user_id=user.id,
+        tenant_id=user.tenant_id,
+        session_id=auth_session.id,
+        role=user.role,
+        technician_id=technician_id,
+        customer_id=customer_id,
+    )
+    access, _ = tokens.mint_access_token(claims, settings.secret_key, settings.access_ttl)
+    refresh_secret = tokens.new_secret()
+    session.add(
+        RefreshToken(
+            tenant_id=user.tenant_id,
+            token_hash=tokens.digest(refresh_secret),
+            session_id=auth_session.id,
+        )
+    )
+    return IssuedTokens(
+        access_token=access,
+        refresh_token=refresh_secret,
+        expires_in=int(settings.access_ttl.total_seconds()),
+        session_id=auth_session.id,
+        user=user,
+    )
+
+
+def identify(uow: UnitOfWork, settings: AuthSettings, bearer: str) -> Actor | None:
+    """The actor behind a bearer credential (access token or API key), or None."""
+    parsed_key = tokens.parse_api_key(bearer)
+    if parsed_key is not None:
+        return _identify_api_key(uow, *parsed_key)
+    claims = tokens.read_access_token(bearer, settings.secret_key)
+    if claims is None:
+        return None
+    with uow:
+        row = uow.session.execute(
+            select(AuthSession.revoked_at, User.active)
+            .join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.id == claims.session_id, AuthSession.user_id == claims.user_id)
+        ).one_or_none()
+    if row is None or row.revoked_at is not None or not row.active:
+        return None
+    return Actor(
+        tenant_id=claims.tenant_id,
+        role=claims.role,
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        technician_id=claims.technician_id,
+        customer_id=claims.customer_id,
+    )
+
+
+def _identify_api_key(uow: UnitOfWork, key_id: uuid.UUID, secret: str) -> Actor | None:
+    with uow:
+        key = uow.session.get(ApiKey, key_id)
+        if (
+            key is None
+            or key.revoked_at is not None
+            or not tokens.same_digest(secret, key.secret_hash)
+        ):
+            return None
+        if key.expires_at is not None and key.expires_at <= utcnow():
+            return None
+        if key.last_used_at is None or utcnow() - key.last_used_at > timedelta(minutes=1):
+            key.last_used_at = utcnow()  # throttled: a write per request would serialise reads
+            uow.commit()
+        return Actor(
+            tenant_id=key.tenant_id,
+            role=Role.INTEGRATION,
+            api_key_id=key.id,
+            scopes=frozenset(Permission(s) for s in key.scopes),
+        )

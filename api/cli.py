@@ -1,0 +1,132 @@
+"""The ``fieldline`` command: serve, worker, db upgrade, demo, quickstart."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from typing import Any
+
+import click
+
+from api.config import Config
+
+
+@click.group()
+def main() -> None:
+    """Fieldline: the offline-first field service backend."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations (the only way a schema changes)."""
+    from api.db import make_engine
+    from api.migrations import current_revision, upgrade
+
+    config = Config.from_env()
+    _ensure_data_dir(config)
+    engine = make_engine(config.database_url)
+    upgrade(engine, revision)
+    click.echo(f"database at revision {current_revision(engine)}")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """(Developers) autogenerate a migration from the models' differences."""
+    from alembic import command
+
+    from api.db import make_engine
+    from api.migrations import alembic_config
+
+    engine = make_engine(Config.from_env().database_url)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.revision(config, message=message, autogenerate=True)
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the database's migration revision."""
+    from api.db import make_engine
+    from api.migrations import current_revision
+
+    click.echo(current_revision(make_engine(Config.from_env().database_url)) or "empty")
+
+
+@main.command()
+@click.option("--reset", is_flag=True, help="Delete the demo tenant first and load it again.")
+def demo(reset: bool) -> None:
+    """Load the demo tenant (a Shanghai service company) and print its logins."""
+    from api.db import UnitOfWorkFactory, make_engine
+    from api.demo.loader import DEMO_SLUG, load_demo, print_logins
+
+    config = Config.from_env()
+    factory = UnitOfWorkFactory(make_engine(config.database_url))
+    summary = load_demo(factory, reset=reset)
+    if summary is None:
+        click.echo(f"demo tenant {DEMO_SLUG!r} already present (use --reset to reload)")
+    else:
+        click.echo(summary)
+    print_logins(click.echo)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Process what is due, then exit.")
+def worker(once: bool) -> None:
+    """Run outbox side effects (notifications, and later web push, webhooks...)."""
+    from api.db import UnitOfWorkFactory, make_engine
+    from api.observability import configure_logging
+    from api.outbox.registry import HANDLERS
+    from api.outbox.worker import run_forever, run_once
+
+    config = Config.from_env()
+    configure_logging(config.log_level)
+    factory = UnitOfWorkFactory(make_engine(config.database_url))
+    if once:
+        while run_once(factory, HANDLERS):
+            pass
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_forever(factory, HANDLERS, stop, poll_interval=config.worker_poll_seconds)
+
+
+@main.command()
+@click.option("--bind", default=None, help="host:port (default FIELDLINE_BIND or 127.0.0.1:8000)")
+@click.option("--workers", type=int, default=None, help="gunicorn worker processes")
+def serve(bind: str | None, workers: int | None) -> None:
+    """Serve the API with gunicorn (plus an outbox worker in embedded mode)."""
+    from api.server import run_gunicorn
+
+    config = Config.from_env()
+    _ensure_data_dir(config)
+    run_gunicorn(config, bind=bind or config.bind, workers=workers or config.workers)
+
+
+@main.command()
+@click.option("--bind", default=None)
+@click.pass_context
+def quickstart(ctx: click.Context, bind: str | None) -> None:
+    """Migrate, load the demo tenant if missing, and serve: the README's first command."""
+    ctx.invoke(db_upgrade)
+    ctx.invoke(demo, reset=False)
+    ctx.invoke(serve, bind=bind, workers=None)
+
+
+def _ensure_data_dir(config: Config) -> None:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def spawn_worker() -> subprocess.Popen[Any]:
+    """The embedded-mode worker: a child process running `fieldline worker`."""
+    return subprocess.Popen([sys.executable, "-m", "api", "worker"])

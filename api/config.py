@@ -1,0 +1,87 @@
+"""Configuration from ``FIELDLINE_*`` environment variables, with embedded defaults.
+
+With nothing set, Fieldline keeps everything in ``./var``: a SQLite database,
+a generated secret key and (later) media files. Every setting is listed in the
+README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"FIELDLINE_{name}", default)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(f"FIELDLINE_{name}")
+    if raw is None:
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = field(default_factory=lambda: Path("var").resolve())
+    database_url: str = ""
+    secret_key: str = ""
+    max_body_bytes: int = 1024 * 1024
+    access_ttl_seconds: int = 900
+    refresh_ttl_days: int = 30
+    login_rate_limit: str = "10/minute"
+    ratelimit_storage_uri: str = "memory://"
+    trusted_proxies: int = 0
+    log_level: str = "INFO"
+    db_pool_size: int = 5
+    bind: str = "127.0.0.1:8000"
+    workers: int = 2
+    embedded_worker: bool = True
+    worker_poll_seconds: float = 1.0
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Config:
+        data_dir = Path(_env("DATA_DIR", "var")).resolve()
+        database_url = _env("DATABASE_URL", f"sqlite:///{data_dir / 'fieldline.db'}")
+        config = cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=os.environ.get("FIELDLINE_SECRET_KEY", ""),
+            max_body_bytes=int(_env("MAX_BODY_BYTES", str(1024 * 1024))),
+            access_ttl_seconds=int(_env("ACCESS_TTL_SECONDS", "900")),
+            refresh_ttl_days=int(_env("REFRESH_TTL_DAYS", "30")),
+            login_rate_limit=_env("LOGIN_RATE_LIMIT", "10/minute"),
+            ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "memory://"),
+            trusted_proxies=int(_env("TRUSTED_PROXIES", "0")),
+            log_level=_env("LOG_LEVEL", "INFO"),
+            db_pool_size=int(_env("DB_POOL_SIZE", "5")),
+            bind=_env("BIND", "127.0.0.1:8000"),
+            workers=int(_env("WORKERS", "2")),
+            embedded_worker=_env_bool("EMBEDDED_WORKER", database_url.startswith("sqlite")),
+            worker_poll_seconds=float(_env("WORKER_POLL_SECONDS", "1.0")),
+        )
+        return replace(config, **overrides)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data folder.
+
+        Several gunicorn workers must share the key, so it lives on disk rather
+        than in memory; production deployments set FIELDLINE_SECRET_KEY.
+        """
+        if self.secret_key:
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()

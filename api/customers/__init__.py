@@ -1,0 +1,1 @@
+"""Customers (with their service tier) and their contacts."""

@@ -1,0 +1,34 @@
+"""Checks every create and update service makes before it writes.
+
+* Client-supplied ids (offline devices mint UUIDv7s) must be unused across all
+  tenants, because ids are global primary keys: a clash is a 409, never an
+  overwrite and never a leak of whose row it was.
+* An update names the version the client read (``If-Match``); a different
+  current version is a 412.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from api.errors.common import AlreadyExists, StaleVersion
+
+
+def ensure_unused_id(session: Session, model: type[Any], entity_id: uuid.UUID | None) -> None:
+    if entity_id is not None and session.get(model, entity_id) is not None:
+        raise AlreadyExists()
+
+
+def check_version(entity: Any, expected: int) -> None:
+    if entity.version != expected:
+        raise StaleVersion(extra={"current_version": entity.version})
+
+
+def pick(data: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
+    """The subset of validated input a use case may write (no mass assignment)."""
+    names = set(allowed)
+    return {key: value for key, value in data.items() if key in names}

@@ -1,0 +1,94 @@
+"""Field-level validation problems: stable codes and localised messages.
+
+marshmallow reports errors as nested dicts of English sentences. Clients need
+codes they can branch on, so each known sentence maps to a code, and each code
+has a message in both languages. Unknown sentences keep their text under the
+generic ``invalid`` code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.errors.base import FieldProblem
+
+FIELD_CODES: dict[str, dict[str, str]] = {
+    "required": {"en": "This field is required.", "zh-CN": "此字段为必填项。"},
+    "unknown_field": {"en": "Unknown field.", "zh-CN": "未知字段。"},
+    "null": {"en": "This field may not be null.", "zh-CN": "此字段不能为空值。"},
+    "invalid_type": {"en": "Wrong type for this field.", "zh-CN": "字段类型错误。"},
+    "too_long": {"en": "The value is too long.", "zh-CN": "值过长。"},
+    "too_short": {"en": "The value is too short.", "zh-CN": "值过短。"},
+    "out_of_range": {"en": "The value is out of range.", "zh-CN": "值超出允许范围。"},
+    "not_allowed": {
+        "en": "The value is not one of the allowed choices.",
+        "zh-CN": "值不在允许的选项中。",
+    },
+    "invalid_format": {
+        "en": "The value is not in the expected format.",
+        "zh-CN": "值的格式不正确。",
+    },
+    "invalid": {"en": "The value is not valid.", "zh-CN": "值无效。"},
+}
+
+_PREFIXES: list[tuple[str, str]] = [
+    ("Missing data for required field", "required"),
+    ("Unknown field", "unknown_field"),
+    ("Field may not be null", "null"),
+    ("Longer than maximum length", "too_long"),
+    ("Shorter than minimum length", "too_short"),
+    ("Length must be", "too_long"),
+    ("Must be greater than", "out_of_range"),
+    ("Must be less than", "out_of_range"),
+    ("Must be one of", "not_allowed"),
+    ("Must be equal to", "not_allowed"),
+    ("Not a valid datetime", "invalid_format"),
+    ("Not a valid date", "invalid_format"),
+    ("Not a valid time", "invalid_format"),
+    ("Not a valid UUID", "invalid_format"),
+    ("Not a valid email", "invalid_format"),
+    ("Not a valid URL", "invalid_format"),
+    ("Timezone", "invalid_format"),
+    ("Not a valid", "invalid_type"),
+    ("Invalid input type", "invalid_type"),
+    ("Invalid type", "invalid_type"),
+]
+
+
+def code_for_message(message: str) -> str:
+    for prefix, code in _PREFIXES:
+        if message.startswith(prefix):
+            return code
+    return "invalid"
+
+
+def field_problems_from_messages(messages: Any, prefix: str = "") -> list[FieldProblem]:
+    """Flatten webargs/marshmallow ``{"json": {"site": {"lat": [...]}}}`` into problems."""
+    problems: list[FieldProblem] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if not prefix and key in ("json", "query", "headers", "form", "files", "path"):
+                problems.extend(field_problems_from_messages(value, ""))
+                continue
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                name = prefix or "_schema"
+            problems.extend(field_problems_from_messages(value, name))
+    elif isinstance(messages, list):
+        for item in messages:
+            if isinstance(item, str):
+                problems.append(FieldProblem(prefix or "_schema", code_for_message(item), item))
+            else:
+                problems.extend(field_problems_from_messages(item, prefix))
+    elif isinstance(messages, str):
+        problems.append(FieldProblem(prefix or "_schema", code_for_message(messages), messages))
+    return problems
+
+
+def localised_field_message(problem: FieldProblem, lang: str) -> str:
+    if lang == "en" and problem.message:
+        return problem.message
+    texts = FIELD_CODES.get(problem.code)
+    if texts is None:
+        return problem.message
+    return texts.get(lang, texts["en"])

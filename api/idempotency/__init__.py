@@ -1,0 +1,1 @@
+"""Idempotency-Key support for creates: a replay returns the first response."""

@@ -1,0 +1,1 @@
+"""In-app notifications, produced by the worker from outbox events."""

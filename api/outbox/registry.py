@@ -1,0 +1,10 @@
+"""Which handler runs each outbox topic. Domains add their handlers here."""
+
+from __future__ import annotations
+
+from api.notifications.handlers import notify_status_change
+from api.outbox.worker import Handler
+
+HANDLERS: dict[str, Handler] = {
+    "work_order.status_changed": notify_status_change,
+}

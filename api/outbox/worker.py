@@ -1,0 +1,139 @@
+"""The outbox worker: claim due messages, run their handlers, retry with backoff.
+
+Claiming uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of
+``fieldline worker`` processes share the queue without taking the same
+message; each claim is also a lease (``locked_until``), so a worker that dies
+mid-message only delays it. A handler's database writes commit in the same
+transaction that marks the message done: for those, exactly once. Handlers
+that reach outside (web push, webhooks) must deduplicate on the message id.
+After ``max_attempts`` failures a message is parked as ``dead`` with its last
+error, for an operator to inspect.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from api.db import UnitOfWorkFactory, utcnow
+from api.observability import redact
+from api.outbox.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger("fieldline.worker")
+
+Handler = Callable[[Session, OutboxMessage], None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base: timedelta = timedelta(seconds=2)
+    cap: timedelta = timedelta(hours=1)
+    lease: timedelta = timedelta(minutes=5)
+
+    def delay(self, attempts: int) -> timedelta:
+        exponential = min(self.cap, self.base * (2 ** max(0, attempts - 1)))
+        # Full jitter in [50 %, 100 %] so failed messages do not retry in lockstep.
+        return exponential * (0.5 + random.random() / 2)  # noqa: S311 - not cryptographic
+
+
+def claim_batch(uow_factory: UnitOfWorkFactory, limit: int, policy: RetryPolicy) -> list[uuid.UUID]:
+    with uow_factory() as uow:
+        now = utcnow()
+        stmt = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.available_at <= now,
+                or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+            )
+            .order_by(OutboxMessage.available_at, OutboxMessage.id)
+            .limit(limit)
+        )
+        if uow.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        messages = list(uow.session.scalars(stmt))
+        for message in messages:
+            message.locked_until = now + policy.lease
+            message.attempts += 1
+        uow.commit()
+        return [m.id for m in messages]
+
+
+def process(
+    uow_factory: UnitOfWorkFactory,
+    message_id: uuid.UUID,
+    handlers: Mapping[str, Handler],
+    policy: RetryPolicy,
+) -> OutboxStatus:
+    with uow_factory() as uow:
+        session = uow.session
+        message = session.get(OutboxMessage, message_id)
+        if message is None or message.status is not OutboxStatus.PENDING:
+            return OutboxStatus.DONE
+        handler = handlers.get(message.topic)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for topic {message.topic!r}")
+            with session.begin_nested():  # a failing handler must not undo our bookkeeping
+                handler(session, message)
+        except Exception as exc:
+            message.last_error = redact(f"{type(exc).__name__}: {exc}")[:2000]
+            message.locked_until = None
+            if handler is None or message.attempts >= policy.max_attempts:
+                message.status = OutboxStatus.DEAD
+                log.error(
+                    "outbox message dead",
+                    extra={"message_id": str(message.id), "topic": message.topic},
+                )
+            else:
+                message.available_at = utcnow() + policy.delay(message.attempts)
+        else:
+            message.status = OutboxStatus.DONE
+            message.processed_at = utcnow()
+            message.locked_until = None
+        status = message.status
+        uow.commit()
+        return status
+
+
+def run_once(
+    uow_factory: UnitOfWorkFactory,
+    handlers: Mapping[str, Handler],
+    policy: RetryPolicy | None = None,
+    batch_size: int = 50,
+) -> int:
+    """Process one batch of due messages; returns how many were claimed."""
+    policy = policy or RetryPolicy()
+    ids = claim_batch(uow_factory, batch_size, policy)
+    for message_id in ids:
+        process(uow_factory, message_id, handlers, policy)
+    return len(ids)
+
+
+def run_forever(
+    uow_factory: UnitOfWorkFactory,
+    handlers: Mapping[str, Handler],
+    stop: threading.Event,
+    *,
+    poll_interval: float = 1.0,
+    policy: RetryPolicy | None = None,
+) -> None:
+    log.info("outbox worker started")
+    while not stop.is_set():
+        try:
+            claimed = run_once(uow_factory, handlers, policy)
+        except Exception:
+            log.exception("outbox worker iteration failed; retrying")
+            claimed = 0
+        if claimed == 0:
+            stop.wait(poll_interval)
+    log.info("outbox worker stopped")

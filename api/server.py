@@ -1,0 +1,64 @@
+"""Running the app under gunicorn from Python, with the embedded worker beside it.
+
+In embedded mode (SQLite, one machine) ``fieldline serve`` starts one outbox
+worker process next to gunicorn and stops it on exit. At scale, set
+``FIELDLINE_EMBEDDED_WORKER=false`` and run ``fieldline worker`` processes
+separately (as many as you like: they share the queue safely).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from api.config import Config
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from api.app import create_app
+        from api.observability import configure_logging
+
+        config = Config.from_env()
+        configure_logging(config.log_level)
+        return create_app(config)
+
+
+def run_gunicorn(config: Config, *, bind: str, workers: int) -> None:
+    worker_process: list[subprocess.Popen[Any]] = []
+
+    def on_starting(_server: Any) -> None:
+        if config.embedded_worker:
+            from api.cli import spawn_worker
+
+            worker_process.append(spawn_worker())
+
+    def on_exit(_server: Any) -> None:
+        for process in worker_process:
+            process.terminate()
+            process.wait(timeout=10)
+
+    _Gunicorn(
+        {
+            "bind": bind,
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": 4,
+            "accesslog": None,
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "on_starting": on_starting,
+            "on_exit": on_exit,
+            "preload_app": False,
+        }
+    ).run()

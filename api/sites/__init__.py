@@ -1,0 +1,1 @@
+"""Sites: the places technicians go, each belonging to a customer."""

@@ -1,0 +1,1 @@
+"""Teams of technicians, each with a supervisor."""

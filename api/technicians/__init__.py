@@ -1,0 +1,1 @@
+"""Technicians: skills with levels, certifications, home base, working hours."""

@@ -1,0 +1,64 @@
+"""Technician and skill tables.
+
+Skills are rows (not JSON) because dispatch filters on them ("HVAC level >= 3").
+Certifications and working hours are read whole, so they are JSON documents.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, TenantOwned, Timestamped, Versioned, new_id
+
+
+class Technician(Base, TenantOwned, Timestamped, Versioned):
+    __tablename__ = "technicians"
+    __table_args__ = (
+        CheckConstraint(
+            "home_lat IS NULL OR (home_lat >= -90 AND home_lat <= 90)", name="lat_range"
+        ),
+        CheckConstraint(
+            "home_lon IS NULL OR (home_lon >= -180 AND home_lon <= 180)", name="lon_range"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), unique=True
+    )
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), index=True
+    )
+    employee_no: Mapped[str | None] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    home_address: Mapped[str | None] = mapped_column(String(500))
+    home_lat: Mapped[float | None]
+    home_lon: Mapped[float | None]
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # {"mon": [["08:30", "17:30"]], ...}; a missing day is a day off.
+    working_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # [{"name": "...", "number": "...", "issued_on": "...", "expires_on": "..."}]
+    certifications: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    skills: Mapped[list[TechnicianSkill]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="TechnicianSkill.skill"
+    )
+
+
+class TechnicianSkill(Base, TenantOwned):
+    __tablename__ = "technician_skills"
+    __table_args__ = (CheckConstraint("level >= 1 AND level <= 5", name="level_range"),)
+
+    technician_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("technicians.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    level: Mapped[int]

@@ -1,0 +1,1 @@
+"""Users: the people who log in (admins, dispatchers, technicians, customer contacts)."""

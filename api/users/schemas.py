@@ -1,0 +1,48 @@
+"""User request/response schemas. Passwords are load-only: never serialised."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+from webargs.fields import DelimitedList
+
+from api.auth.permissions import PERSON_ROLES, Role
+from api.http.pagination import PageArgs
+from api.http.schemas import Schema, UTCDateTime, text
+
+_ROLE = fields.Enum(Role, by_value=True, validate=validate.OneOf(PERSON_ROLES))
+
+
+class UserSchema(Schema):
+    id = fields.UUID()
+    email = fields.String()
+    name = fields.String()
+    role = fields.Enum(Role, by_value=True)
+    locale = fields.String()
+    active = fields.Boolean()
+    version = fields.Integer()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class UserCreateSchema(Schema):
+    id = fields.UUID()
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = text(200, required=True)
+    role = fields.Enum(Role, by_value=True, required=True, validate=validate.OneOf(PERSON_ROLES))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    locale = fields.String(validate=validate.OneOf(["zh-CN", "en"]))
+    technician_id = fields.UUID(metadata={"description": "Required when role is technician"})
+    contact_id = fields.UUID(metadata={"description": "Required when role is customer_contact"})
+
+
+class UserUpdateSchema(Schema):
+    email = fields.Email(validate=validate.Length(max=254))
+    name = text(200, allow_none=False)
+    role = fields.Enum(Role, by_value=True, validate=validate.OneOf(PERSON_ROLES))
+    password = fields.String(load_only=True, validate=validate.Length(max=256))
+    locale = fields.String(validate=validate.OneOf(["zh-CN", "en"]))
+    active = fields.Boolean()
+
+
+class UserListArgs(PageArgs):
+    role = DelimitedList(_ROLE)

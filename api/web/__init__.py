@@ -1,0 +1,1 @@
+"""Non-API HTTP endpoints: health probes and the offline API docs assets."""

@@ -1,0 +1,96 @@
+"""Work order tables: the order, its assets, its status history and its notes.
+
+History and notes are append-only: nothing updates or deletes their rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base, TenantOwned, Timestamped, Versioned, enum_type, new_id, utcnow
+from api.workorders.states import Priority, Status
+
+
+class WorkOrder(Base, TenantOwned, Timestamped, Versioned):
+    __tablename__ = "work_orders"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_work_orders_tenant_status", "tenant_id", "status"),
+        Index("ix_work_orders_tenant_assignee", "tenant_id", "assignee_id"),
+        Index("ix_work_orders_tenant_customer", "tenant_id", "customer_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    number: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
+    site_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sites.id", ondelete="RESTRICT"), index=True
+    )
+    category_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="RESTRICT")
+    )
+    priority: Mapped[Priority] = mapped_column(enum_type(Priority), default=Priority.MEDIUM)
+    status: Mapped[Status] = mapped_column(enum_type(Status), default=Status.NEW)
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("technicians.id", ondelete="RESTRICT")
+    )
+    requested_start: Mapped[datetime | None]
+    requested_end: Mapped[datetime | None]
+    scheduled_start: Mapped[datetime | None]
+    scheduled_end: Mapped[datetime | None]
+    sla_due_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(32), default="api")
+    created_by: Mapped[uuid.UUID | None]
+    completed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class WorkOrderAsset(Base, TenantOwned):
+    __tablename__ = "work_order_assets"
+
+    work_order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    asset_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("assets.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class StatusChange(Base, TenantOwned):
+    """One transition in a work order's life: who, when, from, to, why."""
+
+    __tablename__ = "work_order_status_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    work_order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[Status | None] = mapped_column(enum_type(Status))
+    to_status: Mapped[Status] = mapped_column(enum_type(Status))
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[uuid.UUID | None]
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Note(Base, TenantOwned):
+    __tablename__ = "work_order_notes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    work_order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(16), default="internal")
+    author_kind: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
