@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from tests.support.factories.core import CoreFactories, World
 from tests.support.factories.customers import CustomerFactories
+from tests.support.factories.sites_assets import SiteAssetFactories
+from tests.support.factories.technicians import TechnicianFactories
+from tests.support.factories.workorders import WorkOrderFactories
 
 
-class Factories(CustomerFactories, CoreFactories):
+class Factories(
+    WorkOrderFactories, TechnicianFactories, SiteAssetFactories, CustomerFactories, CoreFactories
+):
     pass
 
 
