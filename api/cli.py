@@ -62,6 +62,28 @@ def db_current() -> None:
     click.echo(current_revision(make_engine(Config.from_env().database_url)) or "empty")
 
 
+@main.group()
+def tenant() -> None:
+    """Tenant administration."""
+
+
+@tenant.command("create")
+@click.option("--slug", required=True, help="Short name used at login, e.g. acme")
+@click.option("--name", required=True)
+@click.option("--admin-email", required=True)
+@click.option("--admin-password", prompt=True, hide_input=True, confirmation_prompt=True)
+def tenant_create(slug: str, name: str, admin_email: str, admin_password: str) -> None:
+    """Create a tenant and its first admin."""
+    from api.db import UnitOfWorkFactory, make_engine
+    from api.users.services import create_tenant_with_admin
+
+    factory = UnitOfWorkFactory(make_engine(Config.from_env().database_url))
+    admin = create_tenant_with_admin(
+        factory(), slug=slug, name=name, admin_email=admin_email, admin_password=admin_password
+    )
+    click.echo(f"tenant {slug!r} created; admin {admin.email} (user {admin.id})")
+
+
 @main.command()
 @click.option("--reset", is_flag=True, help="Delete the demo tenant first and load it again.")
 def demo(reset: bool) -> None:
