@@ -145,6 +145,14 @@ def quickstart(ctx: click.Context, bind: str | None) -> None:
     ctx.invoke(serve, bind=bind, workers=None)
 
 
+@main.command()
+def errors() -> None:
+    """Print the catalogue of error codes (docs/errors.md) as Markdown."""
+    from api.errors.catalogue import render_markdown
+
+    click.echo(render_markdown(), nl=False)
+
+
 def _ensure_data_dir(config: Config) -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
 

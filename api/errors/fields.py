@@ -40,6 +40,7 @@ _PREFIXES: list[tuple[str, str]] = [
     ("Length must be", "too_long"),
     ("Must be greater than", "out_of_range"),
     ("Must be less than", "out_of_range"),
+    ("Special numeric values", "out_of_range"),  # NaN and infinity lie in no range
     ("Must be one of", "not_allowed"),
     ("Must be equal to", "not_allowed"),
     ("Not a valid datetime", "invalid_format"),

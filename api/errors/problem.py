@@ -89,7 +89,8 @@ def problem_response(error: FieldlineError) -> Response:
     }
     if error.errors:
         body["errors"] = [_field_error(p, lang) for p in error.errors]
-    body.update(error.extra)
+    # Extra members add context; they can never replace the RFC 9457 members.
+    body = {**error.extra, **body}
     response = Response(json.dumps(body, ensure_ascii=False), status, mimetype=PROBLEM_MIMETYPE)
     response.headers["Content-Language"] = lang
     for name, value in error.headers.items():
