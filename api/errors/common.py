@@ -82,6 +82,14 @@ class ConcurrentUpdate(Conflict):
     titles = {"en": "Another update won the race; retry", "zh-CN": "并发更新冲突，请重试"}
 
 
+class ConflictingData(Conflict):
+    code = "resource.conflict"
+    titles = {
+        "en": "The change conflicts with existing data (a duplicate, or a reference in use)",
+        "zh-CN": "该修改与现有数据冲突（重复或仍被引用）",
+    }
+
+
 class AlreadyExists(Conflict):
     code = "resource.already_exists"
     titles = {"en": "A resource with this ID already exists", "zh-CN": "该 ID 的资源已存在"}

@@ -28,6 +28,7 @@ FIELD_CODES: dict[str, dict[str, str]] = {
         "en": "The value is not in the expected format.",
         "zh-CN": "值的格式不正确。",
     },
+    "invalid_length": {"en": "The value has the wrong length.", "zh-CN": "值的长度不正确。"},
     "invalid": {"en": "The value is not valid.", "zh-CN": "值无效。"},
 }
 
@@ -37,7 +38,8 @@ _PREFIXES: list[tuple[str, str]] = [
     ("Field may not be null", "null"),
     ("Longer than maximum length", "too_long"),
     ("Shorter than minimum length", "too_short"),
-    ("Length must be", "too_long"),
+    ("Length must be", "invalid_length"),
+    ("String does not match expected pattern", "invalid_format"),
     ("Must be greater than", "out_of_range"),
     ("Must be less than", "out_of_range"),
     ("Special numeric values", "out_of_range"),  # NaN and infinity lie in no range

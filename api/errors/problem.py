@@ -11,6 +11,8 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, json, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from api.errors import common
@@ -134,6 +136,17 @@ def install(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         return problem_response(from_http_exception(exc))
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError) -> Response:
+        # Services check uniqueness first; this is the race two requests can still
+        # lose at the database's constraint. The transaction is already rolled back.
+        log.info("integrity conflict", extra={"constraint": str(exc.orig)[:200]})
+        return problem_response(common.ConflictingData())
+
+    @app.errorhandler(StaleDataError)
+    def _stale(_exc: StaleDataError) -> Response:
+        return problem_response(common.ConcurrentUpdate())
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

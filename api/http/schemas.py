@@ -37,12 +37,12 @@ class UTCDateTime(fields.AwareDateTime):
 def text(
     max_length: int, *, required: bool = False, allow_none: bool = True, **kw: Any
 ) -> fields.String:
-    """A bounded string; blank optional strings are stored as null."""
+    """A bounded string. Two validators, so "too short" and "too long" get their own codes."""
+    validators: list[validate.Validator] = [validate.Length(max=max_length)]
+    if required:
+        validators.insert(0, validate.Length(min=1))
     return fields.String(
-        required=required,
-        allow_none=allow_none and not required,
-        validate=validate.Length(min=1 if required else 0, max=max_length),
-        **kw,
+        required=required, allow_none=allow_none and not required, validate=validators, **kw
     )
 
 

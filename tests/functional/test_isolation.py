@@ -1,0 +1,285 @@
+"""Nothing crosses a tenant, or a customer, through ANY endpoint.
+
+The walk is derived from the app's URL map, so a new endpoint is covered the day
+it is added (and this test fails until its path parameters have a sample here).
+Two intruders try everything:
+
+* an admin of another tenant (all permissions, wrong tenant): every object URL is
+  a 404, every list is free of the victim's data;
+* a customer contact of customer X, reaching for customer Y's objects in the
+  same tenant: never a success, never a leak.
+
+After each attempt the database is exactly as before and the response text
+contains none of the victim's ids.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine
+
+from api.auth.permissions import Role
+from api.outbox.registry import HANDLERS
+from api.outbox.worker import run_once
+from api.workorders.states import NoteVisibility
+from tests.conftest import count_rows
+from tests.support.api_client import ApiClient
+from tests.support.factories import Factories
+from tests.support.factories.core import PASSWORD
+
+_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+
+# Bodies that pass validation, so the request reaches the object lookup.
+_BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("POST", "/transitions", {"action": "cancel", "reason": "入侵测试"}),
+    ("POST", "/notes", {"body": "入侵测试"}),
+    ("POST", "/contacts", {"name": "入侵测试"}),
+    ("POST", "/read", None),
+]
+
+
+# Shared by the whole tenant, so a contact may read it whoever's order uses it.
+_TENANT_WIDE = {"category_id"}
+
+
+@dataclass
+class Victim:
+    slug: str
+    contact_x_id: str  # a contact of customer X, in the victim's tenant
+    ids: dict[str, str]  # path parameter name -> an object of customer Y (or staff)
+    customer_y_ids: set[str]  # what a contact of customer X must never see
+
+
+@pytest.fixture
+def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
+    world = factories.tenant()
+    customer_x, customer_y = factories.customer(world), factories.customer(world)
+    contact_x = factories.contact(world, customer_x)
+    contact_y = factories.contact(world, customer_y)
+    site_y = factories.site(world, customer_y)
+    asset_y = factories.asset(world, site_y, barcode_value="ISOLATION-Y-1", barcode_symbology="qr")
+    technician, tech_user, _ = factories.technician_user(world)
+    team = factories.team(world)
+    categories = factories.category_path(world)
+    order = factories.work_order(
+        world, customer_y, site_y, category_id=categories[-1].id, asset_ids=[asset_y.id]
+    )
+    factories.transition(world, order, "assign", assignee_id=technician.id)
+    note = factories.note(world, order, visibility=NoteVisibility.CUSTOMER)
+    while run_once(uow_factory, HANDLERS):
+        pass
+    admin = client.as_(world.admin_token)
+    key = admin.post("/v1/api-keys", json={"name": "erp", "scopes": ["customers:read"]}).get_json()
+    tech_session = client.post(
+        "/v1/auth/login",
+        json={
+            "tenant": world.slug,
+            "email": tech_user.email,
+            "password": PASSWORD,
+            "device_id": "d1",
+        },
+    ).get_json()
+    tech_api = client.as_(tech_session["access_token"])
+    notification = tech_api.get("/v1/notifications").get_json()["items"][0]
+    ids = {
+        "customer_id": str(customer_y.id),
+        "contact_id": str(contact_y.id),
+        "site_id": str(site_y.id),
+        "asset_id": str(asset_y.id),
+        "technician_id": str(technician.id),
+        "team_id": str(team.id),
+        "category_id": str(categories[-1].id),
+        "work_order_id": str(order.id),
+        "user_id": str(tech_user.id),
+        "key_id": key["id"],
+        "session_id": tech_session["session_id"],
+        "notification_id": notification["id"],
+        "barcode_value": "ISOLATION-Y-1",
+    }
+    customer_y_ids = {
+        ids[k]
+        for k in (
+            "customer_id",
+            "contact_id",
+            "site_id",
+            "asset_id",
+            "work_order_id",
+            "barcode_value",
+        )
+    } | {str(note.id)}
+    return Victim(world.slug, str(contact_x.id), ids, customer_y_ids)
+
+
+def _routes(app: Flask) -> list[tuple[str, str]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/v1/") or rule.rule.startswith("/v1/auth/"):
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            routes.append((method, rule.rule))
+    return routes
+
+
+def _fill(rule: str, ids: dict[str, str]) -> str:
+    def sample(match: re.Match[str]) -> str:
+        name = match.group(1)
+        assert name in ids, f"add a sample id for path parameter {name!r} to this test"
+        return ids[name]
+
+    return _PARAM.sub(sample, rule)
+
+
+def _attempt(api: ApiClient, method: str, rule: str, ids: dict[str, str]):
+    path = _fill(rule, ids)
+    body = next((b for m, suffix, b in _BODIES if m == method and rule.endswith(suffix)), {})
+    if method in ("PATCH", "DELETE"):
+        return api.request(method, path, json=body or None, headers={"If-Match": '"1"'})
+    if method == "POST":
+        return api.request(method, path, json=body)
+    return api.get(path)
+
+
+def _assert_no_leak(response: Any, secrets: set[str], where: str) -> None:
+    text = response.get_data(as_text=True)
+    if response.mimetype == "application/problem+json":
+        body = response.get_json()
+        body.pop("instance")  # echoes the intruder's own URL, which reveals nothing
+        text = json.dumps(body, ensure_ascii=False)
+    leaked = [s for s in secrets if s in text]
+    assert not leaked, f"{where} leaked {leaked}"
+
+
+def test_another_tenants_admin_gets_404_from_every_object_url_and_nothing_from_lists(
+    app: Flask, client: ApiClient, factories: Factories, victim: Victim, engine: Engine
+) -> None:
+    intruder = client.as_(factories.tenant().admin_token)
+    secrets = set(victim.ids.values())
+    checked = 0
+    for method, rule in _routes(app):
+        before = count_rows(engine)
+        response = _attempt(intruder, method, rule, victim.ids)
+        where = f"{method} {rule}"
+        if _PARAM.search(rule):
+            assert response.status_code == 404, (
+                f"{where}: {response.status_code} {response.get_json()}"
+            )
+            assert response.mimetype == "application/problem+json", where
+        elif method == "GET":
+            assert response.status_code == 200, where
+        if method != "POST" or _PARAM.search(rule):
+            assert count_rows(engine) == before, f"{where} wrote something"
+        _assert_no_leak(response, secrets, where)
+        checked += 1
+    assert checked >= 40  # the walk really covered the API
+
+
+def test_a_contact_of_one_customer_cannot_reach_another_customers_data(
+    app: Flask, client: ApiClient, factories: Factories, victim: Victim, engine: Engine
+) -> None:
+    admin_token = factories.token(victim.slug, f"admin@{victim.slug}.test")
+    created = client.as_(admin_token).post(
+        "/v1/users",
+        json={
+            "email": "x-contact@example.com",
+            "name": "X",
+            "role": Role.CUSTOMER_CONTACT.value,
+            "password": PASSWORD,
+            "contact_id": victim.contact_x_id,
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    intruder = client.as_(factories.token(victim.slug, "x-contact@example.com"))
+
+    for method, rule in _routes(app):
+        before = count_rows(engine)
+        response = _attempt(intruder, method, rule, victim.ids)
+        where = f"{method} {rule}"
+        params = set(_PARAM.findall(rule))
+        if params - _TENANT_WIDE:
+            assert response.status_code in (403, 404), f"{where}: {response.status_code}"
+        if method != "POST" or _PARAM.search(rule):
+            assert count_rows(engine) == before, f"{where} wrote something"
+        _assert_no_leak(response, victim.customer_y_ids, where)
+
+    # Filters naming customer Y's objects find nothing either.
+    for query in ("customer_id", "site_id"):
+        for path in ("/v1/work-orders", "/v1/sites", "/v1/assets"):
+            response = intruder.get(f"{path}?{query}={victim.ids[query]}")
+            if response.status_code == 200:
+                assert response.get_json()["items"] == [], f"{path}?{query}"
+
+
+def test_creates_cannot_attach_another_tenants_objects(
+    client: ApiClient, factories: Factories, victim: Victim, engine: Engine
+) -> None:
+    intruder_world = factories.tenant()
+    own_customer = factories.customer(intruder_world)
+    own_site = factories.site(intruder_world, own_customer)
+    own_order = factories.work_order(intruder_world, own_customer, own_site)
+    api = client.as_(intruder_world.admin_token)
+    v = victim.ids
+    attempts = [
+        ("/v1/sites", {"customer_id": v["customer_id"], "name": "x", "address": "x"}),
+        ("/v1/assets", {"site_id": v["site_id"], "name": "x"}),
+        (
+            "/v1/work-orders",
+            {"title": "x", "customer_id": v["customer_id"], "site_id": v["site_id"]},
+        ),
+        (
+            "/v1/work-orders",
+            {
+                "title": "x",
+                "customer_id": str(own_customer.id),
+                "site_id": str(own_site.id),
+                "category_id": v["category_id"],
+            },
+        ),
+        (
+            "/v1/work-orders",
+            {
+                "title": "x",
+                "customer_id": str(own_customer.id),
+                "site_id": str(own_site.id),
+                "asset_ids": [v["asset_id"]],
+            },
+        ),
+        ("/v1/technicians", {"name": "x", "team_id": v["team_id"]}),
+        ("/v1/teams", {"name": "x", "supervisor_user_id": v["user_id"]}),
+        ("/v1/categories", {"code": "x1", "name": "x", "parent_id": v["category_id"]}),
+        (
+            "/v1/users",
+            {
+                "email": "t@x.test",
+                "name": "x",
+                "role": "technician",
+                "password": PASSWORD,
+                "technician_id": v["technician_id"],
+            },
+        ),
+        (
+            "/v1/users",
+            {
+                "email": "c@x.test",
+                "name": "x",
+                "role": "customer_contact",
+                "password": PASSWORD,
+                "contact_id": v["contact_id"],
+            },
+        ),
+        (
+            f"/v1/work-orders/{own_order.id}/transitions",
+            {"action": "assign", "assignee_id": v["technician_id"]},
+        ),
+    ]
+    for path, body in attempts:
+        before = count_rows(engine)
+        response = api.post(path, json=body)
+        assert response.status_code in (404, 422), f"{path} {body}: {response.status_code}"
+        assert count_rows(engine) == before, f"{path} {body} wrote something"
+        _assert_no_leak(response, set(v.values()), path)
