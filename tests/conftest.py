@@ -86,6 +86,12 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     engine: Engine = request.getfixturevalue("engine")
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
+            # SQLite checks RESTRICT per row, so a tree (categories) is unhooked first.
+            parents = {
+                fk.parent.name: None for fk in table.foreign_keys if fk.column.table is table
+            }
+            if parents:
+                connection.execute(table.update().values(parents))
             connection.execute(table.delete())
 
 

@@ -1,4 +1,5 @@
-"""Work order statuses and priorities (plain enums, shared by models and rules)."""
+"""Work order statuses, priorities and note visibilities (plain enums, shared by models
+and rules)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,8 @@ class Priority(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
+
+
+class NoteVisibility(StrEnum):
+    INTERNAL = "internal"  # staff only
+    CUSTOMER = "customer"  # also the customer's contacts

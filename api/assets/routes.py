@@ -1,0 +1,83 @@
+"""``/v1/assets``: thin views over the asset services, plus the barcode lookup."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.assets import queries, services
+from api.assets.schemas import AssetCreateSchema, AssetListArgs, AssetSchema, AssetUpdateSchema
+from api.auth.permissions import Permission
+from api.http.context import new_uow
+from api.http.etag import etag_header, required_version
+from api.http.guard import current_actor, requires
+from api.http.idempotency import idempotent
+from api.http.pagination import page_schema
+
+blp = Blueprint("assets", __name__, url_prefix="/v1", description="Equipment at customer sites")
+
+
+@blp.route("/assets")
+class Assets(MethodView):
+    @requires(Permission.ASSETS_READ)
+    @blp.arguments(AssetListArgs, location="query")
+    @blp.response(200, page_schema(AssetSchema))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List assets, oldest first. Customer contacts see their customer's assets;
+        technicians the assets at the sites of their assigned work orders."""
+        with new_uow() as uow:
+            return queries.list_assets(uow.session, current_actor(), **args)
+
+    @requires(Permission.ASSETS_WRITE)
+    @idempotent
+    @blp.arguments(AssetCreateSchema)
+    @blp.response(201, AssetSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create an asset at a site; it belongs to the site's customer."""
+        asset = services.create_asset(new_uow(), current_actor(), data)
+        return asset, etag_header(asset.version)
+
+
+# <path:...> so barcodes that hold "/" (URLs in QR codes) still route; merge_slashes
+# off so "https://..." is not folded into "https:/...".
+@blp.route("/assets/by-barcode/<path:barcode_value>", merge_slashes=False)
+class AssetByBarcode(MethodView):
+    @requires(Permission.ASSETS_READ)
+    @blp.response(200, AssetSchema)
+    def get(self, barcode_value: str) -> Any:
+        """The asset whose barcode is exactly this value (percent-encode it), for scanners.
+        `GET /v1/assets?barcode=` finds the same asset as a one-item list; use that for
+        values that begin with `/`, which cannot form a path segment."""
+        with new_uow() as uow:
+            asset = queries.asset_by_barcode(uow.session, current_actor(), barcode_value)
+        return asset, etag_header(asset.version)
+
+
+@blp.route("/assets/<uuid:asset_id>")
+class AssetById(MethodView):
+    @requires(Permission.ASSETS_READ)
+    @blp.response(200, AssetSchema)
+    def get(self, asset_id: uuid.UUID) -> Any:
+        """Read an asset."""
+        with new_uow() as uow:
+            asset = queries.access_asset(uow.session, current_actor(), asset_id)
+        return asset, etag_header(asset.version)
+
+    @requires(Permission.ASSETS_WRITE)
+    @blp.arguments(AssetUpdateSchema)
+    @blp.response(200, AssetSchema)
+    def patch(self, changes: dict[str, Any], asset_id: uuid.UUID) -> Any:
+        """Change some fields of an asset, or move it (`site_id`). Needs `If-Match`."""
+        asset = services.update_asset(
+            new_uow(), current_actor(), asset_id, required_version(), changes
+        )
+        return asset, etag_header(asset.version)
+
+    @requires(Permission.ASSETS_WRITE)
+    @blp.response(204)
+    def delete(self, asset_id: uuid.UUID) -> None:
+        """Delete an asset that no work order names. Needs `If-Match`."""
+        services.delete_asset(new_uow(), current_actor(), asset_id, required_version())

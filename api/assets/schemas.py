@@ -1,0 +1,87 @@
+"""Asset request/response schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from api.assets.models import Symbology
+from api.assets.queries import Warranty
+from api.http.pagination import PageArgs
+from api.http.schemas import Schema, UTCDateTime, text
+
+
+def _barcode(**kw: Any) -> fields.String:
+    # No blank barcodes: "" would be one more unique value that no scanner can produce.
+    # Two validators, so an empty value reports too_short rather than "between 1 and 256".
+    return fields.String(validate=[validate.Length(min=1), validate.Length(max=256)], **kw)
+
+
+class AssetSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    site_id = fields.UUID(dump_only=True)
+    customer_id = fields.UUID(dump_only=True)
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+    manufacturer = fields.String(allow_none=True)
+    model = fields.String(allow_none=True)
+    serial_number = fields.String(allow_none=True)
+    barcode_value = fields.String(allow_none=True)
+    barcode_symbology = fields.Enum(Symbology, by_value=True, allow_none=True)
+    installed_on = fields.Date(allow_none=True)
+    warranty_ends_on = fields.Date(allow_none=True)
+    notes = fields.String(allow_none=True)
+    active = fields.Boolean()
+    version = fields.Integer(dump_only=True)
+    created_at = UTCDateTime(dump_only=True)
+    updated_at = UTCDateTime(dump_only=True)
+
+
+class AssetUpdateSchema(Schema):
+    site_id = fields.UUID(
+        metadata={"description": "Moves the asset; its customer follows the new site's"}
+    )
+    name = text(200, allow_none=False)
+    name_en = text(200)
+    manufacturer = text(120)
+    model = text(120)
+    serial_number = text(120)
+    barcode_value = _barcode(
+        allow_none=True, metadata={"description": "Unique in the tenant; what a scan reads"}
+    )
+    barcode_symbology = fields.Enum(
+        Symbology,
+        by_value=True,
+        allow_none=True,
+        metadata={"description": "Only together with a barcode_value"},
+    )
+    installed_on = fields.Date(allow_none=True)
+    warranty_ends_on = fields.Date(allow_none=True, metadata={"description": "Last covered day"})
+    notes = text(2000)
+    active = fields.Boolean()
+
+
+class AssetCreateSchema(AssetUpdateSchema):
+    id = fields.UUID(metadata={"description": "Client-generated UUIDv7 (optional)"})
+    site_id = fields.UUID(required=True)
+    name = text(200, required=True)
+
+
+class AssetListArgs(PageArgs):
+    site_id = fields.UUID()
+    customer_id = fields.UUID()
+    barcode = _barcode(metadata={"description": "Exact barcode value (scan lookup)"})
+    serial_number = fields.String(
+        validate=validate.Length(min=1, max=120), metadata={"description": "Exact serial number"}
+    )
+    q = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Name, maker, model, serial or barcode contains"},
+    )
+    warranty = fields.Enum(
+        Warranty,
+        by_value=True,
+        metadata={"description": "`active`: ends today or later (tenant's time zone)"},
+    )
+    active = fields.Boolean()

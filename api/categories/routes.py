@@ -1,0 +1,85 @@
+"""``/v1/categories``: the tenant's category taxonomy, as a flat list and as a tree."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth.permissions import Permission
+from api.categories import queries, services
+from api.categories.schemas import (
+    CategoryCreateSchema,
+    CategoryListArgs,
+    CategoryNodeSchema,
+    CategorySchema,
+    CategoryUpdateSchema,
+)
+from api.http.context import new_uow
+from api.http.etag import etag_header, required_version
+from api.http.guard import current_actor, requires
+from api.http.idempotency import idempotent
+from api.http.pagination import page_schema
+
+blp = Blueprint(
+    "categories",
+    __name__,
+    url_prefix="/v1",
+    description="Work order categories: department → domain → symptom",
+)
+
+
+@blp.route("/categories")
+class Categories(MethodView):
+    @requires(Permission.CATEGORIES_READ)
+    @blp.arguments(CategoryListArgs, location="query")
+    @blp.response(200, page_schema(CategorySchema))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List categories, active or not, ordered by `level`, then `sort_order`, then
+        `code` (byte order). The cursor pages through that order."""
+        with new_uow() as uow:
+            return queries.list_categories(uow.session, current_actor(), **args)
+
+    @requires(Permission.CATEGORIES_WRITE)
+    @idempotent
+    @blp.arguments(CategoryCreateSchema)
+    @blp.response(201, CategorySchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a category one level below `parent_id` (or at level 1 without it)."""
+        category = services.create_category(new_uow(), current_actor(), data)
+        return category, etag_header(category.version)
+
+
+@blp.route("/categories/tree")
+class CategoryTree(MethodView):
+    @requires(Permission.CATEGORIES_READ)
+    @blp.response(200, CategoryNodeSchema(many=True))
+    def get(self) -> Any:
+        """The active categories as a nested tree (a JSON array of level-1 nodes), each
+        level ordered by `sort_order`, then `code`. Not paginated: it is small."""
+        with new_uow() as uow:
+            return queries.category_tree(uow.session, current_actor())
+
+
+@blp.route("/categories/<uuid:category_id>")
+class CategoryById(MethodView):
+    @requires(Permission.CATEGORIES_READ)
+    @blp.response(200, CategorySchema)
+    def get(self, category_id: uuid.UUID) -> Any:
+        """Read a category."""
+        with new_uow() as uow:
+            category = queries.access_category(uow.session, current_actor(), category_id)
+        return category, etag_header(category.version)
+
+    @requires(Permission.CATEGORIES_WRITE)
+    @blp.arguments(CategoryUpdateSchema)
+    @blp.response(200, CategorySchema)
+    def patch(self, changes: dict[str, Any], category_id: uuid.UUID) -> Any:
+        """Rename, reorder, deactivate or reactivate a category. Needs `If-Match`.
+        Its code, parent and level never change."""
+        category = services.update_category(
+            new_uow(), current_actor(), category_id, required_version(), changes
+        )
+        return category, etag_header(category.version)

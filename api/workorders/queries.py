@@ -1,0 +1,284 @@
+"""Reading work orders, their history and notes: tenant- and role-scoped, ``select()`` only.
+
+Orders leave this module as :class:`WorkOrderView`: the row plus what a client
+needs alongside it (asset ids, the category with its path, and the actions the
+caller may take next), loaded for a whole page at once rather than per row.
+The small lookups of sites, assets, categories and technicians at the bottom
+resolve ids named in a request body, always inside the caller's tenant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from api import scoping
+from api.assets.models import Asset
+from api.auth.actor import Actor
+from api.auth.permissions import Permission, Role
+from api.categories.models import Category
+from api.http.pagination import Page, paginate
+from api.sites.models import Site
+from api.technicians.models import Technician
+from api.workorders import rules
+from api.workorders.errors import WorkOrderNotFound
+from api.workorders.models import Note, StatusChange, WorkOrder, WorkOrderAsset
+from api.workorders.states import NoteVisibility, Priority, Status
+
+
+@dataclass(frozen=True)
+class CategoryRef:
+    id: uuid.UUID
+    code: str
+    name: str
+    name_en: str | None
+
+
+@dataclass(frozen=True)
+class CategoryPath(CategoryRef):
+    path: list[CategoryRef]
+
+
+@dataclass(frozen=True)
+class WorkOrderView:
+    """A work order as one caller sees it: the row, plus what the row alone cannot say."""
+
+    order: WorkOrder
+    asset_ids: list[uuid.UUID]
+    category: CategoryPath | None
+    allowed_actions: list[str]
+
+    def __getattr__(self, name: str) -> Any:
+        # The response schema reads the order's own columns straight through. Dunder
+        # lookups (copy, pickle) and a half-built instance must not recurse into here.
+        order = self.__dict__.get("order")
+        if order is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(order, name)
+
+
+def access_work_order(
+    session: Session, actor: Actor, work_order_id: uuid.UUID, *, for_update: bool = False
+) -> WorkOrder:
+    """The order if this actor may see it; otherwise 404, whether or not it exists.
+
+    ``for_update`` locks the row (PostgreSQL) so concurrent transitions queue up and
+    each plans from the status the previous one left.
+    """
+    stmt = select(WorkOrder).where(
+        WorkOrder.id == work_order_id,
+        WorkOrder.tenant_id == actor.tenant_id,
+        scoping.work_orders(actor),
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    order = session.scalars(stmt).one_or_none()
+    if order is None:
+        raise WorkOrderNotFound()
+    return order
+
+
+def read_work_order(session: Session, actor: Actor, work_order_id: uuid.UUID) -> WorkOrderView:
+    return present(session, actor, [access_work_order(session, actor, work_order_id)])[0]
+
+
+def list_work_orders(
+    session: Session,
+    actor: Actor,
+    *,
+    limit: int,
+    cursor: str | None,
+    status: list[Status] | None = None,
+    priority: list[Priority] | None = None,
+    assignee_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    site_id: uuid.UUID | None = None,
+    category_id: uuid.UUID | None = None,
+    updated_since: datetime | None = None,
+    q: str | None = None,
+) -> Page:
+    """Orders newest first, filtered; ``category_id`` also matches its subcategories."""
+    stmt: Select[tuple[WorkOrder]] = select(WorkOrder).where(
+        WorkOrder.tenant_id == actor.tenant_id, scoping.work_orders(actor)
+    )
+    if status:
+        stmt = stmt.where(WorkOrder.status.in_(status))
+    if priority:
+        stmt = stmt.where(WorkOrder.priority.in_(priority))
+    for column, value in (
+        (WorkOrder.assignee_id, assignee_id),
+        (WorkOrder.customer_id, customer_id),
+        (WorkOrder.site_id, site_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if category_id is not None:
+        stmt = stmt.where(WorkOrder.category_id.in_(_category_and_below(actor, category_id)))
+    if updated_since is not None:
+        stmt = stmt.where(WorkOrder.updated_at >= updated_since)
+    if q:
+        stmt = stmt.where(_text_matches(q))
+    page = paginate(session, stmt, WorkOrder.id, limit=limit, cursor=cursor, descending=True)
+    return Page(items=present(session, actor, page.items), next_cursor=page.next_cursor)
+
+
+def list_history(
+    session: Session, actor: Actor, work_order_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> Page:
+    """Status changes oldest first, starting with the creation."""
+    access_work_order(session, actor, work_order_id)
+    stmt = select(StatusChange).where(
+        StatusChange.tenant_id == actor.tenant_id, StatusChange.work_order_id == work_order_id
+    )
+    return paginate(session, stmt, StatusChange.id, limit=limit, cursor=cursor)
+
+
+def list_notes(
+    session: Session, actor: Actor, work_order_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> Page:
+    """Notes oldest first; customer contacts get only the customer-visible ones."""
+    access_work_order(session, actor, work_order_id)
+    stmt = select(Note).where(
+        Note.tenant_id == actor.tenant_id, Note.work_order_id == work_order_id
+    )
+    if actor.role is Role.CUSTOMER_CONTACT:
+        stmt = stmt.where(Note.visibility == NoteVisibility.CUSTOMER)
+    return paginate(session, stmt, Note.id, limit=limit, cursor=cursor)
+
+
+def is_assignee(actor: Actor, order: WorkOrder) -> bool:
+    return actor.technician_id is not None and order.assignee_id == actor.technician_id
+
+
+def actions_for(actor: Actor, order: WorkOrder) -> list[str]:
+    """What this caller may do next (empty if they may not change statuses at all)."""
+    if not actor.can(Permission.WORK_ORDERS_TRANSITION):
+        return []
+    allowed = rules.allowed_actions(order.status, actor.role, is_assignee(actor, order))
+    return [action.value for action in allowed]
+
+
+def present(session: Session, actor: Actor, orders: Sequence[WorkOrder]) -> list[WorkOrderView]:
+    """Views of these orders for this caller, with two queries for the whole batch."""
+    asset_ids: dict[uuid.UUID, list[uuid.UUID]] = {order.id: [] for order in orders}
+    if orders:
+        links = session.execute(
+            select(WorkOrderAsset.work_order_id, WorkOrderAsset.asset_id)
+            .where(WorkOrderAsset.work_order_id.in_(list(asset_ids)))
+            .order_by(WorkOrderAsset.asset_id)
+        )
+        for work_order_id, asset_id in links:
+            asset_ids[work_order_id].append(asset_id)
+    categories = category_paths(
+        session, actor.tenant_id, {o.category_id for o in orders if o.category_id}
+    )
+    return [
+        WorkOrderView(
+            order=order,
+            asset_ids=asset_ids[order.id],
+            category=categories.get(order.category_id) if order.category_id else None,
+            allowed_actions=actions_for(actor, order),
+        )
+        for order in orders
+    ]
+
+
+def category_paths(
+    session: Session, tenant_id: uuid.UUID, category_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, CategoryPath]:
+    """Each category with its ancestors, top level first (three levels at most)."""
+    if not category_ids:
+        return {}
+    leaf, parent, grandparent = aliased(Category), aliased(Category), aliased(Category)
+    rows = session.execute(
+        select(leaf, parent, grandparent)
+        .outerjoin(parent, leaf.parent_id == parent.id)
+        .outerjoin(grandparent, parent.parent_id == grandparent.id)
+        .where(leaf.id.in_(category_ids), leaf.tenant_id == tenant_id)
+    )
+    paths: dict[uuid.UUID, CategoryPath] = {}
+    for row in rows:
+        chain = [_ref(c) for c in (row[2], row[1], row[0]) if c is not None]
+        paths[row[0].id] = CategoryPath(**vars(chain[-1]), path=chain)
+    return paths
+
+
+def find_site(session: Session, actor: Actor, site_id: uuid.UUID) -> Site | None:
+    return session.scalars(
+        select(Site).where(
+            Site.id == site_id, Site.tenant_id == actor.tenant_id, scoping.sites(actor)
+        )
+    ).one_or_none()
+
+
+def find_assets(session: Session, actor: Actor, asset_ids: Sequence[uuid.UUID]) -> list[Asset]:
+    if not asset_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Asset).where(
+                Asset.id.in_(list(asset_ids)),
+                Asset.tenant_id == actor.tenant_id,
+                scoping.assets(actor),
+            )
+        )
+    )
+
+
+def find_category(session: Session, actor: Actor, category_id: uuid.UUID) -> Category | None:
+    # Categories are tenant reference data that every role may read.
+    return session.scalars(
+        select(Category).where(Category.id == category_id, Category.tenant_id == actor.tenant_id)
+    ).one_or_none()
+
+
+def find_technician(session: Session, actor: Actor, technician_id: uuid.UUID) -> Technician | None:
+    return session.scalars(
+        select(Technician).where(
+            Technician.id == technician_id, Technician.tenant_id == actor.tenant_id
+        )
+    ).one_or_none()
+
+
+def asset_ids_of(session: Session, order: WorkOrder) -> list[uuid.UUID]:
+    return list(
+        session.scalars(
+            select(WorkOrderAsset.asset_id)
+            .where(WorkOrderAsset.work_order_id == order.id)
+            .order_by(WorkOrderAsset.asset_id)
+        )
+    )
+
+
+def _text_matches(q: str) -> Any:
+    # Escaped, so "100%" or "A_1" search for those characters, not wildcards.
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return or_(
+        WorkOrder.title.ilike(pattern, escape="\\"),
+        WorkOrder.number.ilike(pattern, escape="\\"),
+    )
+
+
+def _category_and_below(actor: Actor, category_id: uuid.UUID) -> Any:
+    children = select(Category.id).where(
+        Category.tenant_id == actor.tenant_id, Category.parent_id == category_id
+    )
+    return select(Category.id).where(
+        Category.tenant_id == actor.tenant_id,
+        or_(
+            Category.id == category_id,
+            Category.parent_id == category_id,
+            Category.parent_id.in_(children),
+        ),
+    )
+
+
+def _ref(category: Category) -> CategoryRef:
+    return CategoryRef(category.id, category.code, category.name, category.name_en)

@@ -1,0 +1,150 @@
+"""Work order request/response schemas: orders, transitions, history and notes."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+from webargs.fields import DelimitedList
+
+from api.http.pagination import PageArgs
+from api.http.schemas import Schema, UTCDateTime, text
+from api.workorders.rules import RULES, Action
+from api.workorders.states import NoteVisibility, Priority, Status
+
+MAX_ASSETS = 100
+
+_ACTIONS_DOC = "; ".join(
+    f"{action.value}: from {', '.join(sorted(s.value for s in rule.sources))}"
+    + (f" (needs {', '.join(rule.needs)})" if rule.needs else "")
+    for action, rule in RULES.items()
+)
+
+
+class CategoryRefSchema(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+
+
+class CategoryPathSchema(CategoryRefSchema):
+    path = fields.List(
+        fields.Nested(CategoryRefSchema), metadata={"description": "Level 1 to this category"}
+    )
+
+
+class WorkOrderSchema(Schema):
+    id = fields.UUID()
+    number = fields.String(metadata={"description": "Per-tenant number, e.g. WO-000123"})
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    customer_id = fields.UUID()
+    site_id = fields.UUID()
+    asset_ids = fields.List(fields.UUID())
+    category_id = fields.UUID(allow_none=True)
+    category = fields.Nested(CategoryPathSchema, allow_none=True)
+    priority = fields.Enum(Priority, by_value=True)
+    status = fields.Enum(Status, by_value=True)
+    assignee_id = fields.UUID(allow_none=True, metadata={"description": "A technician"})
+    allowed_actions = fields.List(
+        fields.String(),
+        metadata={"description": "Transitions the caller may take now (draw these buttons)"},
+    )
+    requested_start = UTCDateTime(allow_none=True)
+    requested_end = UTCDateTime(allow_none=True)
+    scheduled_start = UTCDateTime(allow_none=True)
+    scheduled_end = UTCDateTime(allow_none=True)
+    sla_due_at = UTCDateTime(allow_none=True)
+    resolution = fields.String(allow_none=True)
+    source = fields.String()
+    created_by = fields.UUID(allow_none=True, metadata={"description": "The user who created it"})
+    completed_at = UTCDateTime(allow_none=True)
+    closed_at = UTCDateTime(allow_none=True)
+    cancelled_at = UTCDateTime(allow_none=True)
+    version = fields.Integer()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class WorkOrderUpdateSchema(Schema):
+    title = text(200, allow_none=False)
+    description = text(10000)
+    priority = fields.Enum(Priority, by_value=True)
+    category_id = fields.UUID(
+        allow_none=True, metadata={"description": "A third-level category, or null"}
+    )
+    asset_ids = fields.List(
+        fields.UUID(),
+        validate=validate.Length(max=MAX_ASSETS),
+        metadata={"description": "Replaces the list; every asset must be at the order's site"},
+    )
+    requested_start = UTCDateTime(allow_none=True)
+    requested_end = UTCDateTime(allow_none=True)
+    scheduled_start = UTCDateTime(allow_none=True)
+    scheduled_end = UTCDateTime(allow_none=True)
+    sla_due_at = UTCDateTime(allow_none=True)
+
+
+class WorkOrderCreateSchema(WorkOrderUpdateSchema):
+    id = fields.UUID(metadata={"description": "Client-generated UUIDv7 (optional)"})
+    title = text(200, required=True)
+    customer_id = fields.UUID(required=True)
+    site_id = fields.UUID(required=True, metadata={"description": "A site of the customer"})
+    source = fields.String(
+        validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"),
+        metadata={"description": "Intake channel, e.g. api, web, phone, email, qr"},
+    )
+
+
+class WorkOrderListArgs(PageArgs):
+    status = DelimitedList(fields.Enum(Status, by_value=True))
+    priority = DelimitedList(fields.Enum(Priority, by_value=True))
+    assignee_id = fields.UUID()
+    customer_id = fields.UUID()
+    site_id = fields.UUID()
+    category_id = fields.UUID(metadata={"description": "This category or any below it"})
+    updated_since = UTCDateTime(metadata={"description": "updated_at at or after (RFC 3339)"})
+    q = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Title or number contains"},
+    )
+
+
+class TransitionSchema(Schema):
+    action = fields.Enum(
+        Action, by_value=True, required=True, metadata={"description": _ACTIONS_DOC}
+    )
+    reason = text(1000)
+    assignee_id = fields.UUID(metadata={"description": "assign: an active technician"})
+    resolution = text(10000, metadata={"description": "complete: what was done"})
+
+
+class StatusChangeSchema(Schema):
+    id = fields.UUID()
+    work_order_id = fields.UUID()
+    action = fields.String()
+    from_status = fields.Enum(Status, by_value=True, allow_none=True)
+    to_status = fields.Enum(Status, by_value=True)
+    reason = fields.String(allow_none=True)
+    actor_kind = fields.String()
+    actor_id = fields.UUID(allow_none=True)
+    occurred_at = UTCDateTime()
+
+
+class NoteSchema(Schema):
+    id = fields.UUID()
+    work_order_id = fields.UUID()
+    body = fields.String()
+    visibility = fields.String()
+    author_kind = fields.String()
+    author_id = fields.UUID(allow_none=True)
+    created_at = UTCDateTime()
+
+
+class NoteCreateSchema(Schema):
+    id = fields.UUID(metadata={"description": "Client-generated UUIDv7 (optional)"})
+    body = text(10000, required=True)
+    visibility = fields.Enum(
+        NoteVisibility,
+        by_value=True,
+        metadata={"description": "Default: customer for customer contacts, else internal"},
+    )

@@ -1,0 +1,218 @@
+"""Creating and editing work orders. Each use case owns one unit of work and audits it.
+
+Status and assignee never change here: only transitions
+(:mod:`api.workorders.transitions`) move an order through its life. Every id a
+request names (customer, site, assets, category) is resolved inside the
+caller's tenant and role scope, so nobody can attach what they cannot see.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from api.audit import services as audit
+from api.audit.changes import apply_changes, jsonable, snapshot
+from api.auth.actor import Actor
+from api.auth.permissions import Role
+from api.categories.models import MAX_DEPTH
+from api.customers.queries import access_customer
+from api.db import UnitOfWork, utcnow
+from api.db.checks import check_version, ensure_unused_id, pick
+from api.errors.base import FieldProblem
+from api.errors.common import ValidationFailed
+from api.tenants.services import next_number
+from api.workorders import queries
+from api.workorders.models import WorkOrder, WorkOrderAsset
+from api.workorders.queries import WorkOrderView
+from api.workorders.states import Status
+from api.workorders.transitions import append_history
+
+UPDATE_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "priority",
+        "category_id",
+        "requested_start",
+        "requested_end",
+        "scheduled_start",
+        "scheduled_end",
+        "sla_due_at",
+    }
+)
+CREATE_FIELDS = UPDATE_FIELDS | {"source"}
+# The schedule and the SLA belong to the dispatcher; a customer asks for a window.
+OFFICE_ONLY_FIELDS = frozenset({"scheduled_start", "scheduled_end", "sla_due_at", "source"})
+AUDITED_FIELDS = CREATE_FIELDS | {"number", "customer_id", "site_id", "status"}
+
+_WINDOWS = (("requested_start", "requested_end"), ("scheduled_start", "scheduled_end"))
+
+
+def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> WorkOrderView:
+    with uow:
+        session = uow.session
+        _refuse_office_fields(actor, data)
+        customer = access_customer(session, actor, data["customer_id"])
+        ensure_unused_id(session, WorkOrder, data.get("id"))
+        asset_ids = _unique(data.get("asset_ids") or [])
+        problems = _reference_problems(session, actor, customer.id, data, asset_ids)
+        if problems:
+            raise ValidationFailed(errors=problems)
+        order = WorkOrder(
+            tenant_id=actor.tenant_id,
+            number=f"WO-{next_number(session, actor.tenant_id, 'work_order'):06d}",
+            customer_id=customer.id,
+            site_id=data["site_id"],
+            status=Status.NEW,
+            # A person, never an API key: notifications go to created_by.
+            created_by=actor.user_id,
+        )
+        if data.get("id"):
+            order.id = data["id"]
+        apply_changes(order, pick(data, CREATE_FIELDS), CREATE_FIELDS)
+        session.add(order)
+        session.flush()  # defaults (priority, source) and the id, for links and the snapshot
+        _link_assets(session, order, asset_ids)
+        append_history(session, actor, order, "create", None, reason=None)
+        changes = snapshot(order, AUDITED_FIELDS)
+        changes["asset_ids"] = {"after": jsonable(sorted(asset_ids))}
+        audit.record(session, actor, "create", "work_order", order.id, changes)
+        view = queries.present(session, actor, [order])[0]
+        uow.commit()
+        return view
+
+
+def update_work_order(
+    uow: UnitOfWork,
+    actor: Actor,
+    work_order_id: uuid.UUID,
+    expected_version: int,
+    changes: Mapping[str, Any],
+) -> WorkOrderView:
+    with uow:
+        session = uow.session
+        order = queries.access_work_order(session, actor, work_order_id, for_update=True)
+        check_version(order, expected_version)
+        fields = pick(changes, UPDATE_FIELDS)
+        problems: list[FieldProblem] = []
+        if fields.get("category_id") is not None and fields["category_id"] != order.category_id:
+            problems += _category_problems(session, actor, fields["category_id"])
+        new_assets = _unique(changes["asset_ids"]) if "asset_ids" in changes else None
+        if new_assets is not None:
+            problems += _asset_problems(session, actor, order.site_id, new_assets)
+        diff = apply_changes(order, fields, UPDATE_FIELDS)
+        problems += _window_problems({k: getattr(order, k) for pair in _WINDOWS for k in pair})
+        if problems:
+            raise ValidationFailed(errors=problems)
+        if new_assets is not None:
+            diff.update(_replace_assets(session, order, new_assets))
+        audit.record(session, actor, "update", "work_order", order.id, diff)
+        view = queries.present(session, actor, [order])[0]
+        uow.commit()
+        return view
+
+
+def _refuse_office_fields(actor: Actor, data: Mapping[str, Any]) -> None:
+    if actor.role is not Role.CUSTOMER_CONTACT:
+        return
+    refused = sorted(OFFICE_ONLY_FIELDS & data.keys())
+    if refused:
+        raise ValidationFailed(
+            errors=[
+                FieldProblem(name, "not_allowed", "Set by the dispatcher, not the customer")
+                for name in refused
+            ]
+        )
+
+
+def _reference_problems(
+    session: Session,
+    actor: Actor,
+    customer_id: uuid.UUID,
+    data: Mapping[str, Any],
+    asset_ids: Sequence[uuid.UUID],
+) -> list[FieldProblem]:
+    problems = _site_problems(session, actor, customer_id, data["site_id"])
+    if not problems:  # assets are checked against the site only once the site is sound
+        problems = _asset_problems(session, actor, data["site_id"], asset_ids)
+    problems += _category_problems(session, actor, data.get("category_id"))
+    return problems + _window_problems(data)
+
+
+def _replace_assets(
+    session: Session, order: WorkOrder, asset_ids: Sequence[uuid.UUID]
+) -> dict[str, dict[str, Any]]:
+    """Swap the order's asset links; the audit diff entry if anything changed."""
+    before = queries.asset_ids_of(session, order)
+    after = sorted(asset_ids)
+    if after == before:
+        return {}
+    session.execute(delete(WorkOrderAsset).where(WorkOrderAsset.work_order_id == order.id))
+    _link_assets(session, order, asset_ids)
+    # The links live in another table; touching the row bumps its version and
+    # updated_at, so ETags and `updated_since` syncs notice the change.
+    order.updated_at = utcnow()
+    return {"asset_ids": {"before": jsonable(before), "after": jsonable(after)}}
+
+
+def _site_problems(
+    session: Session, actor: Actor, customer_id: uuid.UUID, site_id: uuid.UUID
+) -> list[FieldProblem]:
+    site = queries.find_site(session, actor, site_id)
+    if site is None:
+        return [FieldProblem("site_id", "not_found", "No such site")]
+    if site.customer_id != customer_id:
+        return [FieldProblem("site_id", "wrong_customer", "The site belongs to another customer")]
+    if not site.active:
+        return [FieldProblem("site_id", "inactive", "The site is deactivated")]
+    return []
+
+
+def _asset_problems(
+    session: Session, actor: Actor, site_id: uuid.UUID, asset_ids: Sequence[uuid.UUID]
+) -> list[FieldProblem]:
+    found = {asset.id: asset for asset in queries.find_assets(session, actor, asset_ids)}
+    if len(found) < len(asset_ids):
+        return [FieldProblem("asset_ids", "not_found", "No such asset")]
+    if any(asset.site_id != site_id for asset in found.values()):
+        return [FieldProblem("asset_ids", "not_at_site", "Every asset must be at the order's site")]
+    return []
+
+
+def _category_problems(
+    session: Session, actor: Actor, category_id: uuid.UUID | None
+) -> list[FieldProblem]:
+    if category_id is None:
+        return []
+    category = queries.find_category(session, actor, category_id)
+    if category is None:
+        return [FieldProblem("category_id", "not_found", "No such category")]
+    if category.level != MAX_DEPTH:
+        return [FieldProblem("category_id", "not_leaf", "Choose a third-level category")]
+    if not category.active:
+        return [FieldProblem("category_id", "inactive", "The category is deactivated")]
+    return []
+
+
+def _window_problems(values: Mapping[str, Any]) -> list[FieldProblem]:
+    return [
+        FieldProblem(end, "out_of_range", f"{end} is before {start}")
+        for start, end in _WINDOWS
+        if values.get(start) and values.get(end) and values[end] < values[start]
+    ]
+
+
+def _link_assets(session: Session, order: WorkOrder, asset_ids: Sequence[uuid.UUID]) -> None:
+    session.add_all(
+        WorkOrderAsset(tenant_id=order.tenant_id, work_order_id=order.id, asset_id=asset_id)
+        for asset_id in asset_ids
+    )
+
+
+def _unique(ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    return list(dict.fromkeys(ids))

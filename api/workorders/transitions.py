@@ -1,0 +1,143 @@
+"""Moving a work order through its life: one use case per status change.
+
+:func:`transition_work_order` asks :mod:`api.workorders.rules` what the action
+does, applies it, and in the same transaction appends the history row, the
+audit event and the ``work_order.status_changed`` outbox message that the
+worker turns into notifications. Nothing else changes an order's status.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from api.audit import services as audit
+from api.audit.changes import apply_changes
+from api.auth.actor import Actor
+from api.db import UnitOfWork, utcnow
+from api.db.checks import check_version
+from api.errors.base import FieldProblem
+from api.errors.common import ValidationFailed
+from api.outbox.services import publish
+from api.workorders import queries, rules
+from api.workorders.models import StatusChange, WorkOrder
+from api.workorders.queries import WorkOrderView
+from api.workorders.rules import Action, AssigneeEffect, Plan
+from api.workorders.states import Status
+
+TOPIC_STATUS_CHANGED = "work_order.status_changed"
+TRANSITION_FIELDS = frozenset({"status", "assignee_id", "resolution", *rules.STAMPS})
+
+
+def transition_work_order(
+    uow: UnitOfWork,
+    actor: Actor,
+    work_order_id: uuid.UUID,
+    command: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> WorkOrderView:
+    """Take ``command["action"]``; ``expected_version`` (optional) guards against stale UIs."""
+    with uow:
+        session = uow.session
+        order = queries.access_work_order(session, actor, work_order_id, for_update=True)
+        if expected_version is not None:
+            check_version(order, expected_version)
+        action = Action(command["action"])
+        plan = rules.plan_transition(
+            order.status,
+            action,
+            actor.role,
+            is_assignee=queries.is_assignee(actor, order),
+            has_assignee=order.assignee_id is not None,
+        )
+        problems = rules.field_problems(action, command)
+        if problems:
+            raise ValidationFailed(errors=problems)
+        previous_assignee = order.assignee_id
+        diff = apply_changes(order, _changes(session, actor, plan, command), TRANSITION_FIELDS)
+        diff["status"] = {"before": plan.from_status.value, "after": plan.to_status.value}
+        diff["action"] = {"after": action.value}
+        reason = command.get("reason")
+        append_history(session, actor, order, action.value, plan.from_status, reason=reason)
+        audit.record(session, actor, "transition", "work_order", order.id, diff)
+        event = _event(actor, order, plan, previous_assignee)
+        publish(session, actor.tenant_id, TOPIC_STATUS_CHANGED, event)
+        view = queries.present(session, actor, [order])[0]
+        uow.commit()
+        return view
+
+
+def append_history(
+    session: Session,
+    actor: Actor,
+    order: WorkOrder,
+    action: str,
+    from_status: Status | None,
+    *,
+    reason: str | None,
+) -> None:
+    """One row of the order's status history, to the status it has now."""
+    session.add(
+        StatusChange(
+            tenant_id=order.tenant_id,
+            work_order_id=order.id,
+            action=action,
+            from_status=from_status,
+            to_status=order.status,
+            reason=reason,
+            actor_kind=actor.kind,
+            actor_id=actor.principal_id,
+            occurred_at=utcnow(),
+        )
+    )
+
+
+def _changes(
+    session: Session, actor: Actor, plan: Plan, command: Mapping[str, Any]
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {"status": plan.to_status}
+    if plan.assignee is AssigneeEffect.SET:
+        changes["assignee_id"] = _active_technician(session, actor, command["assignee_id"])
+    elif plan.assignee is AssigneeEffect.CLEAR:
+        changes["assignee_id"] = None
+    if plan.clears_stamps:
+        changes.update(dict.fromkeys(rules.STAMPS))
+    if plan.stamp:
+        changes[plan.stamp] = utcnow()
+    if plan.action is Action.COMPLETE:
+        changes["resolution"] = command["resolution"]
+    return changes
+
+
+def _active_technician(session: Session, actor: Actor, technician_id: uuid.UUID) -> uuid.UUID:
+    technician = queries.find_technician(session, actor, technician_id)
+    if technician is None:
+        problem = FieldProblem("assignee_id", "not_found", "No such technician")
+    elif not technician.active:
+        problem = FieldProblem("assignee_id", "inactive", "The technician is deactivated")
+    else:
+        return technician.id
+    raise ValidationFailed(errors=[problem])
+
+
+def _event(
+    actor: Actor, order: WorkOrder, plan: Plan, previous_assignee: uuid.UUID | None
+) -> dict[str, Any]:
+    """The outbox payload; ``assignee_id`` is the assignee after the change."""
+    return {
+        "tenant_id": order.tenant_id,
+        "work_order_id": order.id,
+        "number": order.number,
+        "from_status": plan.from_status,
+        "to_status": plan.to_status,
+        "action": plan.action,
+        "actor_id": actor.principal_id,
+        "assignee_id": order.assignee_id,
+        "customer_id": order.customer_id,
+        "created_by": order.created_by,
+        # So a technician taken off a job can be told (unassign, reassign).
+        "previous_assignee_id": previous_assignee,
+    }
