@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from api.assets import queries, services
 from api.assets.schemas import AssetCreateSchema, AssetListArgs, AssetSchema, AssetUpdateSchema
 from api.auth.permissions import Permission
-from api.http.context import new_uow
+from api.http.context import new_uow, read_uow
 from api.http.etag import etag_header, required_version
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
@@ -28,7 +28,7 @@ class Assets(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List assets, oldest first. Customer contacts see their customer's assets;
         technicians the assets at the sites of their assigned work orders."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.list_assets(uow.session, current_actor(), **args)
 
     @requires(Permission.ASSETS_WRITE)
@@ -51,7 +51,7 @@ class AssetByBarcode(MethodView):
         """The asset whose barcode is exactly this value (percent-encode it), for scanners.
         `GET /v1/assets?barcode=` finds the same asset as a one-item list; use that for
         values that begin with `/`, which cannot form a path segment."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             asset = queries.asset_by_barcode(uow.session, current_actor(), barcode_value)
         return asset, etag_header(asset.version)
 
@@ -62,7 +62,7 @@ class AssetById(MethodView):
     @blp.response(200, AssetSchema)
     def get(self, asset_id: uuid.UUID) -> Any:
         """Read an asset."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             asset = queries.access_asset(uow.session, current_actor(), asset_id)
         return asset, etag_header(asset.version)
 

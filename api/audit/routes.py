@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from api.audit.queries import list_events
 from api.audit.schemas import AuditEventSchema, AuditListArgs
 from api.auth.permissions import Permission
-from api.http.context import new_uow
+from api.http.context import read_uow
 from api.http.guard import current_actor, requires
 from api.http.pagination import page_schema
 
@@ -24,5 +24,5 @@ class AuditEvents(MethodView):
     @blp.response(200, page_schema(AuditEventSchema))
     def get(self, args: dict[str, Any]) -> Any:
         """List audit events, newest first, by entity, actor or action."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return list_events(uow.session, current_actor(), **args)

@@ -21,7 +21,7 @@ from api.auth.schemas import (
     SessionListSchema,
     TokenSchema,
 )
-from api.http.context import new_uow, state
+from api.http.context import new_uow, read_uow, state
 from api.http.guard import current_actor, public, requires
 from api.http.pagination import PageArgs, page_schema
 from api.users.queries import describe_me
@@ -93,7 +93,7 @@ class Sessions(MethodView):
     @blp.response(200, SessionListSchema)
     def get(self) -> Any:
         """List the caller's active sessions (one per device), newest first."""
-        return {"items": services.list_sessions(new_uow(), current_actor()), "next_cursor": None}
+        return {"items": services.list_sessions(read_uow(), current_actor()), "next_cursor": None}
 
 
 @blp.route("/auth/sessions/<uuid:session_id>")
@@ -111,7 +111,7 @@ class Me(MethodView):
     @blp.response(200, MeSchema)
     def get(self) -> Any:
         """Who am I: the caller's user, role and linked technician or customer."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return describe_me(uow.session, current_actor())
 
 
@@ -122,7 +122,7 @@ class ApiKeys(MethodView):
     @blp.response(200, page_schema(ApiKeySchema))
     def get(self, args: dict[str, Any]) -> Any:
         """List the tenant's API keys (never their secrets)."""
-        return keys.list_api_keys(new_uow(), current_actor(), **args)
+        return keys.list_api_keys(read_uow(), current_actor(), **args)
 
     @requires(Permission.API_KEYS_MANAGE)
     @blp.arguments(ApiKeyCreateSchema)

@@ -18,7 +18,7 @@ from api.auth.models import ApiKey, AuthSession, RefreshToken
 from api.auth.passwords import verify_password
 from api.auth.permissions import Permission, Role
 from api.customers.models import Contact
-from api.db import UnitOfWork, utcnow
+from api.db import UnitOfWork, UnitOfWorkFactory, utcnow
 from api.technicians.models import Technician
 from api.tenants.services import get_tenant_by_slug
 from api.users.models import User
@@ -179,15 +179,15 @@ def _issue(
     )
 
 
-def identify(uow: UnitOfWork, settings: AuthSettings, bearer: str) -> Actor | None:
+def identify(uows: UnitOfWorkFactory, settings: AuthSettings, bearer: str) -> Actor | None:
     """The actor behind a bearer credential (access token or API key), or None."""
     parsed_key = tokens.parse_api_key(bearer)
     if parsed_key is not None:
-        return _identify_api_key(uow, *parsed_key)
+        return _identify_api_key(uows(), *parsed_key)
     claims = tokens.read_access_token(bearer, settings.secret_key)
     if claims is None:
         return None
-    with uow:
+    with uows.reader() as uow:
         row = uow.session.execute(
             select(AuthSession.revoked_at, User.active)
             .join(User, User.id == AuthSession.user_id)

@@ -17,7 +17,7 @@ from api.categories.schemas import (
     CategorySchema,
     CategoryUpdateSchema,
 )
-from api.http.context import new_uow
+from api.http.context import new_uow, read_uow
 from api.http.etag import etag_header, required_version
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
@@ -39,7 +39,7 @@ class Categories(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List categories, active or not, ordered by `level`, then `sort_order`, then
         `code` (byte order). The cursor pages through that order."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.list_categories(uow.session, current_actor(), **args)
 
     @requires(Permission.CATEGORIES_WRITE)
@@ -59,7 +59,7 @@ class CategoryTree(MethodView):
     def get(self) -> Any:
         """The active categories as a nested tree (a JSON array of level-1 nodes), each
         level ordered by `sort_order`, then `code`. Not paginated: it is small."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.category_tree(uow.session, current_actor())
 
 
@@ -69,7 +69,7 @@ class CategoryById(MethodView):
     @blp.response(200, CategorySchema)
     def get(self, category_id: uuid.UUID) -> Any:
         """Read a category."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             category = queries.access_category(uow.session, current_actor(), category_id)
         return category, etag_header(category.version)
 

@@ -19,7 +19,7 @@ from api.customers.schemas import (
     CustomerSchema,
     CustomerUpdateSchema,
 )
-from api.http.context import new_uow
+from api.http.context import new_uow, read_uow
 from api.http.etag import etag_header, required_version
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
@@ -35,7 +35,7 @@ class Customers(MethodView):
     @blp.response(200, page_schema(CustomerSchema))
     def get(self, args: dict[str, Any]) -> Any:
         """List customers, oldest first. Customer contacts see only their own."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.list_customers(uow.session, current_actor(), **args)
 
     @requires(Permission.CUSTOMERS_WRITE)
@@ -54,7 +54,7 @@ class CustomerById(MethodView):
     @blp.response(200, CustomerSchema)
     def get(self, customer_id: uuid.UUID) -> Any:
         """Read a customer."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             customer = queries.access_customer(uow.session, current_actor(), customer_id)
         return customer, etag_header(customer.version)
 
@@ -82,7 +82,7 @@ class CustomerContacts(MethodView):
     @blp.response(200, page_schema(ContactSchema))
     def get(self, args: dict[str, Any], customer_id: uuid.UUID) -> Any:
         """List a customer's contacts, oldest first."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.list_contacts(uow.session, current_actor(), customer_id, **args)
 
     @requires(Permission.CUSTOMERS_WRITE)
@@ -101,7 +101,7 @@ class ContactById(MethodView):
     @blp.response(200, ContactSchema)
     def get(self, contact_id: uuid.UUID) -> Any:
         """Read a contact."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             contact = queries.access_contact(uow.session, current_actor(), contact_id)
         return contact, etag_header(contact.version)
 

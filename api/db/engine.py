@@ -3,7 +3,8 @@
 SQLite gets WAL (readers never block the writer), foreign keys, a busy timeout
 and explicit ``BEGIN IMMEDIATE`` transactions: the stdlib driver's implicit
 transactions break SAVEPOINTs, and deferred transactions that upgrade to a
-write lock fail under concurrency instead of waiting.
+write lock fail under concurrency instead of waiting. Read-only units of work
+(``fieldline_read_only``) begin deferred, so they never wait for the writer.
 """
 
 from __future__ import annotations
@@ -40,4 +41,5 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get("fieldline_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 class UnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
+        self.read_only = read_only
 
     @property
     def session(self) -> Session:
@@ -42,6 +43,8 @@ class UnitOfWork:
         self._session = None
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.session.commit()
 
 
@@ -52,6 +55,14 @@ class UnitOfWorkFactory:
         self.engine = engine
         # expire_on_commit=False: views serialise the returned objects after commit.
         self.session_factory = sessionmaker(engine, expire_on_commit=False)
+        self.read_session_factory = sessionmaker(
+            engine.execution_options(fieldline_read_only=True), expire_on_commit=False
+        )
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work for reads only: on SQLite it takes no write lock, so reads
+        never queue behind writers (WAL gives them a consistent snapshot)."""
+        return UnitOfWork(self.read_session_factory, read_only=True)

@@ -22,6 +22,13 @@ class FieldProblem:
     code: str
     message: str = ""
 
+    def __post_init__(self) -> None:
+        from api.errors.fields import FIELD_CODES
+
+        if self.code not in FIELD_CODES:
+            # Clients branch on these codes: each must be documented (docs/errors.md).
+            raise ValueError(f"undocumented field error code {self.code!r}")
+
 
 class FieldlineError(Exception):
     """Base of every error the API reports on purpose."""

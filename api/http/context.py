@@ -25,4 +25,10 @@ def state() -> FieldlineState:
 
 
 def new_uow() -> UnitOfWork:
+    """A unit of work for a service that writes."""
     return state().uow()
+
+
+def read_uow() -> UnitOfWork:
+    """A unit of work for a view that only reads (never commits)."""
+    return state().uow.reader()

@@ -57,7 +57,7 @@ def authenticate() -> Actor:
     if scheme.lower() != "bearer" or not credential.strip():
         raise InvalidToken(headers={"WWW-Authenticate": 'Bearer error="invalid_request"'})
     fieldline = current_app.extensions["fieldline"]
-    actor = auth_services.identify(fieldline.uow(), fieldline.auth_settings, credential.strip())
+    actor = auth_services.identify(fieldline.uow, fieldline.auth_settings, credential.strip())
     if actor is None:
         raise InvalidToken(headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     g.actor = actor

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
-from api.http.context import new_uow
+from api.http.context import new_uow, read_uow
 from api.http.guard import current_actor, requires
 from api.http.pagination import page_schema
 from api.notifications import services
@@ -25,7 +25,7 @@ class Notifications(MethodView):
     @blp.response(200, page_schema(NotificationSchema))
     def get(self, args: dict[str, Any]) -> Any:
         """List my notifications, newest first (`unread=true` for the unread ones)."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return services.list_notifications(uow.session, current_actor(), **args)
 
 

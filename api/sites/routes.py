@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
-from api.http.context import new_uow
+from api.http.context import new_uow, read_uow
 from api.http.etag import etag_header, required_version
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
@@ -30,7 +30,7 @@ class Sites(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List sites, oldest first. Customer contacts see their customer's sites;
         technicians the sites of their assigned work orders."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.list_sites(uow.session, current_actor(), **args)
 
     @requires(Permission.SITES_WRITE)
@@ -49,7 +49,7 @@ class SiteById(MethodView):
     @blp.response(200, SiteSchema)
     def get(self, site_id: uuid.UUID) -> Any:
         """Read a site."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             site = queries.access_site(uow.session, current_actor(), site_id)
         return site, etag_header(site.version)
 

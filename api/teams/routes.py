@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
-from api.http.context import new_uow
+from api.http.context import new_uow, read_uow
 from api.http.etag import etag_header, required_version
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
@@ -28,7 +28,7 @@ class Teams(MethodView):
     @blp.response(200, page_schema(TeamSchema))
     def get(self, args: dict[str, Any]) -> Any:
         """List teams, oldest first. Technicians see only their own team."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.list_teams(uow.session, current_actor(), **args)
 
     @requires(Permission.TEAMS_WRITE)
@@ -47,7 +47,7 @@ class TeamById(MethodView):
     @blp.response(200, TeamSchema)
     def get(self, team_id: uuid.UUID) -> Any:
         """Read a team."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             team = queries.access_team(uow.session, current_actor(), team_id)
         return team, etag_header(team.version)
 
@@ -77,5 +77,5 @@ class TeamMembers(MethodView):
         """List a team's technicians (deactivated ones included), oldest first.
 
         Needs `technicians:read` because the items are technician records."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.list_members(uow.session, current_actor(), team_id, **args)

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
-from api.http.context import new_uow
+from api.http.context import new_uow, read_uow
 from api.http.etag import etag_header, required_version
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
@@ -37,7 +37,7 @@ class Technicians(MethodView):
 
         `skill=hvac:3,electrical` keeps technicians with HVAC at level 3 or more
         *and* any electrical level. Technicians see themselves and their teammates."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.list_technicians(uow.session, current_actor(), **args)
 
     @requires(Permission.TECHNICIANS_WRITE)
@@ -56,7 +56,7 @@ class TechnicianById(MethodView):
     @blp.response(200, TechnicianSchema)
     def get(self, technician_id: uuid.UUID) -> Any:
         """Read a technician."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             technician = queries.access_technician(uow.session, current_actor(), technician_id)
         return technician, etag_header(technician.version)
 

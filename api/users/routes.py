@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
-from api.http.context import new_uow
+from api.http.context import new_uow, read_uow
 from api.http.etag import etag_header, required_version
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
@@ -27,7 +27,7 @@ class Users(MethodView):
     @blp.response(200, page_schema(UserSchema))
     def get(self, args: dict[str, Any]) -> Any:
         """List users, oldest first, optionally by role."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.list_users(uow.session, current_actor(), **args)
 
     @requires(Permission.USERS_WRITE)
@@ -46,7 +46,7 @@ class UserById(MethodView):
     @blp.response(200, UserSchema)
     def get(self, user_id: uuid.UUID) -> Any:
         """Read a user."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             user = queries.access_user(uow.session, current_actor(), user_id)
         return user, etag_header(user.version)
 

@@ -26,3 +26,11 @@ class TransitionForbidden(Forbidden):
         "en": "You may not take this action on the work order",
         "zh-CN": "您无权对该工单执行此操作",
     }
+
+
+class WorkOrderLocked(Conflict):
+    code = "work_order.locked"
+    titles = {
+        "en": "A closed or cancelled work order cannot be edited; reopen it first",
+        "zh-CN": "已关闭或已取消的工单不能编辑，请先重新打开",
+    }

@@ -131,12 +131,44 @@ def list_work_orders(
 def list_history(
     session: Session, actor: Actor, work_order_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> Page:
-    """Status changes oldest first, starting with the creation."""
+    """Status changes oldest first, starting with the creation.
+
+    Customer contacts see the steps but not the staff behind them, and a reason
+    only when it was given to them (a cancellation): pause and decline reasons
+    are internal remarks.
+    """
     access_work_order(session, actor, work_order_id)
     stmt = select(StatusChange).where(
         StatusChange.tenant_id == actor.tenant_id, StatusChange.work_order_id == work_order_id
     )
-    return paginate(session, stmt, StatusChange.id, limit=limit, cursor=cursor)
+    page = paginate(session, stmt, StatusChange.id, limit=limit, cursor=cursor)
+    if actor.role is not Role.CUSTOMER_CONTACT:
+        return page
+    return Page(
+        items=[_for_customer(change) for change in page.items], next_cursor=page.next_cursor
+    )
+
+
+def _for_customer(change: StatusChange) -> dict[str, Any]:
+    shown = {name: getattr(change, name) for name in _HISTORY_FIELDS}
+    if change.action != "cancel":
+        shown["reason"] = None
+    if change.actor_kind == "user" and change.actor_id is not None:
+        shown["actor_id"] = None
+    return shown
+
+
+_HISTORY_FIELDS = (
+    "id",
+    "work_order_id",
+    "action",
+    "from_status",
+    "to_status",
+    "reason",
+    "actor_kind",
+    "actor_id",
+    "occurred_at",
+)
 
 
 def list_notes(

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
-from api.http.context import new_uow
+from api.http.context import new_uow, read_uow
 from api.http.etag import etag_header, optional_version, required_version
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
@@ -42,7 +42,7 @@ class WorkOrders(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List work orders, newest first. Technicians see their assignments, customer
         contacts their customer's orders. `updated_since` is inclusive."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.list_work_orders(uow.session, current_actor(), **args)
 
     @requires(Permission.WORK_ORDERS_CREATE)
@@ -62,7 +62,7 @@ class WorkOrderById(MethodView):
     @blp.response(200, WorkOrderSchema)
     def get(self, work_order_id: uuid.UUID) -> Any:
         """Read a work order, with the actions the caller may take next."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             order = queries.read_work_order(uow.session, current_actor(), work_order_id)
         return order, etag_header(order.version)
 
@@ -103,7 +103,7 @@ class WorkOrderHistory(MethodView):
     @blp.response(200, page_schema(StatusChangeSchema))
     def get(self, args: dict[str, Any], work_order_id: uuid.UUID) -> Any:
         """The order's status changes, oldest first, starting with its creation."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.list_history(uow.session, current_actor(), work_order_id, **args)
 
 
@@ -114,7 +114,7 @@ class WorkOrderNotes(MethodView):
     @blp.response(200, page_schema(NoteSchema))
     def get(self, args: dict[str, Any], work_order_id: uuid.UUID) -> Any:
         """The order's notes, oldest first. Customer contacts see customer notes only."""
-        with new_uow() as uow:
+        with read_uow() as uow:
             return queries.list_notes(uow.session, current_actor(), work_order_id, **args)
 
     @requires(Permission.WORK_ORDERS_NOTE)

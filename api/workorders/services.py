@@ -27,6 +27,7 @@ from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.tenants.services import next_number
 from api.workorders import queries
+from api.workorders.errors import WorkOrderLocked
 from api.workorders.models import WorkOrder, WorkOrderAsset
 from api.workorders.queries import WorkOrderView
 from api.workorders.states import Status
@@ -98,6 +99,8 @@ def update_work_order(
         session = uow.session
         order = queries.access_work_order(session, actor, work_order_id, for_update=True)
         check_version(order, expected_version)
+        if order.status in (Status.CLOSED, Status.CANCELLED):
+            raise WorkOrderLocked()  # the record of a finished job changes only by reopening
         fields = pick(changes, UPDATE_FIELDS)
         problems: list[FieldProblem] = []
         if fields.get("category_id") is not None and fields["category_id"] != order.category_id:

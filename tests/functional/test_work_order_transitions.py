@@ -355,3 +355,48 @@ def test_an_integration_key_acts_as_the_office_within_its_scopes(
     assert_problem(
         _move(client, read_only, created["id"], "cancel", reason="x"), 403, "auth.forbidden"
     )
+
+
+def test_a_closed_or_cancelled_order_is_read_only_until_reopened(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = factories.advance(
+        scene.world, _new_order(factories, scene), Status.CLOSED, scene.technician
+    )
+    api = client.as_(scene.dispatcher_token)
+    etag = api.get(f"/v1/work-orders/{order.id}").headers["ETag"]
+    refused = api.patch(f"/v1/work-orders/{order.id}", json={"title": "改写历史"}, etag=etag)
+    assert_problem(refused, 409, "work_order.locked")
+    reopened = _ok(client, scene.dispatcher_token, order.id, "reopen", reason="客户反馈仍有问题")
+    etag = f'"{reopened["version"]}"'
+    assert (
+        api.patch(f"/v1/work-orders/{order.id}", json={"title": "复修"}, etag=etag).status_code
+        == 200
+    )
+
+
+def test_customers_see_the_steps_but_not_internal_reasons_or_staff(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = factories.advance(
+        scene.world, _new_order(factories, scene), Status.IN_PROGRESS, scene.technician
+    )
+    _ok(client, scene.technician_token, order.id, "pause", reason="等配件，仓库说周五到")
+    _ok(client, scene.dispatcher_token, order.id, "cancel", reason="客户要求取消")
+    staff_view = (
+        client.as_(scene.dispatcher_token).get(f"/v1/work-orders/{order.id}/history").get_json()
+    )
+    customer_view = (
+        client.as_(scene.contact_token).get(f"/v1/work-orders/{order.id}/history").get_json()
+    )
+    assert [c["action"] for c in customer_view["items"]] == [
+        c["action"] for c in staff_view["items"]
+    ]
+    reasons = {c["action"]: c["reason"] for c in customer_view["items"]}
+    assert reasons["pause"] is None and reasons["cancel"] == "客户要求取消"
+    assert all(c["actor_id"] is None for c in customer_view["items"] if c["actor_kind"] == "user")
+    assert {c["action"]: c["reason"] for c in staff_view["items"]}[
+        "pause"
+    ] == "等配件，仓库说周五到"
