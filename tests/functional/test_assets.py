@@ -10,36 +10,10 @@ from sqlalchemy import Engine, select
 
 from api.audit.models import AuditEvent
 from api.auth.permissions import Role
-from api.customers.models import Customer
-from api.sites.models import Site
-from api.technicians import services as technician_services
 from api.workorders import services as work_order_services
-from api.workorders import transitions
 from tests.conftest import count_rows
 from tests.support.api_client import ApiClient, assert_problem
-from tests.support.factories import Factories, World
-
-
-def _assigned_technician_token(
-    factories: Factories, world: World, customer: Customer, site: Site
-) -> str:
-    """A technician (and their token) assigned one work order at ``site``."""
-    technician = technician_services.create_technician(
-        factories.uow(), world.admin_actor, {"name": "李师傅"}
-    )
-    order = work_order_services.create_work_order(
-        factories.uow(),
-        world.admin_actor,
-        {"title": "异响", "customer_id": customer.id, "site_id": site.id},
-    )
-    transitions.transition_work_order(
-        factories.uow(),
-        world.admin_actor,
-        order.id,
-        {"action": "assign", "assignee_id": technician.id},
-    )
-    _, token = factories.user(world, Role.TECHNICIAN, technician_id=technician.id)
-    return token
+from tests.support.factories import Factories
 
 
 def test_dispatcher_creates_an_asset_that_belongs_to_its_sites_customer(
@@ -297,7 +271,7 @@ def test_technician_sees_the_assets_at_their_assigned_sites_only(
     assigned, elsewhere = factories.site(world, customer), factories.site(world, customer)
     here = factories.asset(world, assigned)
     there = factories.asset(world, elsewhere, barcode_value="THERE")
-    api = client.as_(_assigned_technician_token(factories, world, customer, assigned))
+    api = client.as_(factories.assigned_technician_token(world, customer, assigned))
     assert [a["id"] for a in api.get("/v1/assets").get_json()["items"]] == [str(here.id)]
     assert_problem(api.get(f"/v1/assets/{there.id}"), 404, "asset.not_found")
     assert_problem(api.get("/v1/assets/by-barcode/THERE"), 404, "asset.not_found")

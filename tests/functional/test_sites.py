@@ -10,38 +10,12 @@ from sqlalchemy import Engine, select
 
 from api.audit.models import AuditEvent
 from api.auth.permissions import Role
-from api.customers.models import Customer
-from api.sites.models import Site
-from api.technicians import services as technician_services
 from api.workorders import services as work_order_services
-from api.workorders import transitions
 from tests.conftest import count_rows
 from tests.support.api_client import ApiClient, assert_problem
-from tests.support.factories import Factories, World
+from tests.support.factories import Factories
 
 SHANGHAI = {"lat": 31.2304, "lon": 121.4737}
-
-
-def _assigned_technician_token(
-    factories: Factories, world: World, customer: Customer, site: Site
-) -> str:
-    """A technician (and their token) assigned one work order at ``site``."""
-    technician = technician_services.create_technician(
-        factories.uow(), world.admin_actor, {"name": "张师傅"}
-    )
-    order = work_order_services.create_work_order(
-        factories.uow(),
-        world.admin_actor,
-        {"title": "不制冷", "customer_id": customer.id, "site_id": site.id},
-    )
-    transitions.transition_work_order(
-        factories.uow(),
-        world.admin_actor,
-        order.id,
-        {"action": "assign", "assignee_id": technician.id},
-    )
-    _, token = factories.user(world, Role.TECHNICIAN, technician_id=technician.id)
-    return token
 
 
 def _audit_actions(factories: Factories, entity_id: str) -> list[str]:
@@ -275,7 +249,7 @@ def test_technician_sees_only_the_sites_of_their_assigned_work_orders(
     world = factories.tenant()
     customer = factories.customer(world)
     assigned, unassigned = factories.site(world, customer), factories.site(world, customer)
-    api = client.as_(_assigned_technician_token(factories, world, customer, assigned))
+    api = client.as_(factories.assigned_technician_token(world, customer, assigned))
     assert [s["id"] for s in api.get("/v1/sites").get_json()["items"]] == [str(assigned.id)]
     assert_problem(api.get(f"/v1/sites/{unassigned.id}"), 404, "site.not_found")
     assert_problem(api.delete(f"/v1/sites/{assigned.id}", etag='"1"'), 403, "auth.forbidden")

@@ -120,6 +120,13 @@ class WorkOrderFactories(TechnicianFactories, SiteAssetFactories, CustomerFactor
             order = self.transition(world, order, action, **command)
         return order
 
+    def assigned_technician_token(self, world: World, customer: Customer, site: Site) -> str:
+        """A token of a technician who has one work order assigned at ``site``."""
+        technician, _, token = self.technician_user(world)
+        order = self.work_order(world, customer, site)
+        self.transition(world, order, "assign", assignee_id=technician.id)
+        return token
+
     def technician_actor(self, world: World, technician: Technician) -> Actor:
         """How a technician's token looks to the services."""
         return Actor(
