@@ -88,6 +88,8 @@ def _flask_settings(config: Config) -> dict[str, Any]:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+        # No validator badge: it would call validator.swagger.io, and the docs must work offline.
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None, "persistAuthorization": True},
         "MAX_CONTENT_LENGTH": config.max_body_bytes,
         "JSON_AS_ASCII": False,
     }

@@ -44,6 +44,7 @@ def _tokens(issued: services.IssuedTokens) -> dict[str, Any]:
 @blp.route("/auth/login")
 class Login(MethodView):
     @public
+    @blp.doc(security=[])
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     def post(self, data: dict[str, Any]) -> Any:
@@ -68,6 +69,7 @@ class Login(MethodView):
 @blp.route("/auth/refresh")
 class Refresh(MethodView):
     @public
+    @blp.doc(security=[])
     @blp.arguments(RefreshSchema)
     @blp.response(200, TokenSchema)
     def post(self, data: dict[str, Any]) -> Any:

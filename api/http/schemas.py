@@ -26,8 +26,8 @@ class UTCDateTime(fields.AwareDateTime):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
-        value = value.astimezone(dt.UTC)
-        return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        moment: dt.datetime = value.astimezone(dt.UTC)
+        return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
         result = super()._deserialize(value, attr, data, **kwargs)

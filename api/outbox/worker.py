@@ -40,9 +40,10 @@ class RetryPolicy:
     lease: timedelta = timedelta(minutes=5)
 
     def delay(self, attempts: int) -> timedelta:
-        exponential = min(self.cap, self.base * (2 ** max(0, attempts - 1)))
-        # Full jitter in [50 %, 100 %] so failed messages do not retry in lockstep.
-        return exponential * (0.5 + random.random() / 2)  # noqa: S311 - not cryptographic
+        exponential: timedelta = min(self.cap, self.base * (2 ** max(0, attempts - 1)))
+        # Jitter in [50 %, 100 %] so failed messages do not retry in lockstep.
+        factor = 0.5 + random.random() / 2  # noqa: S311 - not cryptographic
+        return timedelta(seconds=exponential.total_seconds() * factor)
 
 
 def claim_batch(uow_factory: UnitOfWorkFactory, limit: int, policy: RetryPolicy) -> list[uuid.UUID]:
