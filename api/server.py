@@ -60,5 +60,7 @@ def run_gunicorn(config: Config, *, bind: str, workers: int) -> None:
             "on_starting": on_starting,
             "on_exit": on_exit,
             "preload_app": False,
+            # One machine may run several servers (tests, blue/green): no shared control socket.
+            "control_socket_disable": True,
         }
     ).run()

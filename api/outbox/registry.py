@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import api.models  # noqa: F401 - handlers need every table mapped, not just the ones they import
 from api.notifications.handlers import notify_status_change
 from api.outbox.worker import Handler
 
