@@ -23,8 +23,12 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    # No pre-ping (a round trip per checkout, on every request): connections are
+    # recycled every 30 minutes, and after a database restart SQLAlchemy marks the
+    # pool invalid on the first disconnect error, which the API answers with a 503
+    # and Retry-After (see api.errors.problem).
     return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
     )
 
 

@@ -55,8 +55,13 @@ class UnitOfWorkFactory:
         self.engine = engine
         # expire_on_commit=False: views serialise the returned objects after commit.
         self.session_factory = sessionmaker(engine, expire_on_commit=False)
+        read_options: dict[str, object] = {"fieldline_read_only": True}
+        if engine.dialect.name == "postgresql":
+            # Under READ COMMITTED every statement takes its own snapshot anyway, so
+            # a read-only transaction adds nothing but two round trips (BEGIN, ROLLBACK).
+            read_options["isolation_level"] = "AUTOCOMMIT"
         self.read_session_factory = sessionmaker(
-            engine.execution_options(fieldline_read_only=True), expire_on_commit=False
+            engine.execution_options(**read_options), expire_on_commit=False
         )
 
     def __call__(self) -> UnitOfWork:

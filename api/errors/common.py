@@ -126,6 +126,14 @@ class PermissionDenied(Forbidden):
     titles = {"en": "Your role may not do this", "zh-CN": "您的角色无权执行此操作"}
 
 
+class DatabaseUnavailable(FieldlineError):
+    code = "server.database_unavailable"
+    titles = {
+        "en": "The database is unavailable; retry shortly",
+        "zh-CN": "数据库暂时不可用，请稍后重试",
+    }
+
+
 class InternalError(FieldlineError):
     code = "server.internal_error"
     titles = {"en": "Internal server error", "zh-CN": "服务器内部错误"}

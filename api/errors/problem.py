@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, json, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -49,6 +49,7 @@ _STATUS_BY_KIND: list[tuple[type[FieldlineError], int]] = [
     (InvalidInput, 422),
     (PreconditionRequired, 428),
     (TooManyRequests, 429),
+    (common.DatabaseUnavailable, 503),
 ]
 
 _ERROR_BY_HTTP_STATUS: dict[int, type[FieldlineError]] = {
@@ -143,6 +144,15 @@ def install(app: Flask) -> None:
         # lose at the database's constraint. The transaction is already rolled back.
         log.info("integrity conflict", extra={"constraint": str(exc.orig)[:200]})
         return problem_response(common.ConflictingData())
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError) -> Response:
+        if not exc.connection_invalidated:
+            return _unexpected(exc)
+        # A dropped connection (database restart, failover): the pool is already
+        # invalidated, so a retry gets a fresh connection.
+        log.warning("database connection lost", extra={"error": str(exc.orig)[:200]})
+        return problem_response(common.DatabaseUnavailable(headers={"Retry-After": "1"}))
 
     @app.errorhandler(StaleDataError)
     def _stale(_exc: StaleDataError) -> Response:

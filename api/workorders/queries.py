@@ -221,23 +221,35 @@ def present(session: Session, actor: Actor, orders: Sequence[WorkOrder]) -> list
     ]
 
 
+# Built once: aliased() objects are costly to make, and stable ones let SQLAlchemy
+# reuse the compiled statement (this query runs on every work order read).
+_LEAF = aliased(Category, name="leaf")
+_PARENT = aliased(Category, name="parent")
+_GRANDPARENT = aliased(Category, name="grandparent")
+_PATH_COLUMNS = [
+    column
+    for alias in (_GRANDPARENT, _PARENT, _LEAF)
+    for column in (alias.id, alias.code, alias.name, alias.name_en)
+]
+
+
 def category_paths(
     session: Session, tenant_id: uuid.UUID, category_ids: set[uuid.UUID]
 ) -> dict[uuid.UUID, CategoryPath]:
     """Each category with its ancestors, top level first (three levels at most)."""
     if not category_ids:
         return {}
-    leaf, parent, grandparent = aliased(Category), aliased(Category), aliased(Category)
     rows = session.execute(
-        select(leaf, parent, grandparent)
-        .outerjoin(parent, leaf.parent_id == parent.id)
-        .outerjoin(grandparent, parent.parent_id == grandparent.id)
-        .where(leaf.id.in_(category_ids), leaf.tenant_id == tenant_id)
+        select(*_PATH_COLUMNS)
+        .select_from(_LEAF)
+        .outerjoin(_PARENT, _LEAF.parent_id == _PARENT.id)
+        .outerjoin(_GRANDPARENT, _PARENT.parent_id == _GRANDPARENT.id)
+        .where(_LEAF.id.in_(category_ids), _LEAF.tenant_id == tenant_id)
     )
     paths: dict[uuid.UUID, CategoryPath] = {}
     for row in rows:
-        chain = [_ref(c) for c in (row[2], row[1], row[0]) if c is not None]
-        paths[row[0].id] = CategoryPath(**vars(chain[-1]), path=chain)
+        chain = [CategoryRef(*row[i : i + 4]) for i in (0, 4, 8) if row[i] is not None]
+        paths[chain[-1].id] = CategoryPath(**vars(chain[-1]), path=chain)
     return paths
 
 
@@ -310,7 +322,3 @@ def _category_and_below(actor: Actor, category_id: uuid.UUID) -> Any:
             Category.parent_id.in_(children),
         ),
     )
-
-
-def _ref(category: Category) -> CategoryRef:
-    return CategoryRef(category.id, category.code, category.name, category.name_en)
