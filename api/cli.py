@@ -132,6 +132,7 @@ def serve(bind: str | None, workers: int | None) -> None:
 
     config = Config.from_env()
     _ensure_data_dir(config)
+    config.resolved_secret_key()  # made once here, before the workers start
     run_gunicorn(config, bind=bind or config.bind, workers=workers or config.workers)
 
 

@@ -81,7 +81,19 @@ class Config:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         path = self.data_dir / "secret_key"
         if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # Write a private temp file, then link it into place: processes racing
+            # here all end up reading one complete key, never a half-written one.
+            temp = self.data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+            try:
+                os.link(temp, path)
+            except FileExistsError:
+                pass  # another process won the race; use its key
+            finally:
+                temp.unlink()
+        key = path.read_text().strip()
+        if not key:
+            raise RuntimeError(f"{path} is empty; delete it or set FIELDLINE_SECRET_KEY")
+        return key
