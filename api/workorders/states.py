@@ -1,31 +1,13 @@
-"""Work order statuses, priorities and note visibilities (plain enums, shared by models
-and rules)."""
+"""Work order statuses, priorities and note visibilities.
+
+Defined once in :mod:`sync_protocol` so the server and the offline client spell
+every value the same way (the database stores the values); re-exported here for
+the models, schemas and rules.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from sync_protocol.entities import NoteVisibility, Priority
+from sync_protocol.workorder_status import Status
 
-
-class Status(StrEnum):
-    NEW = "new"
-    ASSIGNED = "assigned"
-    ACCEPTED = "accepted"
-    EN_ROUTE = "en_route"
-    ON_SITE = "on_site"
-    IN_PROGRESS = "in_progress"
-    PAUSED = "paused"
-    COMPLETED = "completed"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
-class Priority(StrEnum):
-    URGENT = "urgent"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
-class NoteVisibility(StrEnum):
-    INTERNAL = "internal"  # staff only
-    CUSTOMER = "customer"  # also the customer's contacts
+__all__ = ["NoteVisibility", "Priority", "Status"]

@@ -1,0 +1,411 @@
+"""The mutation catalogue: every change a device may push, with its argument shape.
+
+A mutation on the wire is ``{seq, hlc, name, args}`` (:class:`~sync_protocol.messages.Mutation`);
+this module turns ``(name, args)`` into one of the typed, frozen argument classes
+below, or a :class:`~sync_protocol.errors.ProtocolError` whose field path starts at
+``args``. An unknown name is ``sync.unknown_mutation``: the mutation is rejected
+and quarantined, never the batch, so an app newer than its server cannot wedge
+its own queue. Client-generated IDs must be UUIDv7 (they are never remapped).
+Shapes and limits are tabled in PROTOCOL.md § 9.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import ClassVar, TypeAlias
+
+from sync_protocol.entities import EvidenceKind, NoteVisibility, PhotoType, TimeEntryKind
+from sync_protocol.errors import JSONValue, ProtocolError
+from sync_protocol.hlc import HLC
+from sync_protocol.merge import EvidenceItem, FieldWrite
+from sync_protocol.ownership import (
+    CREATE_FIELDS,
+    MAX_TEXT,
+    PATCHABLE_FIELDS,
+    field_spec,
+)
+from sync_protocol.wire import ObjectReader, format_timestamp
+from sync_protocol.workorder_status import Action, Party, Status, field_issues
+
+MAX_REASON = 1_000
+MAX_SHORT = 64
+MAX_UNIT = 16
+MAX_ASSETS = 100
+MAX_PATCH_FIELDS = 16
+MAX_PHOTO_BYTES = 25 * 1024 * 1024
+
+_QUANTITY = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?", re.ASCII)
+_READING = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,6})?", re.ASCII)
+_SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+
+
+class MutationName(StrEnum):
+    CREATE_WORK_ORDER = "create_work_order"
+    TRANSITION_WORK_ORDER = "transition_work_order"
+    PATCH_WORK_ORDER = "patch_work_order"
+    ADD_NOTE = "add_note"
+    RECORD_PART = "record_part"
+    RECORD_READING = "record_reading"
+    ADD_TIME_ENTRY = "add_time_entry"
+    ATTACH_PHOTO = "attach_photo"
+    VOID_EVIDENCE = "void_evidence"
+
+
+def _ts(value: datetime | None) -> str | None:
+    return format_timestamp(value) if value else None
+
+
+def _id(value: uuid.UUID | None) -> str | None:
+    return str(value) if value else None
+
+
+@dataclass(frozen=True)
+class CreateWorkOrder:
+    name: ClassVar[MutationName] = MutationName.CREATE_WORK_ORDER
+    id: uuid.UUID
+    fields: Mapping[str, JSONValue]  # canonical values of CREATE_FIELDS given
+    asset_ids: tuple[uuid.UUID, ...] = ()
+
+    @property
+    def work_order_id(self) -> uuid.UUID:
+        return self.id
+
+    def to_json(self) -> dict[str, JSONValue]:
+        fields = {name: self.fields.get(name) for name in sorted(CREATE_FIELDS)}
+        return {"id": str(self.id), **fields, "asset_ids": [str(a) for a in self.asset_ids]}
+
+
+@dataclass(frozen=True)
+class TransitionWorkOrder:
+    name: ClassVar[MutationName] = MutationName.TRANSITION_WORK_ORDER
+    work_order_id: uuid.UUID
+    action: Action
+    base_status: Status  # the status the device showed when the technician acted
+    reason: str | None = None
+    resolution: str | None = None
+    assignee_id: uuid.UUID | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "work_order_id": str(self.work_order_id),
+            "action": self.action.value,
+            "base_status": self.base_status.value,
+            "reason": self.reason,
+            "resolution": self.resolution,
+            "assignee_id": _id(self.assignee_id),
+        }
+
+
+@dataclass(frozen=True)
+class PatchWorkOrder:
+    name: ClassVar[MutationName] = MutationName.PATCH_WORK_ORDER
+    work_order_id: uuid.UUID
+    fields: Mapping[str, JSONValue]  # field -> canonical value
+
+    def writes(self, hlc: HLC, party: Party) -> list[FieldWrite]:
+        return [FieldWrite(name, self.fields[name], hlc, party) for name in sorted(self.fields)]
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {"work_order_id": str(self.work_order_id), "fields": dict(self.fields)}
+
+
+@dataclass(frozen=True)
+class AddNote:
+    name: ClassVar[MutationName] = MutationName.ADD_NOTE
+    kind: ClassVar[EvidenceKind] = EvidenceKind.NOTE
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    body: str
+    visibility: NoteVisibility = NoteVisibility.INTERNAL
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {**_refs(self), "body": self.body, "visibility": self.visibility.value}
+
+
+@dataclass(frozen=True)
+class RecordPart:
+    name: ClassVar[MutationName] = MutationName.RECORD_PART
+    kind: ClassVar[EvidenceKind] = EvidenceKind.PART
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    description: str
+    quantity: str  # a positive decimal string, e.g. "2.5"
+    unit: str
+    part_number: str | None = None
+    asset_id: uuid.UUID | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            **_refs(self),
+            "description": self.description,
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "part_number": self.part_number,
+            "asset_id": _id(self.asset_id),
+        }
+
+
+@dataclass(frozen=True)
+class RecordReading:
+    name: ClassVar[MutationName] = MutationName.RECORD_READING
+    kind: ClassVar[EvidenceKind] = EvidenceKind.READING
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    metric: str  # what was measured, e.g. "pressure"
+    value: str  # a signed decimal string, e.g. "-3.25"
+    unit: str
+    taken_at: datetime
+    asset_id: uuid.UUID | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            **_refs(self),
+            "metric": self.metric,
+            "value": self.value,
+            "unit": self.unit,
+            "taken_at": format_timestamp(self.taken_at),
+            "asset_id": _id(self.asset_id),
+        }
+
+
+@dataclass(frozen=True)
+class AddTimeEntry:
+    name: ClassVar[MutationName] = MutationName.ADD_TIME_ENTRY
+    kind: ClassVar[EvidenceKind] = EvidenceKind.TIME_ENTRY
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    activity: TimeEntryKind
+    started_at: datetime
+    ended_at: datetime
+    note: str | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            **_refs(self),
+            "activity": self.activity.value,
+            "started_at": format_timestamp(self.started_at),
+            "ended_at": format_timestamp(self.ended_at),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class AttachPhoto:
+    name: ClassVar[MutationName] = MutationName.ATTACH_PHOTO
+    kind: ClassVar[EvidenceKind] = EvidenceKind.PHOTO
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    sha256: str  # lowercase hex of the bytes, which travel separately
+    content_type: PhotoType
+    size: int
+    caption: str | None = None
+    taken_at: datetime | None = None
+    asset_id: uuid.UUID | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            **_refs(self),
+            "sha256": self.sha256,
+            "content_type": self.content_type.value,
+            "size": self.size,
+            "caption": self.caption,
+            "taken_at": _ts(self.taken_at),
+            "asset_id": _id(self.asset_id),
+        }
+
+
+@dataclass(frozen=True)
+class VoidEvidence:
+    name: ClassVar[MutationName] = MutationName.VOID_EVIDENCE
+    evidence: EvidenceKind
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    reason: str
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {**_refs(self), "evidence": self.evidence.value, "reason": self.reason}
+
+
+Evidence: TypeAlias = AddNote | RecordPart | RecordReading | AddTimeEntry | AttachPhoto
+MutationArgs: TypeAlias = (
+    CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder | Evidence | VoidEvidence
+)
+
+
+def parse_args(name: str, args: object) -> MutationArgs:
+    """Typed arguments for mutation ``name``; errors carry paths under ``args``."""
+    try:
+        known = MutationName(name)
+    except ValueError:
+        raise ProtocolError("sync.unknown_mutation", f"No mutation {name!r}", "name") from None
+    reader = ObjectReader(args, "args", _KEYS[known])
+    return _PARSERS[known](reader)
+
+
+def evidence_item(
+    args: Evidence, *, author_id: uuid.UUID | None, party: Party, hlc: HLC
+) -> EvidenceItem:
+    """The evidence set member an evidence mutation adds (its content is its arguments)."""
+    content = args.to_json()
+    return EvidenceItem(
+        args.kind, args.id, args.work_order_id, author_id, party, hlc, MappingProxyType(content)
+    )
+
+
+def _refs(args: Evidence | VoidEvidence) -> dict[str, JSONValue]:
+    return {"id": str(args.id), "work_order_id": str(args.work_order_id)}
+
+
+def _create(r: ObjectReader) -> CreateWorkOrder:
+    fields: dict[str, JSONValue] = {}
+    for name in sorted(CREATE_FIELDS):
+        if r.has(name):
+            fields[name] = field_spec(name).read(r.raw(name), r.at(name))
+    for name in ("title", "customer_id", "site_id"):
+        if name not in fields:
+            raise ProtocolError("sync.missing_field", f"{name} is required", r.at(name))
+    fields.setdefault("priority", "medium")
+    assets = r.uuid_list("asset_ids", max_items=MAX_ASSETS) if r.has("asset_ids") else ()
+    return CreateWorkOrder(r.uuid("id", v7=True), MappingProxyType(fields), assets)
+
+
+def _transition(r: ObjectReader) -> TransitionWorkOrder:
+    action = r.choice("action", Action)
+    given = {key: r.raw(key, optional=True) for key in ("reason", "resolution", "assignee_id")}
+    for issue in field_issues(action, given):
+        code = "sync.missing_field" if issue.code == "required" else "sync.invalid_value"
+        raise ProtocolError(code, issue.message, r.at(issue.field))
+    return TransitionWorkOrder(
+        r.uuid("work_order_id"),
+        action,
+        r.choice("base_status", Status),
+        r.optional_text("reason", max_len=MAX_REASON),
+        r.optional_text("resolution", max_len=MAX_TEXT),
+        r.optional_uuid("assignee_id"),
+    )
+
+
+def _patch(r: ObjectReader) -> PatchWorkOrder:
+    fields: dict[str, JSONValue] = {}
+    for path, name, value in r.mapping("fields", max_items=MAX_PATCH_FIELDS):
+        spec = field_spec(name, path)
+        if name not in PATCHABLE_FIELDS:
+            raise ProtocolError("sync.field_read_only", f"{name} cannot be patched", path)
+        fields[name] = spec.read(value, path)
+    if not fields:
+        raise ProtocolError("sync.invalid_value", "Patch at least one field", r.at("fields"))
+    return PatchWorkOrder(r.uuid("work_order_id"), MappingProxyType(fields))
+
+
+def _note(r: ObjectReader) -> AddNote:
+    visibility = r.choice("visibility", NoteVisibility) if r.has("visibility") else None
+    return AddNote(
+        r.uuid("id", v7=True),
+        r.uuid("work_order_id"),
+        r.text("body", max_len=MAX_TEXT, min_len=1),
+        visibility or NoteVisibility.INTERNAL,
+    )
+
+
+def _part(r: ObjectReader) -> RecordPart:
+    return RecordPart(
+        r.uuid("id", v7=True),
+        r.uuid("work_order_id"),
+        r.text("description", max_len=500, min_len=1),
+        _decimal(r, "quantity", _QUANTITY, positive=True),
+        r.text("unit", max_len=MAX_UNIT, min_len=1),
+        r.optional_text("part_number", max_len=MAX_SHORT),
+        r.optional_uuid("asset_id"),
+    )
+
+
+def _reading(r: ObjectReader) -> RecordReading:
+    return RecordReading(
+        r.uuid("id", v7=True),
+        r.uuid("work_order_id"),
+        r.text("metric", max_len=MAX_SHORT, min_len=1),
+        _decimal(r, "value", _READING, positive=False),
+        r.text("unit", max_len=MAX_UNIT),
+        r.timestamp("taken_at"),
+        r.optional_uuid("asset_id"),
+    )
+
+
+def _time_entry(r: ObjectReader) -> AddTimeEntry:
+    started, ended = r.timestamp("started_at"), r.timestamp("ended_at")
+    if ended <= started:
+        raise ProtocolError("sync.invalid_value", "Must be after started_at", r.at("ended_at"))
+    return AddTimeEntry(
+        r.uuid("id", v7=True),
+        r.uuid("work_order_id"),
+        r.choice("activity", TimeEntryKind),
+        started,
+        ended,
+        r.optional_text("note", max_len=MAX_REASON),
+    )
+
+
+def _photo(r: ObjectReader) -> AttachPhoto:
+    digest = r.text("sha256", max_len=64)
+    if _SHA256.fullmatch(digest) is None:
+        raise ProtocolError("sync.invalid_value", "64 lowercase hex digits", r.at("sha256"))
+    return AttachPhoto(
+        r.uuid("id", v7=True),
+        r.uuid("work_order_id"),
+        digest,
+        r.choice("content_type", PhotoType),
+        r.integer("size", minimum=1, maximum=MAX_PHOTO_BYTES),
+        r.optional_text("caption", max_len=500),
+        r.optional_timestamp("taken_at"),
+        r.optional_uuid("asset_id"),
+    )
+
+
+def _void(r: ObjectReader) -> VoidEvidence:
+    return VoidEvidence(
+        r.choice("evidence", EvidenceKind),
+        r.uuid("id"),
+        r.uuid("work_order_id"),
+        r.text("reason", max_len=MAX_REASON, min_len=1),
+    )
+
+
+def _decimal(r: ObjectReader, key: str, pattern: re.Pattern[str], *, positive: bool) -> str:
+    text = r.text(key, max_len=24)
+    if pattern.fullmatch(text) is None or (positive and not text.strip("0.")):
+        kind = "a positive decimal" if positive else "a decimal"
+        raise ProtocolError("sync.invalid_value", f'Expected {kind} string, e.g. "2.5"', r.at(key))
+    return text
+
+
+_KEYS: Mapping[MutationName, frozenset[str]] = {
+    cls.name: frozenset(f.name for f in dataclasses.fields(cls))
+    for cls in (
+        TransitionWorkOrder,
+        PatchWorkOrder,
+        AddNote,
+        RecordPart,
+        RecordReading,
+        AddTimeEntry,
+        AttachPhoto,
+        VoidEvidence,
+    )
+} | {MutationName.CREATE_WORK_ORDER: frozenset({"id", "asset_ids", *CREATE_FIELDS})}
+_PARSERS: Mapping[MutationName, Callable[[ObjectReader], MutationArgs]] = {
+    MutationName.CREATE_WORK_ORDER: _create,
+    MutationName.TRANSITION_WORK_ORDER: _transition,
+    MutationName.PATCH_WORK_ORDER: _patch,
+    MutationName.ADD_NOTE: _note,
+    MutationName.RECORD_PART: _part,
+    MutationName.RECORD_READING: _reading,
+    MutationName.ADD_TIME_ENTRY: _time_entry,
+    MutationName.ATTACH_PHOTO: _photo,
+    MutationName.VOID_EVIDENCE: _void,
+}
