@@ -17,7 +17,7 @@ from api.config import Config
 from api.db import UnitOfWorkFactory, make_engine
 from api.errors import problem
 from api.errors.common import MalformedJson, UnsupportedMediaType
-from api.http.context import FieldlineState
+from api.http.context import FieldlineState, release_read_connection
 from api.http.ratelimit import RateLimiter
 from api.observability import access_log_fields, new_request_id, request_id_var
 
@@ -33,6 +33,7 @@ BLUEPRINT_MODULES = [
     "api.workorders.routes",
     "api.audit.routes",
     "api.notifications.routes",
+    "api.sync.routes",
     "api.web.routes",
 ]
 
@@ -152,9 +153,12 @@ def _install_request_hooks(app: Flask) -> None:
 
     @app.teardown_request
     def _teardown(_exc: BaseException | None) -> None:
-        token = g.pop("request_id_token", None)
-        if token is not None:
-            request_id_var.reset(token)
+        try:
+            release_read_connection()
+        finally:
+            token = g.pop("request_id_token", None)
+            if token is not None:
+                request_id_var.reset(token)
 
 
 def _check_json_body() -> None:

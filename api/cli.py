@@ -146,6 +146,29 @@ def quickstart(ctx: click.Context, bind: str | None) -> None:
     ctx.invoke(serve, bind=bind, workers=None)
 
 
+@main.command("sync-prime")
+def sync_prime() -> None:
+    """Put rows that predate the sync change log (migration 0002) into it; idempotent."""
+    from sqlalchemy import select
+
+    from api.db import UnitOfWorkFactory, make_engine
+    from api.sync.capture import prime_tenant
+    from api.tenants.models import Tenant
+
+    engine = make_engine(Config.from_env().database_url)
+    factory = UnitOfWorkFactory(engine)
+    try:
+        with factory.reader() as uow:
+            tenant_ids = list(uow.session.scalars(select(Tenant.id).order_by(Tenant.id)))
+        for tenant_id in tenant_ids:
+            with factory() as uow:
+                made = prime_tenant(uow.session, tenant_id)
+                uow.commit()
+            click.echo(f"tenant {tenant_id}: {made} changes")
+    finally:
+        engine.dispose()
+
+
 @main.command()
 def errors() -> None:
     """Print the catalogue of error codes (docs/errors.md) as Markdown."""

@@ -16,6 +16,7 @@ from api.idempotency import models as idempotency
 from api.notifications import models as notifications
 from api.outbox import models as outbox
 from api.sites import models as sites
+from api.sync import models as sync
 from api.teams import models as teams
 from api.technicians import models as technicians
 from api.tenants import models as tenants
@@ -33,6 +34,7 @@ __all__ = [
     "notifications",
     "outbox",
     "sites",
+    "sync",
     "teams",
     "technicians",
     "tenants",

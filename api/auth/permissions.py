@@ -44,6 +44,7 @@ class Permission(StrEnum):
     WORK_ORDERS_NOTE = "work_orders:note"
     AUDIT_READ = "audit:read"
     NOTIFICATIONS_READ = "notifications:read"
+    SYNC = "sync"  # pull (and later push) a device replica
     SELF = "self"  # one's own profile and sessions
 
 
@@ -71,6 +72,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.TECHNICIANS_READ,
         Permission.TEAMS_READ,
         Permission.WORK_ORDERS_TRANSITION,
+        Permission.SYNC,
     },
     Role.CUSTOMER_CONTACT: _READ_REFERENCE
     | {Permission.WORK_ORDERS_CREATE, Permission.WORK_ORDERS_TRANSITION},

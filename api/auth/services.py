@@ -7,10 +7,11 @@ Refresh tokens rotate on every use. A technician's phone holds one session per
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from api.auth import errors, tokens
 from api.auth.actor import Actor
@@ -179,21 +180,29 @@ def _issue(
     )
 
 
-def identify(uows: UnitOfWorkFactory, settings: AuthSettings, bearer: str) -> Actor | None:
-    """The actor behind a bearer credential (access token or API key), or None."""
+def identify(
+    uows: UnitOfWorkFactory,
+    settings: AuthSettings,
+    bearer: str,
+    reader: Callable[[], Connection] | None = None,
+) -> Actor | None:
+    """The actor behind a bearer credential (access token or API key), or None.
+
+    ``reader`` gives the read-only connection to check the session on (the
+    request's, which its view reuses); without it one is checked out here.
+    """
     parsed_key = tokens.parse_api_key(bearer)
     if parsed_key is not None:
         return _identify_api_key(uows(), *parsed_key)
     claims = tokens.read_access_token(bearer, settings.secret_key)
     if claims is None:
         return None
-    with uows.reader() as uow:
-        row = uow.session.execute(
-            select(AuthSession.revoked_at, User.active)
-            .join(User, User.id == AuthSession.user_id)
-            .where(AuthSession.id == claims.session_id, AuthSession.user_id == claims.user_id)
-        ).one_or_none()
-    if row is None or row.revoked_at is not None or not row.active:
+    if reader is None:
+        with uows.read_connection() as connection:
+            live = _session_is_live(connection, claims)
+    else:
+        live = _session_is_live(reader(), claims)
+    if not live:
         return None
     return Actor(
         tenant_id=claims.tenant_id,
@@ -203,6 +212,29 @@ def identify(uows: UnitOfWorkFactory, settings: AuthSettings, bearer: str) -> Ac
         technician_id=claims.technician_id,
         customer_id=claims.customer_id,
     )
+
+
+# Runs on every authenticated request, so it is built once: a prebuilt Core
+# statement skips building expressions and its cache key, and returns plain rows.
+_SESSION_STATE = (
+    select(AuthSession.revoked_at, User.active)
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.id == bindparam("session_id"), AuthSession.user_id == bindparam("user_id"))
+)
+
+
+def _session_is_live(connection: Connection, claims: tokens.AccessClaims) -> bool:
+    """Checked on every request, so revoking a session (or deactivating its user)
+    stops its access tokens at once."""
+    try:
+        row = connection.execute(
+            _SESSION_STATE, {"session_id": claims.session_id, "user_id": claims.user_id}
+        ).one_or_none()
+    finally:
+        # End the lookup's transaction (a no-op under PostgreSQL's autocommit reads),
+        # so a view reading on this connection starts from a fresh snapshot on SQLite.
+        connection.rollback()
+    return row is not None and row.revoked_at is None and bool(row.active)
 
 
 def _identify_api_key(uow: UnitOfWork, key_id: uuid.UUID, secret: str) -> Actor | None:

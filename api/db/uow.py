@@ -11,13 +11,20 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
 class UnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        read_only: bool = False,
+        bind: Connection | None = None,
+    ) -> None:
         self._session_factory = session_factory
+        self._bind = bind
         self._session: Session | None = None
         self.read_only = read_only
 
@@ -28,7 +35,10 @@ class UnitOfWork:
         return self._session
 
     def __enter__(self) -> Self:
-        self._session = self._session_factory()
+        if self._bind is None:
+            self._session = self._session_factory()
+        else:
+            self._session = self._session_factory(bind=self._bind)
         return self
 
     def __exit__(
@@ -39,6 +49,8 @@ class UnitOfWork:
     ) -> None:
         # close() rolls back whatever was not committed and detaches the objects
         # without expiring them (rollback() would), so views can still read them.
+        # On a borrowed connection (``bind``) it ends only the transaction the
+        # session began; the connection stays with its owner.
         self.session.close()
         self._session = None
 
@@ -60,14 +72,22 @@ class UnitOfWorkFactory:
             # Under READ COMMITTED every statement takes its own snapshot anyway, so
             # a read-only transaction adds nothing but two round trips (BEGIN, ROLLBACK).
             read_options["isolation_level"] = "AUTOCOMMIT"
-        self.read_session_factory = sessionmaker(
-            engine.execution_options(**read_options), expire_on_commit=False
-        )
+        self.read_engine = engine.execution_options(**read_options)
+        self.read_session_factory = sessionmaker(self.read_engine, expire_on_commit=False)
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
 
-    def reader(self) -> UnitOfWork:
+    def reader(self, bind: Connection | None = None) -> UnitOfWork:
         """A unit of work for reads only: on SQLite it takes no write lock, so reads
-        never queue behind writers (WAL gives them a consistent snapshot)."""
-        return UnitOfWork(self.read_session_factory, read_only=True)
+        never queue behind writers (WAL gives them a consistent snapshot).
+
+        ``bind``: a connection from :meth:`read_connection` to work on instead of
+        checking one out (a request reuses one for authentication and its view).
+        """
+        return UnitOfWork(self.read_session_factory, read_only=True, bind=bind)
+
+    def read_connection(self) -> Connection:
+        """A pooled connection with the read-only settings, for Core reads and for
+        :meth:`reader`; the caller closes it."""
+        return self.read_engine.connect()

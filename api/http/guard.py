@@ -12,12 +12,13 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import g, request
 
 from api.auth import services as auth_services
 from api.auth.actor import Actor
 from api.auth.permissions import Permission
 from api.errors.common import AuthRequired, InvalidToken, PermissionDenied
+from api.http.context import read_connection, state
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,8 +57,10 @@ def authenticate() -> Actor:
         raise AuthRequired(headers={"WWW-Authenticate": 'Bearer realm="fieldline"'})
     if scheme.lower() != "bearer" or not credential.strip():
         raise InvalidToken(headers={"WWW-Authenticate": 'Bearer error="invalid_request"'})
-    fieldline = current_app.extensions["fieldline"]
-    actor = auth_services.identify(fieldline.uow, fieldline.auth_settings, credential.strip())
+    fieldline = state()
+    actor = auth_services.identify(
+        fieldline.uow, fieldline.auth_settings, credential.strip(), read_connection
+    )
     if actor is None:
         raise InvalidToken(headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     g.actor = actor

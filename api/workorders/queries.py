@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Connection, Row, Select, and_, bindparam, lambda_stmt, or_, select
+from sqlalchemy.orm import Session
 
 from api import scoping
 from api.assets.models import Asset
@@ -45,11 +45,16 @@ class CategoryPath(CategoryRef):
     path: list[CategoryRef]
 
 
+# An order as loaded: the mapped entity, or (for the single read, which skips the
+# ORM) a row with the same column names. Views read the same attributes from both.
+OrderRecord = WorkOrder | Row[Any]
+
+
 @dataclass(frozen=True)
 class WorkOrderView:
     """A work order as one caller sees it: the row, plus what the row alone cannot say."""
 
-    order: WorkOrder
+    order: OrderRecord
     asset_ids: list[uuid.UUID]
     category: CategoryPath | None
     allowed_actions: list[str]
@@ -84,8 +89,29 @@ def access_work_order(
     return order
 
 
-def read_work_order(session: Session, actor: Actor, work_order_id: uuid.UUID) -> WorkOrderView:
-    return present(session, actor, [access_work_order(session, actor, work_order_id)])[0]
+def read_work_order(
+    connection: Connection, actor: Actor, work_order_id: uuid.UUID
+) -> WorkOrderView:
+    """One order as :func:`present` shows it, in one query (404 as in :func:`access_work_order`).
+
+    The hottest read of the API, so it runs on a connection and returns rows, not
+    entities: the order, its category path and its asset ids in one round trip,
+    one row per asset link.
+    """
+    scope = scoping.work_orders(actor)
+    # lambda_stmt caches the statement's construction per scope shape: building it
+    # and its cache key anew each call cost more CPU than running it.
+    stmt = lambda_stmt(lambda: _READ_ONE.where(scope))
+    rows = connection.execute(stmt, {"id": work_order_id, "tenant_id": actor.tenant_id}).all()
+    if not rows:
+        raise WorkOrderNotFound()
+    order = rows[0]  # the order's columns come first, under their own names
+    return WorkOrderView(
+        order=order,
+        asset_ids=[row[-1] for row in rows if row[-1] is not None],
+        category=_category_path(order[_ORDER_WIDTH:-1]),
+        allowed_actions=actions_for(actor, order),
+    )
 
 
 def list_work_orders(
@@ -184,11 +210,11 @@ def list_notes(
     return paginate(session, stmt, Note.id, limit=limit, cursor=cursor)
 
 
-def is_assignee(actor: Actor, order: WorkOrder) -> bool:
+def is_assignee(actor: Actor, order: OrderRecord) -> bool:
     return actor.technician_id is not None and order.assignee_id == actor.technician_id
 
 
-def actions_for(actor: Actor, order: WorkOrder) -> list[str]:
+def actions_for(actor: Actor, order: OrderRecord) -> list[str]:
     """What this caller may do next (empty if they may not change statuses at all)."""
     if not actor.can(Permission.WORK_ORDERS_TRANSITION):
         return []
@@ -221,15 +247,17 @@ def present(session: Session, actor: Actor, orders: Sequence[WorkOrder]) -> list
     ]
 
 
-# Built once: aliased() objects are costly to make, and stable ones let SQLAlchemy
-# reuse the compiled statement (this query runs on every work order read).
-_LEAF = aliased(Category, name="leaf")
-_PARENT = aliased(Category, name="parent")
-_GRANDPARENT = aliased(Category, name="grandparent")
+# Built once, from the tables rather than the mapped classes: these statements run
+# on every read, and plain (un-annotated) columns let SQLAlchemy reuse a cached
+# statement's result layout as is instead of re-matching every column per call.
+_CATEGORIES = Category.__table__
+_LEAF = _CATEGORIES.alias("leaf")
+_PARENT = _CATEGORIES.alias("parent")
+_GRANDPARENT = _CATEGORIES.alias("grandparent")
 _PATH_COLUMNS = [
-    column
+    alias.c[name]
     for alias in (_GRANDPARENT, _PARENT, _LEAF)
-    for column in (alias.id, alias.code, alias.name, alias.name_en)
+    for name in ("id", "code", "name", "name_en")
 ]
 
 
@@ -241,16 +269,48 @@ def category_paths(
         return {}
     rows = session.execute(
         select(*_PATH_COLUMNS)
-        .select_from(_LEAF)
-        .outerjoin(_PARENT, _LEAF.parent_id == _PARENT.id)
-        .outerjoin(_GRANDPARENT, _PARENT.parent_id == _GRANDPARENT.id)
-        .where(_LEAF.id.in_(category_ids), _LEAF.tenant_id == tenant_id)
+        .select_from(
+            _LEAF.outerjoin(_PARENT, _LEAF.c.parent_id == _PARENT.c.id).outerjoin(
+                _GRANDPARENT, _PARENT.c.parent_id == _GRANDPARENT.c.id
+            )
+        )
+        .where(_LEAF.c.id.in_(category_ids), _LEAF.c.tenant_id == tenant_id)
     )
     paths: dict[uuid.UUID, CategoryPath] = {}
     for row in rows:
-        chain = [CategoryRef(*row[i : i + 4]) for i in (0, 4, 8) if row[i] is not None]
-        paths[chain[-1].id] = CategoryPath(**vars(chain[-1]), path=chain)
+        path = _category_path(row)
+        if path is not None:
+            paths[path.id] = path
     return paths
+
+
+def _category_path(columns: Sequence[Any]) -> CategoryPath | None:
+    """A row of ``_PATH_COLUMNS`` as a path (None when the leaf is missing)."""
+    chain = [CategoryRef(*columns[i : i + 4]) for i in (0, 4, 8) if columns[i] is not None]
+    if not chain:
+        return None
+    return CategoryPath(**vars(chain[-1]), path=chain)
+
+
+# The single read: the order, its category path (outer joins: it may have none) and
+# one row per asset link, ordered like present()'s asset ids.
+_ORDERS = WorkOrder.__table__
+_ORDER_ASSETS = WorkOrderAsset.__table__
+_ORDER_WIDTH = len(_ORDERS.c)
+_READ_ONE = (
+    select(*_ORDERS.c, *_PATH_COLUMNS, _ORDER_ASSETS.c.asset_id)
+    .select_from(
+        _ORDERS.outerjoin(
+            _LEAF,
+            and_(_LEAF.c.id == _ORDERS.c.category_id, _LEAF.c.tenant_id == _ORDERS.c.tenant_id),
+        )
+        .outerjoin(_PARENT, _LEAF.c.parent_id == _PARENT.c.id)
+        .outerjoin(_GRANDPARENT, _PARENT.c.parent_id == _GRANDPARENT.c.id)
+        .outerjoin(_ORDER_ASSETS, _ORDER_ASSETS.c.work_order_id == _ORDERS.c.id)
+    )
+    .where(_ORDERS.c.id == bindparam("id"), _ORDERS.c.tenant_id == bindparam("tenant_id"))
+    .order_by(_ORDER_ASSETS.c.asset_id)
+)
 
 
 def find_site(session: Session, actor: Actor, site_id: uuid.UUID) -> Site | None:

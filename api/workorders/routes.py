@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
-from api.http.context import new_uow, read_uow
+from api.http.context import new_uow, read_connection, read_uow
 from api.http.etag import etag_header, optional_version, required_version
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
@@ -62,8 +62,7 @@ class WorkOrderById(MethodView):
     @blp.response(200, WorkOrderSchema)
     def get(self, work_order_id: uuid.UUID) -> Any:
         """Read a work order, with the actions the caller may take next."""
-        with read_uow() as uow:
-            order = queries.read_work_order(uow.session, current_actor(), work_order_id)
+        order = queries.read_work_order(read_connection(), current_actor(), work_order_id)
         return order, etag_header(order.version)
 
     @requires(Permission.WORK_ORDERS_UPDATE)

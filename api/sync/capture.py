@@ -1,0 +1,252 @@
+"""Capturing every change of a syncable row into the change log, at commit, for any service.
+
+Session events do the bookkeeping so no service has to: ``after_flush`` notes
+which syncable rows a flush inserted, updated or deleted (a dictionary lookup
+per flushed object; nothing else when none is syncable), and ``before_commit``
+turns them into scope changes:
+
+1. flush what is left, then lock the tenant's counter row (``SELECT … FOR
+   UPDATE``; lazily inserted, so a wiped table is harmless);
+2. find the scopes the changed rows touch: ``taxonomy`` for categories; for
+   the rest, the technician scopes already holding the row or its parent
+   (an order, a customer) plus the current assignee of each changed order;
+3. diff each touched technician scope's membership now against the stored
+   members: rows entering get upserts, rows leaving get ``left_scope`` (or
+   ``deleted``) tombstones, changed rows that stay get upserts;
+4. number the changes from the counter (one ``UPDATE``) and insert them.
+
+The counter lock is held from step 1 to ``COMMIT``, so change numbers are
+handed out in commit order and every snapshot sees a gap-free prefix of them
+(PROTOCOL.md § 11.1). The lock is taken *before* the membership diff, not only
+around the numbering: a scope's membership depends on rows other transactions
+write (a new contact of a customer that another transaction is just bringing
+into a scope), and computing it under the lock is what keeps two such writers
+from each missing the other. A transaction with no syncable change does none of
+this.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, event, insert, inspect, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from api.sync import queries
+from api.sync.models import SyncCounter, SyncScopeChange, SyncScopeMember
+from api.sync.rows import SYNCABLE
+from api.workorders.models import WorkOrder, WorkOrderAsset
+from sync_protocol.entities import Table, TombstoneReason
+from sync_protocol.scopes import TAXONOMY, Scope, ScopeKind, technician_scope
+
+Key = tuple[Table, uuid.UUID]
+_INFO_KEY = "fieldline_sync_pending"
+
+
+@dataclass
+class _TenantChanges:
+    changed: set[Key] = field(default_factory=set)
+    deleted: set[Key] = field(default_factory=set)
+    anchors: set[uuid.UUID] = field(default_factory=set)  # rows whose holders are touched
+    assignees: set[uuid.UUID] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ScopeEntry:
+    scope: str
+    table: Table
+    row_id: uuid.UUID
+    op: str
+    reason: TombstoneReason | None = None
+
+
+def install() -> None:
+    """Listen on every Session (idempotent)."""
+    if not event.contains(Session, "after_flush", _collect):
+        event.listen(Session, "after_flush", _collect)
+        event.listen(Session, "before_commit", _record)
+        event.listen(Session, "after_transaction_end", _forget)
+
+
+def _pending(session: Session) -> dict[uuid.UUID, _TenantChanges]:
+    return session.info.setdefault(_INFO_KEY, {})  # type: ignore[no-any-return]
+
+
+def _collect(session: Session, _context: Any) -> None:
+    for state, deleted in (
+        *((o, False) for o in session.new),
+        *((o, False) for o in session.dirty),
+        *((o, True) for o in session.deleted),
+    ):
+        _note(session, state, deleted=deleted)
+
+
+def _note(session: Session, obj: Any, *, deleted: bool) -> None:
+    if isinstance(obj, WorkOrderAsset):
+        # The links are part of the order's image (``asset_ids``).
+        loaded = inspect(obj).dict
+        changes = _pending(session).setdefault(loaded["tenant_id"], _TenantChanges())
+        changes.changed.add((Table.WORK_ORDERS, loaded["work_order_id"]))
+        changes.anchors.add(loaded["work_order_id"])
+        return
+    syncable = SYNCABLE.get(type(obj))
+    if syncable is None:
+        return
+    # A deleted row's attributes are read from what the session holds: loading
+    # an expired one would query a row this transaction has just deleted.
+    loaded = inspect(obj).dict
+    tenant_id, row_id = loaded.get("tenant_id"), loaded.get("id")
+    if tenant_id is None or row_id is None:
+        return  # only a deleted, never-loaded row; nothing of it can be in a scope
+    changes = _pending(session).setdefault(tenant_id, _TenantChanges())
+    (changes.deleted if deleted else changes.changed).add((syncable.table, row_id))
+    changes.anchors.add(row_id)
+    changes.anchors.update(v for n in syncable.parents if (v := loaded.get(n)) is not None)
+    if isinstance(obj, WorkOrder) and loaded.get("assignee_id") is not None:
+        changes.assignees.add(loaded["assignee_id"])
+
+
+def _forget(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_INFO_KEY, None)
+
+
+def _record(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # commit would flush after this hook; the log needs it now
+    pending: dict[uuid.UUID, _TenantChanges] = session.info.pop(_INFO_KEY, {})
+    for tenant_id in sorted(pending):  # a fixed lock order across tenants
+        _record_tenant(session, tenant_id, pending[tenant_id])
+
+
+def _record_tenant(session: Session, tenant_id: uuid.UUID, changes: _TenantChanges) -> None:
+    last = _lock_counter(session, tenant_id)
+    entries = _taxonomy_entries(changes)
+    for scope in _touched_technician_scopes(session, tenant_id, changes):
+        entries += _technician_entries(session, tenant_id, scope, changes)
+    if not entries:
+        return
+    session.execute(
+        update(SyncCounter)
+        .where(SyncCounter.tenant_id == tenant_id)
+        .values(value=last + len(entries))
+    )
+    session.execute(
+        insert(SyncScopeChange),
+        [
+            {
+                "tenant_id": tenant_id,
+                "change_seq": last + ordinal,
+                "scope": e.scope,
+                "table_name": e.table.value,
+                "row_id": e.row_id,
+                "op": e.op,
+                "reason": e.reason.value if e.reason else None,
+            }
+            for ordinal, e in enumerate(entries, start=1)
+        ],
+    )
+
+
+def _lock_counter(session: Session, tenant_id: uuid.UUID) -> int:
+    lock = select(SyncCounter.value).where(SyncCounter.tenant_id == tenant_id).with_for_update()
+    value = session.scalar(lock)
+    if value is None:
+        dialect = session.get_bind().dialect.name
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(
+            make(SyncCounter).values(tenant_id=tenant_id, value=0).on_conflict_do_nothing()
+        )
+        value = session.scalar(lock)
+    return value or 0
+
+
+def _taxonomy_entries(changes: _TenantChanges) -> list[ScopeEntry]:
+    scope = str(TAXONOMY)
+    entries = [
+        ScopeEntry(scope, table, row_id, "tombstone", TombstoneReason.DELETED)
+        for table, row_id in sorted(changes.deleted)
+        if table is Table.CATEGORIES
+    ]
+    entries += [
+        ScopeEntry(scope, table, row_id, "upsert")
+        for table, row_id in sorted(changes.changed - changes.deleted)
+        if table is Table.CATEGORIES
+    ]
+    return entries
+
+
+def _touched_technician_scopes(
+    session: Session, tenant_id: uuid.UUID, changes: _TenantChanges
+) -> list[Scope]:
+    names = (
+        queries.scopes_holding(session, tenant_id, changes.anchors) if changes.anchors else set()
+    )
+    scopes = {Scope.parse(name) for name in names}
+    scopes |= {technician_scope(t) for t in changes.assignees}
+    return sorted(s for s in scopes if s.kind is ScopeKind.TECHNICIAN)
+
+
+def _technician_entries(
+    session: Session, tenant_id: uuid.UUID, scope: Scope, changes: _TenantChanges
+) -> list[ScopeEntry]:
+    assert scope.subject is not None
+    name = str(scope)
+    now = queries.technician_members(session, tenant_id, scope.subject)
+    before = queries.stored_members(session, tenant_id, name)
+    entering, leaving = sorted(now - before), sorted(before - now)
+    entries = [
+        ScopeEntry(
+            name,
+            table,
+            row_id,
+            "tombstone",
+            TombstoneReason.DELETED
+            if (table, row_id) in changes.deleted
+            else TombstoneReason.LEFT_SCOPE,
+        )
+        for table, row_id in leaving
+    ]
+    entries += [ScopeEntry(name, t, r, "upsert") for t, r in entering]
+    entries += [ScopeEntry(name, t, r, "upsert") for t, r in sorted(changes.changed & before & now)]
+    if entering:
+        session.execute(
+            insert(SyncScopeMember),
+            [
+                {"tenant_id": tenant_id, "scope": name, "table_name": t.value, "row_id": r}
+                for t, r in entering
+            ],
+        )
+    for table, row_id in leaving:
+        session.execute(
+            delete(SyncScopeMember).where(
+                SyncScopeMember.tenant_id == tenant_id,
+                SyncScopeMember.scope == name,
+                SyncScopeMember.table_name == table.value,
+                SyncScopeMember.row_id == row_id,
+            )
+        )
+    return entries
+
+
+def prime_tenant(session: Session, tenant_id: uuid.UUID) -> int:
+    """Bring every current row of the tenant's scopes into the change log; the changes made.
+
+    The log starts when migration 0002 runs, so rows that existed before it are
+    in no scope until they next change. Priming diffs every technician with
+    assigned orders as if their orders had changed, and upserts every category.
+    Idempotent: rows a scope already holds get no second entry (categories do,
+    harmlessly). The caller commits.
+    """
+    changes = _TenantChanges()
+    changes.changed = queries.taxonomy_members(session, tenant_id)
+    changes.assignees = queries.assignees(session, tenant_id)
+    before = queries.high_water(session, tenant_id)
+    _record_tenant(session, tenant_id, changes)
+    return queries.high_water(session, tenant_id) - before

@@ -1,0 +1,154 @@
+"""Scope membership and change-log reads: ``select()`` only, no writes.
+
+A technician scope (PROTOCOL.md § 5.1) holds the technician's assigned work
+orders that are active or were closed or cancelled in the last 7 days, and
+what those need: each order's customer, site, the customer's contacts, the
+order's assets (``work_order_assets``), its status changes and its notes. The
+taxonomy scope holds the tenant's categories.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from api.categories.models import Category
+from api.customers.models import Contact
+from api.db import utcnow
+from api.sync.models import SyncCounter, SyncScopeChange, SyncScopeMember
+from api.workorders.models import Note, StatusChange, WorkOrder, WorkOrderAsset
+from api.workorders.states import Status
+from sync_protocol.entities import Table
+
+Key = tuple[Table, uuid.UUID]
+
+CLOSED_RETENTION = timedelta(days=7)
+_FINAL = (Status.CLOSED, Status.CANCELLED)
+
+
+def technician_members(
+    session: Session, tenant_id: uuid.UUID, technician_id: uuid.UUID
+) -> set[Key]:
+    """The rows ``technician:<technician_id>`` should hold now."""
+    since = utcnow() - CLOSED_RETENTION
+    orders = session.execute(
+        select(WorkOrder.id, WorkOrder.customer_id, WorkOrder.site_id).where(
+            WorkOrder.tenant_id == tenant_id,
+            WorkOrder.assignee_id == technician_id,
+            or_(
+                WorkOrder.status.not_in(_FINAL),
+                WorkOrder.closed_at >= since,
+                WorkOrder.cancelled_at >= since,
+            ),
+        )
+    ).all()
+    keys: set[Key] = set()
+    for order_id, customer_id, site_id in orders:
+        keys |= {
+            (Table.WORK_ORDERS, order_id),
+            (Table.CUSTOMERS, customer_id),
+            (Table.SITES, site_id),
+        }
+    if not orders:
+        return keys
+    order_ids = [o[0] for o in orders]
+    customer_ids = sorted({o[1] for o in orders})
+    children = (
+        (
+            Table.ASSETS,
+            select(WorkOrderAsset.asset_id).where(
+                WorkOrderAsset.tenant_id == tenant_id, WorkOrderAsset.work_order_id.in_(order_ids)
+            ),
+        ),
+        (
+            Table.STATUS_CHANGES,
+            select(StatusChange.id).where(
+                StatusChange.tenant_id == tenant_id, StatusChange.work_order_id.in_(order_ids)
+            ),
+        ),
+        (
+            Table.NOTES,
+            select(Note.id).where(Note.tenant_id == tenant_id, Note.work_order_id.in_(order_ids)),
+        ),
+        (
+            Table.CONTACTS,
+            select(Contact.id).where(
+                Contact.tenant_id == tenant_id, Contact.customer_id.in_(customer_ids)
+            ),
+        ),
+    )
+    for table, query in children:
+        keys |= {(table, row_id) for row_id in session.scalars(query)}
+    return keys
+
+
+def assignees(session: Session, tenant_id: uuid.UUID) -> set[uuid.UUID]:
+    """Technicians with at least one assigned order."""
+    query = (
+        select(WorkOrder.assignee_id)
+        .distinct()
+        .where(WorkOrder.tenant_id == tenant_id, WorkOrder.assignee_id.is_not(None))
+    )
+    return {technician_id for technician_id in session.scalars(query) if technician_id}
+
+
+def stored_members(session: Session, tenant_id: uuid.UUID, scope: str) -> set[Key]:
+    """The rows the change log has delivered into ``scope`` so far."""
+    query = select(SyncScopeMember.table_name, SyncScopeMember.row_id).where(
+        SyncScopeMember.tenant_id == tenant_id, SyncScopeMember.scope == scope
+    )
+    return {(Table(table), row_id) for table, row_id in session.execute(query)}
+
+
+def taxonomy_members(session: Session, tenant_id: uuid.UUID) -> set[Key]:
+    query = select(Category.id).where(Category.tenant_id == tenant_id)
+    return {(Table.CATEGORIES, row_id) for row_id in session.scalars(query)}
+
+
+def scopes_holding(session: Session, tenant_id: uuid.UUID, row_ids: set[uuid.UUID]) -> set[str]:
+    """Technician scopes that hold any of these rows."""
+    found: set[str] = set()
+    ids = sorted(row_ids)
+    for start in range(0, len(ids), 500):
+        query = (
+            select(SyncScopeMember.scope)
+            .distinct()
+            .where(
+                SyncScopeMember.tenant_id == tenant_id,
+                SyncScopeMember.row_id.in_(ids[start : start + 500]),
+            )
+        )
+        found |= set(session.scalars(query))
+    return found
+
+
+def high_water(session: Session, tenant_id: uuid.UUID) -> int:
+    """The tenant's last change number visible in this snapshot (0 before the first)."""
+    value = session.scalar(select(SyncCounter.value).where(SyncCounter.tenant_id == tenant_id))
+    return value or 0
+
+
+def changes_after(
+    session: Session, tenant_id: uuid.UUID, cursors: dict[str, int], limit: int
+) -> list[SyncScopeChange]:
+    """Changes of these scopes past each scope's cursor, in change order, at most ``limit``."""
+    if not cursors:
+        return []
+    query = (
+        select(SyncScopeChange)
+        .where(
+            SyncScopeChange.tenant_id == tenant_id,
+            or_(
+                *(
+                    and_(SyncScopeChange.scope == scope, SyncScopeChange.change_seq > after)
+                    for scope, after in sorted(cursors.items())
+                )
+            ),
+        )
+        .order_by(SyncScopeChange.change_seq)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,122 @@
+"""Row images as a device receives them, and the registry of syncable models.
+
+A row image is every column of the row except ``tenant_id`` (and columns only
+the server needs), in protocol scalars (PROTOCOL.md § 3.2): UUIDs and decimals
+as strings, timestamps RFC 3339 with ``Z``, enums by value. Floats (site
+coordinates) are sent as decimal strings, because floats never appear in
+protocol values. A work order's image carries ``asset_ids`` (sorted), so a
+change to its asset links is a change of the order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.assets.models import Asset
+from api.categories.models import Category
+from api.customers.models import Contact, Customer
+from api.sites.models import Site
+from api.workorders.models import Note, StatusChange, WorkOrder, WorkOrderAsset
+from sync_protocol.entities import Table
+from sync_protocol.errors import JSONValue
+from sync_protocol.wire import format_timestamp
+
+Row = dict[str, JSONValue]
+
+
+@dataclass(frozen=True)
+class Syncable:
+    """How one model appears on the wire, and which parent rows its changes touch."""
+
+    table: Table
+    model: type[Any]
+    parents: tuple[str, ...] = ()  # attributes naming rows whose scopes this row may join
+    hidden: frozenset[str] = frozenset()
+
+
+SYNCABLE: dict[type[Any], Syncable] = {
+    s.model: s
+    for s in (
+        Syncable(Table.WORK_ORDERS, WorkOrder),
+        Syncable(Table.CUSTOMERS, Customer),
+        Syncable(Table.CONTACTS, Contact, ("customer_id",), frozenset({"user_id"})),
+        Syncable(Table.SITES, Site),
+        Syncable(Table.ASSETS, Asset),
+        Syncable(Table.CATEGORIES, Category),
+        Syncable(Table.STATUS_CHANGES, StatusChange, ("work_order_id",)),
+        Syncable(Table.NOTES, Note, ("work_order_id",)),
+    )
+}
+BY_TABLE: dict[Table, Syncable] = {s.table: s for s in SYNCABLE.values()}
+
+
+def wire_value(value: Any) -> JSONValue:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return wire_value(value.value)
+    if isinstance(value, uuid.UUID | Decimal | float):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return format_timestamp(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"no wire form for {type(value).__name__}")
+
+
+def materialise(
+    session: Session, tenant_id: uuid.UUID, table: Table, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Row]:
+    """The current images of these rows of the tenant; absent rows are left out."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    syncable = BY_TABLE[table]
+    model = syncable.model
+    columns = [c for c in model.__table__.columns if c.name not in syncable.hidden]
+    images: dict[uuid.UUID, Row] = {}
+    for chunk in _chunks(wanted):
+        query = select(*columns).where(model.tenant_id == tenant_id, model.id.in_(chunk))
+        for record in session.execute(query).mappings():
+            images[record["id"]] = {
+                c.name: wire_value(record[c.name]) for c in columns if c.name != "tenant_id"
+            }
+    if table is Table.WORK_ORDERS:
+        for order_id, asset_ids in _asset_ids(session, tenant_id, images).items():
+            images[order_id]["asset_ids"] = [str(a) for a in sorted(asset_ids)]
+    return images
+
+
+def _asset_ids(
+    session: Session, tenant_id: uuid.UUID, orders: dict[uuid.UUID, Row]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    links: dict[uuid.UUID, list[uuid.UUID]] = {order_id: [] for order_id in orders}
+    for chunk in _chunks(sorted(orders)):
+        query = select(WorkOrderAsset.work_order_id, WorkOrderAsset.asset_id).where(
+            WorkOrderAsset.tenant_id == tenant_id, WorkOrderAsset.work_order_id.in_(chunk)
+        )
+        for order_id, asset_id in session.execute(query):
+            links[order_id].append(asset_id)
+    return links
+
+
+def group_by_table(keys: Iterable[tuple[Table, uuid.UUID]]) -> dict[Table, set[uuid.UUID]]:
+    grouped: dict[Table, set[uuid.UUID]] = defaultdict(set)
+    for table, row_id in keys:
+        grouped[table].add(row_id)
+    return grouped
+
+
+def _chunks(items: list[uuid.UUID], size: int = 500) -> Iterable[list[uuid.UUID]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

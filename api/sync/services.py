@@ -1,0 +1,203 @@
+"""The pull use case (PROTOCOL.md § 6.3, § 11): read a request, answer one page of changes.
+
+Each page is read in one snapshot (REPEATABLE READ on PostgreSQL, a deferred
+read transaction on SQLite's WAL), so the changes, the row images materialised
+for them, the high-water mark and the checkpoint agree with each other. Nothing
+is written. Refusals are :class:`~sync_protocol.errors.ProtocolError`; a client
+that must re-prime gets a :class:`~sync_protocol.records.ResetRequired`.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.actor import Actor
+from api.auth.models import AuthSession
+from api.db import UnitOfWorkFactory
+from api.sync import queries
+from api.sync.rows import Row, group_by_table, materialise
+from api.technicians.models import Technician
+from sync_protocol.checksum import scope_checksum
+from sync_protocol.entities import Table, TombstoneReason
+from sync_protocol.errors import ProtocolError
+from sync_protocol.hlc import HLC, Clock
+from sync_protocol.messages import (
+    Change,
+    Checkpoint,
+    PullRequest,
+    PullResponse,
+    RowUpsert,
+    Tombstone,
+)
+from sync_protocol.records import ResetRequired
+from sync_protocol.scopes import Scope, ScopeKind
+from sync_protocol.versions import MIN_SCHEMA_VERSION, check_versions, read_versions
+from sync_protocol.wire import decode
+
+CURSOR_PREFIX = "c1."
+
+_clock = Clock("server")
+_clock_lock = threading.Lock()
+
+
+def pull(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PullResponse | ResetRequired:
+    """One page of the actor's scopes past their cursors, or why the client must re-prime."""
+    value = decode(body)
+    reset = check_versions(read_versions(value), pushing=False)
+    if reset is not None:
+        return reset
+    request = PullRequest.from_json(value)
+    cursors = {scope: read_cursor(scope, cursor) for scope, cursor in request.cursors.items()}
+    with _snapshot(uow) as session:
+        _check_device(session, actor, request.device_id)
+        _authorise(session, actor, cursors)
+        top = queries.high_water(session, actor.tenant_id)
+        ahead = sorted(scope for scope, after in cursors.items() if after > top)
+        if ahead:
+            return ResetRequired(
+                "sync.server_restored",
+                f"The cursor of {ahead[0]} is past this server's change {top}",
+                push_first=True,
+                min_schema=MIN_SCHEMA_VERSION,
+                scopes=tuple(ahead),
+            )
+        return _page(session, actor.tenant_id, cursors, request.limit, top)
+
+
+def read_cursor(scope: str, cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    number = cursor.removeprefix(CURSOR_PREFIX)
+    if cursor.startswith(CURSOR_PREFIX) and number.isascii() and number.isdigit():
+        return int(number)
+    raise ProtocolError("sync.invalid_value", "Not a cursor this server gave", f"cursors.{scope}")
+
+
+def write_cursor(change_seq: int) -> str:
+    return f"{CURSOR_PREFIX}{change_seq}"
+
+
+def _check_device(session: Session, actor: Actor, device_id: uuid.UUID) -> None:
+    """A session that logged in with a ``device_id`` may sync only as that device.
+
+    Sessions without one (and API keys) are not bound to a device yet; the device
+    registry of the push task will make the binding mandatory.
+    """
+    if actor.session_id is None:
+        return
+    bound = session.scalar(select(AuthSession.device_id).where(AuthSession.id == actor.session_id))
+    if bound is not None and bound != str(device_id):
+        raise ProtocolError(
+            "sync.device_mismatch", "This login belongs to another device", "device_id"
+        )
+
+
+def _authorise(session: Session, actor: Actor, cursors: dict[str, int]) -> None:
+    for name in cursors:
+        scope = Scope.parse(name)
+        if scope.kind is ScopeKind.TAXONOMY:
+            continue
+        if actor.is_office:
+            known = session.scalar(
+                select(Technician.id).where(
+                    Technician.tenant_id == actor.tenant_id, Technician.id == scope.subject
+                )
+            )
+            if known is not None:
+                continue
+        elif actor.technician_id is not None and scope.subject == actor.technician_id:
+            continue
+        raise ProtocolError("sync.scope_forbidden", f"{name} is not yours", f"cursors.{name}")
+
+
+def _page(
+    session: Session, tenant_id: uuid.UUID, cursors: dict[str, int], limit: int, top: int
+) -> PullResponse:
+    found = queries.changes_after(session, tenant_id, cursors, limit + 1)
+    has_more = len(found) > limit
+    page = found[:limit]
+    latest = {(c.scope, Table(c.table_name), c.row_id): c for c in page}  # last one wins
+    upserts = [k for k, c in latest.items() if c.op == "upsert"]
+    images = {
+        table: materialise(session, tenant_id, table, ids)
+        for table, ids in group_by_table((t, r) for _, t, r in upserts).items()
+    }
+    members = _members_of(session, tenant_id, {scope for scope, _, _ in upserts})
+    changes: list[Change] = []
+    for (scope, table, row_id), change in sorted(latest.items(), key=lambda i: i[1].change_seq):
+        if change.op == "tombstone":
+            reason = TombstoneReason(change.reason or TombstoneReason.LEFT_SCOPE)
+            changes.append(Tombstone(scope, table, row_id, change.change_seq, reason))
+            continue
+        row = images.get(table, {}).get(row_id)
+        if row is None or (table, row_id) not in members[scope]:
+            continue  # gone since, or left the scope: its tombstone follows in the log
+        changes.append(RowUpsert(scope, table, row_id, change.change_seq, row))
+    reached = page[-1].change_seq if has_more else top
+    next_cursors = {scope: write_cursor(max(after, reached)) for scope, after in cursors.items()}
+    checkpoint = None if has_more else _checkpoint(session, tenant_id, next_cursors)
+    return PullResponse(
+        server_time=_clock_now(),
+        changes=tuple(changes),
+        cursors=next_cursors,
+        has_more=has_more,
+        checkpoint=checkpoint,
+    )
+
+
+def _members_of(
+    session: Session, tenant_id: uuid.UUID, scopes: set[str]
+) -> dict[str, set[tuple[Table, uuid.UUID]]]:
+    return {scope: scope_members(session, tenant_id, scope) for scope in scopes}
+
+
+def scope_members(
+    session: Session, tenant_id: uuid.UUID, scope: str
+) -> set[tuple[Table, uuid.UUID]]:
+    """What a replica of ``scope`` holds once it has applied every change so far."""
+    if Scope.parse(scope).kind is ScopeKind.TAXONOMY:
+        return queries.taxonomy_members(session, tenant_id)
+    return queries.stored_members(session, tenant_id, scope)
+
+
+def scope_rows(session: Session, tenant_id: uuid.UUID, scope: str) -> list[tuple[str, Row]]:
+    """The images of every row of ``scope``: what its checksum is computed over."""
+    rows: list[tuple[str, Row]] = []
+    grouped = group_by_table(scope_members(session, tenant_id, scope))
+    for table, ids in sorted(grouped.items()):
+        rows += [(table.value, row) for row in materialise(session, tenant_id, table, ids).values()]
+    return rows
+
+
+def _checkpoint(session: Session, tenant_id: uuid.UUID, cursors: dict[str, str]) -> Checkpoint:
+    checksums: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for scope in cursors:
+        rows = scope_rows(session, tenant_id, scope)
+        checksums[scope] = scope_checksum(rows)
+        counts[scope] = len(rows)
+    return Checkpoint(cursors=dict(cursors), checksums=checksums, counts=counts)
+
+
+def _clock_now() -> HLC:
+    with _clock_lock:
+        return _clock.now()
+
+
+@contextmanager
+def _snapshot(uow: UnitOfWorkFactory) -> Iterator[Session]:
+    """A read-only session whose every statement sees the same snapshot."""
+    options: dict[str, object] = {"fieldline_read_only": True}
+    if uow.engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    with Session(uow.engine.execution_options(**options)) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()

@@ -1,0 +1,56 @@
+"""Pooled connections per request: a read (authentication and its view) checks out
+one, and a write never holds two at once, so a small pool cannot wait on itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from tests.support.api_client import ApiClient
+from tests.support.factories import Factories
+
+
+@contextmanager
+def _pool_watch(app: Flask) -> Iterator[dict[str, int]]:
+    """Counts the app's pool checkouts, and the most connections held at once."""
+    pool = app.extensions["fieldline"].uow.engine.pool
+    seen = {"checkouts": 0, "most_held": 0}
+
+    def on_checkout(*_: Any) -> None:
+        seen["checkouts"] += 1
+        seen["most_held"] = max(seen["most_held"], pool.checkedout())
+
+    event.listen(pool, "checkout", on_checkout)
+    try:
+        yield seen
+    finally:
+        event.remove(pool, "checkout", on_checkout)
+
+
+def test_a_read_checks_out_one_connection_for_authentication_and_the_view(
+    app: Flask, client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    api = client.as_(scene.dispatcher_token)
+    for path in (f"/v1/work-orders/{order.id}", "/v1/work-orders", "/v1/me"):
+        with _pool_watch(app) as seen:
+            assert api.get(path).status_code == 200
+        assert seen == {"checkouts": 1, "most_held": 1}, path
+
+
+def test_a_write_never_holds_two_pooled_connections_at_once(
+    app: Flask, client: ApiClient, factories: Factories
+) -> None:
+    """A small pool under load would otherwise wait on itself."""
+    scene = factories.scene()
+    api = client.as_(scene.dispatcher_token)
+    body = {"title": "漏水", "customer_id": str(scene.customer.id), "site_id": str(scene.site.id)}
+    with _pool_watch(app) as seen:
+        created = api.post("/v1/work-orders", json=body, headers={"Idempotency-Key": "k-1"})
+    assert created.status_code == 201
+    assert seen["checkouts"] >= 2 and seen["most_held"] == 1
