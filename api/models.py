@@ -12,6 +12,7 @@ from api.auth import models as auth
 from api.categories import models as categories
 from api.customers import models as customers
 from api.db import Base
+from api.evidence import models as evidence
 from api.idempotency import models as idempotency
 from api.notifications import models as notifications
 from api.outbox import models as outbox
@@ -30,6 +31,7 @@ __all__ = [
     "auth",
     "categories",
     "customers",
+    "evidence",
     "idempotency",
     "notifications",
     "outbox",

@@ -71,6 +71,10 @@ def wire_value(value: Any) -> JSONValue:
         return format_timestamp(value)
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dict):  # JSON columns (a work order's field stamps) hold JSON already
+        return {str(k): wire_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [wire_value(v) for v in value]
     raise TypeError(f"no wire form for {type(value).__name__}")
 
 

@@ -1,17 +1,19 @@
 """Work order tables: the order, its assets, its status history and its notes.
 
-History and notes are append-only: nothing updates or deletes their rows.
+History is append-only. Notes are evidence: nothing changes them but a recorded void.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, TenantOwned, Timestamped, Versioned, enum_type, new_id, utcnow
+from api.evidence.models import EvidenceRecord
 from api.workorders.states import Priority, Status
 
 
@@ -51,6 +53,15 @@ class WorkOrder(Base, TenantOwned, Timestamped, Versioned):
     completed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # Offline sync (PROTOCOL.md § 8): the technician's actuals, the HLC of the write
+    # that set the status, and one LWW register stamp per plain field
+    # ({field: {"hlc": ..., "party": ...}}; a field without one counts as HLC 0).
+    actual_start: Mapped[datetime | None]
+    actual_end: Mapped[datetime | None]
+    status_hlc: Mapped[str | None] = mapped_column(String(90))
+    field_hlcs: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
+    # An order a technician created offline stays in their scope until someone is assigned.
+    creator_technician_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
 
 class WorkOrderAsset(Base, TenantOwned):
@@ -82,15 +93,10 @@ class StatusChange(Base, TenantOwned):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Note(Base, TenantOwned):
+class Note(Base, EvidenceRecord):
+    """A note is evidence (PROTOCOL.md § 8.3): append-only, voided rather than deleted."""
+
     __tablename__ = "work_order_notes"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    work_order_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("work_orders.id", ondelete="CASCADE"), index=True
-    )
     body: Mapped[str] = mapped_column(Text)
     visibility: Mapped[str] = mapped_column(String(16), default="internal")
-    author_kind: Mapped[str] = mapped_column(String(16))
-    author_id: Mapped[uuid.UUID | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

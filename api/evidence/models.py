@@ -1,0 +1,82 @@
+"""Evidence tables. Every row carries the columns of :class:`EvidenceRecord`.
+
+Quantities and reading values are stored as the protocol's canonical decimal
+strings (PROTOCOL.md § 3.2): exact, and the same bytes on SQLite and
+PostgreSQL, so checksums of pulled rows agree with what devices wrote.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from api.db import Base, TenantOwned, new_id, utcnow
+
+
+class EvidenceRecord(TenantOwned):
+    """Who added the item (and from which device, at which HLC) and whether it is voided."""
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+
+    @declared_attr
+    def work_order_id(cls) -> Mapped[uuid.UUID]:
+        return mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+
+    author_kind: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[uuid.UUID | None]
+    device_id: Mapped[uuid.UUID | None]
+    hlc: Mapped[str | None] = mapped_column(String(90))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    voided_at: Mapped[datetime | None]
+    voided_by: Mapped[uuid.UUID | None]
+    void_reason: Mapped[str | None] = mapped_column(String(1000))
+    void_hlc: Mapped[str | None] = mapped_column(String(90))
+
+
+class AssetEvidence:
+    @declared_attr
+    def asset_id(cls) -> Mapped[uuid.UUID | None]:
+        return mapped_column(ForeignKey("assets.id", ondelete="RESTRICT"))
+
+
+class PartUsed(Base, EvidenceRecord, AssetEvidence):
+    __tablename__ = "work_order_parts"
+
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[str] = mapped_column(String(24))
+    unit: Mapped[str] = mapped_column(String(16))
+    part_number: Mapped[str | None] = mapped_column(String(64))
+
+
+class Reading(Base, EvidenceRecord, AssetEvidence):
+    __tablename__ = "work_order_readings"
+
+    metric: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(24))
+    unit: Mapped[str] = mapped_column(String(16))
+    taken_at: Mapped[datetime]
+
+
+class TimeEntry(Base, EvidenceRecord):
+    __tablename__ = "work_order_time_entries"
+
+    activity: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(String(1000))
+
+
+class Photo(Base, EvidenceRecord, AssetEvidence):
+    """A photo references its bytes by SHA-256; ``state`` says whether they have arrived."""
+
+    __tablename__ = "work_order_photos"
+
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(BigInteger)
+    caption: Mapped[str | None] = mapped_column(String(500))
+    taken_at: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(16), default="pending")
