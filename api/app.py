@@ -16,7 +16,7 @@ from api.auth.services import AuthSettings
 from api.config import Config
 from api.db import UnitOfWorkFactory, make_engine
 from api.errors import problem
-from api.errors.common import MalformedJson, UnsupportedMediaType
+from api.http.body import read_body
 from api.http.context import FieldlineState, release_read_connection
 from api.http.ratelimit import RateLimiter
 from api.observability import access_log_fields, new_request_id, request_id_var
@@ -130,7 +130,7 @@ def _install_request_hooks(app: Flask) -> None:
         g.request_id = new_request_id(request.headers.get("X-Request-ID"))
         g.request_id_token = request_id_var.set(g.request_id)
         if request.method in _BODY_METHODS and request.path.startswith("/v1/"):
-            _check_json_body()
+            read_body()
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -160,14 +160,3 @@ def _install_request_hooks(app: Flask) -> None:
             if token is not None:
                 request_id_var.reset(token)
 
-
-def _check_json_body() -> None:
-    """415 for a body that is not JSON, 400 for JSON that does not parse."""
-    body = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
-    if not body:
-        return
-    mimetype = request.mimetype or ""
-    if not (mimetype == "application/json" or mimetype.endswith("+json")):
-        raise UnsupportedMediaType()
-    if request.get_json(silent=True, cache=True) is None and body.strip() != b"null":
-        raise MalformedJson()

@@ -29,6 +29,9 @@ class EvidenceRecord(TenantOwned):
     author_id: Mapped[uuid.UUID | None]
     device_id: Mapped[uuid.UUID | None]
     hlc: Mapped[str | None] = mapped_column(String(90))
+    # SHA-256 of the adding mutation's canonical arguments: the same ID sent again
+    # with other content is told apart from a replay (``sync.id_reused``).
+    content_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     voided_at: Mapped[datetime | None]
     voided_by: Mapped[uuid.UUID | None]

@@ -37,7 +37,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from api.sync import queries
-from api.sync.models import SyncCounter, SyncScopeChange, SyncScopeMember
+from api.sync.models import (
+    SyncConflict,
+    SyncCounter,
+    SyncQuarantine,
+    SyncScopeChange,
+    SyncScopeMember,
+)
 from api.sync.rows import SYNCABLE
 from api.workorders.models import WorkOrder, WorkOrderAsset
 from sync_protocol.entities import Table, TombstoneReason
@@ -106,8 +112,12 @@ def _note(session: Session, obj: Any, *, deleted: bool) -> None:
     (changes.deleted if deleted else changes.changed).add((syncable.table, row_id))
     changes.anchors.add(row_id)
     changes.anchors.update(v for n in syncable.parents if (v := loaded.get(n)) is not None)
-    if isinstance(obj, WorkOrder) and loaded.get("assignee_id") is not None:
-        changes.assignees.add(loaded["assignee_id"])
+    if isinstance(obj, WorkOrder):
+        for holder in ("assignee_id", "creator_technician_id"):
+            if loaded.get(holder) is not None:
+                changes.assignees.add(loaded[holder])
+    elif isinstance(obj, SyncConflict | SyncQuarantine) and loaded.get("technician_id"):
+        changes.assignees.add(loaded["technician_id"])
 
 
 def _forget(session: Session, transaction: Any) -> None:

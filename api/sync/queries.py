@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 from api.categories.models import Category
 from api.customers.models import Contact
 from api.db import utcnow
-from api.sync.models import SyncCounter, SyncScopeChange, SyncScopeMember
+from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
+from api.sync.models import (
+    SyncConflict,
+    SyncCounter,
+    SyncQuarantine,
+    SyncScopeChange,
+    SyncScopeMember,
+)
 from api.workorders.models import Note, StatusChange, WorkOrder, WorkOrderAsset
 from api.workorders.states import Status
 from sync_protocol.entities import Table
@@ -26,6 +33,13 @@ from sync_protocol.entities import Table
 Key = tuple[Table, uuid.UUID]
 
 CLOSED_RETENTION = timedelta(days=7)
+_EVIDENCE: tuple[tuple[Table, type[Note | PartUsed | Reading | TimeEntry | Photo]], ...] = (
+    (Table.NOTES, Note),
+    (Table.PARTS_USED, PartUsed),
+    (Table.READINGS, Reading),
+    (Table.TIME_ENTRIES, TimeEntry),
+    (Table.PHOTOS, Photo),
+)
 _FINAL = (Status.CLOSED, Status.CANCELLED)
 
 
@@ -37,7 +51,13 @@ def technician_members(
     orders = session.execute(
         select(WorkOrder.id, WorkOrder.customer_id, WorkOrder.site_id).where(
             WorkOrder.tenant_id == tenant_id,
-            WorkOrder.assignee_id == technician_id,
+            or_(
+                WorkOrder.assignee_id == technician_id,
+                and_(
+                    WorkOrder.assignee_id.is_(None),
+                    WorkOrder.creator_technician_id == technician_id,
+                ),
+            ),
             or_(
                 WorkOrder.status.not_in(_FINAL),
                 WorkOrder.closed_at >= since,
@@ -52,6 +72,7 @@ def technician_members(
             (Table.CUSTOMERS, customer_id),
             (Table.SITES, site_id),
         }
+    keys |= _own_records(session, tenant_id, technician_id)
     if not orders:
         return keys
     order_ids = [o[0] for o in orders]
@@ -70,19 +91,41 @@ def technician_members(
             ),
         ),
         (
-            Table.NOTES,
-            select(Note.id).where(Note.tenant_id == tenant_id, Note.work_order_id.in_(order_ids)),
-        ),
-        (
             Table.CONTACTS,
             select(Contact.id).where(
                 Contact.tenant_id == tenant_id, Contact.customer_id.in_(customer_ids)
             ),
         ),
+        *(
+            (
+                table,
+                select(model.id).where(
+                    model.tenant_id == tenant_id, model.work_order_id.in_(order_ids)
+                ),
+            )
+            for table, model in _EVIDENCE
+        ),
     )
     for table, query in children:
         keys |= {(table, row_id) for row_id in session.scalars(query)}
     return keys
+
+
+def _own_records(session: Session, tenant_id: uuid.UUID, technician_id: uuid.UUID) -> set[Key]:
+    """Open conflicts and parked quarantine entries of the technician's own devices."""
+    conflicts = select(SyncConflict.id).where(
+        SyncConflict.tenant_id == tenant_id,
+        SyncConflict.technician_id == technician_id,
+        SyncConflict.state == "open",
+    )
+    parked = select(SyncQuarantine.id).where(
+        SyncQuarantine.tenant_id == tenant_id,
+        SyncQuarantine.technician_id == technician_id,
+        SyncQuarantine.state == "parked",
+    )
+    return {(Table.CONFLICTS, i) for i in session.scalars(conflicts)} | {
+        (Table.QUARANTINE, i) for i in session.scalars(parked)
+    }
 
 
 def assignees(session: Session, tenant_id: uuid.UUID) -> set[uuid.UUID]:

@@ -16,22 +16,35 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
+from api.http.body import body_bytes, body_policy
 from api.http.context import state
 from api.http.guard import current_actor, requires
 from api.sync import services
 from api.sync.errors import from_protocol
-from api.sync.schemas import PullRequestSchema, PullResponseSchema, ResetRequiredSchema
+from api.sync.push import service as push_service
+from api.sync.schemas import (
+    PullRequestSchema,
+    PullResponseSchema,
+    PushRequestSchema,
+    PushResponseSchema,
+    ResetRequiredSchema,
+)
 from sync_protocol.errors import ProtocolError
+from sync_protocol.messages import PullResponse, PushResponse
 from sync_protocol.records import ResetRequired
 
-blp = Blueprint("sync", __name__, url_prefix="/v1/sync", description="Offline sync (pull)")
+blp = Blueprint(
+    "sync", __name__, url_prefix="/v1/sync", description="Offline sync: pull, push, blobs"
+)
 
+MAX_PUSH_BYTES = 8 * 1024 * 1024  # decompressed (PROTOCOL.md § 4)
 _COMPRESS_FROM = 512  # bytes; smaller bodies are not worth a gzip header
 
 
 @blp.route("/pull")
 class Pull(MethodView):
     @requires(Permission.SYNC)
+    @body_policy(max_bytes=MAX_PUSH_BYTES, gzip=True)
     @blp.doc(
         requestBody={
             "required": True,
@@ -50,12 +63,45 @@ class Pull(MethodView):
         a replica that must be rebuilt gets 409 with `reset_required`.
         """
         try:
-            outcome = services.pull(state().uow, current_actor(), request.get_data())
+            outcome = services.pull(state().uow, current_actor(), body_bytes())
         except ProtocolError as error:
             raise from_protocol(error) from None
-        status = 409 if isinstance(outcome, ResetRequired) else 200
-        body = json.dumps(outcome.to_json(), ensure_ascii=False)
-        return Response(body, status, mimetype="application/json")
+        return _answer(outcome)
+
+
+@blp.route("/push")
+class Push(MethodView):
+    @requires(Permission.SYNC)
+    @body_policy(max_bytes=MAX_PUSH_BYTES, gzip=True)
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": PushRequestSchema}},
+        }
+    )
+    @blp.response(200, PushResponseSchema)
+    @blp.alt_response(409, schema=ResetRequiredSchema, description="The client must re-prime")
+    def post(self) -> Any:
+        """Apply a batch of a device's mutations exactly once; one receipt per mutation.
+
+        Mutations run in `seq` order, each atomically; one that can never apply is
+        `rejected` and parked in quarantine without blocking the rest. A batch
+        resent after a lost response returns the stored receipts and changes
+        nothing. Request-level refusals (`sync.seq_gap` with `expected_seq`,
+        `sync.device_mismatch`, …) are problem+json and apply nothing. The body may
+        be gzip (`Content-Encoding: gzip`), up to 8 MiB decompressed.
+        """
+        try:
+            outcome = push_service.push(state().uow, current_actor(), body_bytes())
+        except ProtocolError as error:
+            raise from_protocol(error) from None
+        return _answer(outcome)
+
+
+def _answer(outcome: PullResponse | PushResponse | ResetRequired) -> Response:
+    status = 409 if isinstance(outcome, ResetRequired) else 200
+    body = json.dumps(outcome.to_json(), ensure_ascii=False)
+    return Response(body, status, mimetype="application/json")
 
 
 @blp.after_request

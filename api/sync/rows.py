@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 from api.assets.models import Asset
 from api.categories.models import Category
 from api.customers.models import Contact, Customer
+from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
 from api.sites.models import Site
+from api.sync.models import SyncConflict, SyncQuarantine
 from api.workorders.models import Note, StatusChange, WorkOrder, WorkOrderAsset
 from sync_protocol.entities import Table
 from sync_protocol.errors import JSONValue
@@ -44,6 +46,8 @@ class Syncable:
     hidden: frozenset[str] = frozenset()
 
 
+_EVIDENCE_HIDDEN = frozenset({"content_digest"})
+
 SYNCABLE: dict[type[Any], Syncable] = {
     s.model: s
     for s in (
@@ -54,7 +58,14 @@ SYNCABLE: dict[type[Any], Syncable] = {
         Syncable(Table.ASSETS, Asset),
         Syncable(Table.CATEGORIES, Category),
         Syncable(Table.STATUS_CHANGES, StatusChange, ("work_order_id",)),
-        Syncable(Table.NOTES, Note, ("work_order_id",)),
+        Syncable(Table.NOTES, Note, ("work_order_id",), _EVIDENCE_HIDDEN),
+        Syncable(Table.PARTS_USED, PartUsed, ("work_order_id",), _EVIDENCE_HIDDEN),
+        Syncable(Table.READINGS, Reading, ("work_order_id",), _EVIDENCE_HIDDEN),
+        Syncable(Table.TIME_ENTRIES, TimeEntry, ("work_order_id",), _EVIDENCE_HIDDEN),
+        Syncable(Table.PHOTOS, Photo, ("work_order_id",), _EVIDENCE_HIDDEN),
+        # A technician's own conflicts and parked mutations (PROTOCOL.md § 5.1).
+        Syncable(Table.CONFLICTS, SyncConflict, ("technician_id",)),
+        Syncable(Table.QUARANTINE, SyncQuarantine, ("technician_id",)),
     )
 }
 BY_TABLE: dict[Table, Syncable] = {s.table: s for s in SYNCABLE.values()}

@@ -69,3 +69,47 @@ class ResetDetailSchema(Schema):
 class ResetRequiredSchema(Schema):
     protocol = fields.Integer(required=True)
     reset_required = fields.Nested(ResetDetailSchema, required=True)
+
+
+class MutationSchema(Schema):
+    seq = fields.Integer(required=True, metadata={"description": "1, 2, 3, … per device"})
+    hlc = fields.String(required=True, metadata={"description": "the device's HLC"})
+    name = fields.String(required=True, metadata={"example": "transition_work_order"})
+    args = fields.Dict(required=True, metadata={"description": "per mutation (PROTOCOL.md § 9)"})
+
+
+class PushRequestSchema(Schema):
+    protocol = fields.Integer(required=True, metadata={"example": 1})
+    schema = fields.Integer(required=True, metadata={"example": 1})
+    device_id = fields.UUID(required=True)
+    device_time_ms = fields.Integer(required=True)
+    outbox = fields.Nested(OutboxReportSchema, required=True)
+    mutations = fields.List(fields.Nested(MutationSchema), required=True)
+
+
+class ReceiptSchema(Schema):
+    seq = fields.Integer(required=True)
+    status = fields.String(
+        required=True,
+        metadata={"description": "applied | duplicate | merged | conflict | rejected"},
+    )
+    hlc = fields.String(allow_none=True, metadata={"description": "the effective HLC"})
+    code = fields.String(allow_none=True)
+    field = fields.String(allow_none=True)
+    detail = fields.String(allow_none=True)
+    warnings = fields.List(fields.String())
+    fields_ = fields.Dict(
+        data_key="fields",
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "patch_work_order: applied | duplicate | superseded | proposed"},
+    )
+    conflict_ids = fields.List(fields.UUID())
+    entity_id = fields.UUID(allow_none=True)
+
+
+class PushResponseSchema(Schema):
+    protocol = fields.Integer(required=True)
+    server_time = fields.String(required=True)
+    last_seq = fields.Integer(required=True)
+    receipts = fields.List(fields.Nested(ReceiptSchema), required=True)

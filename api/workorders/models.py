@@ -62,6 +62,7 @@ class WorkOrder(Base, TenantOwned, Timestamped, Versioned):
     field_hlcs: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     # An order a technician created offline stays in their scope until someone is assigned.
     creator_technician_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    create_digest: Mapped[str | None] = mapped_column(String(64))  # of create_work_order's args
 
 
 class WorkOrderAsset(Base, TenantOwned):

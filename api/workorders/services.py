@@ -25,13 +25,16 @@ from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version, ensure_unused_id, pick
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
+from api.sync import clock as sync_clock
 from api.tenants.services import next_number
 from api.workorders import queries
 from api.workorders.errors import WorkOrderLocked
 from api.workorders.models import WorkOrder, WorkOrderAsset
 from api.workorders.queries import WorkOrderView
+from api.workorders.stamps import party_of_actor, stamp_fields
 from api.workorders.states import Status
 from api.workorders.transitions import append_history
+from sync_protocol.ownership import WORK_ORDER_FIELDS
 
 UPDATE_FIELDS = frozenset(
     {
@@ -47,6 +50,8 @@ UPDATE_FIELDS = frozenset(
     }
 )
 CREATE_FIELDS = UPDATE_FIELDS | {"source"}
+# Fields with an LWW register (PROTOCOL.md § 8.2): every write stamps them.
+STAMPED = frozenset(name for name, spec in WORK_ORDER_FIELDS.items() if spec.patchable)
 # The schedule and the SLA belong to the dispatcher; a customer asks for a window.
 OFFICE_ONLY_FIELDS = frozenset({"scheduled_start", "scheduled_end", "sla_due_at", "source"})
 AUDITED_FIELDS = CREATE_FIELDS | {"number", "customer_id", "site_id", "status"}
@@ -61,7 +66,7 @@ def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) ->
         customer = access_customer(session, actor, data["customer_id"])
         ensure_unused_id(session, WorkOrder, data.get("id"))
         asset_ids = _unique(data.get("asset_ids") or [])
-        problems = _reference_problems(session, actor, customer.id, data, asset_ids)
+        problems = reference_problems(session, actor, customer.id, data, asset_ids)
         if problems:
             raise ValidationFailed(errors=problems)
         order = WorkOrder(
@@ -75,10 +80,12 @@ def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) ->
         )
         if data.get("id"):
             order.id = data["id"]
-        apply_changes(order, pick(data, CREATE_FIELDS), CREATE_FIELDS)
+        given = pick(data, CREATE_FIELDS)
+        apply_changes(order, given, CREATE_FIELDS)
+        stamp_fields(order, sorted(given.keys() & STAMPED), sync_clock.now(), party_of_actor(actor))
         session.add(order)
         session.flush()  # defaults (priority, source) and the id, for links and the snapshot
-        _link_assets(session, order, asset_ids)
+        link_assets(session, order, asset_ids)
         append_history(session, actor, order, "create", None, reason=None)
         changes = snapshot(order, AUDITED_FIELDS)
         changes["asset_ids"] = {"after": jsonable(sorted(asset_ids))}
@@ -104,11 +111,12 @@ def update_work_order(
         fields = pick(changes, UPDATE_FIELDS)
         problems: list[FieldProblem] = []
         if fields.get("category_id") is not None and fields["category_id"] != order.category_id:
-            problems += _category_problems(session, actor, fields["category_id"])
+            problems += category_problems(session, actor, fields["category_id"])
         new_assets = _unique(changes["asset_ids"]) if "asset_ids" in changes else None
         if new_assets is not None:
             problems += _asset_problems(session, actor, order.site_id, new_assets)
         diff = apply_changes(order, fields, UPDATE_FIELDS)
+        stamp_fields(order, sorted(diff.keys() & STAMPED), sync_clock.now(), party_of_actor(actor))
         problems += _window_problems({k: getattr(order, k) for pair in _WINDOWS for k in pair})
         if problems:
             raise ValidationFailed(errors=problems)
@@ -133,7 +141,7 @@ def _refuse_office_fields(actor: Actor, data: Mapping[str, Any]) -> None:
         )
 
 
-def _reference_problems(
+def reference_problems(
     session: Session,
     actor: Actor,
     customer_id: uuid.UUID,
@@ -143,7 +151,7 @@ def _reference_problems(
     problems = _site_problems(session, actor, customer_id, data["site_id"])
     if not problems:  # assets are checked against the site only once the site is sound
         problems = _asset_problems(session, actor, data["site_id"], asset_ids)
-    problems += _category_problems(session, actor, data.get("category_id"))
+    problems += category_problems(session, actor, data.get("category_id"))
     return problems + _window_problems(data)
 
 
@@ -156,7 +164,7 @@ def _replace_assets(
     if after == before:
         return {}
     session.execute(delete(WorkOrderAsset).where(WorkOrderAsset.work_order_id == order.id))
-    _link_assets(session, order, asset_ids)
+    link_assets(session, order, asset_ids)
     # The links live in another table; touching the row bumps its version and
     # updated_at, so ETags and `updated_since` syncs notice the change.
     order.updated_at = utcnow()
@@ -187,7 +195,7 @@ def _asset_problems(
     return []
 
 
-def _category_problems(
+def category_problems(
     session: Session, actor: Actor, category_id: uuid.UUID | None
 ) -> list[FieldProblem]:
     if category_id is None:
@@ -210,7 +218,7 @@ def _window_problems(values: Mapping[str, Any]) -> list[FieldProblem]:
     ]
 
 
-def _link_assets(session: Session, order: WorkOrder, asset_ids: Sequence[uuid.UUID]) -> None:
+def link_assets(session: Session, order: WorkOrder, asset_ids: Sequence[uuid.UUID]) -> None:
     session.add_all(
         WorkOrderAsset(tenant_id=order.tenant_id, work_order_id=order.id, asset_id=asset_id)
         for asset_id in asset_ids

@@ -22,11 +22,14 @@ from api.db.checks import check_version
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.outbox.services import publish
+from api.sync import clock as sync_clock
 from api.workorders import queries, rules
 from api.workorders.models import StatusChange, WorkOrder
 from api.workorders.queries import WorkOrderView
 from api.workorders.rules import Action, AssigneeEffect, Plan
+from api.workorders.stamps import party_of_actor, stamp_fields
 from api.workorders.states import Status
+from sync_protocol.hlc import HLC
 
 TOPIC_STATUS_CHANGED = "work_order.status_changed"
 TRANSITION_FIELDS = frozenset({"status", "assignee_id", "resolution", *rules.STAMPS})
@@ -56,18 +59,39 @@ def transition_work_order(
         problems = rules.field_problems(action, command)
         if problems:
             raise ValidationFailed(errors=problems)
-        previous_assignee = order.assignee_id
-        diff = apply_changes(order, _changes(session, actor, plan, command), TRANSITION_FIELDS)
-        diff["status"] = {"before": plan.from_status.value, "after": plan.to_status.value}
-        diff["action"] = {"after": action.value}
-        reason = command.get("reason")
-        append_history(session, actor, order, action.value, plan.from_status, reason=reason)
-        audit.record(session, actor, "transition", "work_order", order.id, diff)
-        event = _event(actor, order, plan, previous_assignee)
-        publish(session, actor.tenant_id, TOPIC_STATUS_CHANGED, event)
+        carry_out(session, actor, order, plan, command, sync_clock.now())
         view = queries.present(session, actor, [order])[0]
         uow.commit()
         return view
+
+
+def carry_out(
+    session: Session,
+    actor: Actor,
+    order: WorkOrder,
+    plan: Plan,
+    command: Mapping[str, Any],
+    hlc: HLC,
+) -> None:
+    """Apply a planned status change with everything that goes with it, in the caller's unit.
+
+    The order, its status stamp (``status_hlc``, and the ``resolution`` field's
+    stamp when a completion writes it), the history row, the audit event and the
+    outbox message. Online transitions and synced ones (:mod:`api.sync.push`) both
+    come through here, so an offline job leaves exactly the trail of an online one.
+    """
+    previous_assignee = order.assignee_id
+    diff = apply_changes(order, _changes(session, actor, plan, command), TRANSITION_FIELDS)
+    order.status_hlc = str(hlc)
+    if "resolution" in diff:
+        stamp_fields(order, ["resolution"], hlc, party_of_actor(actor))
+    diff["status"] = {"before": plan.from_status.value, "after": plan.to_status.value}
+    diff["action"] = {"after": plan.action.value}
+    reason = command.get("reason")
+    append_history(session, actor, order, plan.action.value, plan.from_status, reason=reason)
+    audit.record(session, actor, "transition", "work_order", order.id, diff)
+    event = _event(actor, order, plan, previous_assignee)
+    publish(session, actor.tenant_id, TOPIC_STATUS_CHANGED, event)
 
 
 def append_history(
@@ -107,7 +131,7 @@ def _changes(
         changes.update(dict.fromkeys(rules.STAMPS))
     if plan.stamp:
         changes[plan.stamp] = utcnow()
-    if plan.action is Action.COMPLETE:
+    if plan.action is Action.COMPLETE and "resolution" in command:
         changes["resolution"] = command["resolution"]
     return changes
 

@@ -1,0 +1,105 @@
+"""Request bodies: a per-endpoint size limit, gzip-encoded bodies, and the JSON check.
+
+Most endpoints take small JSON bodies under the app's ``MAX_BODY_BYTES``. A few
+declare their own policy with :func:`body_policy` on the view method: sync
+pushes take up to 8 MiB, gzip-compressed if the client likes (PROTOCOL.md § 4),
+and blob uploads take raw bytes. The limit applies to the *decompressed* body,
+read through a bounded inflater, so a small gzip bomb is a 413 and never fills
+memory. Views read the body with :func:`body_bytes`.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import current_app, g, request
+
+from api.errors.common import MalformedJson, PayloadTooLarge, UnsupportedMediaType
+
+F = TypeVar("F", bound=Callable[..., Any])
+_ATTRIBUTE = "_fieldline_body_policy"
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class BodyPolicy:
+    max_bytes: int | None = None  # None: the app's MAX_CONTENT_LENGTH
+    json: bool = True  # False: raw bytes of any type; the view checks the type
+    gzip: bool = False  # accept Content-Encoding: gzip
+
+
+def body_policy(*, max_bytes: int | None = None, json: bool = True, gzip: bool = False) -> Any:
+    """Declare how an endpoint reads its body (on the MethodView method)."""
+
+    def mark(view: F) -> F:
+        setattr(view, _ATTRIBUTE, BodyPolicy(max_bytes, json, gzip))
+        return view
+
+    return mark
+
+
+def read_body() -> None:
+    """Read, bound, inflate and (for JSON endpoints) check the body; called before the view."""
+    policy = _policy()
+    limit = policy.max_bytes or current_app.config["MAX_CONTENT_LENGTH"]
+    request.max_content_length = limit
+    raw = request.get_data(cache=True)  # raises 413 past the limit
+    encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
+    inflated = encoding == "gzip" and policy.gzip
+    if inflated:
+        raw = _inflate(raw, limit)
+    elif encoding != "identity":
+        raise UnsupportedMediaType(f"Content-Encoding {encoding} is not accepted here")
+    g.fieldline_body = raw
+    if policy.json:
+        _check_json(raw, inflated=inflated)
+
+
+def body_bytes() -> bytes:
+    """The request body as :func:`read_body` left it (decompressed)."""
+    body: bytes = g.get("fieldline_body", b"")
+    return body
+
+
+def _policy() -> BodyPolicy:
+    rule = request.url_rule
+    if rule is None:
+        return BodyPolicy()
+    view = current_app.view_functions.get(rule.endpoint)
+    view_class = getattr(view, "view_class", None)
+    method = getattr(view_class, request.method.lower(), None) if view_class else view
+    found = getattr(method, _ATTRIBUTE, None)
+    return found if isinstance(found, BodyPolicy) else BodyPolicy()
+
+
+def _inflate(data: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip header and trailer
+    try:
+        out = inflater.decompress(data, limit + 1)
+        if len(out) > limit or inflater.unconsumed_tail:
+            raise PayloadTooLarge(f"The body is over {limit} bytes once decompressed")
+        if not inflater.eof:
+            raise MalformedJson("The gzip body is truncated")
+    except zlib.error:
+        raise MalformedJson("The body is not valid gzip") from None
+    return out
+
+
+def _check_json(body: bytes, *, inflated: bool) -> None:
+    """415 for a body that is not JSON, 400 for JSON that does not parse."""
+    if not body:
+        return
+    mimetype = request.mimetype or ""
+    if not (mimetype == "application/json" or mimetype.endswith("+json")):
+        raise UnsupportedMediaType()
+    if inflated:
+        try:
+            json.loads(body)
+        except ValueError:
+            raise MalformedJson() from None
+    elif request.get_json(silent=True, cache=True) is None and body.strip() != b"null":
+        raise MalformedJson()

@@ -1,0 +1,196 @@
+"""One mutation, atomically: parse, admit its HLC, run it in a SAVEPOINT, answer (§ 7.2–7.5).
+
+:func:`apply_mutation` never raises for a mutation-level failure. A refusal
+(:class:`~sync_protocol.errors.ProtocolError`) or an unexpected exception rolls
+back the mutation's savepoint, parks the mutation in quarantine with its reason
+(outside the savepoint, so the entry survives) and returns a ``rejected``
+result: one bad mutation never blocks the ones after it, and nothing of it is
+half-applied. WatermelonDB pushes come through here too, with ``seq`` None.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from api.sync import clock
+from api.sync.models import SyncQuarantine
+from api.sync.push import evidence, orders
+from api.sync.push.orders import Done
+from api.sync.push.writer import Writer
+from sync_protocol.errors import JSONValue, ProtocolError
+from sync_protocol.hlc import HLC, admit
+from sync_protocol.merge import FieldOutcome, Outcome
+from sync_protocol.messages import Receipt
+from sync_protocol.mutations import (
+    CreateWorkOrder,
+    MutationArgs,
+    PatchWorkOrder,
+    TransitionWorkOrder,
+    VoidEvidence,
+    parse_args,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A mutation's result; :meth:`receipt` numbers it for the device."""
+
+    outcome: Outcome
+    hlc: HLC | None
+    code: str | None = None
+    field: str | None = None
+    detail: str | None = None
+    warnings: tuple[str, ...] = ()
+    fields: dict[str, FieldOutcome] | None = None
+    conflict_ids: tuple[uuid.UUID, ...] = ()
+    entity_id: uuid.UUID | None = None
+    quarantine_id: uuid.UUID | None = None
+
+    def receipt(self, seq: int) -> Receipt:
+        return Receipt(
+            seq,
+            self.outcome,
+            self.hlc,
+            self.code,
+            self.field,
+            self.detail,
+            self.warnings,
+            dict(self.fields or {}),
+            self.conflict_ids,
+            self.entity_id,
+        )
+
+
+def apply_mutation(
+    session: Session, writer: Writer, name: str, args: JSONValue, hlc: HLC, seq: int | None
+) -> Applied:
+    """Run one mutation of ``writer``'s device; see the module docstring."""
+    mutation: dict[str, Any] = {"seq": seq, "hlc": str(hlc), "name": name, "args": args}
+    admission = admit(hlc, writer.receive_ms, writer.last_hlc)
+    effective = admission.effective
+    writer.last_hlc = effective
+    if admission.clamped:
+        writer.clamped += 1
+    clock.observe(effective)
+    parsed: MutationArgs | None = None
+    try:
+        parsed = parse_args(name, args)
+        with session.begin_nested():
+            done = _run(session, writer, parsed, effective, hlc, mutation)
+    except OperationalError:
+        # Deadlocks, lost connections: transient, not the mutation's fault. The whole
+        # push fails and nothing commits; the device resends the batch.
+        raise
+    except ProtocolError as error:
+        return _quarantine(
+            session,
+            writer,
+            mutation,
+            parsed,
+            effective,
+            admission.warnings,
+            error.code,
+            error.field,
+            error.detail,
+        )
+    except Exception:
+        log.exception("mutation failed", extra={"device_id": str(writer.device_id), "seq": seq})
+        return _quarantine(
+            session,
+            writer,
+            mutation,
+            parsed,
+            effective,
+            admission.warnings,
+            "sync.internal_error",
+            None,
+            "The server failed; kept for review",
+        )
+    return Applied(
+        done.outcome,
+        effective,
+        done.code,
+        None,
+        done.detail if done.outcome in (Outcome.CONFLICT,) else None,
+        admission.warnings,
+        done.fields or None,
+        done.conflict_ids,
+        done.entity_id,
+    )
+
+
+def _run(
+    session: Session,
+    writer: Writer,
+    args: MutationArgs,
+    hlc: HLC,
+    sent: HLC,
+    mutation: dict[str, Any],
+) -> Done:
+    if isinstance(args, CreateWorkOrder):
+        return orders.create(session, writer, args, hlc, mutation)
+    if isinstance(args, TransitionWorkOrder):
+        return orders.transition(session, writer, args, hlc, sent, mutation)
+    if isinstance(args, PatchWorkOrder):
+        return orders.patch(session, writer, args, hlc, sent, mutation)
+    if isinstance(args, VoidEvidence):
+        return evidence.void(session, writer, args, hlc, sent)
+    return evidence.add(session, writer, args, hlc, sent)
+
+
+def _quarantine(
+    session: Session,
+    writer: Writer,
+    mutation: dict[str, Any],
+    parsed: MutationArgs | None,
+    hlc: HLC,
+    warnings: tuple[str, ...],
+    code: str,
+    field: str | None,
+    detail: str,
+) -> Applied:
+    entry = SyncQuarantine(
+        tenant_id=writer.tenant_id,
+        device_id=writer.device_id,
+        technician_id=writer.technician_id,
+        seq=mutation["seq"],
+        mutation=mutation,
+        work_order_id=_work_order_of(parsed, mutation),
+        code=code,
+        field=field,
+        detail=detail[:2000] if detail else None,
+    )
+    session.add(entry)
+    session.flush()  # its id goes into the result
+    return Applied(
+        Outcome.REJECTED,
+        hlc,
+        code,
+        field,
+        detail[:2000] if detail else None,
+        warnings,
+        None,
+        (),
+        entry.work_order_id,
+        entry.id,
+    )
+
+
+def _work_order_of(parsed: MutationArgs | None, mutation: dict[str, Any]) -> uuid.UUID | None:
+    """The order a parked mutation is about, so dispatchers see it on the order."""
+    if parsed is not None:
+        return parsed.work_order_id
+    args = mutation.get("args")
+    raw = args.get("work_order_id") if isinstance(args, dict) else None
+    try:
+        return uuid.UUID(str(raw)) if raw else None
+    except ValueError:
+        return None

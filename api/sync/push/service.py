@@ -1,0 +1,135 @@
+"""The push use case (PROTOCOL.md § 7): one batch, one transaction, exactly once per seq.
+
+1. versions first (§ 2): a replica too old to push is told to export (§ 12);
+2. the strict envelope (§ 6.1), then the device: registered to the caller,
+   locked for the batch, not retired;
+3. the batch plan (``sync_protocol.batches``): size, order, gaps and reused seqs
+   refuse the whole request; seqs at or below ``last_seq`` are replays answered
+   with their stored receipts (nothing runs);
+4. fresh mutations run in seq order, each in its savepoint (:mod:`engine`);
+5. receipts, ``last_seq``, health and every effect commit together.
+
+If the commit fails or the response is lost, the device sends the batch again:
+either nothing was committed (it runs afresh) or everything was (a replay).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.actor import Actor
+from api.db import UnitOfWorkFactory, utcnow
+from api.sync import clock
+from api.sync.models import SyncDevice, SyncReceipt
+from api.sync.push.devices import lock_device, record_contact
+from api.sync.push.engine import apply_mutation
+from api.sync.push.writer import Writer
+from sync_protocol.batches import plan_batch
+from sync_protocol.hlc import HLC, system_ms
+from sync_protocol.merge import Outcome
+from sync_protocol.messages import Mutation, PushRequest, PushResponse, Receipt
+from sync_protocol.records import ResetRequired
+from sync_protocol.versions import MIN_SCHEMA_VERSION, check_versions, read_versions
+from sync_protocol.wire import decode
+
+
+def push(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PushResponse | ResetRequired:
+    """Apply a device's batch; see the module docstring."""
+    receive_ms = system_ms()
+    value = decode(body)
+    reset = check_versions(read_versions(value), pushing=True)
+    if reset is not None:
+        return reset
+    request = PushRequest.from_json(value)
+    with uow() as unit:
+        session = unit.session
+        device = lock_device(session, actor, request.device_id)
+        if device.retired_at is not None:
+            return _retired()
+        plan = plan_batch(
+            request.mutations, device.last_seq, _digests(session, device, request).get
+        )
+        receipts = _replayed(session, device, plan.replays)
+        writer = Writer(
+            actor,
+            request.device_id,
+            receive_ms,
+            HLC.parse(device.last_hlc) if device.last_hlc else None,
+        )
+        for mutation in plan.fresh:
+            applied = apply_mutation(
+                session, writer, mutation.name, dict(mutation.args), mutation.hlc, mutation.seq
+            )
+            receipt = applied.receipt(mutation.seq)
+            receipts.append(receipt)
+            session.add(
+                SyncReceipt(
+                    tenant_id=actor.tenant_id,
+                    device_id=device.id,
+                    seq=mutation.seq,
+                    digest=mutation.digest(),
+                    receipt=receipt.to_json(),
+                )
+            )
+        if plan.fresh:
+            device.last_seq = plan.fresh[-1].seq
+            device.last_hlc = str(writer.last_hlc) if writer.last_hlc else device.last_hlc
+            device.clamped += writer.clamped
+        device.last_push_at = utcnow()
+        record_contact(
+            device,
+            device_time_ms=request.device_time_ms,
+            receive_ms=receive_ms,
+            outbox=request.outbox,
+            protocol=request.protocol,
+            schema=request.schema,
+        )
+        last_seq = device.last_seq
+        unit.commit()
+    return PushResponse(clock.now(), last_seq, tuple(receipts))
+
+
+def _digests(session: Session, device: SyncDevice, request: PushRequest) -> dict[int, str]:
+    """Stored digests of the batch's replayed seqs, read once."""
+    seqs = [m.seq for m in request.mutations if m.seq <= device.last_seq]
+    if not seqs:
+        return {}
+    rows = session.execute(
+        select(SyncReceipt.seq, SyncReceipt.digest).where(
+            SyncReceipt.tenant_id == device.tenant_id,
+            SyncReceipt.device_id == device.id,
+            SyncReceipt.seq.in_(seqs),
+        )
+    )
+    return {seq: digest for seq, digest in rows}
+
+
+def _replayed(session: Session, device: SyncDevice, replays: tuple[Mutation, ...]) -> list[Receipt]:
+    if not replays:
+        return []
+    stored = {
+        seq: receipt
+        for seq, receipt in session.execute(
+            select(SyncReceipt.seq, SyncReceipt.receipt).where(
+                SyncReceipt.tenant_id == device.tenant_id,
+                SyncReceipt.device_id == device.id,
+                SyncReceipt.seq.in_([m.seq for m in replays]),
+            )
+        )
+    }
+    return [
+        Receipt.read(stored[m.seq], f"receipts[{m.seq}]")
+        if m.seq in stored
+        else Receipt(m.seq, Outcome.DUPLICATE, code="sync.receipt_pruned")
+        for m in replays
+    ]
+
+
+def _retired() -> ResetRequired:
+    return ResetRequired(
+        "sync.device_retired",
+        "An administrator retired this device; export its data and sign in again",
+        push_first=False,
+        min_schema=MIN_SCHEMA_VERSION,
+    )
