@@ -34,6 +34,7 @@ BLUEPRINT_MODULES = [
     "api.audit.routes",
     "api.notifications.routes",
     "api.sync.routes",
+    "api.sync.watermelon.routes",
     "api.web.routes",
 ]
 

@@ -9,7 +9,6 @@ that must re-prime gets a :class:`~sync_protocol.records.ResetRequired`.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,15 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
-from api.auth.models import AuthSession
 from api.db import UnitOfWorkFactory
-from api.sync import queries
+from api.sync import clock, queries
+from api.sync.devices import find_device, record_pull, retired
+from api.sync.models import SyncDevice
 from api.sync.rows import Row, group_by_table, materialise
 from api.technicians.models import Technician
 from sync_protocol.checksum import scope_checksum
 from sync_protocol.entities import Table, TombstoneReason
 from sync_protocol.errors import ProtocolError
-from sync_protocol.hlc import HLC, Clock
+from sync_protocol.hlc import HLC, system_ms
 from sync_protocol.messages import (
     Change,
     Checkpoint,
@@ -42,9 +42,6 @@ from sync_protocol.wire import decode
 
 CURSOR_PREFIX = "c1."
 
-_clock = Clock("server")
-_clock_lock = threading.Lock()
-
 
 def pull(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PullResponse | ResetRequired:
     """One page of the actor's scopes past their cursors, or why the client must re-prime."""
@@ -53,9 +50,12 @@ def pull(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PullResponse | Re
     if reset is not None:
         return reset
     request = PullRequest.from_json(value)
+    receive_ms = system_ms()
     cursors = {scope: read_cursor(scope, cursor) for scope, cursor in request.cursors.items()}
     with _snapshot(uow) as session:
-        _check_device(session, actor, request.device_id)
+        device = _check_device(session, actor, request.device_id)
+        if device is not None and device.retired_at is not None:
+            return retired()
         _authorise(session, actor, cursors)
         top = queries.high_water(session, actor.tenant_id)
         ahead = sorted(scope for scope, after in cursors.items() if after > top)
@@ -67,7 +67,10 @@ def pull(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PullResponse | Re
                 min_schema=MIN_SCHEMA_VERSION,
                 scopes=tuple(ahead),
             )
-        return _page(session, actor.tenant_id, cursors, request.limit, top)
+        page = _page(session, actor.tenant_id, cursors, request.limit, top)
+    if actor.user_id is not None:
+        record_pull(uow, actor, request, page, receive_ms, device)
+    return page
 
 
 def read_cursor(scope: str, cursor: str | None) -> int:
@@ -83,19 +86,14 @@ def write_cursor(change_seq: int) -> str:
     return f"{CURSOR_PREFIX}{change_seq}"
 
 
-def _check_device(session: Session, actor: Actor, device_id: uuid.UUID) -> None:
-    """A session that logged in with a ``device_id`` may sync only as that device.
-
-    Sessions without one (and API keys) are not bound to a device yet; the device
-    registry of the push task will make the binding mandatory.
-    """
-    if actor.session_id is None:
-        return
-    bound = session.scalar(select(AuthSession.device_id).where(AuthSession.id == actor.session_id))
-    if bound is not None and bound != str(device_id):
-        raise ProtocolError(
-            "sync.device_mismatch", "This login belongs to another device", "device_id"
-        )
+def _check_device(session: Session, actor: Actor, device_id: uuid.UUID) -> SyncDevice | None:
+    """The caller's registered device; API keys (integrations) pull without one."""
+    if actor.user_id is None:
+        return None
+    device = find_device(session, actor, device_id)
+    if device is not None:
+        session.expunge(device)  # read after the snapshot ends (its rollback would expire it)
+    return device
 
 
 def _authorise(session: Session, actor: Actor, cursors: dict[str, int]) -> None:
@@ -186,8 +184,7 @@ def _checkpoint(session: Session, tenant_id: uuid.UUID, cursors: dict[str, str])
 
 
 def _clock_now() -> HLC:
-    with _clock_lock:
-        return _clock.now()
+    return clock.now()
 
 
 @contextmanager

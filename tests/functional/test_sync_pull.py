@@ -391,7 +391,10 @@ def test_a_login_bound_to_a_device_cannot_pull_as_another(
     assert_problem(response, 403, "sync.device_mismatch")
     bound = factories.token(scene.world.slug, email, device_id=str(DEVICE))
     assert (
-        client.as_(bound).post("/v1/sync/pull", json=pull_body({TAXONOMY: None})).status_code == 200
+        client.as_(bound)
+        .post("/v1/sync/pull", json=pull_body({TAXONOMY: None}, device_id=DEVICE))
+        .status_code
+        == 200
     )
 
 

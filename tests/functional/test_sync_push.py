@@ -13,9 +13,9 @@ from sqlalchemy import Engine, func, select
 
 from api.db import UnitOfWorkFactory
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
-from api.sync.models import SyncConflict, SyncQuarantine
+from api.sync.models import SyncConflict, SyncDevice, SyncQuarantine
 from api.workorders.models import Note, StatusChange, WorkOrder
-from sync_protocol.entities import EvidenceKind, PhotoType, TimeEntryKind
+from sync_protocol.entities import EvidenceKind, PhotoType, TimeEntryKind, TombstoneReason
 from sync_protocol.hlc import system_ms
 from sync_protocol.merge import FieldOutcome, Outcome
 from sync_protocol.mutations import (
@@ -35,6 +35,7 @@ from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 from tests.support.factories.workorders import Scene
 from tests.support.push import Device, new_id
+from tests.support.sync import Replica, pull_body
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -160,9 +161,7 @@ def test_a_bad_mutation_is_quarantined_and_never_blocks_the_ones_after_it(
     ]
     assert receipts[1].field == "args.body"
     with uow_factory.reader() as uow:
-        parked = uow.session.scalars(
-            select(SyncQuarantine).order_by(SyncQuarantine.seq)
-        ).all()
+        parked = uow.session.scalars(select(SyncQuarantine).order_by(SyncQuarantine.seq)).all()
         assert [(p.seq, p.code, p.state) for p in parked] == [
             (1, "sync.unknown_mutation", "parked"),
             (2, "sync.missing_field", "parked"),
@@ -304,7 +303,11 @@ def test_an_order_created_offline_keeps_its_id_and_a_reused_id_is_refused(
     order_id = new_id()
     create = CreateWorkOrder(
         order_id,
-        {"title": "现场发现漏水", "customer_id": str(scene.customer.id), "site_id": str(scene.site.id)},
+        {
+            "title": "现场发现漏水",
+            "customer_id": str(scene.customer.id),
+            "site_id": str(scene.site.id),
+        },
     )
     note = AddNote(new_id(), order_id, "Found on the way out")
     receipts = device.push_ok([device.mutation(create), device.mutation(note)]).receipts
@@ -416,4 +419,77 @@ def test_an_oversized_batch_is_refused_before_anything_runs(
     batch = [device.mutation(AddNote(new_id(), order.id, f"n{i}")) for i in range(501)]
     before = count_rows(engine)
     assert_problem(device.push(batch), 413, "sync.batch_too_large")
+    assert count_rows(engine) == before
+
+
+def test_a_reassigned_order_stays_writable_only_until_the_device_is_told(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    """PROTOCOL.md § 5.3: the grace ends with the pull that delivers the left_scope tombstone."""
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    technician = client.as_(scene.technician_token)
+    device = Device(technician)
+    scope = f"technician:{scene.technician.id}"
+    replica = Replica(technician, {scope: None}, device_id=device.device_id)
+    replica.sync()
+    written_offline = device.mutation(AddNote(new_id(), order.id, "before I knew"))
+    other = factories.technician(scene.world)
+    factories.transition(scene.world, order, "assign", assignee_id=other.id)
+
+    page = replica.sync()  # the tombstone arrives; the device's clock observes server_time
+    assert ("work_orders", str(order.id), TombstoneReason.LEFT_SCOPE) in {
+        (t, i, r) for _, t, i, r in replica.tombstones
+    }
+    after_told = device.mutation(
+        AddNote(new_id(), order.id, "after I knew"), wall_ms=page.server_time.wall_ms + 1
+    )
+    receipts = device.push_ok([written_offline, after_told]).receipts
+
+    assert (receipts[0].status, receipts[0].code) == (Outcome.APPLIED, None)
+    assert (receipts[1].status, receipts[1].code) == (Outcome.REJECTED, "sync.not_in_scope")
+    with uow_factory.reader() as uow:
+        bodies = set(uow.session.scalars(select(Note.body).where(Note.work_order_id == order.id)))
+    assert bodies == {"before I knew"}
+
+
+def test_pulls_and_pushes_keep_the_devices_health(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    technician = client.as_(scene.technician_token)
+    device = Device(technician)
+    Replica(technician, {"taxonomy": None}, device_id=device.device_id).sync()
+    device.push_ok(
+        [device.mutation(AddNote(new_id(), order.id, "one"), wall_ms=system_ms() + 120_000)]
+    )
+    with uow_factory.reader() as uow:
+        health = uow.session.get_one(SyncDevice, (scene.world.tenant_id, device.device_id))
+        assert health.user_id == scene.technician.user_id
+        assert health.technician_id == scene.technician.id
+        assert health.last_pull_at is not None and health.last_push_at is not None
+        assert (health.last_seq, health.clamped, health.pending) == (1, 1, 1)
+        assert len(health.skew_samples) == 2
+
+
+def test_a_retired_device_is_told_to_reset_and_its_pushes_apply_nothing(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory, engine: Engine
+) -> None:
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    device = Device(client.as_(scene.technician_token))
+    device.push_ok([device.mutation(AddNote(new_id(), order.id, "one"))])
+    with uow_factory() as uow:
+        found = uow.session.get_one(SyncDevice, (scene.world.tenant_id, device.device_id))
+        found.retired_at = datetime.now(UTC)
+        uow.commit()
+    before = count_rows(engine)
+    response = device.push([device.mutation(AddNote(new_id(), order.id, "two"))])
+    assert response.status_code == 409
+    assert response.get_json()["reset_required"]["reason"] == "sync.device_retired"
+    pulled = device.client.post(
+        "/v1/sync/pull", json=pull_body({"taxonomy": None}, device_id=device.device_id)
+    )
+    assert pulled.status_code == 409
     assert count_rows(engine) == before

@@ -31,7 +31,9 @@ class Device:
 
     def hlc(self, wall_ms: int | None = None) -> HLC:
         self.counter += 1
-        return HLC(wall_ms if wall_ms is not None else system_ms(), self.counter, str(self.device_id))
+        return HLC(
+            wall_ms if wall_ms is not None else system_ms(), self.counter, str(self.device_id)
+        )
 
     def mutation(self, args: MutationArgs, *, wall_ms: int | None = None) -> Mutation:
         self.seq += 1

@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from uuid_utils.compat import uuid7
+
 from sync_protocol.checksum import scope_checksum
 from sync_protocol.entities import TombstoneReason
 from sync_protocol.messages import Checkpoint, PullRequest, PullResponse, RowUpsert
@@ -16,8 +18,15 @@ from tests.support.api_client import ApiClient
 DEVICE = uuid.UUID("01958f3a-7c00-7a1e-9c1a-3f5e2b7d4c01")
 
 
-def pull_body(cursors: dict[str, str | None], limit: int = 500, **override: Any) -> dict[str, Any]:
-    body = PullRequest(DEVICE, cursors, limit).to_json()
+def pull_body(
+    cursors: dict[str, str | None],
+    limit: int = 500,
+    *,
+    device_id: uuid.UUID | None = None,
+    **override: Any,
+) -> dict[str, Any]:
+    """A pull request; a fresh device unless ``device_id`` (devices belong to one login)."""
+    body = PullRequest(device_id or uuid7(), cursors, limit).to_json()
     body.update(override)
     return body
 
@@ -35,6 +44,7 @@ class Replica:
 
     client: ApiClient
     cursors: dict[str, str | None]
+    device_id: uuid.UUID = field(default_factory=uuid7)
     rows: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     versions: dict[tuple[str, str, str], int] = field(default_factory=dict)
     tombstones: list[tuple[str, str, str, TombstoneReason]] = field(default_factory=list)
@@ -43,7 +53,9 @@ class Replica:
     pages: int = 0
 
     def pull_page(self, limit: int = 500) -> PullResponse:
-        response = self.client.post("/v1/sync/pull", json=pull_body(dict(self.cursors), limit))
+        response = self.client.post(
+            "/v1/sync/pull", json=pull_body(dict(self.cursors), limit, device_id=self.device_id)
+        )
         assert response.status_code == 200, response.get_data(as_text=True)
         page = PullResponse.from_json(read_body(response))
         for change in page.changes:

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from api.auth.actor import Actor
 from api.db import UnitOfWorkFactory, utcnow
 from api.sync import clock
+from api.sync.devices import lock_device, record_contact, retired
 from api.sync.models import SyncDevice, SyncReceipt
-from api.sync.push.devices import lock_device, record_contact
 from api.sync.push.engine import apply_mutation
 from api.sync.push.writer import Writer
 from sync_protocol.batches import plan_batch
@@ -30,7 +30,7 @@ from sync_protocol.hlc import HLC, system_ms
 from sync_protocol.merge import Outcome
 from sync_protocol.messages import Mutation, PushRequest, PushResponse, Receipt
 from sync_protocol.records import ResetRequired
-from sync_protocol.versions import MIN_SCHEMA_VERSION, check_versions, read_versions
+from sync_protocol.versions import check_versions, read_versions
 from sync_protocol.wire import decode
 
 
@@ -46,7 +46,7 @@ def push(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PushResponse | Re
         session = unit.session
         device = lock_device(session, actor, request.device_id)
         if device.retired_at is not None:
-            return _retired()
+            return retired()
         plan = plan_batch(
             request.mutations, device.last_seq, _digests(session, device, request).get
         )
@@ -124,12 +124,3 @@ def _replayed(session: Session, device: SyncDevice, replays: tuple[Mutation, ...
         else Receipt(m.seq, Outcome.DUPLICATE, code="sync.receipt_pruned")
         for m in replays
     ]
-
-
-def _retired() -> ResetRequired:
-    return ResetRequired(
-        "sync.device_retired",
-        "An administrator retired this device; export its data and sign in again",
-        push_first=False,
-        min_schema=MIN_SCHEMA_VERSION,
-    )

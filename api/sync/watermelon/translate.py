@@ -1,0 +1,286 @@
+"""Turning a WatermelonDB push into the protocol's mutations (PROTOCOL.md § 15, rules 2–4).
+
+Pure: it takes the pushed ``changes`` and the server's current raw records of
+the rows they name, and returns synthetic mutations ``(name, args)`` in the
+order they must run. Because a push is refused unless the app's base equals
+the server's row (rule 1, checked before this), the difference between a
+pushed row and the server's is exactly what the technician changed:
+
+* a created work order is ``create_work_order`` (its ``work_order_assets`` rows
+  become ``asset_ids``); one whose ID exists is diffed like an update
+  (contract rule 2);
+* a changed ``status`` is the transitions along the field path from the
+  server's status to the pushed one (``accepted`` → ``on_site`` is
+  ``start_travel``, ``arrive``); a status the path cannot reach forwards (back
+  to ``new``, ``cancelled``, ``closed``) is not a technician's step and is
+  ignored, like server-owned columns (the contract asks servers to sanitise);
+* other changed patchable columns are one ``patch_work_order``;
+* created evidence is its evidence mutation; an evidence update that sets
+  ``voided_at``, and a deleted evidence ID, are ``void_evidence``; other
+  evidence updates are ignored (evidence is append-only), and so are deletes
+  of work orders and of anything the server does not know (contract rule 4).
+
+Values are sanitised rather than refused: ``''`` and ``0`` (WatermelonDB's
+defaults for non-optional columns) count as null, epoch milliseconds become
+RFC 3339. Arguments that are still wrong are refused per mutation by the push
+engine, which quarantines them without failing the push.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from api.sync.watermelon.records import RawRecord, from_epoch_ms
+from sync_protocol.entities import EvidenceKind, Table
+from sync_protocol.errors import JSONValue
+from sync_protocol.ownership import CREATE_FIELDS, PATCHABLE_FIELDS, WORK_ORDER_FIELDS, ValueKind
+from sync_protocol.workorder_status import Action, Status
+
+Changes = Mapping[str, Mapping[str, list[JSONValue]]]  # table → created/updated/deleted
+
+
+@dataclass(frozen=True)
+class Synthetic:
+    """One mutation the push stands for."""
+
+    name: str
+    args: dict[str, JSONValue]
+
+
+@dataclass(frozen=True)
+class ServerRows:
+    """The server's raw records of the rows a push names (absent: the server has none)."""
+
+    work_orders: Mapping[str, RawRecord] = field(default_factory=dict)
+    evidence: Mapping[tuple[Table, str], RawRecord] = field(default_factory=dict)
+
+
+# Forward steps of the field path: from a status, the action that leaves it.
+_STEPS: Mapping[Status, tuple[Action, Status]] = {
+    Status.ASSIGNED: (Action.ACCEPT, Status.ACCEPTED),
+    Status.ACCEPTED: (Action.START_TRAVEL, Status.EN_ROUTE),
+    Status.EN_ROUTE: (Action.ARRIVE, Status.ON_SITE),
+    Status.ON_SITE: (Action.START_WORK, Status.IN_PROGRESS),
+    Status.PAUSED: (Action.RESUME, Status.IN_PROGRESS),
+    Status.IN_PROGRESS: (Action.COMPLETE, Status.COMPLETED),
+}
+PAUSED_REASON = "Paused on device"
+COMPLETED_RESOLUTION = "Completed on device"
+DELETED_REASON = "deleted on device"
+VOIDED_REASON = "voided on device"
+
+_EVIDENCE: Mapping[Table, tuple[EvidenceKind, str, tuple[str, ...]]] = {
+    Table.NOTES: (EvidenceKind.NOTE, "add_note", ("body", "visibility")),
+    Table.PARTS_USED: (
+        EvidenceKind.PART,
+        "record_part",
+        ("description", "quantity", "unit", "part_number", "asset_id"),
+    ),
+    Table.READINGS: (
+        EvidenceKind.READING,
+        "record_reading",
+        ("metric", "value", "unit", "taken_at", "asset_id"),
+    ),
+    Table.TIME_ENTRIES: (
+        EvidenceKind.TIME_ENTRY,
+        "add_time_entry",
+        ("activity", "started_at", "ended_at", "note"),
+    ),
+    Table.PHOTOS: (
+        EvidenceKind.PHOTO,
+        "attach_photo",
+        ("sha256", "content_type", "size", "caption", "taken_at", "asset_id"),
+    ),
+}
+_TIMESTAMPS = frozenset({"taken_at", "started_at", "ended_at"})
+_DECIMALS = frozenset({"quantity", "value"})
+
+
+def translate(changes: Changes, server: ServerRows) -> list[Synthetic]:
+    """The mutations a push stands for: work orders first, then evidence, in pushed order."""
+    out: list[Synthetic] = []
+    links = _links(changes)
+    orders = changes.get(Table.WORK_ORDERS.value, {})
+    for record in _records(orders, "created"):
+        known = server.work_orders.get(str(record["id"]))
+        if known is None:
+            out.append(_create(record, links.get(str(record["id"]), [])))
+        else:
+            out += work_order_update(known, record)
+    for record in _records(orders, "updated"):
+        known = server.work_orders.get(str(record["id"]))
+        # An update of an order the server lacks cannot be created from a full
+        # row here (it is in nobody's scope); the app gets it deleted on pull.
+        if known is not None:
+            out += work_order_update(known, record)
+    for table in _EVIDENCE:
+        out += _evidence(table, changes.get(table.value, {}), server)
+    return out
+
+
+def work_order_update(server: RawRecord, pushed: RawRecord) -> list[Synthetic]:
+    """Transitions for a changed status, then one patch for the other changed columns."""
+    order_id = server["id"]
+    steps = status_path(Status(str(server["status"])), _status(pushed.get("status")))
+    out: list[Synthetic] = []
+    for action, base in steps:
+        args: dict[str, JSONValue] = {
+            "work_order_id": order_id,
+            "action": action.value,
+            "base_status": base.value,
+            "reason": PAUSED_REASON if action is Action.PAUSE else None,
+            "resolution": None,
+            "assignee_id": None,
+        }
+        if action is Action.COMPLETE:
+            given = _text(pushed.get("resolution")) or _text(server.get("resolution"))
+            args["resolution"] = given or COMPLETED_RESOLUTION
+        out.append(Synthetic("transition_work_order", args))
+    fields = {
+        name: value
+        for name in sorted(PATCHABLE_FIELDS)
+        if name in pushed
+        and (value := _field(name, pushed[name])) != _field(name, server.get(name))
+        and not (name == "resolution" and any(a is Action.COMPLETE for a, _ in steps))
+    }
+    if fields:
+        out.append(Synthetic("patch_work_order", {"work_order_id": order_id, "fields": fields}))
+    return out
+
+
+def status_path(server: Status, target: Status | None) -> list[tuple[Action, Status]]:
+    """``(action, base_status)`` steps from ``server`` forwards to ``target``; [] if none."""
+    if target is None or target == server:
+        return []
+    goal = Status.IN_PROGRESS if target is Status.PAUSED else target
+    steps: list[tuple[Action, Status]] = []
+    current = server
+    while current != goal:
+        if current not in _STEPS:
+            return []  # the target is behind, or off the field path
+        action, following = _STEPS[current]
+        steps.append((action, current))
+        current = following
+    if target is Status.PAUSED:
+        steps.append((Action.PAUSE, Status.IN_PROGRESS))
+    return steps
+
+
+def _create(record: RawRecord, asset_ids: list[str]) -> Synthetic:
+    args: dict[str, JSONValue] = {"id": record["id"]}
+    for name in sorted(CREATE_FIELDS):
+        value = _field(name, record.get(name))
+        if value is not None:
+            args[name] = value
+    if asset_ids:
+        args["asset_ids"] = [*sorted(set(asset_ids))]
+    return Synthetic("create_work_order", args)
+
+
+def _evidence(
+    table: Table, changes: Mapping[str, list[JSONValue]], server: ServerRows
+) -> list[Synthetic]:
+    kind, name, columns = _EVIDENCE[table]
+    out: list[Synthetic] = []
+    for record in _records(changes, "created"):
+        known = server.evidence.get((table, str(record["id"])))
+        if known is not None:
+            out += _evidence_update(kind, known, record)
+            continue
+        args: dict[str, JSONValue] = {
+            "id": record["id"],
+            "work_order_id": record.get("work_order_id"),
+        }
+        args |= {c: _evidence_value(c, record.get(c)) for c in columns}
+        out.append(Synthetic(name, args))
+        if _present(record.get("voided_at")):
+            out.append(_void(kind, args, _text(record.get("void_reason")) or VOIDED_REASON))
+    for record in _records(changes, "updated"):
+        known = server.evidence.get((table, str(record["id"])))
+        if known is not None:
+            out += _evidence_update(kind, known, record)
+    for row_id in changes.get("deleted", []):
+        known = server.evidence.get((table, str(row_id)))
+        if known is not None and not _present(known.get("voided_at")):
+            out.append(_void(kind, known, DELETED_REASON))
+    return out
+
+
+def _evidence_update(kind: EvidenceKind, server: RawRecord, pushed: RawRecord) -> list[Synthetic]:
+    if _present(server.get("voided_at")) or not _present(pushed.get("voided_at")):
+        return []
+    return [_void(kind, server, _text(pushed.get("void_reason")) or VOIDED_REASON)]
+
+
+def _void(kind: EvidenceKind, row: Mapping[str, JSONValue], reason: str) -> Synthetic:
+    args: dict[str, JSONValue] = {
+        "evidence": kind.value,
+        "id": row["id"],
+        "work_order_id": row.get("work_order_id"),
+        "reason": reason,
+    }
+    return Synthetic("void_evidence", args)
+
+
+def _links(changes: Changes) -> dict[str, list[str]]:
+    """Asset IDs of created ``work_order_assets`` rows, by work order."""
+    links: dict[str, list[str]] = {}
+    for record in _records(changes.get(Table.WORK_ORDER_ASSETS.value, {}), "created"):
+        order, asset = record.get("work_order_id"), record.get("asset_id")
+        if isinstance(order, str) and isinstance(asset, str):
+            links.setdefault(order, []).append(asset)
+    return links
+
+
+def _records(changes: Mapping[str, list[JSONValue]], key: str) -> list[RawRecord]:
+    return [r for r in changes.get(key, []) if isinstance(r, dict) and isinstance(r.get("id"), str)]
+
+
+def _field(name: str, value: JSONValue) -> JSONValue:
+    """A work order column in the protocol's form, with WatermelonDB's defaults as null."""
+    kind = WORK_ORDER_FIELDS[name].kind
+    if kind is ValueKind.TIMESTAMP:
+        return _timestamp(value)
+    return _text(value)
+
+
+def _evidence_value(name: str, value: JSONValue) -> JSONValue:
+    if name in _TIMESTAMPS:
+        return _timestamp(value)
+    if name in _DECIMALS and isinstance(value, int | float) and not isinstance(value, bool):
+        return _decimal(value)
+    if name == "size":
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return _text(value)
+
+
+def _timestamp(value: JSONValue) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or value <= 0 or value >= 10**15:
+        return None
+    return from_epoch_ms(int(value))
+
+
+def _decimal(value: int | float) -> str | None:
+    if not math.isfinite(value):
+        return None
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _text(value: JSONValue) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _status(value: JSONValue) -> Status | None:
+    try:
+        return Status(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _present(value: JSONValue) -> bool:
+    return value is not None and value not in ("", 0)

@@ -1,0 +1,159 @@
+"""A real WatermelonDB app (``@nozbe/watermelondb`` 0.28.0 on LokiJS, in Node) syncs with a
+real server through stock ``synchronize()``: first pull, office changes, reassignment,
+local edits pushed, and a stale push refused with ``sync.pull_first`` and recovered.
+
+``node_modules`` is installed from ``tests/watermelon/package-lock.json`` when missing
+(``./dev test`` does it before the suite).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_work_order_lifecycle import Cast, Http, _cast, _transition
+from tests.support.server import FieldlineServer, json_body
+
+pytestmark = pytest.mark.e2e
+
+CLIENT_DIR = Path(__file__).resolve().parents[1] / "watermelon"
+
+
+@pytest.fixture(scope="module")
+def node_client_installed() -> None:
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.fail("node and npm are needed: ./dev test installs them")
+    if not (CLIENT_DIR / "node_modules" / "@nozbe" / "watermelondb").is_dir():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=CLIENT_DIR, check=True, timeout=600
+        )
+
+
+class App:
+    """One WatermelonDB app process, driven one JSON line at a time."""
+
+    def __init__(self, server: FieldlineServer, token: str) -> None:
+        self.process = subprocess.Popen(
+            ["node", "client.js", server.base_url, token],
+            cwd=CLIENT_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def send(self, **command: Any) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return self.read()
+
+    def read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line, f"the app exited with {self.process.poll()}"
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def sync(self) -> dict[str, Any]:
+        result = self.send(op="sync")
+        assert result["ok"], result
+        assert result["attempts"] == 1, result
+        sync_logs = [line for line in result["logged"] if "[Sync]" in line]
+        assert sync_logs == [], sync_logs  # WatermelonDB saw no breach of its contract
+        return result
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.write(json.dumps({"op": "quit"}) + "\n")
+            self.process.stdin.close()
+            self.process.wait(timeout=30)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def cast(fieldline_server: FieldlineServer, node_client_installed: None) -> Iterator[Cast]:
+    with fieldline_server.http() as session:
+        yield _cast(Http(fieldline_server, session))
+
+
+def _order(cast: Cast, title: str, technician_id: str | None = None) -> dict[str, Any]:
+    body = {"title": title, "customer_id": cast.customer_id, "site_id": cast.site_id}
+    order = cast.dispatcher.create("/v1/work-orders", body)
+    return _transition(
+        cast.dispatcher, order, "assign", assignee_id=technician_id or cast.technician_id
+    )
+
+
+def _rows(result: dict[str, Any], table: str) -> dict[str, dict[str, Any]]:
+    return {row["id"]: row for row in result["db"][table]}
+
+
+def _server_order(cast: Cast, order_id: str) -> dict[str, Any]:
+    return json_body(cast.dispatcher.get(f"/v1/work-orders/{order_id}"), 200)  # type: ignore[no-any-return]
+
+
+def test_a_stock_watermelondb_app_syncs_both_ways(
+    fieldline_server: FieldlineServer, cast: Cast
+) -> None:
+    first, second = _order(cast, "空调不制冷"), _order(cast, "电梯异响")
+    app = App(fieldline_server, cast.technician.token or "")
+    try:
+        pulled = app.sync()
+        orders = _rows(pulled, "work_orders")
+        assert set(orders) == {first["id"], second["id"]}
+        assert {o["status"] for o in orders.values()} == {"assigned"}
+        assert set(_rows(pulled, "customers")) == {cast.customer_id}
+        assert set(_rows(pulled, "categories")) >= {c["id"] for c in cast.category_path}
+
+        # An office change arrives as an update; a reassignment removes the order.
+        renamed = cast.dispatcher.call(
+            "PATCH", f"/v1/work-orders/{first['id']}", json={"title": "空调不制冷（加急）"},
+            headers={"If-Match": f'"{first["version"]}"'},
+        )  # fmt: skip
+        assert renamed.status_code == 200, renamed.text
+        colleague = cast.dispatcher.create("/v1/technicians", {"name": "王师傅"})
+        _transition(cast.dispatcher, second, "assign", assignee_id=colleague["id"])
+        later = app.sync()
+        assert set(_rows(later, "work_orders")) == {first["id"]}
+        assert _rows(later, "work_orders")[first["id"]]["title"] == "空调不制冷（加急）"
+
+        # Local edits: two status steps and a note, pushed by the next sync.
+        app.send(op="set", table="work_orders", id=first["id"], values={"status": "en_route"})
+        note = app.send(
+            op="create", table="notes", values={"work_order_id": first["id"], "body": "已出发"}
+        )
+        pushed = app.sync()
+        assert any(c["method"] == "POST" and c["status"] == 200 for c in pushed["calls"])
+        assert _server_order(cast, first["id"])["status"] == "en_route"
+        notes = json_body(cast.dispatcher.get(f"/v1/work-orders/{first['id']}/notes"), 200)
+        assert note["id"] in {n["id"] for n in notes["items"]}
+        assert {r["_status"] for t in pushed["db"].values() for r in t} == {"synced"}
+
+        # A stale push: the office changes the order between the app's pull and push.
+        app.send(op="set", table="work_orders", id=first["id"], values={"status": "on_site"})
+        assert app.send(op="sync", pause_before_push=True) == {"event": "before_push"}
+        current = _server_order(cast, first["id"])
+        moved = cast.dispatcher.call(
+            "PATCH", f"/v1/work-orders/{first['id']}", json={"priority": "urgent"},
+            headers={"If-Match": f'"{current["version"]}"'},
+        )  # fmt: skip
+        assert moved.status_code == 200, moved.text
+        app.process.stdin.write(json.dumps({"op": "continue"}) + "\n")  # type: ignore[union-attr]
+        app.process.stdin.flush()  # type: ignore[union-attr]
+        recovered = app.read()
+        assert recovered["ok"] and recovered["attempts"] == 2, recovered
+        assert "sync.pull_first" in recovered["first_error"]
+        assert [c["status"] for c in recovered["calls"] if c["method"] == "POST"] == [409, 200]
+        local = _rows(recovered, "work_orders")[first["id"]]
+        assert local["priority"] == "urgent" and local["status"] == "on_site"
+        assert _server_order(cast, first["id"])["status"] == "on_site"
+    finally:
+        app.close()

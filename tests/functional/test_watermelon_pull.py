@@ -1,0 +1,267 @@
+"""``GET /v1/sync/watermelon``: WatermelonDB's pullChanges contract over the change log,
+and ``POST``'s refusal of pushes based on a stale pull (``sync.pull_first``)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import Engine, delete
+
+from api.db import UnitOfWorkFactory
+from api.sync import queries
+from api.workorders.models import WorkOrder, WorkOrderAsset
+from tests.conftest import count_rows
+from tests.support.api_client import ApiClient, assert_problem
+from tests.support.factories import Factories
+from tests.support.factories.workorders import Scene
+
+URL = "/v1/sync/watermelon"
+
+
+def _assigned(factories: Factories, scene: Scene, technician: Any = None, **data: Any) -> Any:
+    order = factories.work_order(scene.world, scene.customer, scene.site, **data)
+    technician = technician or scene.technician
+    return factories.transition(scene.world, order, "assign", assignee_id=technician.id)
+
+
+def _pull(api: ApiClient, last_pulled_at: int | None, **params: Any) -> dict[str, Any]:
+    query: dict[str, Any] = {"last_pulled_at": "null" if last_pulled_at is None else last_pulled_at}
+    query |= {"schema_version": 1, "migration": "null"} | params
+    response = api.get(URL, query_string=query, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    data = response.get_data()
+    if response.headers.get("Content-Encoding") == "gzip":
+        data = gzip.decompress(data)
+    body: dict[str, Any] = json.loads(data)
+    return body
+
+
+def _updated(body: dict[str, Any], table: str) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in body["changes"][table]["updated"]}
+
+
+def _deleted(body: dict[str, Any], table: str) -> set[str]:
+    return set(body["changes"][table]["deleted"])
+
+
+def _high_water(uow_factory: UnitOfWorkFactory, tenant_id: uuid.UUID) -> int:
+    with uow_factory.reader() as uow:
+        return queries.high_water(uow.session, tenant_id)
+
+
+def test_first_pull_is_the_technicians_scope_as_raw_records_with_an_opaque_timestamp(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    scene = factories.scene()
+    asset = factories.asset(scene.world, scene.site)
+    categories = factories.category_path(scene.world)
+    order = _assigned(factories, scene, asset_ids=[asset.id], category_id=categories[-1].id)
+    note = factories.note(scene.world, order)
+    other = factories.technician(scene.world)
+    elsewhere = _assigned(factories, scene, technician=other)
+
+    body = _pull(client.as_(scene.technician_token), None)
+
+    assert body["timestamp"] == _high_water(uow_factory, scene.world.tenant_id) + 1
+    for lists in body["changes"].values():
+        assert lists["created"] == []  # sendCreatedAsUpdated: everything is `updated`
+    orders = _updated(body, "work_orders")
+    assert set(orders) == {str(order.id)} and str(elsewhere.id) not in json.dumps(body)
+    row = orders[str(order.id)]
+    assert row["status"] == "assigned" and row["assignee_id"] == str(scene.technician.id)
+    assert isinstance(row["created_at"], int) and row["created_at"] > 1_700_000_000_000
+    assert not {"tenant_id", "field_hlcs", "status_hlc", "version", "asset_ids"} & set(row)
+    assert _updated(body, "work_order_assets") == {
+        f"{order.id}_{asset.id}": {
+            "id": f"{order.id}_{asset.id}",
+            "work_order_id": str(order.id),
+            "asset_id": str(asset.id),
+        }
+    }
+    assert set(_updated(body, "assets")) == {str(asset.id)}
+    assert set(_updated(body, "notes")) == {str(note.id)}
+    assert set(_updated(body, "customers")) == {str(scene.customer.id)}
+    assert set(_updated(body, "categories")) == {str(c.id) for c in categories}
+    site = _updated(body, "sites")[str(scene.site.id)]
+    assert site["lat"] is None or isinstance(site["lat"], float)
+
+
+def test_later_pulls_bring_office_changes_as_updated_and_what_left_as_deleted(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    scene = factories.scene()
+    world = scene.world
+    kept, dropped = factories.asset(world, scene.site), factories.asset(world, scene.site)
+    staying = _assigned(factories, scene, asset_ids=[kept.id, dropped.id])
+    moving = _assigned(factories, scene, site_id=factories.site(world, scene.customer).id)
+    tech = client.as_(scene.technician_token)
+    first = _pull(tech, None)
+    assert first == _pull(tech, None)  # stable
+
+    nothing = _pull(tech, first["timestamp"])
+    assert nothing["timestamp"] == first["timestamp"]
+    assert all(not v["updated"] and not v["deleted"] for v in nothing["changes"].values())
+
+    office = client.as_(scene.dispatcher_token)
+    patched = office.patch(f"/v1/work-orders/{staying.id}", json={"title": "换新阀门"}, etag='"2"')
+    assert patched.status_code == 200, patched.get_json()
+    with uow_factory() as uow:  # no endpoint edits links yet; remove one as a service would
+        uow.session.execute(
+            delete(WorkOrderAsset).where(
+                WorkOrderAsset.work_order_id == staying.id, WorkOrderAsset.asset_id == dropped.id
+            )
+        )
+        changed = uow.session.get(WorkOrder, staying.id)
+        assert changed is not None
+        changed.description = "links changed"
+        uow.commit()
+    other = factories.technician(world)
+    factories.transition(world, moving, "assign", assignee_id=other.id)
+
+    later = _pull(tech, first["timestamp"])
+
+    assert later["timestamp"] == _high_water(uow_factory, world.tenant_id) + 1
+    assert set(_updated(later, "work_orders")) == {str(staying.id)}
+    assert _updated(later, "work_orders")[str(staying.id)]["title"] == "换新阀门"
+    assert _deleted(later, "work_orders") == {str(moving.id)}
+    assert str(dropped.id) in _deleted(later, "assets")
+    assert f"{staying.id}_{dropped.id}" in _deleted(later, "work_order_assets")
+    assert set(_updated(later, "work_order_assets")) == {f"{staying.id}_{kept.id}"}
+    for table, lists in later["changes"].items():
+        ids = [r["id"] for r in lists["updated"]] + lists["deleted"]
+        assert len(ids) == len(set(ids)), table  # contract: IDs never repeat
+
+
+def test_office_roles_pull_a_named_technician_and_nobody_crosses_tenants(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene, foreign = factories.scene(), factories.scene()
+    order = _assigned(factories, scene)
+    office = client.as_(scene.dispatcher_token)
+    as_office = _pull(office, None, technician_id=str(scene.technician.id))
+    as_tech = _pull(client.as_(scene.technician_token), None)
+    assert as_office == as_tech and str(order.id) in _updated(as_office, "work_orders")
+    taxonomy_only = _pull(office, None)
+    assert _updated(taxonomy_only, "work_orders") == {}
+
+    for token, technician_id in (
+        (scene.technician_token, foreign.technician.id),
+        (scene.dispatcher_token, foreign.technician.id),
+        (scene.technician_token, factories.technician(scene.world).id),
+    ):
+        response = client.as_(token).get(
+            URL, query_string={"last_pulled_at": "null", "technician_id": str(technician_id)}
+        )
+        assert_problem(response, 403, "sync.scope_forbidden")
+    assert client.as_(scene.contact_token).get(URL).status_code == 403
+
+
+def test_bad_parameters_and_versions_are_refused_with_sync_codes(
+    client: ApiClient, factories: Factories
+) -> None:
+    tech = client.as_(factories.scene().technician_token)
+    for query, status, code, field in (
+        ({"last_pulled_at": "yesterday"}, 422, "sync.wrong_type", "last_pulled_at"),
+        ({"schema_version": 2}, 409, "sync.schema_too_new", "schema"),
+        ({"migration": '{"from": 1}'}, 422, "sync.missing_field", "migration.tables"),
+        ({"since": 1}, 422, "sync.unknown_field", "since"),
+    ):
+        body = assert_problem(tech.get(URL, query_string=query), status, code)
+        assert body["field"] == field
+    restored = tech.get(URL, query_string={"last_pulled_at": 10**9})
+    assert restored.status_code == 409
+    assert restored.get_json()["reset_required"]["reason"] == "sync.server_restored"
+
+
+def test_a_migration_naming_a_table_brings_all_its_rows_again(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    tech = client.as_(scene.technician_token)
+    first = _pull(tech, None)
+    migration = json.dumps({"from": 1, "tables": ["notes", "__proto__"], "columns": [
+        {"table": "sites", "columns": ["access_notes"]}
+    ]})  # fmt: skip
+    factories.note(scene.world, order, "新备注")
+    again = _pull(tech, first["timestamp"], migration=migration)
+    assert set(_updated(again, "sites")) == {str(scene.site.id)}
+    assert len(_updated(again, "notes")) == 1
+    assert "__proto__" not in again["changes"]
+
+
+def test_a_push_of_records_changed_since_the_pull_is_refused_whole(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    tech = client.as_(scene.technician_token)
+    pulled = _pull(tech, None)
+    row = dict(_updated(pulled, "work_orders")[str(order.id)], status="accepted")
+    patched = client.as_(scene.dispatcher_token).patch(
+        f"/v1/work-orders/{order.id}", json={"priority": "urgent"}, etag='"2"'
+    )
+    assert patched.status_code == 200, patched.get_json()
+    before = count_rows(engine)
+
+    for changes in (
+        {"work_orders": {"created": [], "updated": [row], "deleted": []}},
+        {"work_order_assets": {"created": [], "updated": [], "deleted": [f"{order.id}_x"]}},
+    ):
+        body = {"changes": changes, "lastPulledAt": pulled["timestamp"]}
+        response = tech.post(f"{URL}?last_pulled_at={pulled['timestamp']}", json=body)
+        problem = assert_problem(response, 409, "sync.pull_first")
+        assert problem["ids"] == [str(order.id)]
+    assert count_rows(engine) == before
+
+    office = client.as_(scene.dispatcher_token)
+    body = {"changes": {}, "lastPulledAt": pulled["timestamp"]}
+    assert_problem(office.post(URL, json=body), 403, "sync.scope_forbidden")
+    for bad, code in (
+        ({"changes": {}}, "sync.missing_field"),
+        (
+            {"changes": {"notes": {"created": [{"id": "a/"}]}}, "lastPulledAt": 1},
+            "sync.invalid_value",
+        ),
+        ({"changes": [], "lastPulledAt": 1}, "sync.wrong_type"),
+    ):
+        assert_problem(tech.post(URL, json=bad), 422, code)
+
+
+def test_a_fresh_push_applies_status_steps_evidence_and_technician_fields(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    tech = client.as_(scene.technician_token)
+    pulled = _pull(tech, None)
+    row = _updated(pulled, "work_orders")[str(order.id)]
+    row |= {"status": "on_site", "actual_start": 1_741_770_000_000, "title": "技师改的标题"}
+    note_id = "01958f3a-7c00-7a1e-9c1a-3f5e2b7d4c99"
+    note = {"id": note_id, "work_order_id": str(order.id), "body": "到场", "_status": "created"}
+    changes = {
+        "work_orders": {"created": [], "updated": [row], "deleted": []},
+        "notes": {"created": [note], "updated": [], "deleted": []},
+    }
+    body = {"changes": changes, "lastPulledAt": pulled["timestamp"]}
+    response = tech.post(f"{URL}?last_pulled_at={pulled['timestamp']}", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json() == {}
+
+    after = _pull(tech, pulled["timestamp"])
+    server = _updated(after, "work_orders")[str(order.id)]
+    assert server["status"] == "on_site"
+    assert server["actual_start"] == 1_741_770_000_000
+    assert server["title"] != "技师改的标题"  # office-owned: a proposal, never applied
+    assert _updated(after, "notes")[note_id]["body"] == "到场"
+    actions = [r["action"] for r in _updated(after, "status_changes").values()]
+    assert sorted(actions) == ["accept", "arrive", "start_travel"]
+    # The same push again (its response was lost): no second step, no second note.
+    again = tech.post(URL, json={"changes": changes, "lastPulledAt": after["timestamp"]})
+    assert again.status_code == 200
+    final = _pull(tech, after["timestamp"])
+    assert _updated(final, "status_changes") == {} and _updated(final, "notes") == {}
+    assert _updated(_pull(tech, None), "work_orders")[str(order.id)]["status"] == "on_site"

@@ -1,0 +1,82 @@
+"""WatermelonDB pushes diffed into the protocol's mutations (PROTOCOL.md § 15, rules 2–4)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from api.sync.watermelon.translate import ServerRows, status_path, translate, work_order_update
+from sync_protocol.entities import Table
+from sync_protocol.mutations import parse_args
+from sync_protocol.workorder_status import Action, Status
+
+ORDER = "01958e00-0000-7000-8000-000000000001"
+NEW = "01958f3a-7c00-7a1e-9c1a-3f5e2b7d4c11"
+NOTE = "01958f3a-7c00-7a1e-9c1a-3f5e2b7d4c99"
+SERVER = {"id": ORDER, "status": "accepted", "title": "修空调", "description": None,
+          "actual_start": None, "resolution": None, "priority": "medium"}  # fmt: skip
+RANK = {Status.ASSIGNED: 1, Status.ACCEPTED: 2, Status.EN_ROUTE: 3, Status.ON_SITE: 4,
+        Status.IN_PROGRESS: 5, Status.PAUSED: 5, Status.COMPLETED: 6}  # fmt: skip
+
+
+def test_a_status_jump_becomes_the_steps_along_the_field_path() -> None:
+    out = work_order_update(SERVER, dict(SERVER, status="on_site"))
+    assert [(m.args["action"], m.args["base_status"]) for m in out] == [
+        ("start_travel", "accepted"),
+        ("arrive", "en_route"),
+    ]
+    for mutation in out:
+        parse_args(mutation.name, mutation.args)  # the engine will accept the shape
+
+
+def test_completion_carries_the_resolution_and_other_columns_become_one_patch() -> None:
+    pushed = dict(SERVER, status="completed", resolution="换了电容", actual_start=1_741_770_000_000,
+                  title="修空调", description="")  # fmt: skip
+    out = work_order_update(dict(SERVER, status="in_progress"), pushed)
+    assert [m.name for m in out] == ["transition_work_order", "patch_work_order"]
+    assert out[0].args["action"] == "complete" and out[0].args["resolution"] == "换了电容"
+    assert out[1].args["fields"] == {"actual_start": "2025-03-12T09:00:00Z"}  # '' stays null
+    for mutation in out:
+        parse_args(mutation.name, mutation.args)
+
+
+def test_backward_and_office_statuses_are_ignored() -> None:
+    for target in ("new", "assigned", "cancelled", "closed", "nonsense"):
+        assert work_order_update(SERVER, dict(SERVER, status=target)) == []
+
+
+@given(st.sampled_from(list(RANK)), st.sampled_from(list(Status)))
+def test_status_paths_only_move_forwards_and_end_at_the_target(
+    start: Status, target: Status
+) -> None:
+    steps = status_path(start, target)
+    if not steps:
+        return
+    assert steps[0][1] == start
+    assert target in RANK and RANK[target] >= RANK[start]
+    assert all(action is not Action.CANCEL for action, _ in steps)
+    last_action = steps[-1][0]
+    assert last_action is {Status.PAUSED: Action.PAUSE, Status.COMPLETED: Action.COMPLETE}.get(
+        target, last_action
+    )
+
+
+def test_created_rows_become_creates_and_evidence_and_known_ids_become_updates() -> None:
+    changes = {
+        "work_orders": {"created": [dict(SERVER, id=NEW,
+                                         customer_id=ORDER, site_id=ORDER)],
+                        "updated": [], "deleted": []},
+        "work_order_assets": {"created": [{"id": "x_y", "work_order_id": NEW, "asset_id": ORDER}],
+                              "updated": [], "deleted": []},
+        "notes": {"created": [{"id": NOTE, "work_order_id": ORDER, "body": "到场"}],
+                  "updated": [], "deleted": ["01958f3a-7c00-7a1e-9c1a-3f5e2b7d4c98"]},
+    }  # fmt: skip
+    out = translate(changes, ServerRows())
+    assert [m.name for m in out] == ["create_work_order", "add_note"]
+    assert out[0].args["asset_ids"] == [ORDER]
+    for mutation in out:
+        parse_args(mutation.name, mutation.args)
+    known = ServerRows(evidence={(Table.NOTES, NOTE): {"id": NOTE, "work_order_id": ORDER}})
+    changes["notes"] = {"created": [], "updated": [], "deleted": [NOTE]}
+    voids = translate(changes, known)
+    assert voids[-1].name == "void_evidence" and voids[-1].args["reason"] == "deleted on device"
