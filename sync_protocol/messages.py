@@ -38,7 +38,7 @@ from sync_protocol.wire import (
 
 T = TypeVar("T")
 
-MAX_BATCH = 500  # mutations per push
+MAX_BATCH = 1_000  # mutations per push (a day of offline work fits in one)
 MAX_PULL_LIMIT = 1_000  # changes per pull page
 DEFAULT_PULL_LIMIT = 500
 MAX_SCOPES = 16

@@ -97,7 +97,9 @@ def _note(session: Session, obj: Any, *, deleted: bool) -> None:
         loaded = inspect(obj).dict
         changes = _pending(session).setdefault(loaded["tenant_id"], _TenantChanges())
         changes.changed.add((Table.WORK_ORDERS, loaded["work_order_id"]))
-        changes.anchors.add(loaded["work_order_id"])
+        changes.changed.add((Table.ASSET_HISTORY, loaded["work_order_id"]))
+        # Scopes holding the asset see the order enter (or leave) its history.
+        changes.anchors.update((loaded["work_order_id"], loaded["asset_id"]))
         return
     syncable = SYNCABLE.get(type(obj))
     if syncable is None:
@@ -113,6 +115,7 @@ def _note(session: Session, obj: Any, *, deleted: bool) -> None:
     changes.anchors.add(row_id)
     changes.anchors.update(v for n in syncable.parents if (v := loaded.get(n)) is not None)
     if isinstance(obj, WorkOrder):
+        changes.changed.add((Table.ASSET_HISTORY, row_id))  # the order as asset history
         for holder in ("assignee_id", "creator_technician_id"):
             if loaded.get(holder) is not None:
                 changes.assignees.add(loaded[holder])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.categories.models import Category
@@ -33,6 +33,7 @@ from sync_protocol.entities import Table
 Key = tuple[Table, uuid.UUID]
 
 CLOSED_RETENTION = timedelta(days=7)
+HISTORY_DEPTH = 20  # past orders per asset in a technician's scope (PROTOCOL.md § 5.1)
 _EVIDENCE: tuple[tuple[Table, type[Note | PartUsed | Reading | TimeEntry | Photo]], ...] = (
     (Table.NOTES, Note),
     (Table.PARTS_USED, PartUsed),
@@ -108,20 +109,58 @@ def technician_members(
     )
     for table, query in children:
         keys |= {(table, row_id) for row_id in session.scalars(query)}
+    assets = sorted(row_id for table, row_id in keys if table is Table.ASSETS)
+    keys |= {
+        (Table.ASSET_HISTORY, order_id) for order_id in asset_history(session, tenant_id, assets)
+    }
     return keys
 
 
+def asset_history(
+    session: Session, tenant_id: uuid.UUID, asset_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """The last :data:`HISTORY_DEPTH` orders that touched each of these assets."""
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(asset_ids), 500):
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=WorkOrderAsset.asset_id,
+                order_by=(WorkOrder.created_at.desc(), WorkOrder.id.desc()),
+            )
+            .label("rank")
+        )
+        ranked = (
+            select(WorkOrderAsset.work_order_id, rank)
+            .join(WorkOrder, WorkOrder.id == WorkOrderAsset.work_order_id)
+            .where(
+                WorkOrderAsset.tenant_id == tenant_id,
+                WorkOrderAsset.asset_id.in_(asset_ids[start : start + 500]),
+            )
+            .subquery()
+        )
+        query = select(ranked.c.work_order_id).where(ranked.c.rank <= HISTORY_DEPTH)
+        found |= set(session.scalars(query))
+    return found
+
+
 def _own_records(session: Session, tenant_id: uuid.UUID, technician_id: uuid.UUID) -> set[Key]:
-    """Open conflicts and parked quarantine entries of the technician's own devices."""
+    """The technician's devices' conflicts and quarantine entries (PROTOCOL.md § 5.1).
+
+    Open and parked ones, and settled ones for :data:`CLOSED_RETENTION` after they
+    were settled: the device then pulls the record with its ``resolved``/``discarded``
+    state (and the resolution), not just a tombstone, before it ages out.
+    """
+    since = utcnow() - CLOSED_RETENTION
     conflicts = select(SyncConflict.id).where(
         SyncConflict.tenant_id == tenant_id,
         SyncConflict.technician_id == technician_id,
-        SyncConflict.state == "open",
+        or_(SyncConflict.state == "open", SyncConflict.resolved_at >= since),
     )
     parked = select(SyncQuarantine.id).where(
         SyncQuarantine.tenant_id == tenant_id,
         SyncQuarantine.technician_id == technician_id,
-        SyncQuarantine.state == "parked",
+        or_(SyncQuarantine.state == "parked", SyncQuarantine.settled_at >= since),
     )
     return {(Table.CONFLICTS, i) for i in session.scalars(conflicts)} | {
         (Table.QUARANTINE, i) for i in session.scalars(parked)

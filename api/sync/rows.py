@@ -44,6 +44,7 @@ class Syncable:
     model: type[Any]
     parents: tuple[str, ...] = ()  # attributes naming rows whose scopes this row may join
     hidden: frozenset[str] = frozenset()
+    shown: frozenset[str] | None = None  # when set, only these columns (and the id)
 
 
 _EVIDENCE_HIDDEN = frozenset({"content_digest"})
@@ -51,7 +52,7 @@ _EVIDENCE_HIDDEN = frozenset({"content_digest"})
 SYNCABLE: dict[type[Any], Syncable] = {
     s.model: s
     for s in (
-        Syncable(Table.WORK_ORDERS, WorkOrder),
+        Syncable(Table.WORK_ORDERS, WorkOrder, (), frozenset({"create_digest"})),
         Syncable(Table.CUSTOMERS, Customer),
         Syncable(Table.CONTACTS, Contact, ("customer_id",), frozenset({"user_id"})),
         Syncable(Table.SITES, Site),
@@ -68,7 +69,28 @@ SYNCABLE: dict[type[Any], Syncable] = {
         Syncable(Table.QUARANTINE, SyncQuarantine, ("technician_id",)),
     )
 }
-BY_TABLE: dict[Table, Syncable] = {s.table: s for s in SYNCABLE.values()}
+# Past orders of an asset, as a technician at the asset needs them: what was done, when.
+# One row per order (its id), read-only; the same order may also be in ``work_orders``.
+ASSET_HISTORY = Syncable(
+    Table.ASSET_HISTORY,
+    WorkOrder,
+    shown=frozenset(
+        {
+            "number",
+            "title",
+            "status",
+            "priority",
+            "category_id",
+            "site_id",
+            "resolution",
+            "created_at",
+            "completed_at",
+            "closed_at",
+            "cancelled_at",
+        }
+    ),
+)
+BY_TABLE: dict[Table, Syncable] = {s.table: s for s in (*SYNCABLE.values(), ASSET_HISTORY)}
 
 
 def wire_value(value: Any) -> JSONValue:
@@ -98,7 +120,12 @@ def materialise(
         return {}
     syncable = BY_TABLE[table]
     model = syncable.model
-    columns = [c for c in model.__table__.columns if c.name not in syncable.hidden]
+    columns = [
+        c
+        for c in model.__table__.columns
+        if c.name not in syncable.hidden
+        and (syncable.shown is None or c.name in syncable.shown or c.name in ("id", "tenant_id"))
+    ]
     images: dict[uuid.UUID, Row] = {}
     for chunk in _chunks(wanted):
         query = select(*columns).where(model.tenant_id == tenant_id, model.id.in_(chunk))
@@ -106,7 +133,7 @@ def materialise(
             images[record["id"]] = {
                 c.name: wire_value(record[c.name]) for c in columns if c.name != "tenant_id"
             }
-    if table is Table.WORK_ORDERS:
+    if table in (Table.WORK_ORDERS, Table.ASSET_HISTORY):
         for order_id, asset_ids in _asset_ids(session, tenant_id, images).items():
             images[order_id]["asset_ids"] = [str(a) for a in sorted(asset_ids)]
     return images

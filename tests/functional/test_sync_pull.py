@@ -16,7 +16,7 @@ from sqlalchemy import Engine, delete, select
 from api.cli import main
 from api.customers.models import Contact
 from api.db import UnitOfWorkFactory
-from api.sync import services
+from api.sync import queries, services
 from api.sync.capture import prime_tenant
 from api.sync.models import SyncCounter, SyncScopeChange, SyncScopeMember
 from api.workorders.models import StatusChange
@@ -81,6 +81,7 @@ def test_initial_pull_returns_exactly_the_technicians_scope_and_a_matching_check
         ("customers", str(scene.customer.id)),
         ("sites", str(scene.site.id)),
         ("assets", str(asset.id)),
+        ("asset_history", str(order.id)),  # the asset's latest order is this one
         ("notes", str(note.id)),
         *(("contacts", c) for c in contacts),
         *(("status_changes", h) for h in history),
@@ -174,6 +175,7 @@ def test_reassignment_and_deletion_produce_tombstones(
         ("work_orders", str(moving.id)),
         ("sites", str(scene.site.id)),
         ("assets", str(asset.id)),
+        ("asset_history", str(moving.id)),
         ("notes", str(note.id)),
     }
     left_history = {("status_changes", h) for h in history}
@@ -449,3 +451,37 @@ def test_priming_brings_rows_that_predate_the_change_log_into_their_scopes(
         uow.commit()
     again = after.sync()
     assert {c.table.value for c in again.changes} == {"categories"}
+
+
+def test_a_technician_gets_the_recent_history_of_the_assets_they_will_service(
+    client: ApiClient, factories: Factories, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "HISTORY_DEPTH", 3)
+    scene = factories.scene()
+    world = scene.world
+    pump, other_asset = factories.asset(world, scene.site), factories.asset(world, scene.site)
+    earlier = [
+        factories.work_order(world, scene.customer, scene.site, asset_ids=[pump.id])
+        for _ in range(3)
+    ]
+    factories.work_order(world, scene.customer, scene.site, asset_ids=[other_asset.id])
+    replica = Replica(client.as_(scene.technician_token), {_scope(scene.technician.id): None})
+    order = _assigned_order(factories, scene, asset_ids=[pump.id])
+    replica.sync()
+
+    scope = _scope(scene.technician.id)
+    history = {row_id for table, row_id in replica.ids(scope) if table == "asset_history"}
+    # The 3 latest orders on the pump: this one and the two before it; never the other asset's.
+    assert history == {str(order.id), str(earlier[2].id), str(earlier[1].id)}
+    row = replica.rows[(scope, "asset_history", str(earlier[2].id))]
+    assert row["asset_ids"] == [str(pump.id)]
+    assert "description" not in row and "field_hlcs" not in row
+    assert replica.checkpoint is not None
+    assert replica.checkpoint.checksums[scope] == replica.checksum(scope)
+
+    # A new order on the pump pushes the oldest out of the history, with a tombstone.
+    factories.work_order(world, scene.customer, scene.site, asset_ids=[pump.id])
+    replica.sync()
+    history = {row_id for table, row_id in replica.ids(scope) if table == "asset_history"}
+    assert str(earlier[1].id) not in history
+    assert ("asset_history", str(earlier[1].id)) in {(t, i) for _, t, i, _ in replica.tombstones}

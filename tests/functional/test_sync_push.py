@@ -18,6 +18,7 @@ from api.workorders.models import Note, StatusChange, WorkOrder
 from sync_protocol.entities import EvidenceKind, PhotoType, TimeEntryKind, TombstoneReason
 from sync_protocol.hlc import system_ms
 from sync_protocol.merge import FieldOutcome, Outcome
+from sync_protocol.messages import MAX_BATCH
 from sync_protocol.mutations import (
     AddNote,
     AddTimeEntry,
@@ -416,7 +417,7 @@ def test_an_oversized_batch_is_refused_before_anything_runs(
     scene = factories.scene()
     order = _assigned(factories, scene)
     device = Device(client.as_(scene.technician_token))
-    batch = [device.mutation(AddNote(new_id(), order.id, f"n{i}")) for i in range(501)]
+    batch = [device.mutation(AddNote(new_id(), order.id, f"n{i}")) for i in range(MAX_BATCH + 1)]
     before = count_rows(engine)
     assert_problem(device.push(batch), 413, "sync.batch_too_large")
     assert count_rows(engine) == before
