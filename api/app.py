@@ -34,7 +34,9 @@ BLUEPRINT_MODULES = [
     "api.audit.routes",
     "api.notifications.routes",
     "api.sync.routes",
+    "api.sync.blob_routes",
     "api.sync.watermelon.routes",
+    "api.sync.inbox.routes",
     "api.web.routes",
 ]
 

@@ -28,6 +28,7 @@ def _env_bool(name: str, default: bool) -> bool:
 @dataclass(frozen=True)
 class Config:
     data_dir: Path = field(default_factory=lambda: Path("var").resolve())
+    blob_dir: Path | None = None  # photo bytes; None: <data_dir>/blobs
     database_url: str = ""
     secret_key: str = ""
     max_body_bytes: int = 1024 * 1024
@@ -47,8 +48,10 @@ class Config:
     def from_env(cls, **overrides: Any) -> Config:
         data_dir = Path(_env("DATA_DIR", "var")).resolve()
         database_url = _env("DATABASE_URL", f"sqlite:///{data_dir / 'fieldline.db'}")
+        blob_dir = _env("BLOB_DIR", "")
         config = cls(
             data_dir=data_dir,
+            blob_dir=Path(blob_dir).resolve() if blob_dir else None,
             database_url=database_url,
             secret_key=os.environ.get("FIELDLINE_SECRET_KEY", ""),
             max_body_bytes=int(_env("MAX_BODY_BYTES", str(1024 * 1024))),
@@ -69,6 +72,10 @@ class Config:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def resolved_blob_dir(self) -> Path:
+        """Where photo bytes live: ``FIELDLINE_BLOB_DIR``, else ``blobs`` in the data folder."""
+        return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated once and kept in the data folder.

@@ -45,6 +45,8 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     NOTIFICATIONS_READ = "notifications:read"
     SYNC = "sync"  # pull (and later push) a device replica
+    SYNC_INBOX = "sync:inbox"  # resolve conflicts, settle quarantine, read device health
+    SYNC_DEVICES_MANAGE = "sync:devices:manage"  # retire a device
     SELF = "self"  # one's own profile and sessions
 
 
@@ -66,7 +68,12 @@ _READ_REFERENCE = frozenset(
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: _ALL,
     Role.DISPATCHER: _ALL
-    - {Permission.TENANT_MANAGE, Permission.USERS_WRITE, Permission.API_KEYS_MANAGE},
+    - {
+        Permission.TENANT_MANAGE,
+        Permission.USERS_WRITE,
+        Permission.API_KEYS_MANAGE,
+        Permission.SYNC_DEVICES_MANAGE,
+    },
     Role.TECHNICIAN: _READ_REFERENCE
     | {
         Permission.TECHNICIANS_READ,
@@ -85,6 +92,7 @@ GRANTABLE_SCOPES = _ALL - {
     Permission.TENANT_MANAGE,
     Permission.USERS_WRITE,
     Permission.API_KEYS_MANAGE,
+    Permission.SYNC_DEVICES_MANAGE,  # retiring a device locks a person out, like managing users
     Permission.SELF,
 }
 

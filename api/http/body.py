@@ -5,7 +5,9 @@ declare their own policy with :func:`body_policy` on the view method: sync
 pushes take up to 8 MiB, gzip-compressed if the client likes (PROTOCOL.md § 4),
 and blob uploads take raw bytes. The limit applies to the *decompressed* body,
 read through a bounded inflater, so a small gzip bomb is a 413 and never fills
-memory. Views read the body with :func:`body_bytes`.
+memory. Views read the body with :func:`body_bytes`, except under a ``stream``
+policy (blob uploads): then nothing is read ahead and the view reads
+``request.stream`` itself, bounded by the policy's limit.
 """
 
 from __future__ import annotations
@@ -30,13 +32,16 @@ class BodyPolicy:
     max_bytes: int | None = None  # None: the app's MAX_CONTENT_LENGTH
     json: bool = True  # False: raw bytes of any type; the view checks the type
     gzip: bool = False  # accept Content-Encoding: gzip
+    stream: bool = False  # True: not read ahead; the view streams request.stream (identity only)
 
 
-def body_policy(*, max_bytes: int | None = None, json: bool = True, gzip: bool = False) -> Any:
+def body_policy(
+    *, max_bytes: int | None = None, json: bool = True, gzip: bool = False, stream: bool = False
+) -> Any:
     """Declare how an endpoint reads its body (on the MethodView method)."""
 
     def mark(view: F) -> F:
-        setattr(view, _ATTRIBUTE, BodyPolicy(max_bytes, json, gzip))
+        setattr(view, _ATTRIBUTE, BodyPolicy(max_bytes, json, gzip, stream))
         return view
 
     return mark
@@ -47,8 +52,13 @@ def read_body() -> None:
     policy = _policy()
     limit = policy.max_bytes or current_app.config["MAX_CONTENT_LENGTH"]
     request.max_content_length = limit
-    raw = request.get_data(cache=True)  # raises 413 past the limit
     encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
+    if policy.stream:
+        # Reading here would buffer the whole upload in memory; the view streams it.
+        if encoding != "identity":
+            raise UnsupportedMediaType(f"Content-Encoding {encoding} is not accepted here")
+        return
+    raw = request.get_data(cache=True)  # raises 413 past the limit
     inflated = encoding == "gzip" and policy.gzip
     if inflated:
         raw = _inflate(raw, limit)

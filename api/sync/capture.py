@@ -28,6 +28,7 @@ this.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,19 @@ def install() -> None:
         event.listen(Session, "after_flush", _collect)
         event.listen(Session, "before_commit", _record)
         event.listen(Session, "after_transaction_end", _forget)
+
+
+def touch(session: Session, tenant_id: uuid.UUID, keys: Iterable[Key]) -> None:
+    """Send these rows again to every scope holding them at commit, written or not.
+
+    A client that pushed values the server did not take (a proposal, a superseded
+    write, an ignored status) must be sent the server's row, or it keeps showing
+    its own: WatermelonDB marks pushed rows synced and only a pull corrects them.
+    """
+    changes = _pending(session).setdefault(tenant_id, _TenantChanges())
+    for table, row_id in keys:
+        changes.changed.add((table, row_id))
+        changes.anchors.add(row_id)
 
 
 def _pending(session: Session) -> dict[uuid.UUID, _TenantChanges]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from api.errors import common
 from api.errors.base import BadRequest, Conflict, FieldlineError, Forbidden, InvalidInput
+from api.sync.inbox import errors as _inbox  # noqa: F401 - registers the inbox's codes
 from sync_protocol.errors import CATALOGUE, JSONValue, Level, ProtocolError
 
 # HTTP kind per code; any other input code is a 422 and any other request code a 409.

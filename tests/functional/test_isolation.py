@@ -15,6 +15,7 @@ contains none of the victim's ids.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -28,10 +29,12 @@ from api.auth.permissions import Role
 from api.outbox.registry import HANDLERS
 from api.outbox.worker import run_once
 from api.workorders.states import NoteVisibility
+from sync_protocol.mutations import PatchWorkOrder
 from tests.conftest import count_rows
 from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
 from tests.support.factories.core import PASSWORD
+from tests.support.push import Device
 
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
@@ -41,11 +44,19 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/notes", {"body": "入侵测试"}),
     ("POST", "/contacts", {"name": "入侵测试"}),
     ("POST", "/read", None),
+    ("POST", "/resolution", {"resolution": "keep_server"}),
 ]
 
 
 # Shared by the whole tenant, so a contact may read it whoever's order uses it.
 _TENANT_WIDE = {"category_id"}
+
+# A SHA-256 names bytes, not an object: whoever holds the bytes may store them in
+# their own tenant. So another tenant's HEAD of the victim's hash must be 404, and
+# its PUT (without the bytes) must store nothing: 422, never a 2xx.
+_CONTENT_ADDRESSED = {"sha256"}
+_STRANGER_BYTES = b"\xff\xd8 not the victim's photo"
+_VICTIM_PHOTO = b"\xff\xd8 the victim's photo"
 
 
 @dataclass
@@ -64,7 +75,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
     contact_y = factories.contact(world, customer_y)
     site_y = factories.site(world, customer_y)
     asset_y = factories.asset(world, site_y, barcode_value="ISOLATION-Y-1", barcode_symbology="qr")
-    technician, tech_user, _ = factories.technician_user(world)
+    technician, tech_user, tech_token = factories.technician_user(world)
     team = factories.team(world)
     categories = factories.category_path(world)
     order = factories.work_order(
@@ -72,6 +83,13 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
     )
     factories.transition(world, order, "assign", assignee_id=technician.id)
     note = factories.note(world, order, visibility=NoteVisibility.CUSTOMER)
+    phone = Device(client.as_(tech_token))  # a conflict record and a parked mutation
+    receipts = phone.push_ok(
+        [
+            phone.mutation(PatchWorkOrder(order.id, {"priority": "urgent"})),
+            phone.raw("teleport_work_order", {"work_order_id": str(order.id)}),
+        ]
+    ).receipts
     while run_once(uow_factory, HANDLERS):
         pass
     admin = client.as_(world.admin_token)
@@ -87,6 +105,14 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
     ).get_json()
     tech_api = client.as_(tech_session["access_token"])
     notification = tech_api.get("/v1/notifications").get_json()["items"][0]
+    photo_sha = hashlib.sha256(_VICTIM_PHOTO).hexdigest()
+    uploaded = tech_api.request(
+        "PUT",
+        f"/v1/sync/blobs/{photo_sha}",
+        data=_VICTIM_PHOTO,
+        headers={"Content-Type": "image/jpeg"},
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
     ids = {
         "customer_id": str(customer_y.id),
         "contact_id": str(contact_y.id),
@@ -101,6 +127,10 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "session_id": tech_session["session_id"],
         "notification_id": notification["id"],
         "barcode_value": "ISOLATION-Y-1",
+        "sha256": photo_sha,
+        "conflict_id": str(receipts[0].conflict_ids[0]),
+        "entry_id": client.as_(tech_token).get("/v1/sync/quarantine").get_json()["items"][0]["id"],
+        "device_id": str(phone.device_id),
     }
     customer_y_ids = {
         ids[k]
@@ -121,7 +151,10 @@ def _routes(app: Flask) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/v1/") or rule.rule.startswith("/v1/auth/"):
             continue
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+        methods = (rule.methods or set()) - {"OPTIONS"}
+        if "GET" in methods:
+            methods.discard("HEAD")  # Flask's automatic HEAD of a GET: the GET covers it
+        for method in sorted(methods):
             routes.append((method, rule.rule))
     return routes
 
@@ -142,12 +175,16 @@ def _attempt(api: ApiClient, method: str, rule: str, ids: dict[str, str]):
         return api.request(method, path, json=body or None, headers={"If-Match": '"1"'})
     if method == "POST":
         return api.request(method, path, json=body)
-    return api.get(path)
+    if method == "PUT":  # raw bytes (blob uploads)
+        return api.request(
+            method, path, data=_STRANGER_BYTES, headers={"Content-Type": "image/jpeg"}
+        )
+    return api.request(method, path)
 
 
 def _assert_no_leak(response: Any, secrets: set[str], where: str) -> None:
     text = response.get_data(as_text=True)
-    if response.mimetype == "application/problem+json":
+    if response.mimetype == "application/problem+json" and text:  # HEAD: headers only
         body = response.get_json()
         body.pop("instance")  # echoes the intruder's own URL, which reveals nothing
         text = json.dumps(body, ensure_ascii=False)
@@ -166,7 +203,8 @@ def test_another_tenants_admin_gets_404_from_every_object_url_and_nothing_from_l
         response = _attempt(intruder, method, rule, victim.ids)
         where = f"{method} {rule}"
         if _PARAM.search(rule):
-            assert response.status_code == 404, (
+            uploads = method == "PUT" and set(_PARAM.findall(rule)) <= _CONTENT_ADDRESSED
+            assert response.status_code == (422 if uploads else 404), (
                 f"{where}: {response.status_code} {response.get_json()}"
             )
             assert response.mimetype == "application/problem+json", where

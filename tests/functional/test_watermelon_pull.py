@@ -263,5 +263,25 @@ def test_a_fresh_push_applies_status_steps_evidence_and_technician_fields(
     again = tech.post(URL, json={"changes": changes, "lastPulledAt": after["timestamp"]})
     assert again.status_code == 200
     final = _pull(tech, after["timestamp"])
-    assert _updated(final, "status_changes") == {} and _updated(final, "notes") == {}
+    assert _updated(final, "status_changes") == {}
+    assert list(_updated(final, "notes")) == [note_id]  # sent back as the server has it
     assert _updated(_pull(tech, None), "work_orders")[str(order.id)]["status"] == "on_site"
+
+
+def test_a_pushed_value_the_server_did_not_take_is_corrected_at_the_next_pull(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    tech = client.as_(scene.technician_token)
+    pulled = _pull(tech, None)
+    row = _updated(pulled, "work_orders")[str(order.id)]
+    server_title = row["title"]
+    row |= {"title": "技师改的标题"}  # office-owned: becomes a proposal, never applied
+    changes = {"work_orders": {"created": [], "updated": [row], "deleted": []}}
+    body = {"changes": changes, "lastPulledAt": pulled["timestamp"]}
+    response = tech.post(f"{URL}?last_pulled_at={pulled['timestamp']}", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+    after = _pull(tech, pulled["timestamp"])
+    assert _updated(after, "work_orders")[str(order.id)]["title"] == server_title

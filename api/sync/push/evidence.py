@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from api.assets.models import Asset
 from api.db import utcnow
 from api.evidence.models import EvidenceRecord, PartUsed, Photo, Reading, TimeEntry
+from api.sync.blobs import lock_blob
 from api.sync.models import SyncBlob
 from api.sync.push.access import order_for_update
 from api.sync.push.orders import Done
@@ -143,6 +144,7 @@ def _content(session: Session, writer: Writer, args: Evidence) -> dict[str, Any]
 
 
 def photo_state(session: Session, tenant_id: uuid.UUID, sha256: str, size: int) -> Any:
+    lock_blob(session, tenant_id, sha256)  # an upload committing now is seen, or sees us
     stored = session.scalar(
         select(SyncBlob.size).where(SyncBlob.tenant_id == tenant_id, SyncBlob.sha256 == sha256)
     )

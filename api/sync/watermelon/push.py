@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from api.auth.actor import Actor
 from api.db import UnitOfWorkFactory
 from api.sync import queries
+from api.sync.capture import touch
 from api.sync.models import SyncScopeChange
 from api.sync.rows import BY_TABLE, materialise
 from api.sync.watermelon.apply import apply_mutations
@@ -217,5 +218,13 @@ def push(
         if reset is not None:
             return reset
         apply_mutations(unit.session, actor, synthesise(unit.session, actor, request))
+        # Whatever the rules made of them, the app gets the server's rows back at its
+        # next pull (rule 3 of § 15 leaves the app showing its own values otherwise).
+        pushed = _row_ids(request)
+        touch(
+            unit.session,
+            actor.tenant_id,
+            [(table, row_id) for table, ids in pushed.items() for row_id in ids],
+        )
         unit.commit()
     return None

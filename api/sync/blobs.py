@@ -1,0 +1,170 @@
+"""Photo bytes (PROTOCOL.md § 10): is a blob stored, and storing one.
+
+An upload is hashed while it streams into the blob store, outside any database
+transaction (25 MiB over a phone link must not hold a transaction open). Only
+verified bytes reach the store; then one transaction records the blob in
+``sync_blobs`` (idempotent) and settles every ``pending`` photo of the tenant
+that references the hash: ``ready``, or ``invalid`` if the photo's declared
+size is not the stored size. Photos are updated through the ORM, so the change
+log picks the new state up and it syncs to devices like any other change.
+
+A ``sync_blobs`` row is the tenant's claim on the bytes: a tenant that never
+uploaded a hash does not have it, even when another tenant stored the same
+bytes. A malformed SHA-256 in the URL is a 404 ``request.not_found``: such a
+URL names no blob that could exist, exactly as an unknown path does (and a
+``HEAD`` answer has no body to carry a 422's explanation anyway).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from api.auth.actor import Actor
+from api.db import UnitOfWork
+from api.errors.common import RouteNotFound
+from api.evidence.models import Photo
+from api.sync.models import SyncBlob
+from media.blobs import (
+    BlobStore,
+    BlobTooLarge,
+    ByteSource,
+    ChecksumMismatch,
+    MalformedDigest,
+    check_digest,
+)
+from sync_protocol.entities import BlobState, PhotoType, blob_state
+from sync_protocol.errors import ProtocolError
+from sync_protocol.mutations import MAX_PHOTO_BYTES
+
+
+@dataclass(frozen=True)
+class BlobUpload:
+    """What the request says about the bytes before any of them is read."""
+
+    sha256: str
+    content_type: str  # the mimetype, without parameters
+    declared_size: int | None  # Content-Length, when the client sent one
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    sha256: str
+    content_type: str
+    size: int
+    created: bool  # False: the tenant already had these bytes
+
+
+def blob_exists(reader: UnitOfWork, actor: Actor, sha256: str) -> bool:
+    """Whether the caller's tenant has stored these bytes (a malformed hash: 404)."""
+    _require_digest(sha256)
+    with reader as unit:
+        found = unit.session.scalar(
+            select(SyncBlob.sha256).where(
+                SyncBlob.tenant_id == actor.tenant_id, SyncBlob.sha256 == sha256
+            )
+        )
+    return found is not None
+
+
+def upload_blob(
+    uow: UnitOfWork, store: BlobStore, actor: Actor, upload: BlobUpload, stream: ByteSource
+) -> StoredUpload:
+    """Verify and store the bytes, then record them and settle the photos waiting for them.
+
+    Refusals (nothing is kept): ``sync.unsupported_media_type``, ``sync.blob_too_large``
+    (declared or streamed past 25 MiB), ``sync.checksum_mismatch``.
+    """
+    _require_digest(upload.sha256)
+    content_type = _photo_type(upload.content_type)
+    if upload.declared_size is not None and upload.declared_size > MAX_PHOTO_BYTES:
+        raise _too_large()  # refused before a byte is read
+    try:
+        stored = store.put(actor.tenant_id, upload.sha256, stream, MAX_PHOTO_BYTES)
+    except BlobTooLarge:
+        raise _too_large() from None
+    except ChecksumMismatch as mismatch:
+        raise ProtocolError(
+            "sync.checksum_mismatch",
+            f"The bytes hash to {mismatch.actual}, not to the SHA-256 in the URL",
+        ) from None
+    with uow as unit:
+        lock_blob(unit.session, actor.tenant_id, upload.sha256)
+        created = _record(unit.session, actor.tenant_id, upload.sha256, content_type, stored.size)
+        # Also on a repeated PUT: a photo that arrived while the first upload was
+        # committing may still be pending, and a retry must be able to settle it.
+        settle_photos(unit.session, actor.tenant_id, upload.sha256, stored.size)
+        unit.commit()
+    return StoredUpload(upload.sha256, content_type.value, stored.size, created)
+
+
+def lock_blob(session: Session, tenant_id: uuid.UUID, sha256: str) -> None:
+    """Serialise, per (tenant, hash), an upload's commit with a push that references it.
+
+    Without it, on PostgreSQL a push could read "no bytes yet" and commit its photo
+    ``pending`` just after an upload committed having seen no photo to settle, and
+    the photo would stay pending for good. Holding this transaction lock, whoever
+    comes second sees what the first committed. SQLite admits one writer at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"{tenant_id}:{sha256}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def settle_photos(session: Session, tenant_id: uuid.UUID, sha256: str, size: int) -> int:
+    """Move the tenant's pending photos of ``sha256`` to ready (or invalid); how many."""
+    pending = session.scalars(
+        select(Photo).where(
+            Photo.tenant_id == tenant_id,
+            Photo.sha256 == sha256,
+            Photo.state == BlobState.PENDING.value,
+        )
+    ).all()
+    for photo in pending:
+        photo.state = blob_state(present=True, size_matches=photo.size == size).value
+    return len(pending)
+
+
+def _require_digest(sha256: str) -> None:
+    try:
+        check_digest(sha256)
+    except MalformedDigest:
+        raise RouteNotFound("A blob is named by 64 lowercase hex digits of SHA-256") from None
+
+
+def _record(
+    session: Session, tenant_id: uuid.UUID, sha256: str, content_type: PhotoType, size: int
+) -> bool:
+    """Insert the tenant's claim on the bytes; False if it was already there (or raced in)."""
+    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        make(SyncBlob)
+        .values(tenant_id=tenant_id, sha256=sha256, content_type=content_type.value, size=size)
+        .on_conflict_do_nothing()
+        .returning(SyncBlob.sha256)  # a row only when this insert made it
+    )
+    return session.scalar(statement) is not None
+
+
+def _photo_type(mimetype: str) -> PhotoType:
+    try:
+        return PhotoType(mimetype)
+    except ValueError:
+        accepted = ", ".join(t.value for t in PhotoType)
+        raise ProtocolError(
+            "sync.unsupported_media_type", f"Send the bytes as one of {accepted}"
+        ) from None
+
+
+def _too_large() -> ProtocolError:
+    return ProtocolError(
+        "sync.blob_too_large", f"A photo is at most {MAX_PHOTO_BYTES} bytes (25 MiB)"
+    )

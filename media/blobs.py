@@ -1,0 +1,172 @@
+"""Content-addressed blob storage: the ``BlobStore`` port and its filesystem adapter.
+
+Bytes are named by the SHA-256 of their content (PROTOCOL.md § 10) and kept per
+tenant. :meth:`BlobStore.put` hashes while it writes and keeps the bytes only if
+they hash to the name they were sent under, so a truncated or corrupted upload
+never becomes visible: readers see a whole, verified blob or nothing. Which
+blobs a tenant *has* is the database's business (``sync_blobs``); a store only
+holds bytes, and an orphan file (bytes whose row never committed) is harmless,
+because the next ``put`` of the same hash simply replaces it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+CHUNK_BYTES = 64 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+
+
+class ByteSource(Protocol):
+    """Anything bytes can be read from in chunks (a file, a WSGI input stream)."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size: int
+
+
+class BlobError(Exception):
+    """Base of the store's refusals; nothing is kept when one is raised."""
+
+
+class MalformedDigest(BlobError, ValueError):
+    """The name is not 64 lowercase hex digits (it would not be a safe file name either)."""
+
+
+class ChecksumMismatch(BlobError):
+    """The bytes do not hash to the SHA-256 they were sent under."""
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(f"expected SHA-256 {expected}, the bytes hash to {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class BlobTooLarge(BlobError):
+    """More bytes arrived than the caller allows."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"the blob is over {max_bytes} bytes")
+        self.max_bytes = max_bytes
+
+
+class BlobMissing(BlobError, LookupError):
+    """No bytes are stored under this name for this tenant."""
+
+
+class BlobStore(Protocol):
+    """Where a tenant's bytes live, by SHA-256 (filesystem today, S3 later)."""
+
+    def put(
+        self, tenant_id: uuid.UUID, sha256: str, stream: ByteSource, max_bytes: int
+    ) -> StoredBlob:
+        """Store ``stream`` if it hashes to ``sha256`` and is at most ``max_bytes`` long."""
+        ...
+
+    def exists(self, tenant_id: uuid.UUID, sha256: str) -> bool: ...
+
+    def open(self, tenant_id: uuid.UUID, sha256: str) -> BinaryIO:
+        """The stored bytes, for reading; :class:`BlobMissing` if there are none."""
+        ...
+
+    def delete(self, tenant_id: uuid.UUID, sha256: str) -> bool:
+        """Remove the bytes; False if there were none."""
+        ...
+
+
+def check_digest(sha256: str) -> str:
+    """``sha256`` if it is 64 lowercase hex digits, else :class:`MalformedDigest`."""
+    if _SHA256.fullmatch(sha256) is None:
+        raise MalformedDigest("a SHA-256 is 64 lowercase hex digits")
+    return sha256
+
+
+class FilesystemBlobStore:
+    """Blobs as files at ``<root>/<tenant_id>/<sha[:2]>/<sha>``.
+
+    A ``put`` writes a private temp file beside the target, fsyncs it and renames
+    it into place: the rename is atomic, so concurrent puts of the same bytes
+    (identical content) and readers never see a half-written blob. Temp files are
+    named ``.<sha>.<random>.partial`` so a sweeper can recognise what a crash left.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, tenant_id: uuid.UUID, sha256: str) -> Path:
+        check_digest(sha256)
+        return self.root / str(tenant_id) / sha256[:2] / sha256
+
+    def put(
+        self, tenant_id: uuid.UUID, sha256: str, stream: ByteSource, max_bytes: int
+    ) -> StoredBlob:
+        target = self.path(tenant_id, sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{sha256}.{secrets.token_hex(8)}.partial")
+        try:
+            size = _write_verified(temp, sha256, stream, max_bytes)
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        _fsync_directory(target.parent)  # make the rename itself durable
+        return StoredBlob(sha256, size)
+
+    def exists(self, tenant_id: uuid.UUID, sha256: str) -> bool:
+        return self.path(tenant_id, sha256).is_file()
+
+    def open(self, tenant_id: uuid.UUID, sha256: str) -> BinaryIO:
+        try:
+            return self.path(tenant_id, sha256).open("rb")
+        except FileNotFoundError:
+            raise BlobMissing(sha256) from None
+
+    def delete(self, tenant_id: uuid.UUID, sha256: str) -> bool:
+        try:
+            self.path(tenant_id, sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+
+def _write_verified(temp: Path, sha256: str, stream: ByteSource, max_bytes: int) -> int:
+    """Copy ``stream`` into ``temp`` (created exclusively), hashing as it goes; the size."""
+    digest = hashlib.sha256()
+    size = 0
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        while True:
+            # Never ask for more than one byte past the limit: that byte proves "too large".
+            chunk = stream.read(min(CHUNK_BYTES, max_bytes + 1 - size))
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise BlobTooLarge(max_bytes)
+            digest.update(chunk)
+            out.write(chunk)
+        actual = digest.hexdigest()
+        if actual != sha256:
+            raise ChecksumMismatch(sha256, actual)
+        out.flush()
+        os.fsync(out.fileno())
+    return size
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

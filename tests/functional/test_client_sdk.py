@@ -1,0 +1,205 @@
+"""The client SDK against the real Flask app (``httpx.WSGITransport``, no server process):
+a device primes its replica with matching checksums, does a whole job offline (§ 16.1),
+and survives a push whose response was lost (§ 16.2) without applying anything twice."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from api.db import UnitOfWorkFactory
+from api.workorders.models import Note, StatusChange, WorkOrder
+from client_sdk.device import Device
+from client_sdk.errors import NetworkError
+from client_sdk.sync import Callbacks
+from sync_protocol.messages import Receipt
+from tests.support.factories import Factories
+from tests.support.factories.core import PASSWORD
+
+SERVER = "http://fieldline.test"
+
+
+class Flaky(httpx.BaseTransport):
+    """The real app behind a link that can drop: before the request, or after the answer."""
+
+    def __init__(self, app: Flask) -> None:
+        self.inner = httpx.WSGITransport(app=app)
+        self.offline = False
+        self.lose_answer_of: str | None = None  # a path whose next answer is lost
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.offline:
+            raise httpx.ConnectError("no signal", request=request)
+        response = self.inner.handle_request(request)
+        if request.url.path == self.lose_answer_of:
+            self.lose_answer_of = None
+            response.read()
+            raise httpx.ReadError("signal lost before the answer arrived", request=request)
+        return response
+
+
+@pytest.fixture
+def link(app: Flask) -> Flaky:
+    return Flaky(app)
+
+
+@pytest.fixture
+def job(factories: Factories) -> dict[str, Any]:
+    scene = factories.scene()
+    technician, user, _ = factories.technician_user(scene.world)
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    factories.transition(scene.world, order, "assign", assignee_id=technician.id)
+    return {"world": scene.world, "email": user.email, "order": str(order.id), "tech": technician}
+
+
+@pytest.fixture
+def device(tmp_path: Path, link: Flaky, job: dict[str, Any]) -> Iterator[Device]:
+    device = Device(tmp_path / "phone", transport=link)
+    device.login(SERVER, job["world"].slug, job["email"], PASSWORD)
+    yield device
+    device.close()
+
+
+def _offline_job(device: Device, order: str, photo: Path) -> None:
+    device.transition(order, "accept")
+    device.transition(order, "start_travel")
+    device.transition(order, "arrive")
+    device.transition(order, "start_work")
+    device.record_reading(order, "pressure", "3.4", "bar")
+    device.record_part(order, "Valve seal", "2", "pcs")
+    device.attach_photo(order, photo)
+    device.add_note(order, "Replaced both seals; pressure stable")
+    device.transition(order, "complete", resolution="Seals replaced")
+
+
+def _count(uow_factory: UnitOfWorkFactory, query: Any) -> int:
+    with uow_factory.reader() as uow:
+        return int(uow.session.scalar(query) or 0)
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    path = tmp_path / "valve.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0" + b"seal" * 400)
+    return path
+
+
+def test_a_device_primes_its_replica_and_reads_its_jobs_offline(
+    device: Device, link: Flaky, job: dict[str, Any]
+) -> None:
+    report = device.sync()
+
+    assert report.repaired == []  # every scope's checksum matched the checkpoint
+    link.offline = True
+    jobs = device.jobs()
+    assert [(v.id, v.status.value if v.status else None) for v in jobs] == [
+        (job["order"], "assigned")
+    ]
+    assert device.status()["technician_id"] == str(job["tech"].id)
+
+
+def test_a_whole_offline_job_is_applied_once_and_pulled_back_completed(
+    device: Device, link: Flaky, job: dict[str, Any], photo: Path, uow_factory: UnitOfWorkFactory
+) -> None:
+    order = job["order"]
+    device.sync()
+    link.offline = True
+    _offline_job(device, order, photo)
+    shown = device.job(order)
+    assert shown.status is not None and shown.status.value == "completed"
+    assert len(shown.evidence.visible()) == 4
+    with pytest.raises(NetworkError):
+        device.sync()
+
+    link.offline = False
+    report = device.sync()
+
+    assert report.receipts == {"applied": 9}
+    assert report.repaired == []
+    order_id = uuid.UUID(order)
+    with uow_factory.reader() as uow:
+        stored = uow.session.get(WorkOrder, order_id)
+        assert stored is not None and stored.status.value == "completed"
+        assert stored.resolution == "Seals replaced"
+    completions = select(func.count()).where(
+        StatusChange.work_order_id == order_id, StatusChange.action == "complete"
+    )
+    assert _count(uow_factory, completions) == 1
+    view = device.job(order)  # now the server's image, pulled back
+    assert view.pending == 0
+    assert view.status is not None and view.status.value == "completed"
+    assert view.row is not None and view.row["resolution"] == "Seals replaced"
+    assert sorted(i.kind.value for i in view.evidence.visible()) == sorted(
+        i.kind.value for i in shown.evidence.visible()
+    )
+    assert report.uploads.uploaded == 1 and device.status()["pending_uploads"] == 0
+
+
+def test_a_push_whose_answer_was_lost_is_resent_and_applies_nothing_twice(
+    device: Device, link: Flaky, job: dict[str, Any], uow_factory: UnitOfWorkFactory
+) -> None:
+    order = job["order"]
+    device.sync()
+    device.transition(order, "accept")
+    device.add_note(order, "On my way")
+    link.lose_answer_of = "/v1/sync/push"
+
+    with pytest.raises(NetworkError):
+        device.sync()
+    assert device.outbox.report().pending == 2  # committed on the server, unknown here
+
+    report = device.sync()
+
+    assert report.receipts == {"applied": 2}  # the stored receipts, verbatim
+    order_id = uuid.UUID(order)
+    notes = select(func.count()).where(Note.work_order_id == order_id)
+    accepts = select(func.count()).where(
+        StatusChange.work_order_id == order_id, StatusChange.action == "accept"
+    )
+    assert (_count(uow_factory, notes), _count(uow_factory, accepts)) == (1, 1)
+    assert device.outbox.report().pending == 0
+    assert device.job(order).status is not None
+    assert device.job(order).status.value == "accepted"  # type: ignore[union-attr]
+
+
+def test_a_completion_after_the_office_cancelled_is_a_conflict_the_device_is_told_about(
+    tmp_path: Path, link: Flaky, job: dict[str, Any], factories: Factories
+) -> None:
+    """§ 16.3: complete vs cancel never overwrites silently; the device hears of it."""
+    conflicts: list[Receipt] = []
+    device = Device(
+        tmp_path / "phone",
+        transport=link,
+        callbacks=Callbacks(on_conflict=lambda mutation, receipt: conflicts.append(receipt)),
+    )
+    device.login(SERVER, job["world"].slug, job["email"], PASSWORD)
+    order = job["order"]
+    device.sync()
+    for action in ("accept", "start_travel", "arrive", "start_work"):
+        device.transition(order, action)
+    device.sync()
+    factories.transition(job["world"], uuid.UUID(order), "cancel", reason="Customer called")
+    device.transition(order, "complete", resolution="Done anyway")  # still offline-ish: not pulled
+
+    report = device.sync()
+
+    assert report.receipts == {"conflict": 1}
+    assert [(r.code, len(r.conflict_ids)) for r in conflicts] == [("sync.concurrent_status", 1)]
+    assert device.job(order).status is not None
+    assert device.job(order).status.value == "cancelled"  # type: ignore[union-attr]
+    device.close()
+
+
+def test_rest_reads_go_through_the_same_authenticated_client(
+    device: Device, job: dict[str, Any]
+) -> None:
+    mine = device.client.work_orders(assignee_id=str(job["tech"].id))
+    assert [item["id"] for item in mine] == [job["order"]]
+    assert device.client.me()["technician_id"] == str(job["tech"].id)

@@ -1,0 +1,136 @@
+"""``fieldline-tech``: a technician logs in, works a job offline and syncs later."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from client_sdk.cli import main
+from tests.unit.client_sdk.fake_server import EMAIL, PASSWORD, TENANT, FakeServer
+
+
+def _run(home: Path, server: FakeServer, *args: str) -> Result:
+    result = CliRunner().invoke(
+        main, ["--home", str(home), *args], obj={"transport": server.transport()}
+    )
+    return result
+
+
+def _json(home: Path, server: FakeServer, *args: str) -> Any:
+    result = _run(home, server, "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_a_job_done_offline_from_the_command_line_syncs_later(
+    tmp_path: Path, server: FakeServer
+) -> None:
+    home = tmp_path / "tech"
+    order = server.order()
+    login = _run(
+        home,
+        server,
+        "login",
+        "--server",
+        "http://f.test",
+        "--tenant",
+        TENANT,
+        "--email",
+        EMAIL,
+        "--password",
+        PASSWORD,
+    )
+    assert login.exit_code == 0, login.output
+    assert _run(home, server, "sync").exit_code == 0
+    number = order["number"]
+
+    server.fail_before = lambda path: 503  # offline from here
+    photo = tmp_path / "p.jpg"
+    photo.write_bytes(b"\xff\xd8jpeg")
+    for args in (
+        ["accept", number],
+        ["start-travel", number],
+        ["arrive", number],
+        ["start-work", number],
+        ["reading", number, "pressure", "3.4", "--unit", "bar"],
+        ["part", number, "Valve seal", "--quantity", "2"],
+        ["photo", number, str(photo)],
+        ["note", number, "Replaced both seals"],
+        ["complete", number, "--resolution", "Seals replaced"],
+    ):
+        result = _run(home, server, *args)
+        assert result.exit_code == 0, (args, result.output)
+
+    jobs = _json(home, server, "jobs")
+    assert [(j["row"]["status"], j["pending"]) for j in jobs] == [("completed", 9)]
+    assert "[9 unsynced]" in _run(home, server, "jobs").output
+    assert _json(home, server, "status")["pending"] == 9
+    failed = _run(home, server, "sync")
+    assert failed.exit_code == 1 and "server.unavailable" in failed.output
+
+    server.fail_before = None
+    synced = _json(home, server, "sync")
+    assert synced["receipts"] == {"applied": 9}
+    assert _json(home, server, "status")["pending"] == 0
+    assert len(server.blobs) == 1
+
+
+def test_an_illegal_step_is_refused_at_once_with_its_code(
+    tmp_path: Path, server: FakeServer
+) -> None:
+    home = tmp_path / "tech"
+    order = server.order()
+    _run(
+        home,
+        server,
+        "login",
+        "--server",
+        "http://f.test",
+        "--tenant",
+        TENANT,
+        "--email",
+        EMAIL,
+        "--password",
+        PASSWORD,
+    )
+    _run(home, server, "sync")
+
+    result = _run(home, server, "arrive", order["id"][:8])
+
+    assert result.exit_code == 1
+    assert "sync.illegal_transition" in result.output
+    assert _json(home, server, "status")["pending"] == 0
+
+
+def test_export_writes_the_outbox_for_the_office(tmp_path: Path, server: FakeServer) -> None:
+    home = tmp_path / "tech"
+    order = server.order()
+    _run(
+        home,
+        server,
+        "login",
+        "--server",
+        "http://f.test",
+        "--tenant",
+        TENANT,
+        "--email",
+        EMAIL,
+        "--password",
+        PASSWORD,
+    )
+    _run(home, server, "sync")
+    _run(home, server, "note", order["id"], "unsent")
+
+    path = Path(_json(home, server, "export")["path"])
+
+    exported = json.loads(path.read_text(encoding="utf-8"))
+    assert [m["args"]["body"] for m in exported["pending"]] == ["unsent"]
+
+
+def test_commands_before_login_explain_what_to_do(tmp_path: Path, server: FakeServer) -> None:
+    result = _run(tmp_path / "tech", server, "sync")
+    assert result.exit_code == 1
+    assert "sdk.not_logged_in" in result.output
