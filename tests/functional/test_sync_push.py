@@ -494,3 +494,36 @@ def test_a_retired_device_is_told_to_reset_and_its_pushes_apply_nothing(
     )
     assert pulled.status_code == 409
     assert count_rows(engine) == before
+
+
+def test_malformed_envelopes_are_refused_with_sync_codes_and_apply_nothing(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    device = Device(client.as_(scene.technician_token))
+    good = device.body([device.mutation(AddNote(new_id(), order.id, "x"))])
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({**good, "extra": 1}, 422, "sync.unknown_field"),
+        ({**good, "device_id": "not-a-uuid"}, 422, "sync.invalid_uuid"),
+        ({**good, "mutations": "all of them"}, 422, "sync.wrong_type"),
+        ({**good, "mutations": [{**good["mutations"][0], "seq": 1.0}]}, 422, "sync.wrong_type"),
+        (
+            {**good, "mutations": [{**good["mutations"][0], "hlc": "yesterday"}]},
+            422,
+            "sync.invalid_hlc",
+        ),
+        ({**good, "protocol": 99}, 400, "sync.protocol_unsupported"),
+        ({**good, "schema": 99}, 409, "sync.schema_too_new"),
+    ]
+    before = count_rows(engine)
+    for body, status, code in cases:
+        assert_problem(device.client.post("/v1/sync/push", json=body), status, code)
+    response = device.client.request(
+        "POST",
+        "/v1/sync/push",
+        data=b'{"protocol": 1,',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert count_rows(engine) == before
