@@ -9,6 +9,7 @@ that must re-prime gets a :class:`~sync_protocol.records.ResetRequired`.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.db import UnitOfWorkFactory
-from api.sync import clock, queries
+from api.sync import checkpoints, clock, queries
 from api.sync.devices import find_device, record_pull, retired
 from api.sync.models import SyncDevice
 from api.sync.rows import Row, group_by_table, materialise
@@ -177,10 +178,17 @@ def _checkpoint(session: Session, tenant_id: uuid.UUID, cursors: dict[str, str])
     checksums: dict[str, str] = {}
     counts: dict[str, int] = {}
     for scope in cursors:
-        rows = scope_rows(session, tenant_id, scope)
-        checksums[scope] = scope_checksum(rows)
-        counts[scope] = len(rows)
+        summary = checkpoints.CACHE.summary(
+            session, tenant_id, scope, functools.partial(_summarise, session, tenant_id, scope)
+        )
+        checksums[scope] = summary.checksum
+        counts[scope] = summary.count
     return Checkpoint(cursors=dict(cursors), checksums=checksums, counts=counts)
+
+
+def _summarise(session: Session, tenant_id: uuid.UUID, scope: str) -> checkpoints.ScopeSummary:
+    rows = scope_rows(session, tenant_id, scope)
+    return checkpoints.ScopeSummary(scope_checksum(rows), len(rows))
 
 
 def _clock_now() -> HLC:

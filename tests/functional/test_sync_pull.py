@@ -485,3 +485,30 @@ def test_a_technician_gets_the_recent_history_of_the_assets_they_will_service(
     history = {row_id for table, row_id in replica.ids(scope) if table == "asset_history"}
     assert str(earlier[1].id) not in history
     assert ("asset_history", str(earlier[1].id)) in {(t, i) for _, t, i, _ in replica.tombstones}
+
+
+def test_a_no_op_pull_reuses_the_checkpoint_until_the_scope_changes(
+    client: ApiClient, factories: Factories, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = factories.scene()
+    order = _assigned_order(factories, scene)
+    scope = _scope(scene.technician.id)
+    computed: list[str] = []
+    summarise = services._summarise
+
+    def counting(session: Any, tenant_id: uuid.UUID, name: str) -> Any:
+        computed.append(name)
+        return summarise(session, tenant_id, name)
+
+    monkeypatch.setattr(services, "_summarise", counting)
+    replica = Replica(client.as_(scene.technician_token), {scope: None})
+    replica.sync()
+    replica.sync()
+    replica.sync()
+    assert computed == [scope]  # once; the no-op pulls reuse it
+
+    factories.note(scene.world, order, "a change in the scope")
+    replica.sync()
+    assert computed == [scope, scope]
+    assert replica.checkpoint is not None
+    assert replica.checkpoint.checksums[scope] == replica.checksum(scope)
