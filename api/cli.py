@@ -169,6 +169,39 @@ def sync_prime() -> None:
         engine.dispose()
 
 
+@main.command("sync-compact")
+@click.option("--days", default=90, show_default=True, help="keep tombstones this long")
+def sync_compact(days: int) -> None:
+    """Shrink the sync change log: drop superseded entries and tombstones older than --days.
+
+    Devices whose cursor is older than a dropped tombstone are told to re-prime
+    (``sync.cursor_expired``). Safe to run at any time, e.g. daily from cron.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from api.db import UnitOfWorkFactory, make_engine, utcnow
+    from api.sync.retention import compact
+    from api.tenants.models import Tenant
+
+    engine = make_engine(Config.from_env().database_url)
+    factory = UnitOfWorkFactory(engine)
+    try:
+        with factory.reader() as uow:
+            tenant_ids = list(uow.session.scalars(select(Tenant.id).order_by(Tenant.id)))
+        for tenant_id in tenant_ids:
+            with factory() as uow:
+                done = compact(uow.session, tenant_id, utcnow(), timedelta(days=days))
+                uow.commit()
+            click.echo(
+                f"tenant {tenant_id}: {done.superseded} superseded, "
+                f"{done.expired_tombstones} expired tombstones removed"
+            )
+    finally:
+        engine.dispose()
+
+
 @main.command()
 def errors() -> None:
     """Print the catalogue of error codes (docs/errors.md) as Markdown."""

@@ -4,9 +4,9 @@ A scope's checksum and row count change only when a change is recorded in the
 scope: every write to a row a scope holds is captured as an upsert in that
 scope (:mod:`api.sync.capture`), and membership only changes with a logged
 upsert or tombstone. So the checkpoint is a function of the scope's last change
-number, and each worker process keeps the checkpoints it has computed, keyed by
-``(tenant, scope, last change)``. A no-op pull then costs one indexed lookup of
-the scope's last change instead of materialising every row of the scope.
+number (and compaction floor), and each worker process keeps the checkpoints it
+has computed, keyed by ``(tenant, scope, last change, floor)``. A no-op pull then
+costs one indexed lookup instead of materialising every row of the scope.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.sync.models import SyncScopeChange
+from api.sync.models import SyncScopeChange, SyncScopeFloor
 
 CACHE_SIZE = 20_000  # scopes per worker; one entry is ~200 bytes
 
@@ -36,7 +36,7 @@ class CheckpointCache:
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self._size = size
-        self._entries: OrderedDict[tuple[uuid.UUID, str, int], ScopeSummary] = OrderedDict()
+        self._entries: OrderedDict[tuple[uuid.UUID, str, int, int], ScopeSummary] = OrderedDict()
         self._lock = threading.Lock()
 
     def summary(
@@ -46,7 +46,7 @@ class CheckpointCache:
         scope: str,
         compute: Callable[[], ScopeSummary],
     ) -> ScopeSummary:
-        key = (tenant_id, scope, last_change(session, tenant_id, scope))
+        key = (tenant_id, scope, *version(session, tenant_id, scope))
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
@@ -60,12 +60,23 @@ class CheckpointCache:
         return summary
 
 
-def last_change(session: Session, tenant_id: uuid.UUID, scope: str) -> int:
-    """The scope's latest change number in this snapshot (0 before its first)."""
-    query = select(func.max(SyncScopeChange.change_seq)).where(
+def version(session: Session, tenant_id: uuid.UUID, scope: str) -> tuple[int, int]:
+    """The scope's latest change number and its compaction floor, in this snapshot.
+
+    The floor is part of the version: compaction can remove the scope's latest
+    entry (an old tombstone), which lowers the latest number back to one an older
+    state had, and it always raises the floor past what it removed.
+    """
+    floor = (
+        select(SyncScopeFloor.floor)
+        .where(SyncScopeFloor.tenant_id == tenant_id, SyncScopeFloor.scope == scope)
+        .scalar_subquery()
+    )
+    query = select(func.max(SyncScopeChange.change_seq), floor).where(
         SyncScopeChange.tenant_id == tenant_id, SyncScopeChange.scope == scope
     )
-    return session.scalar(query) or 0
+    latest, raised = session.execute(query).one()
+    return latest or 0, raised or 0
 
 
 CACHE = CheckpointCache()

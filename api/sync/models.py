@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, TenantOwned, new_id, utcnow
@@ -48,6 +48,25 @@ class SyncScopeChange(Base):
     row_id: Mapped[uuid.UUID]
     op: Mapped[str] = mapped_column(String(16))  # upsert | tombstone
     reason: Mapped[str | None] = mapped_column(String(16))  # tombstones: deleted | left_scope
+    recorded_at: Mapped[datetime] = mapped_column(
+        default=utcnow, server_default=text("CURRENT_TIMESTAMP")
+    )
+
+
+class SyncScopeFloor(Base):
+    """The highest change number compaction removed a tombstone at, per scope (§ 12).
+
+    A cursor below it may have missed that tombstone: its scope must be re-primed
+    (``sync.cursor_expired``).
+    """
+
+    __tablename__ = "sync_scope_floors"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    scope: Mapped[str] = mapped_column(String(128), primary_key=True)
+    floor: Mapped[int] = mapped_column(BigInteger)
 
 
 class SyncScopeMember(Base):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.db import UnitOfWorkFactory
-from api.sync import checkpoints, clock, queries
+from api.sync import checkpoints, clock, queries, retention
 from api.sync.devices import find_device, record_pull, retired
 from api.sync.models import SyncDevice
 from api.sync.rows import Row, group_by_table, materialise
@@ -68,6 +68,15 @@ def pull(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PullResponse | Re
                 min_schema=MIN_SCHEMA_VERSION,
                 scopes=tuple(ahead),
             )
+        expired = _expired(session, actor.tenant_id, cursors)
+        if expired:
+            return ResetRequired(
+                "sync.cursor_expired",
+                f"The change log no longer reaches back to the cursor of {expired[0]}",
+                push_first=True,
+                min_schema=MIN_SCHEMA_VERSION,
+                scopes=tuple(expired),
+            )
         page = _page(session, actor.tenant_id, cursors, request.limit, top)
     if actor.user_id is not None:
         record_pull(uow, actor, request, page, receive_ms, device)
@@ -85,6 +94,13 @@ def read_cursor(scope: str, cursor: str | None) -> int:
 
 def write_cursor(change_seq: int) -> str:
     return f"{CURSOR_PREFIX}{change_seq}"
+
+
+def _expired(session: Session, tenant_id: uuid.UUID, cursors: dict[str, int]) -> list[str]:
+    """Scopes whose cursor is below what compaction removed (a fresh start never is)."""
+    started = sorted(scope for scope, after in cursors.items() if after > 0)
+    floor = retention.floors(session, tenant_id, started)
+    return [scope for scope in started if cursors[scope] < floor.get(scope, 0)]
 
 
 def _check_device(session: Session, actor: Actor, device_id: uuid.UUID) -> SyncDevice | None:

@@ -388,9 +388,30 @@ def upgrade() -> None:
         )
 
     with op.batch_alter_table("sync_scope_changes", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "recorded_at",
+                sa.DateTime(timezone=True),
+                server_default=sa.text("CURRENT_TIMESTAMP"),
+                nullable=False,
+            )
+        )
         batch_op.create_index(
             "ix_sync_scope_changes_scope_row", ["tenant_id", "scope", "row_id"], unique=False
         )
+    op.create_table(
+        "sync_scope_floors",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("scope", sa.String(length=128), nullable=False),
+        sa.Column("floor", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_sync_scope_floors_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "scope", name=op.f("pk_sync_scope_floors")),
+    )
 
     with op.batch_alter_table("work_order_notes", schema=None) as batch_op:
         batch_op.add_column(sa.Column("device_id", sa.Uuid(), nullable=True))
@@ -444,8 +465,10 @@ def downgrade() -> None:
         batch_op.drop_column("hlc")
         batch_op.drop_column("device_id")
 
+    op.drop_table("sync_scope_floors")
     with op.batch_alter_table("sync_scope_changes", schema=None) as batch_op:
         batch_op.drop_index("ix_sync_scope_changes_scope_row")
+        batch_op.drop_column("recorded_at")
 
     with op.batch_alter_table("work_order_time_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_work_order_time_entries_work_order_id"))
