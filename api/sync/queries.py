@@ -177,12 +177,21 @@ def assignees(session: Session, tenant_id: uuid.UUID) -> set[uuid.UUID]:
     return {technician_id for technician_id in session.scalars(query) if technician_id}
 
 
-def stored_members(session: Session, tenant_id: uuid.UUID, scope: str) -> set[Key]:
-    """The rows the change log has delivered into ``scope`` so far."""
+def stored_members(
+    session: Session, tenant_id: uuid.UUID, scope: str, among: set[uuid.UUID] | None = None
+) -> set[Key]:
+    """The rows the change log has delivered into ``scope`` so far (of ``among``, if given)."""
     query = select(SyncScopeMember.table_name, SyncScopeMember.row_id).where(
         SyncScopeMember.tenant_id == tenant_id, SyncScopeMember.scope == scope
     )
-    return {(Table(table), row_id) for table, row_id in session.execute(query)}
+    if among is None:
+        return {(Table(table), row_id) for table, row_id in session.execute(query)}
+    found: set[Key] = set()
+    ids = sorted(among)
+    for start in range(0, len(ids), 500):
+        chunk = query.where(SyncScopeMember.row_id.in_(ids[start : start + 500]))
+        found |= {(Table(table), row_id) for table, row_id in session.execute(chunk)}
+    return found
 
 
 def taxonomy_members(session: Session, tenant_id: uuid.UUID) -> set[Key]:

@@ -143,7 +143,7 @@ def _page(
         table: materialise(session, tenant_id, table, ids)
         for table, ids in group_by_table((t, r) for _, t, r in upserts).items()
     }
-    members = _members_of(session, tenant_id, {scope for scope, _, _ in upserts})
+    members = _members_of(session, tenant_id, upserts)
     changes: list[Change] = []
     for (scope, table, row_id), change in sorted(latest.items(), key=lambda i: i[1].change_seq):
         if change.op == "tombstone":
@@ -167,9 +167,19 @@ def _page(
 
 
 def _members_of(
-    session: Session, tenant_id: uuid.UUID, scopes: set[str]
+    session: Session, tenant_id: uuid.UUID, upserts: list[tuple[str, Table, uuid.UUID]]
 ) -> dict[str, set[tuple[Table, uuid.UUID]]]:
-    return {scope: scope_members(session, tenant_id, scope) for scope in scopes}
+    """Which of the page's upserted rows each scope still holds (only those rows are read)."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for scope, _, row_id in upserts:
+        wanted.setdefault(scope, set()).add(row_id)
+    found: dict[str, set[tuple[Table, uuid.UUID]]] = {}
+    for scope, ids in wanted.items():
+        if Scope.parse(scope).kind is ScopeKind.TAXONOMY:
+            found[scope] = queries.taxonomy_members(session, tenant_id)
+        else:
+            found[scope] = queries.stored_members(session, tenant_id, scope, ids)
+    return found
 
 
 def scope_members(
