@@ -1,0 +1,335 @@
+"""After a chaos run: compare what every device holds with the database, read-only.
+
+:func:`verify` checks the promises of PROTOCOL.md § 7 and § 8 against the
+server's tables and returns the counts, or raises an ``AssertionError`` listing
+every broken promise (the first 30):
+
+- every acknowledged mutation is on the server: a receipt in ``sync_receipts``
+  for each (device, seq) a device holds one for, equal to it; evidence rows by
+  the device's client IDs, on the right order, from the right device;
+- none applied twice: each device's receipts are seqs 1..last_seq with no gap
+  and ``last_seq`` equals the device's own; evidence rows number exactly the
+  applied evidence receipts; and per work order, the status-history rows the
+  technicians' devices wrote equal the transition receipts that moved the order
+  (``applied``, ``merged``, or ``conflict`` whose record kept the device's side:
+  the completion that wins over a reassignment or an office step back,
+  ``api/sync/push/orders.py`` → ``status_merge``), since ``carry_out`` writes one
+  history row exactly when the decision carries a plan;
+- every replica equals the server's view: per scope, the device's checksum and
+  row count equal :func:`api.sync.services.scope_rows` computed now;
+- every conflict receipt names records of ``sync_conflicts`` made for that device,
+  listed in the inbox (``GET /v1/sync/conflicts``), and no record is unaccounted for;
+- every rejected receipt has its ``sync_quarantine`` entry, and there are no others.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.db import make_engine
+from api.evidence.models import PartUsed, Reading, TimeEntry
+from api.sync.models import SyncConflict, SyncDevice, SyncQuarantine, SyncReceipt
+from api.sync.services import scope_rows
+from api.workorders.models import Note, StatusChange
+from client_sdk.device import Device
+from sync_protocol.checksum import scope_checksum
+
+EVIDENCE: dict[str, Any] = {  # mutation name -> evidence model (Note lives with orders)
+    "add_note": Note,
+    "record_part": PartUsed,
+    "record_reading": Reading,
+    "add_time_entry": TimeEntry,
+}
+MOVED = ("applied", "merged")
+
+
+@dataclass
+class DeviceSnapshot:
+    """Everything a device knows after quiescence (read in the device's own thread)."""
+
+    name: str
+    device_id: uuid.UUID
+    technician_id: uuid.UUID
+    user_id: uuid.UUID
+    last_seq: int
+    pending: int
+    receipts: dict[int, dict[str, Any]]  # acknowledged seq -> receipt JSON
+    mutations: dict[int, dict[str, Any]]  # seq -> mutation JSON (acknowledged or quarantined)
+    quarantined: dict[int, str]  # seq -> code
+    checksums: dict[str, str]
+    counts: dict[str, int]
+
+    @classmethod
+    def read(cls, name: str, device: Device, user_id: str) -> DeviceSnapshot:
+        outbox, replica = device.outbox, device.replica
+        acked = outbox.acknowledged()
+        parked = outbox.quarantined()
+        scopes = device.engine.scopes
+        counts = replica.counts()
+        return cls(
+            name,
+            device.device_id,
+            device.technician_id,
+            uuid.UUID(user_id),
+            int(device.store.get("next_seq") or "1") - 1,
+            outbox.report().pending,
+            {m.seq: r.to_json() for m, r in acked},
+            {m.seq: m.to_json() for m, _ in acked}
+            | {q.mutation.seq: q.mutation.to_json() for q in parked},
+            {q.mutation.seq: q.code for q in parked},
+            {scope: replica.checksum(scope) for scope in scopes},
+            {scope: counts.get(scope, 0) for scope in scopes},
+        )
+
+
+@dataclass
+class Verified:
+    receipts: Counter[str] = field(default_factory=Counter)  # by status, all devices
+    acknowledged: int = 0
+    evidence: int = 0
+    history: int = 0
+    conflicts: int = 0
+    quarantined: int = 0
+    scopes: int = 0
+
+
+def verify(
+    database_url: str, tenant_id: str, devices: list[DeviceSnapshot], inbox_ids: set[str]
+) -> Verified:
+    engine = make_engine(database_url)
+    problems: list[str] = []
+    result = Verified()
+    try:
+        with Session(engine) as session:
+            tenant = uuid.UUID(tenant_id)
+            stored = _receipts(session, tenant)
+            for snap in devices:
+                _check_device(session, snap, stored.get(snap.device_id, {}), problems, result)
+            _check_evidence(session, tenant, devices, problems, result)
+            _check_history(session, tenant, devices, problems, result)
+            _check_conflicts(session, tenant, devices, inbox_ids, problems, result)
+            _check_quarantine(session, tenant, devices, problems, result)
+            _check_replicas(session, tenant, devices, problems, result)
+            session.rollback()
+    finally:
+        engine.dispose()
+    assert not problems, f"{len(problems)} broken promises:\n" + "\n".join(problems[:30])
+    return result
+
+
+def _receipts(session: Session, tenant: uuid.UUID) -> dict[uuid.UUID, dict[int, dict[str, Any]]]:
+    found: dict[uuid.UUID, dict[int, dict[str, Any]]] = {}
+    rows = session.execute(
+        select(SyncReceipt.device_id, SyncReceipt.seq, SyncReceipt.receipt).where(
+            SyncReceipt.tenant_id == tenant
+        )
+    )
+    for device_id, seq, receipt in rows:
+        found.setdefault(device_id, {})[int(seq)] = receipt
+    return found
+
+
+def _check_device(
+    session: Session,
+    snap: DeviceSnapshot,
+    stored: dict[int, dict[str, Any]],
+    problems: list[str],
+    result: Verified,
+) -> None:
+    name = snap.name
+    if snap.pending:
+        problems.append(f"{name}: {snap.pending} mutations still pending after quiescence")
+    last = session.scalar(select(SyncDevice.last_seq).where(SyncDevice.id == snap.device_id))
+    if last != snap.last_seq:
+        problems.append(f"{name}: server last_seq {last}, device made {snap.last_seq}")
+    if set(stored) != set(range(1, snap.last_seq + 1)):
+        missing = sorted(set(range(1, snap.last_seq + 1)) - set(stored))[:10]
+        problems.append(f"{name}: server receipts not 1..{snap.last_seq}; missing {missing}")
+    held = set(snap.receipts) | set(snap.quarantined)
+    if held != set(range(1, snap.last_seq + 1)):
+        problems.append(f"{name}: device holds receipts for {len(held)} of {snap.last_seq} seqs")
+    for seq, receipt in snap.receipts.items():
+        if stored.get(seq) != receipt:
+            problems.append(f"{name} seq {seq}: device {receipt} != server {stored.get(seq)}")
+    for seq, code in snap.quarantined.items():
+        server = stored.get(seq) or {}
+        if (server.get("status"), server.get("code")) != ("rejected", code):
+            problems.append(f"{name} seq {seq}: quarantined locally ({code}), server {server}")
+    result.acknowledged += len(held)
+    result.receipts.update(str(r.get("status")) for r in stored.values())
+
+
+def _check_evidence(
+    session: Session,
+    tenant: uuid.UUID,
+    devices: list[DeviceSnapshot],
+    problems: list[str],
+    result: Verified,
+) -> None:
+    ours = [d.device_id for d in devices]
+    for name, model in EVIDENCE.items():
+        rows = {
+            str(i): (str(order), device)
+            for i, order, device in session.execute(
+                select(model.id, model.work_order_id, model.device_id).where(
+                    model.tenant_id == tenant, model.device_id.in_(ours)
+                )
+            )
+        }
+        applied: set[str] = set()
+        for snap in devices:
+            for seq, mutation in snap.mutations.items():
+                if mutation["name"] != name:
+                    continue
+                args, status = mutation["args"], _status(snap, seq)
+                found = rows.get(args["id"])
+                expected = (args["work_order_id"], snap.device_id)
+                if status == "applied":
+                    applied.add(args["id"])
+                if status in ("applied", "duplicate") and found != expected:
+                    problems.append(f"{snap.name} seq {seq} {name} {status}: row {found}")
+                if status == "rejected" and found is not None:
+                    problems.append(f"{snap.name} seq {seq} {name} rejected but stored")
+        if set(rows) != applied:
+            problems.append(f"{name}: {len(rows)} rows by devices, {len(applied)} applied")
+        result.evidence += len(rows)
+
+
+def _check_history(
+    session: Session,
+    tenant: uuid.UUID,
+    devices: list[DeviceSnapshot],
+    problems: list[str],
+    result: Verified,
+) -> None:
+    kept: dict[uuid.UUID, str] = dict(
+        session.execute(
+            select(SyncConflict.id, SyncConflict.kept).where(SyncConflict.tenant_id == tenant)
+        )
+        .tuples()
+        .all()
+    )
+    expected: Counter[str] = Counter()
+    for snap in devices:
+        for seq, receipt in snap.receipts.items():
+            if snap.mutations[seq]["name"] != "transition_work_order":
+                continue
+            ids = [uuid.UUID(c) for c in receipt["conflict_ids"]]
+            device_won = receipt["status"] == "conflict" and all(
+                kept.get(c) == "device" for c in ids
+            )
+            if receipt["status"] in MOVED or device_won:
+                expected[str(receipt["entity_id"])] += 1
+    users = {d.user_id for d in devices}
+    actual = Counter(
+        str(order)
+        for order, n in session.execute(
+            select(StatusChange.work_order_id, func.count())
+            .where(
+                StatusChange.tenant_id == tenant,
+                StatusChange.actor_id.in_(users),
+                StatusChange.action != "create",
+            )
+            .group_by(StatusChange.work_order_id)
+        )
+        for _ in range(int(n))
+    )
+    for order in sorted(set(expected) | set(actual)):
+        if expected[order] != actual[order]:
+            problems.append(
+                f"order {order}: {actual[order]} history rows by devices, "
+                f"{expected[order]} transition receipts moved it"
+            )
+    result.history = sum(actual.values())
+
+
+def _check_conflicts(
+    session: Session,
+    tenant: uuid.UUID,
+    devices: list[DeviceSnapshot],
+    inbox_ids: set[str],
+    problems: list[str],
+    result: Verified,
+) -> None:
+    records: dict[uuid.UUID, uuid.UUID | None] = dict(
+        session.execute(
+            select(SyncConflict.id, SyncConflict.device_id).where(SyncConflict.tenant_id == tenant)
+        )
+        .tuples()
+        .all()
+    )
+    named: set[uuid.UUID] = set()
+    for snap in devices:
+        for seq, receipt in snap.receipts.items():
+            ids = [uuid.UUID(c) for c in receipt["conflict_ids"]]
+            if (receipt["status"] == "conflict") != bool(ids):
+                problems.append(f"{snap.name} seq {seq}: {receipt['status']} with ids {ids}")
+            for conflict in ids:
+                named.add(conflict)
+                if records.get(conflict) != snap.device_id:
+                    problems.append(f"{snap.name} seq {seq}: conflict {conflict} not recorded")
+                if str(conflict) not in inbox_ids:
+                    problems.append(f"{snap.name} seq {seq}: conflict {conflict} not in inbox")
+    if set(records) != named:
+        problems.append(f"{len(set(records) - named)} conflict records no receipt names")
+    result.conflicts = len(records)
+
+
+def _check_quarantine(
+    session: Session,
+    tenant: uuid.UUID,
+    devices: list[DeviceSnapshot],
+    problems: list[str],
+    result: Verified,
+) -> None:
+    parked = Counter(
+        session.execute(
+            select(SyncQuarantine.device_id, SyncQuarantine.seq).where(
+                SyncQuarantine.tenant_id == tenant
+            )
+        ).all()
+    )
+    rejected = {
+        (snap.device_id, seq)
+        for snap in devices
+        for seq in set(snap.receipts) | set(snap.quarantined)
+        if _status(snap, seq) == "rejected"
+    }
+    for key in rejected - set(parked):
+        problems.append(f"rejected {key} has no quarantine entry")
+    if set(parked) != rejected or any(n != 1 for n in parked.values()):
+        problems.append(f"{sum(parked.values())} quarantine entries, {len(rejected)} rejected")
+    result.quarantined = sum(parked.values())
+
+
+def _check_replicas(
+    session: Session,
+    tenant: uuid.UUID,
+    devices: list[DeviceSnapshot],
+    problems: list[str],
+    result: Verified,
+) -> None:
+    server: dict[str, tuple[str, int]] = {}
+    for snap in devices:
+        for scope, checksum in snap.checksums.items():
+            if scope not in server:
+                rows = scope_rows(session, tenant, scope)
+                server[scope] = (scope_checksum(rows), len(rows))
+            if (checksum, snap.counts[scope]) != server[scope]:
+                problems.append(
+                    f"{snap.name} {scope}: replica {checksum}/{snap.counts[scope]} rows, "
+                    f"server {server[scope][0]}/{server[scope][1]}"
+                )
+            result.scopes += 1
+
+
+def _status(snap: DeviceSnapshot, seq: int) -> str:
+    if seq in snap.quarantined:
+        return "rejected"
+    return str(snap.receipts[seq]["status"])
