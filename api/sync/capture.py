@@ -10,9 +10,14 @@ turns them into scope changes:
 2. find the scopes the changed rows touch: ``taxonomy`` for categories; for
    the rest, the technician scopes already holding the row or its parent
    (an order, a customer) plus the current assignee of each changed order;
-3. diff each touched technician scope's membership now against the stored
-   members: rows entering get upserts, rows leaving get ``left_scope`` (or
-   ``deleted``) tombstones, changed rows that stay get upserts;
+3. when the transaction changed something structural (an assignment, asset
+   links, a deletion), diff each touched technician scope's membership now
+   against the stored members: rows entering get upserts, rows leaving get
+   ``left_scope`` (or ``deleted``) tombstones, changed rows that stay get
+   upserts. Otherwise membership can only grow by new children of rows the
+   scope holds (evidence of its orders, contacts of its customers, the
+   technician's own conflicts), which :mod:`api.sync.increments` adds without
+   reading the whole scope;
 4. number the changes from the counter (one ``UPDATE``) and insert them.
 
 The counter lock is held from step 1 to ``COMMIT``, so change numbers are
@@ -29,7 +34,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, event, insert, inspect, select, update
@@ -37,7 +41,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from api.sync import queries
+from api.sync import increments, queries
 from api.sync.models import (
     SyncConflict,
     SyncCounter,
@@ -45,30 +49,13 @@ from api.sync.models import (
     SyncScopeChange,
     SyncScopeMember,
 )
+from api.sync.pending import Key, ScopeEntry, TenantChanges
 from api.sync.rows import SYNCABLE
 from api.workorders.models import WorkOrder, WorkOrderAsset
 from sync_protocol.entities import Table, TombstoneReason
 from sync_protocol.scopes import TAXONOMY, Scope, ScopeKind, technician_scope
 
-Key = tuple[Table, uuid.UUID]
 _INFO_KEY = "fieldline_sync_pending"
-
-
-@dataclass
-class _TenantChanges:
-    changed: set[Key] = field(default_factory=set)
-    deleted: set[Key] = field(default_factory=set)
-    anchors: set[uuid.UUID] = field(default_factory=set)  # rows whose holders are touched
-    assignees: set[uuid.UUID] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class ScopeEntry:
-    scope: str
-    table: Table
-    row_id: uuid.UUID
-    op: str
-    reason: TombstoneReason | None = None
 
 
 def install() -> None:
@@ -86,34 +73,45 @@ def touch(session: Session, tenant_id: uuid.UUID, keys: Iterable[Key]) -> None:
     write, an ignored status) must be sent the server's row, or it keeps showing
     its own: WatermelonDB marks pushed rows synced and only a pull corrects them.
     """
-    changes = _pending(session).setdefault(tenant_id, _TenantChanges())
+    changes = _pending(session).setdefault(tenant_id, TenantChanges())
     for table, row_id in keys:
         changes.changed.add((table, row_id))
         changes.anchors.add(row_id)
 
 
-def _pending(session: Session) -> dict[uuid.UUID, _TenantChanges]:
+def _pending(session: Session) -> dict[uuid.UUID, TenantChanges]:
     return session.info.setdefault(_INFO_KEY, {})  # type: ignore[no-any-return]
 
 
 def _collect(session: Session, _context: Any) -> None:
-    for state, deleted in (
-        *((o, False) for o in session.new),
-        *((o, False) for o in session.dirty),
-        *((o, True) for o in session.deleted),
-    ):
-        _note(session, state, deleted=deleted)
+    for obj in session.new:
+        _note(session, obj, new=True)
+    for obj in session.dirty:
+        _note(session, obj)
+    for obj in session.deleted:
+        _note(session, obj, deleted=True)
 
 
-def _note(session: Session, obj: Any, *, deleted: bool) -> None:
+def mark_structural(session: Session, tenant_id: uuid.UUID) -> None:
+    """Declare a change the session events cannot see that may move rows between scopes.
+
+    For writes that bypass the ORM (the asset-link replacement deletes links with
+    one statement): every touched scope then gets a full membership diff.
+    """
+    _pending(session).setdefault(tenant_id, TenantChanges()).structural = True
+
+
+def _note(session: Session, obj: Any, *, new: bool = False, deleted: bool = False) -> None:
     if isinstance(obj, WorkOrderAsset):
-        # The links are part of the order's image (``asset_ids``).
+        # The links are part of the order's image (``asset_ids``) and decide which
+        # assets and asset history its holders replicate.
         loaded = inspect(obj).dict
-        changes = _pending(session).setdefault(loaded["tenant_id"], _TenantChanges())
+        changes = _pending(session).setdefault(loaded["tenant_id"], TenantChanges())
         changes.changed.add((Table.WORK_ORDERS, loaded["work_order_id"]))
         changes.changed.add((Table.ASSET_HISTORY, loaded["work_order_id"]))
         # Scopes holding the asset see the order enter (or leave) its history.
         changes.anchors.update((loaded["work_order_id"], loaded["asset_id"]))
+        changes.structural = True
         return
     syncable = SYNCABLE.get(type(obj))
     if syncable is None:
@@ -124,17 +122,35 @@ def _note(session: Session, obj: Any, *, deleted: bool) -> None:
     tenant_id, row_id = loaded.get("tenant_id"), loaded.get("id")
     if tenant_id is None or row_id is None:
         return  # only a deleted, never-loaded row; nothing of it can be in a scope
-    changes = _pending(session).setdefault(tenant_id, _TenantChanges())
-    (changes.deleted if deleted else changes.changed).add((syncable.table, row_id))
+    changes = _pending(session).setdefault(tenant_id, TenantChanges())
+    key = (syncable.table, row_id)
+    (changes.deleted if deleted else changes.changed).add(key)
     changes.anchors.add(row_id)
     changes.anchors.update(v for n in syncable.parents if (v := loaded.get(n)) is not None)
+    if deleted:
+        changes.structural = True
     if isinstance(obj, WorkOrder):
         changes.changed.add((Table.ASSET_HISTORY, row_id))  # the order as asset history
         for holder in ("assignee_id", "creator_technician_id"):
             if loaded.get(holder) is not None:
                 changes.assignees.add(loaded[holder])
+        if new or _holder_changed(obj):
+            changes.structural = True
     elif isinstance(obj, SyncConflict | SyncQuarantine) and loaded.get("technician_id"):
         changes.assignees.add(loaded["technician_id"])
+        if new:
+            changes.owned[key] = loaded["technician_id"]
+    elif new:
+        parent = increments.parent_key(syncable, loaded)
+        if parent is not None:
+            changes.added[key] = parent
+
+
+def _holder_changed(order: WorkOrder) -> bool:
+    state = inspect(order)
+    return any(
+        state.attrs[name].history.has_changes() for name in ("assignee_id", "creator_technician_id")
+    )
 
 
 def _forget(session: Session, transaction: Any) -> None:
@@ -147,16 +163,19 @@ def _record(session: Session) -> None:
         return
     if session.new or session.dirty or session.deleted:
         session.flush()  # commit would flush after this hook; the log needs it now
-    pending: dict[uuid.UUID, _TenantChanges] = session.info.pop(_INFO_KEY, {})
+    pending: dict[uuid.UUID, TenantChanges] = session.info.pop(_INFO_KEY, {})
     for tenant_id in sorted(pending):  # a fixed lock order across tenants
         _record_tenant(session, tenant_id, pending[tenant_id])
 
 
-def _record_tenant(session: Session, tenant_id: uuid.UUID, changes: _TenantChanges) -> None:
+def _record_tenant(session: Session, tenant_id: uuid.UUID, changes: TenantChanges) -> None:
     last = _lock_counter(session, tenant_id)
     entries = _taxonomy_entries(changes)
     for scope in _touched_technician_scopes(session, tenant_id, changes):
-        entries += _technician_entries(session, tenant_id, scope, changes)
+        if changes.structural:
+            entries += _technician_entries(session, tenant_id, scope, changes)
+        else:
+            entries += increments.entries(session, tenant_id, scope, changes)
     if not entries:
         return
     session.execute(
@@ -194,7 +213,7 @@ def _lock_counter(session: Session, tenant_id: uuid.UUID) -> int:
     return value or 0
 
 
-def _taxonomy_entries(changes: _TenantChanges) -> list[ScopeEntry]:
+def _taxonomy_entries(changes: TenantChanges) -> list[ScopeEntry]:
     scope = str(TAXONOMY)
     entries = [
         ScopeEntry(scope, table, row_id, "tombstone", TombstoneReason.DELETED)
@@ -210,7 +229,7 @@ def _taxonomy_entries(changes: _TenantChanges) -> list[ScopeEntry]:
 
 
 def _touched_technician_scopes(
-    session: Session, tenant_id: uuid.UUID, changes: _TenantChanges
+    session: Session, tenant_id: uuid.UUID, changes: TenantChanges
 ) -> list[Scope]:
     names = (
         queries.scopes_holding(session, tenant_id, changes.anchors) if changes.anchors else set()
@@ -221,7 +240,7 @@ def _touched_technician_scopes(
 
 
 def _technician_entries(
-    session: Session, tenant_id: uuid.UUID, scope: Scope, changes: _TenantChanges
+    session: Session, tenant_id: uuid.UUID, scope: Scope, changes: TenantChanges
 ) -> list[ScopeEntry]:
     assert scope.subject is not None
     name = str(scope)
@@ -271,7 +290,7 @@ def prime_tenant(session: Session, tenant_id: uuid.UUID) -> int:
     Idempotent: rows a scope already holds get no second entry (categories do,
     harmlessly). The caller commits.
     """
-    changes = _TenantChanges()
+    changes = TenantChanges(structural=True)
     changes.changed = queries.taxonomy_members(session, tenant_id)
     changes.assignees = queries.assignees(session, tenant_id)
     before = queries.high_water(session, tenant_id)

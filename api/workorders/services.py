@@ -25,6 +25,7 @@ from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version, ensure_unused_id, pick
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
+from api.sync import capture
 from api.sync import clock as sync_clock
 from api.tenants.services import next_number
 from api.workorders import queries
@@ -164,6 +165,7 @@ def _replace_assets(
     if after == before:
         return {}
     session.execute(delete(WorkOrderAsset).where(WorkOrderAsset.work_order_id == order.id))
+    capture.mark_structural(session, order.tenant_id)  # the delete bypasses the ORM's events
     link_assets(session, order, asset_ids)
     # The links live in another table; touching the row bumps its version and
     # updated_at, so ETags and `updated_since` syncs notice the change.

@@ -512,3 +512,37 @@ def test_a_no_op_pull_reuses_the_checkpoint_until_the_scope_changes(
     assert computed == [scope, scope]
     assert replica.checkpoint is not None
     assert replica.checkpoint.checksums[scope] == replica.checksum(scope)
+
+
+def test_scope_membership_kept_at_each_commit_equals_a_full_recomputation(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    """Most writes update scopes incrementally; after any mix they hold exactly the right rows."""
+    scene = factories.scene()
+    world, tech = scene.world, scene.technician
+    asset = factories.asset(world, scene.site)
+    order = _assigned_order(factories, scene, asset_ids=[asset.id])
+    other = _assigned_order(factories, scene)
+    factories.note(world, order, "incremental: a child of a held order")
+    factories.contact(world, scene.customer)  # incremental: a child of a held customer
+    factories.transition(world, order, "accept")  # incremental: a status moves on
+    office = client.as_(scene.dispatcher_token)
+    etag = office.get(f"/v1/work-orders/{other.id}").headers["ETag"]
+    edit = office.patch(f"/v1/work-orders/{other.id}", json={"title": "改名"}, etag=etag)
+    assert edit.status_code == 200
+    factories.work_order(world, scene.customer, scene.site, asset_ids=[asset.id])  # history
+    etag = office.get(f"/v1/work-orders/{order.id}").headers["ETag"]
+    unlinked = office.patch(f"/v1/work-orders/{order.id}", json={"asset_ids": []}, etag=etag)
+    assert unlinked.status_code == 200  # structural, through a statement the ORM does not see
+    colleague = factories.technician(world)
+    factories.transition(world, other, "assign", assignee_id=colleague.id)  # structural
+
+    with uow_factory.reader() as uow:
+        for technician in (tech, colleague):
+            scope = _scope(technician.id)
+            held = queries.stored_members(uow.session, world.tenant_id, scope)
+            assert held == queries.technician_members(uow.session, world.tenant_id, technician.id)
+            assert held  # not trivially equal
+    replica = Replica(client.as_(scene.technician_token), {_scope(tech.id): None})
+    replica.sync()
+    assert ("assets", str(asset.id)) not in replica.ids(_scope(tech.id))

@@ -34,11 +34,13 @@ from sqlalchemy.orm import Session
 
 from api.db import make_engine
 from api.evidence.models import PartUsed, Reading, TimeEntry
+from api.sync import queries
 from api.sync.models import SyncConflict, SyncDevice, SyncQuarantine, SyncReceipt
 from api.sync.services import scope_rows
 from api.workorders.models import Note, StatusChange
 from client_sdk.device import Device
 from sync_protocol.checksum import scope_checksum
+from sync_protocol.scopes import Scope, ScopeKind
 
 EVIDENCE: dict[str, Any] = {  # mutation name -> evidence model (Note lives with orders)
     "add_note": Note,
@@ -116,6 +118,7 @@ def verify(
             _check_conflicts(session, tenant, devices, inbox_ids, problems, result)
             _check_quarantine(session, tenant, devices, problems, result)
             _check_replicas(session, tenant, devices, problems, result)
+            _check_membership(session, tenant, devices, problems)
             session.rollback()
     finally:
         engine.dispose()
@@ -327,6 +330,23 @@ def _check_replicas(
                     f"server {server[scope][0]}/{server[scope][1]}"
                 )
             result.scopes += 1
+
+
+def _check_membership(
+    session: Session, tenant: uuid.UUID, devices: list[DeviceSnapshot], problems: list[str]
+) -> None:
+    """What each scope holds (kept incrementally at every commit) is what it should hold."""
+    for name in sorted({scope for snap in devices for scope in snap.checksums}):
+        scope = Scope.parse(name)
+        if scope.kind is not ScopeKind.TECHNICIAN or scope.subject is None:
+            continue
+        held = queries.stored_members(session, tenant, name)
+        should = queries.technician_members(session, tenant, scope.subject)
+        if held != should:
+            problems.append(
+                f"{name}: holds {len(held - should)} rows it should not, "
+                f"misses {len(should - held)}"
+            )
 
 
 def _status(snap: DeviceSnapshot, seq: int) -> str:
