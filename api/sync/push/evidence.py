@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -29,17 +30,21 @@ from sync_protocol.entities import EvidenceKind, blob_state
 from sync_protocol.errors import ProtocolError
 from sync_protocol.hlc import HLC
 from sync_protocol.merge import Outcome
+from sync_protocol.messages import Mutation
 from sync_protocol.mutations import (
     AddNote,
     AddTimeEntry,
     AttachPhoto,
     Evidence,
+    MutationName,
     RecordPart,
     RecordReading,
     VoidEvidence,
 )
 from sync_protocol.wire import canonical_json
 from sync_protocol.workorder_status import Party
+
+_BY_NAME: dict[str, type[EvidenceRecord]] = {}  # filled below from MODELS
 
 MODELS: dict[EvidenceKind, type[EvidenceRecord]] = {
     EvidenceKind.NOTE: Note,
@@ -48,16 +53,23 @@ MODELS: dict[EvidenceKind, type[EvidenceRecord]] = {
     EvidenceKind.TIME_ENTRY: TimeEntry,
     EvidenceKind.PHOTO: Photo,
 }
+_BY_NAME.update(
+    {
+        MutationName.ADD_NOTE.value: Note,
+        MutationName.RECORD_PART.value: PartUsed,
+        MutationName.RECORD_READING.value: Reading,
+        MutationName.ADD_TIME_ENTRY.value: TimeEntry,
+        MutationName.ATTACH_PHOTO.value: Photo,
+    }
+)
 
 
 def add(session: Session, writer: Writer, args: Evidence, hlc: HLC, sent: HLC) -> Done:
     model = MODELS[args.kind]
     digest = hashlib.sha256(canonical_json(args.to_json())).hexdigest()
-    existing = session.execute(
-        select(model.tenant_id, model.content_digest).where(model.id == args.id)
-    ).first()
+    existing = _existing(session, writer, model, args.id)
     if existing is not None:
-        if tuple(existing) == (writer.tenant_id, digest):
+        if existing == (writer.tenant_id, digest):
             return Done(Outcome.DUPLICATE, args.work_order_id, detail="Already recorded")
         raise ProtocolError("sync.id_reused", "This ID names other evidence", "args.id")
     order = order_for_update(session, writer, args.work_order_id, sent, "args.work_order_id")
@@ -77,7 +89,45 @@ def add(session: Session, writer: Writer, args: Evidence, hlc: HLC, sent: HLC) -
         **_content(session, writer, args),
     )
     session.add(row)
+    known = writer.known.get(_table_of(model))
+    if known is not None:
+        known[args.id] = (writer.tenant_id, digest)
     return Done(Outcome.APPLIED, order.id)
+
+
+def prefetch(session: Session, writer: Writer, mutations: Iterable[Mutation]) -> None:
+    """Load which evidence IDs of a batch already exist: one query per evidence table."""
+    wanted: dict[type[EvidenceRecord], set[uuid.UUID]] = {}
+    for mutation in mutations:
+        model = _BY_NAME.get(mutation.name)
+        raw = mutation.args.get("id")
+        if model is None or not isinstance(raw, str):
+            continue
+        try:
+            wanted.setdefault(model, set()).add(uuid.UUID(raw))
+        except ValueError:
+            continue  # the mutation's own parse will refuse it
+    for model, ids in wanted.items():
+        found: dict[uuid.UUID, tuple[uuid.UUID, str | None]] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):
+            query = select(model.id, model.tenant_id, model.content_digest).where(
+                model.id.in_(ordered[start : start + 500])
+            )
+            found |= {ident: (tenant, digest) for ident, tenant, digest in session.execute(query)}
+        writer.known[_table_of(model)] = found
+
+
+def _existing(
+    session: Session, writer: Writer, model: type[EvidenceRecord], ident: uuid.UUID
+) -> tuple[uuid.UUID, str | None] | None:
+    known = writer.known.get(_table_of(model))
+    if known is not None:
+        return known.get(ident)
+    row = session.execute(
+        select(model.tenant_id, model.content_digest).where(model.id == ident)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def void(session: Session, writer: Writer, args: VoidEvidence, hlc: HLC, sent: HLC) -> Done:
@@ -156,3 +206,8 @@ def _asset_exists(session: Session, writer: Writer, asset_id: uuid.UUID) -> bool
         select(Asset.id).where(Asset.tenant_id == writer.tenant_id, Asset.id == asset_id)
     )
     return found is not None
+
+
+def _table_of(model: type[EvidenceRecord]) -> str:
+    name: str = getattr(model, "__tablename__")  # noqa: B009  (the mixin does not declare it)
+    return name

@@ -23,6 +23,8 @@ from api.db import UnitOfWorkFactory, utcnow
 from api.sync import clock
 from api.sync.devices import lock_device, record_contact, retired
 from api.sync.models import SyncDevice, SyncReceipt
+from api.sync.push import evidence
+from api.sync.push.access import lock_orders
 from api.sync.push.engine import apply_mutation
 from api.sync.push.writer import Writer
 from sync_protocol.batches import plan_batch
@@ -57,13 +59,16 @@ def push(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PushResponse | Re
             receive_ms,
             HLC.parse(device.last_hlc) if device.last_hlc else None,
         )
+        lock_orders(session, writer, plan.fresh)
+        evidence.prefetch(session, writer, plan.fresh)
+        stored: list[SyncReceipt] = []
         for mutation in plan.fresh:
             applied = apply_mutation(
                 session, writer, mutation.name, dict(mutation.args), mutation.hlc, mutation.seq
             )
             receipt = applied.receipt(mutation.seq)
             receipts.append(receipt)
-            session.add(
+            stored.append(
                 SyncReceipt(
                     tenant_id=actor.tenant_id,
                     device_id=device.id,
@@ -72,6 +77,7 @@ def push(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PushResponse | Re
                     receipt=receipt.to_json(),
                 )
             )
+        session.add_all(stored)  # one batched INSERT, not one per savepoint
         if plan.fresh:
             device.last_seq = plan.fresh[-1].seq
             device.last_hlc = str(writer.last_hlc) if writer.last_hlc else device.last_hlc

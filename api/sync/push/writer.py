@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from api.auth.actor import Actor
+from api.workorders.models import WorkOrder
 from api.workorders.stamps import party_of_actor
 from sync_protocol.hlc import HLC
 from sync_protocol.workorder_status import Party
@@ -24,6 +25,14 @@ class Writer:
     receive_ms: int
     last_hlc: HLC | None = None
     clamped: int = field(default=0)
+    # Per batch: orders already locked (dropped whenever a savepoint rolls back,
+    # which releases its locks), and evidence IDs known to exist, by table, with
+    # (tenant, content digest): one query per table instead of one per mutation.
+    locked: dict[uuid.UUID, WorkOrder] = field(default_factory=dict)
+    known: dict[str, dict[uuid.UUID, tuple[uuid.UUID, str | None]]] = field(default_factory=dict)
+
+    def forget_locks(self) -> None:
+        self.locked.clear()
 
     @property
     def tenant_id(self) -> uuid.UUID:
