@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from api.categories.models import Category
 from api.customers.models import Contact
 from api.db import utcnow
+from api.db.lists import among
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
 from api.sync.models import (
     SyncConflict,
@@ -178,18 +180,18 @@ def assignees(session: Session, tenant_id: uuid.UUID) -> set[uuid.UUID]:
 
 
 def stored_members(
-    session: Session, tenant_id: uuid.UUID, scope: str, among: set[uuid.UUID] | None = None
+    session: Session, tenant_id: uuid.UUID, scope: str, only: set[uuid.UUID] | None = None
 ) -> set[Key]:
-    """The rows the change log has delivered into ``scope`` so far (of ``among``, if given)."""
+    """The rows the change log has delivered into ``scope`` so far (of ``only``, if given)."""
     query = select(SyncScopeMember.table_name, SyncScopeMember.row_id).where(
         SyncScopeMember.tenant_id == tenant_id, SyncScopeMember.scope == scope
     )
-    if among is None:
+    if only is None:
         return {(Table(table), row_id) for table, row_id in session.execute(query)}
     found: set[Key] = set()
-    ids = sorted(among)
+    ids = sorted(only)
     for start in range(0, len(ids), 500):
-        chunk = query.where(SyncScopeMember.row_id.in_(ids[start : start + 500]))
+        chunk = query.where(among(session, SyncScopeMember.row_id, ids[start : start + 500]))
         found |= {(Table(table), row_id) for table, row_id in session.execute(chunk)}
     return found
 
@@ -222,14 +224,32 @@ def high_water(session: Session, tenant_id: uuid.UUID) -> int:
     return value or 0
 
 
+class LoggedChange(NamedTuple):
+    """One entry of the change log, as a pull reads it (plain rows: no ORM objects)."""
+
+    change_seq: int
+    scope: str
+    table_name: str
+    row_id: uuid.UUID
+    op: str
+    reason: str | None
+
+
 def changes_after(
     session: Session, tenant_id: uuid.UUID, cursors: dict[str, int], limit: int
-) -> list[SyncScopeChange]:
+) -> list[LoggedChange]:
     """Changes of these scopes past each scope's cursor, in change order, at most ``limit``."""
     if not cursors:
         return []
     query = (
-        select(SyncScopeChange)
+        select(
+            SyncScopeChange.change_seq,
+            SyncScopeChange.scope,
+            SyncScopeChange.table_name,
+            SyncScopeChange.row_id,
+            SyncScopeChange.op,
+            SyncScopeChange.reason,
+        )
         .where(
             SyncScopeChange.tenant_id == tenant_id,
             or_(
@@ -242,4 +262,4 @@ def changes_after(
         .order_by(SyncScopeChange.change_seq)
         .limit(limit)
     )
-    return list(session.scalars(query))
+    return [LoggedChange(*row) for row in session.execute(query)]

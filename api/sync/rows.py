@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from api.assets.models import Asset
 from api.categories.models import Category
 from api.customers.models import Contact, Customer
+from api.db.lists import among
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
 from api.sites.models import Site
 from api.sync.models import SyncConflict, SyncQuarantine
@@ -94,7 +95,14 @@ BY_TABLE: dict[Table, Syncable] = {s.table: s for s in (*SYNCABLE.values(), ASSE
 
 
 def wire_value(value: Any) -> JSONValue:
-    if value is None or isinstance(value, bool | int | str):
+    kind = type(value)
+    if kind is str or kind is int or value is None or kind is bool:
+        return value  # type: ignore[no-any-return]
+    if kind is uuid.UUID:
+        return str(value)
+    if kind is dt.datetime:
+        return format_timestamp(value)
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, enum.Enum):
         return wire_value(value.value)
@@ -128,7 +136,9 @@ def materialise(
     ]
     images: dict[uuid.UUID, Row] = {}
     for chunk in _chunks(wanted):
-        query = select(*columns).where(model.tenant_id == tenant_id, model.id.in_(chunk))
+        query = select(*columns).where(
+            model.tenant_id == tenant_id, among(session, model.id, chunk)
+        )
         for record in session.execute(query).mappings():
             images[record["id"]] = {
                 c.name: wire_value(record[c.name]) for c in columns if c.name != "tenant_id"
@@ -145,7 +155,8 @@ def _asset_ids(
     links: dict[uuid.UUID, list[uuid.UUID]] = {order_id: [] for order_id in orders}
     for chunk in _chunks(sorted(orders)):
         query = select(WorkOrderAsset.work_order_id, WorkOrderAsset.asset_id).where(
-            WorkOrderAsset.tenant_id == tenant_id, WorkOrderAsset.work_order_id.in_(chunk)
+            WorkOrderAsset.tenant_id == tenant_id,
+            among(session, WorkOrderAsset.work_order_id, chunk),
         )
         for order_id, asset_id in session.execute(query):
             links[order_id].append(asset_id)
