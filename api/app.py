@@ -162,4 +162,3 @@ def _install_request_hooks(app: Flask) -> None:
             token = g.pop("request_id_token", None)
             if token is not None:
                 request_id_var.reset(token)
-
