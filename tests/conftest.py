@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from api.app import create_app
@@ -28,6 +29,13 @@ from api.migrations import upgrade
 from api.models import Base
 from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
+
+# CI replays the same examples every run, so a release is never blocked by a case
+# nobody has seen; developers' runs explore new ones, and hypothesis keeps every
+# failure it finds in .hypothesis/ until it passes.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 PG_ADMIN_URL = os.environ.get(
     "FIELDLINE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
