@@ -39,6 +39,9 @@ class Config:
     trusted_proxies: int = 0
     log_level: str = "INFO"
     db_pool_size: int = 5
+    # Seconds a worker may serve a session's liveness from memory (PostgreSQL only;
+    # see api/auth/session_cache.py); 0 checks the database on every request.
+    session_cache_seconds: float = 5.0
     bind: str = "127.0.0.1:8000"
     workers: int = 2
     embedded_worker: bool = True
@@ -62,6 +65,7 @@ class Config:
             trusted_proxies=int(_env("TRUSTED_PROXIES", "0")),
             log_level=_env("LOG_LEVEL", "INFO"),
             db_pool_size=int(_env("DB_POOL_SIZE", "5")),
+            session_cache_seconds=float(_env("SESSION_CACHE_SECONDS", "5")),
             bind=_env("BIND", "127.0.0.1:8000"),
             workers=int(_env("WORKERS", "2")),
             embedded_worker=_env_bool("EMBEDDED_WORKER", database_url.startswith("sqlite")),

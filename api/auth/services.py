@@ -18,6 +18,7 @@ from api.auth.actor import Actor
 from api.auth.models import ApiKey, AuthSession, RefreshToken
 from api.auth.passwords import verify_password
 from api.auth.permissions import Permission, Role
+from api.auth.session_cache import SessionCache
 from api.customers.models import Contact
 from api.db import UnitOfWork, UnitOfWorkFactory, utcnow
 from api.technicians.models import Technician
@@ -185,11 +186,14 @@ def identify(
     settings: AuthSettings,
     bearer: str,
     reader: Callable[[], Connection] | None = None,
+    sessions: SessionCache | None = None,
 ) -> Actor | None:
     """The actor behind a bearer credential (access token or API key), or None.
 
     ``reader`` gives the read-only connection to check the session on (the
     request's, which its view reuses); without it one is checked out here.
+    ``sessions`` (PostgreSQL only) spares that check for a session seen live lately;
+    see :mod:`api.auth.session_cache` for when a revocation takes effect.
     """
     parsed_key = tokens.parse_api_key(bearer)
     if parsed_key is not None:
@@ -197,13 +201,17 @@ def identify(
     claims = tokens.read_access_token(bearer, settings.secret_key)
     if claims is None:
         return None
-    if reader is None:
-        with uows.read_connection() as connection:
-            live = _session_is_live(connection, claims)
-    else:
-        live = _session_is_live(reader(), claims)
-    if not live:
-        return None
+    if sessions is None or not sessions.is_live(claims.session_id, claims.user_id):
+        generation = sessions.generation() if sessions is not None else None
+        if reader is None:
+            with uows.read_connection() as connection:
+                live = _session_is_live(connection, claims)
+        else:
+            live = _session_is_live(reader(), claims)
+        if not live:
+            return None
+        if sessions is not None:
+            sessions.remember(generation, claims.session_id, claims.user_id)
     return Actor(
         tenant_id=claims.tenant_id,
         role=claims.role,

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from api.db import notices
+
 
 def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
     parsed = make_url(url)
@@ -27,9 +29,12 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
     # recycled every 30 minutes, and after a database restart SQLAlchemy marks the
     # pool invalid on the first disconnect error, which the API answers with a 503
     # and Retry-After (see api.errors.problem).
-    return create_engine(
+    engine = create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
     )
+    # Workers cache live sessions; commits that may end one must tell them all.
+    notices.install(engine)
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -19,6 +19,7 @@ from flask import current_app, g
 from sqlalchemy import Connection
 
 from api.auth.services import AuthSettings
+from api.auth.session_cache import SessionCache
 from api.db import UnitOfWork, UnitOfWorkFactory
 
 _READ_CONNECTION = "fieldline_read_connection"
@@ -31,6 +32,8 @@ class FieldlineState:
     uow: UnitOfWorkFactory
     auth_settings: AuthSettings
     config: Any
+    # Live sessions seen lately (PostgreSQL only; see api.auth.session_cache).
+    session_cache: SessionCache | None = None
 
 
 def state() -> FieldlineState:

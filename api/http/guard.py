@@ -59,7 +59,11 @@ def authenticate() -> Actor:
         raise InvalidToken(headers={"WWW-Authenticate": 'Bearer error="invalid_request"'})
     fieldline = state()
     actor = auth_services.identify(
-        fieldline.uow, fieldline.auth_settings, credential.strip(), read_connection
+        fieldline.uow,
+        fieldline.auth_settings,
+        credential.strip(),
+        read_connection,
+        fieldline.session_cache,
     )
     if actor is None:
         raise InvalidToken(headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

@@ -1,0 +1,38 @@
+"""Which statements count as auth changes (and so send a notice when committed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.db.notices import touches_auth_state
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE auth_sessions SET revoked_at=%(revoked_at)s WHERE auth_sessions.id = %(id)s",
+        'update "users" set active = false where id = 1',
+        "DELETE FROM tenants WHERE tenants.id = %(id)s",
+        "UPDATE ONLY public.auth_sessions SET revoked_at = now()",
+        "  TRUNCATE users CASCADE",
+        "INSERT INTO users (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET active = false",
+        "WITH gone AS (DELETE FROM auth_sessions RETURNING id) SELECT count(*) FROM gone",
+    ],
+)
+def test_writes_to_sessions_users_or_tenants_are_auth_changes(sql: str) -> None:
+    assert touches_auth_state(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT auth_sessions.revoked_at, users.active FROM auth_sessions JOIN users ON 1=1",
+        "INSERT INTO auth_sessions (id, user_id) VALUES (%(id)s, %(user_id)s)",
+        "UPDATE work_orders SET title = %(title)s WHERE work_orders.id = %(id)s",
+        "UPDATE api_keys SET last_used_at = now()",
+        "DELETE FROM user_settings",
+        "INSERT INTO notes (body) VALUES ('users asked: UPDATE users SET active = false')",
+    ],
+)
+def test_reads_inserts_and_other_tables_are_not(sql: str) -> None:
+    assert not touches_auth_state(sql)
