@@ -38,6 +38,9 @@ PG_ADMIN_URL = os.environ.get(
     "FIELDLINE_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 WARMUP_SECONDS = 2
+# The bare app plus one SELECT 1 (benchmarks/hello_app.py): the floor for any endpoint
+# that makes a database round trip.
+FLOOR = "select1_floor"
 # The gunicorn settings of api/server.py, so the baseline differs from Fieldline
 # only in the application it serves.
 GUNICORN_FLAGS = [
@@ -72,6 +75,7 @@ class Load:
 class Target:
     url: str
     headers: list[str]
+    script: str | None = None  # a wrk Lua script (e.g. a POST body); None: plain GET
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,9 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", type=int, default=5, help="alternating baseline/target rounds per benchmark"
     )
     args = parser.parse_args(argv)
-    unknown = set(args.only or []) - {"hello", *NAMES}
+    unknown = set(args.only or []) - {"hello", FLOOR, *NAMES}
     if unknown:
-        parser.error(f"unknown benchmark {sorted(unknown)}; known: hello, {', '.join(NAMES)}")
+        parser.error(
+            f"unknown benchmark {sorted(unknown)}; known: hello, {FLOOR}, {', '.join(NAMES)}"
+        )
     ensure_wrk()
     load = Load(args.duration, args.threads, args.connections, args.rounds)
     try:
@@ -111,7 +117,7 @@ def run_all(load: Load, only: set[str]) -> Iterator[dict[str, Any]]:
                 "FIELDLINE_ACCESS_TTL_SECONDS": "3600",  # outlives the whole run
             },
         )
-        with server, hello_server(Path(tmp)) as hello_url:
+        with server, hello_server(Path(tmp), database_url) as hello_url:
             seeded = seed(database_url)
             token = log_in(server, seeded)
             hello = Target(hello_url, [])
@@ -125,6 +131,9 @@ def run_all(load: Load, only: set[str]) -> Iterator[dict[str, Any]]:
                 verify(target, bench)
                 baseline, result = measure([hello, target], load)
                 yield result_line(bench.name, result, baseline, bench, load)
+            if not only or FLOOR in only:
+                baseline, result = measure([hello, Target(hello_url + "select-1", [])], load)
+                yield result_line(FLOOR, result, baseline, None, load)
 
 
 def measure(targets: list[Target], load: Load) -> list[WrkResult]:
@@ -202,13 +211,17 @@ def bench_database() -> Iterator[str]:
 
 
 @contextmanager
-def hello_server(workdir: Path) -> Iterator[str]:
+def hello_server(workdir: Path, database_url: str | None = None) -> Iterator[str]:
+    """The baseline app; with ``database_url`` its ``/select-1`` floor works too."""
     port = free_port()
+    env = dict(os.environ)
+    if database_url is not None:
+        env["FIELDLINE_BENCH_FLOOR_URL"] = database_url
     process = ManagedProcess(
         "hello",
         [sys.executable, "-m", "gunicorn", *GUNICORN_FLAGS, "--bind", f"127.0.0.1:{port}",
          "benchmarks.hello_app:app"],
-        dict(os.environ),
+        env,
         workdir / "hello.log",
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
@@ -283,6 +296,8 @@ def run_wrk(target: Target, load: Load) -> WrkResult:
     ]  # fmt: skip
     for header in target.headers:
         command += ["-H", header]
+    if target.script is not None:
+        command += ["-s", target.script]
     completed = subprocess.run(
         [*command, target.url],
         capture_output=True,
