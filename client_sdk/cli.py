@@ -4,7 +4,8 @@ Every action (``accept``, ``note``, ``photo``, ``complete``, …) writes to the
 device's outbox and shows at once in ``jobs``, with or without a network;
 ``sync`` pushes, uploads and pulls. State lives in ``--home`` (default
 ``~/.fieldline-tech``, or ``$FIELDLINE_TECH_HOME``). ``--json`` prints machine-readable
-output. Orders are named by ID, a unique ID prefix, or their number.
+output. Orders are named by ID, their number, or a unique start or end of the ID (``jobs``
+shows the last eight characters).
 """
 
 from __future__ import annotations
@@ -254,7 +255,8 @@ def _job_line(view: OrderView) -> str:
         " [reassigned, read-only]" if view.held else ""
     )
     number = row.get("number") or "(new)"
-    return f"{number!s:<14} {view.id[:8]}  {row.get('status')!s:<12} {row.get('title')}{marks}"
+    # The ID's end: its start is a timestamp, shared by orders created together.
+    return f"{number!s:<14} {view.id[-8:]}  {row.get('status')!s:<12} {row.get('title')}{marks}"
 
 
 def _counts(counts: dict[str, int]) -> str:

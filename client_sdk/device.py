@@ -326,7 +326,11 @@ class Device:
             )
 
     def _resolve(self, text: str) -> str:
-        """A full ID, or a unique prefix of one (or of an order number) for people typing."""
+        """A full ID, its order number, or a unique start or end of the ID, for people typing.
+
+        UUIDv7s begin with their creation time, so orders made together share a
+        prefix; the last characters are random and tell them apart (``jobs``
+        shows them)."""
         try:
             return str(uuid.UUID(text))
         except ValueError:
@@ -339,7 +343,9 @@ class Device:
         matches = [
             i
             for i, row in ids.items()
-            if i.startswith(text) or (row is not None and row.get("number") == text)
+            if i.startswith(text)
+            or (len(text) >= 4 and i.endswith(text))
+            or (row is not None and row.get("number") == text)
         ]
         if len(matches) != 1:
             raise NotFoundError("sdk.unknown_work_order", f"No single order matches {text!r}")

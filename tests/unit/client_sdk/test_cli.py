@@ -134,3 +134,27 @@ def test_commands_before_login_explain_what_to_do(tmp_path: Path, server: FakeSe
     result = _run(tmp_path / "tech", server, "sync")
     assert result.exit_code == 1
     assert "sdk.not_logged_in" in result.output
+
+
+def test_jobs_show_the_end_of_each_id_and_it_names_the_order(
+    tmp_path: Path, server: FakeServer
+) -> None:
+    """UUIDv7s made together share their first characters; their ends tell them apart."""
+    home = tmp_path / "tech"
+    stem = "01958f3a-7c00-7a1e-9c1a-3f5e2b7d"
+    first = server.order(id=f"{stem}4c01")
+    second = server.order(id=f"{stem}9e77")
+    login = _run(
+        home, server, "login", "--server", "http://f.test", "--tenant", TENANT,
+        "--email", EMAIL, "--password", PASSWORD,
+    )  # fmt: skip
+    assert login.exit_code == 0, login.output
+    assert _run(home, server, "sync").exit_code == 0
+
+    listing = _run(home, server, "jobs").output
+    assert f"{stem[-4:]}4c01" in listing and f"{stem[-4:]}9e77" in listing
+    assert _run(home, server, "accept", "b7d9e77").exit_code == 0
+    statuses = {j["id"]: j["row"]["status"] for j in _json(home, server, "jobs")}
+    assert statuses == {first["id"]: "assigned", second["id"]: "accepted"}
+    ambiguous = _run(home, server, "accept", stem[:8])
+    assert ambiguous.exit_code == 1 and "sdk.unknown_work_order" in ambiguous.output
