@@ -285,3 +285,37 @@ def test_a_pushed_value_the_server_did_not_take_is_corrected_at_the_next_pull(
 
     after = _pull(tech, pulled["timestamp"])
     assert _updated(after, "work_orders")[str(order.id)]["title"] == server_title
+
+
+def test_the_app_sees_its_conflicts_and_cannot_change_them(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    tech = client.as_(scene.technician_token)
+    pulled = _pull(tech, None)
+    row = _updated(pulled, "work_orders")[str(order.id)] | {"title": "技师改的标题"}
+    body = {
+        "changes": {"work_orders": {"created": [], "updated": [row], "deleted": []}},
+        "lastPulledAt": pulled["timestamp"],
+    }
+    assert tech.post(URL, json=body).status_code == 200
+
+    after = _pull(tech, pulled["timestamp"])
+    (conflict,) = _updated(after, "conflicts").values()
+    assert (conflict["code"], conflict["field"], conflict["state"]) == (
+        "sync.field_not_owned",
+        "title",
+        "open",
+    )
+    assert json.loads(conflict["device"])["value"] == "技师改的标题"  # JSON members as text
+    assert isinstance(conflict["created_at"], int)  # epoch milliseconds
+
+    forged = conflict | {"state": "resolved", "resolution": "take_device"}
+    body = {
+        "changes": {"conflicts": {"created": [], "updated": [forged], "deleted": []}},
+        "lastPulledAt": after["timestamp"],
+    }
+    assert tech.post(URL, json=body).status_code == 200  # ignored, like any read-only table
+    again = _updated(_pull(tech, None), "conflicts")
+    assert again[conflict["id"]]["state"] == "open"

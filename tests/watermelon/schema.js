@@ -28,6 +28,13 @@ const COLUMNS = {
   readings: `${EVIDENCE} metric value unit taken_at:number asset_id ${VOIDS}`,
   time_entries: `${EVIDENCE} activity started_at:number ended_at:number note ${VOIDS}`,
   photos: `${EVIDENCE} sha256 content_type size:number caption taken_at:number asset_id state ${VOIDS}`,
+  // Read-only: the server ignores pushes to these. JSON members arrive as text.
+  asset_history: `number title status priority category_id site_id resolution
+    created_at:number completed_at:number closed_at:number cancelled_at:number asset_ids`,
+  conflicts: `code table_name entity_id field server device kept mutation device_id technician_id
+    state resolution resolved_value resolved_by resolved_at:number created_at:number`,
+  quarantine: `device_id technician_id seq:number mutation work_order_id code field detail state
+    quarantined_at:number settled_by settled_at:number`,
 }
 
 const tables = Object.keys(COLUMNS)

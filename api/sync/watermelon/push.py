@@ -33,7 +33,7 @@ from api.sync.rows import BY_TABLE, materialise
 from api.sync.watermelon.apply import apply_mutations
 from api.sync.watermelon.params import MAX_NUMBER, read_last_pulled_at
 from api.sync.watermelon.pull import device_scopes
-from api.sync.watermelon.records import COLUMNS, RawRecord, raw_record
+from api.sync.watermelon.records import COLUMNS, READ_ONLY, RawRecord, raw_record
 from api.sync.watermelon.translate import ServerRows, Synthetic, translate
 from api.workorders.models import WorkOrder
 from sync_protocol.entities import Table
@@ -77,8 +77,8 @@ def read_push(body: bytes, query_last_pulled_at: str | None) -> PushRequest:
     count = 0
     for path, table, value in reader.mapping("changes", max_items=64):
         lists = ObjectReader(value, path, frozenset(_KINDS))
-        if table not in {t.value for t in COLUMNS}:
-            continue  # a collection this server does not sync: ignored (contract rule 10)
+        if table not in {t.value for t in COLUMNS} or Table(table) in READ_ONLY:
+            continue  # not synced, or not the app's to change: ignored (contract rule 10)
         changes[table] = {kind: [] for kind in _KINDS}
         for kind in _KINDS:
             for at, item in lists.items(kind, max_items=MAX_RECORDS):

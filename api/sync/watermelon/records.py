@@ -28,7 +28,7 @@ from sqlalchemy import DateTime, Float
 from api.sync.rows import BY_TABLE, Row
 from sync_protocol.entities import Table
 from sync_protocol.errors import JSONValue
-from sync_protocol.wire import format_timestamp, parse_timestamp
+from sync_protocol.wire import canonical_json, format_timestamp, parse_timestamp
 
 RawRecord = dict[str, JSONValue]
 
@@ -62,7 +62,18 @@ _COLUMNS = {
     Table.TIME_ENTRIES: f"{_EVIDENCE} activity started_at ended_at note {_VOIDS}",
     Table.PHOTOS: f"""{_EVIDENCE} sha256 content_type size caption taken_at asset_id state
         {_VOIDS}""",
+    # Read-only for the app: past orders of its assets, and what the server could
+    # not take as sent (its conflicts and parked mutations; JSON members as text).
+    Table.ASSET_HISTORY: """id number title status priority category_id site_id resolution
+        created_at completed_at closed_at cancelled_at asset_ids""",
+    Table.CONFLICTS: """id code table_name entity_id field server device kept mutation
+        device_id technician_id state resolution resolved_value resolved_by resolved_at
+        created_at""",
+    Table.QUARANTINE: """id device_id technician_id seq mutation work_order_id code field
+        detail state quarantined_at settled_by settled_at""",
 }
+# Tables an app receives but never changes: a push naming them is ignored (§ 15).
+READ_ONLY = frozenset({Table.ASSET_HISTORY, Table.CONFLICTS, Table.QUARANTINE})
 COLUMNS: Mapping[Table, tuple[str, ...]] = MappingProxyType(
     {table: tuple(names.split()) for table, names in _COLUMNS.items()}
 )
@@ -85,6 +96,8 @@ def raw_record(table: Table, row: Row) -> RawRecord:
             value = epoch_ms(parse_timestamp(str(value)))
         elif value is not None and name in numbers:
             value = float(str(value))
+        elif isinstance(value, dict | list):  # WatermelonDB columns hold no structures
+            value = canonical_json(value).decode()
         raw[name] = value
     return raw
 
