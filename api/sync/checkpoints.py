@@ -39,6 +39,13 @@ class CheckpointCache:
         self._entries: OrderedDict[tuple[uuid.UUID, str, int, int], ScopeSummary] = OrderedDict()
         self._lock = threading.Lock()
 
+    def peek(
+        self, tenant_id: uuid.UUID, scope: str, latest: int, floor: int
+    ) -> ScopeSummary | None:
+        """The summary of this scope version if this process has computed it."""
+        with self._lock:
+            return self._entries.get((tenant_id, scope, latest, floor))
+
     def summary(
         self,
         session: Session,

@@ -17,7 +17,7 @@ from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
 from api.http.body import body_bytes, body_policy
-from api.http.context import state
+from api.http.context import read_connection, state
 from api.http.guard import current_actor, requires
 from api.sync import services
 from api.sync.errors import from_protocol
@@ -63,7 +63,9 @@ class Pull(MethodView):
         a replica that must be rebuilt gets 409 with `reset_required`.
         """
         try:
-            outcome = services.pull(state().uow, current_actor(), body_bytes())
+            outcome = services.pull(
+                state().uow, current_actor(), body_bytes(), reader=read_connection()
+            )
         except ProtocolError as error:
             raise from_protocol(error) from None
         return _answer(outcome)

@@ -14,12 +14,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.db import UnitOfWorkFactory
-from api.sync import checkpoints, clock, queries, retention
+from api.sync import checkpoints, clock, noop, queries, retention
 from api.sync.devices import find_device, record_pull, retired
 from api.sync.models import SyncDevice
 from api.sync.rows import Row, group_by_table, materialise
@@ -44,8 +44,14 @@ from sync_protocol.wire import decode
 CURSOR_PREFIX = "c1."
 
 
-def pull(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PullResponse | ResetRequired:
-    """One page of the actor's scopes past their cursors, or why the client must re-prime."""
+def pull(
+    uow: UnitOfWorkFactory, actor: Actor, body: bytes, reader: Connection | None = None
+) -> PullResponse | ResetRequired:
+    """One page of the actor's scopes past their cursors, or why the client must re-prime.
+
+    ``reader``: a read connection to try the one-statement no-op answer on first
+    (:mod:`api.sync.noop`); the request's own, so a quiet pull needs no other.
+    """
     value = decode(body)
     reset = check_versions(read_versions(value), pushing=False)
     if reset is not None:
@@ -53,6 +59,10 @@ def pull(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PullResponse | Re
     request = PullRequest.from_json(value)
     receive_ms = system_ms()
     cursors = {scope: read_cursor(scope, cursor) for scope, cursor in request.cursors.items()}
+    if reader is not None:
+        quiet = noop.quiet_pull(reader, actor, request, cursors)
+        if quiet is not None:
+            return quiet
     with _snapshot(uow) as session:
         device = _check_device(session, actor, request.device_id)
         if device is not None and device.retired_at is not None:

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, delete, select
 from api.cli import main
 from api.customers.models import Contact
 from api.db import UnitOfWorkFactory
-from api.sync import queries, services
+from api.sync import noop, queries, services
 from api.sync.capture import prime_tenant
 from api.sync.models import SyncCounter, SyncScopeChange, SyncScopeMember
 from api.workorders.models import StatusChange
@@ -546,3 +546,43 @@ def test_scope_membership_kept_at_each_commit_equals_a_full_recomputation(
     replica = Replica(client.as_(scene.technician_token), {_scope(tech.id): None})
     replica.sync()
     assert ("assets", str(asset.id)) not in replica.ids(_scope(tech.id))
+
+
+def test_a_quiet_pull_is_answered_by_one_statement_exactly_as_the_full_pull_would(
+    client: ApiClient,
+    factories: Factories,
+    uow_factory: UnitOfWorkFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scene = factories.scene()
+    order = _assigned_order(factories, scene)
+    scope = _scope(scene.technician.id)
+    answered: list[bool] = []
+    quiet = noop.quiet_pull
+
+    def watching(*args: Any) -> Any:
+        found = quiet(*args)
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(noop, "quiet_pull", watching)
+    replica = Replica(client.as_(scene.technician_token), {scope: None, TAXONOMY: None})
+    replica.sync()  # first contact: the full pull registers the device
+    first = replica.checkpoint
+    quiet_page = replica.sync()
+    assert answered[-1] is True
+    assert quiet_page.changes == () and quiet_page.checkpoint == first
+
+    # The same request through the full pull gives the same answer.
+    actor = factories.technician_actor(scene.world, scene.technician)
+    body = json.dumps(pull_body(dict(replica.cursors), device_id=replica.device_id)).encode()
+    full = services.pull(uow_factory, actor, body)
+    assert full.to_json()["checkpoint"] == quiet_page.to_json()["checkpoint"]
+    assert full.to_json()["cursors"] == quiet_page.to_json()["cursors"]
+
+    factories.note(scene.world, order, "something new")
+    page = replica.sync()
+    assert answered[-1] is False  # a change to send: the full pull runs
+    assert any(c.table.value == "notes" for c in page.changes)
+    assert replica.checkpoint is not None
+    assert replica.checkpoint.checksums[scope] == replica.checksum(scope)
