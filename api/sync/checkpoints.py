@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from api.sync.models import SyncScopeChange, SyncScopeFloor
@@ -79,11 +79,29 @@ def version(session: Session, tenant_id: uuid.UUID, scope: str) -> tuple[int, in
         .where(SyncScopeFloor.tenant_id == tenant_id, SyncScopeFloor.scope == scope)
         .scalar_subquery()
     )
-    query = select(func.max(SyncScopeChange.change_seq), floor).where(
-        SyncScopeChange.tenant_id == tenant_id, SyncScopeChange.scope == scope
-    )
+    query = select(last_change_of(tenant_id, scope).scalar_subquery(), floor)
     latest, raised = session.execute(query).one()
     return latest or 0, raised or 0
+
+
+def last_change_of(tenant_id: uuid.UUID, scope: str) -> Select[tuple[int]]:
+    """The scope's latest change number, as one probe of the (tenant, scope, seq) index.
+
+    Ordering by the whole index key (not ``max()``) keeps PostgreSQL on that index
+    in a generic (prepared) plan too: with ``max()`` it may walk the primary key
+    backwards filtering on the scope, instant for a technician's busy scope and
+    a scan of the tenant's whole log for a quiet one (the taxonomy).
+    """
+    return (
+        select(SyncScopeChange.change_seq)
+        .where(SyncScopeChange.tenant_id == tenant_id, SyncScopeChange.scope == scope)
+        .order_by(
+            SyncScopeChange.tenant_id.desc(),
+            SyncScopeChange.scope.desc(),
+            SyncScopeChange.change_seq.desc(),
+        )
+        .limit(1)
+    )
 
 
 CACHE = CheckpointCache()

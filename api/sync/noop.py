@@ -4,8 +4,9 @@ Most pulls are a device asking "anything new?" every few seconds and hearing
 "no". The full pull (:mod:`api.sync.services`) opens a snapshot and makes
 about eight round trips to say so. Here one ``SELECT`` (itself a consistent
 snapshot) reads everything that decides it: the login's device binding, the
-device's row, the tenant's change counter, whether any change is past the
-cursors, and each scope's version and compaction floor. If the answer is
+device's row, the tenant's change counter, and each scope's last change and
+compaction floor (a scope has news exactly when its last change is past its
+cursor). If the answer is
 plainly "nothing new" (a known, live device of the technician pulling their
 own scopes, cursors inside the log, no change past them, checkpoints already
 computed in this process, health recorded recently) the response is built from
@@ -18,14 +19,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, literal, or_, select
+from sqlalchemy import Connection, and_, literal, select
 from sqlalchemy.sql import ColumnElement
 
 from api.auth.actor import Actor
 from api.auth.models import AuthSession
 from api.db import utcnow
 from api.sync import checkpoints, clock
-from api.sync.models import SyncCounter, SyncDevice, SyncScopeChange, SyncScopeFloor
+from api.sync.models import SyncCounter, SyncDevice, SyncScopeFloor
 from sync_protocol.messages import Checkpoint, PullRequest, PullResponse
 from sync_protocol.scopes import Scope, ScopeKind
 
@@ -42,14 +43,14 @@ def quiet_pull(
     if not _device_ok(actor, request, row):
         return None
     top: int = row.top or 0
-    if any(after > top for after in cursors.values()) or row.changed:
+    if any(after > top for after in cursors.values()):
         return None
     summaries = {}
     for index, scope in enumerate(sorted(cursors)):
         latest = row._mapping[f"latest_{index}"] or 0
         floor = row._mapping[f"floor_{index}"] or 0
-        if cursors[scope] < floor:
-            return None  # expired: the full pull says so
+        if cursors[scope] < floor or latest > cursors[scope]:
+            return None  # expired, or changes to send: the full pull does both
         summary = checkpoints.CACHE.peek(actor.tenant_id, scope, latest, floor)
         if summary is None:
             return None
@@ -88,17 +89,6 @@ def _statement(actor: Actor, request: PullRequest, cursors: dict[str, int]) -> A
         .where(SyncCounter.tenant_id == tenant)
         .scalar_subquery()
         .label("top"),
-        exists()
-        .where(
-            SyncScopeChange.tenant_id == tenant,
-            or_(
-                *(
-                    and_(SyncScopeChange.scope == scope, SyncScopeChange.change_seq > after)
-                    for scope, after in sorted(cursors.items())
-                )
-            ),
-        )
-        .label("changed"),
         _binding(actor).label("binding"),
         SyncDevice.user_id,
         SyncDevice.retired_at,
@@ -109,9 +99,7 @@ def _statement(actor: Actor, request: PullRequest, cursors: dict[str, int]) -> A
         SyncDevice.schema,
     ]
     for index, scope in enumerate(sorted(cursors)):
-        latest = select(func.max(SyncScopeChange.change_seq)).where(
-            SyncScopeChange.tenant_id == tenant, SyncScopeChange.scope == scope
-        )
+        latest = checkpoints.last_change_of(tenant, scope)
         floor = select(SyncScopeFloor.floor).where(
             SyncScopeFloor.tenant_id == tenant, SyncScopeFloor.scope == scope
         )
