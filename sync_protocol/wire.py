@@ -53,8 +53,9 @@ def canonical_json(value: JSONValue) -> bytes:
 
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with ``Z``; microseconds only when present."""
-    moment = moment.astimezone(UTC).replace(tzinfo=None)
-    text = moment.isoformat(timespec="seconds")  # zero-padded years; faster than strftime
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    text = moment.isoformat(timespec="seconds")[:19]  # zero-padded; faster than strftime
     if moment.microsecond:
         text += f".{moment.microsecond:06d}".rstrip("0")
     return text + "Z"

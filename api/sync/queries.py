@@ -189,7 +189,7 @@ def stored_members(
     if only is None:
         return {(Table(table), row_id) for table, row_id in session.execute(query)}
     found: set[Key] = set()
-    ids = sorted(only)
+    ids = list(only)
     for start in range(0, len(ids), 500):
         chunk = query.where(among(session, SyncScopeMember.row_id, ids[start : start + 500]))
         found |= {(Table(table), row_id) for table, row_id in session.execute(chunk)}

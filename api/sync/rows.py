@@ -14,17 +14,19 @@ import datetime as dt
 import enum
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from api.assets.models import Asset
 from api.categories.models import Category
 from api.customers.models import Contact, Customer
+from api.db.driver_reads import DriverReads
 from api.db.lists import among
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
 from api.sites.models import Site
@@ -123,7 +125,7 @@ def materialise(
     session: Session, tenant_id: uuid.UUID, table: Table, ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, Row]:
     """The current images of these rows of the tenant; absent rows are left out."""
-    wanted = sorted(set(ids))
+    wanted = list(set(ids))  # any order: the images come back keyed by ID
     if not wanted:
         return {}
     syncable = BY_TABLE[table]
@@ -132,28 +134,56 @@ def materialise(
         c
         for c in model.__table__.columns
         if c.name not in syncable.hidden
-        and (syncable.shown is None or c.name in syncable.shown or c.name in ("id", "tenant_id"))
+        and c.name != "tenant_id"
+        and (syncable.shown is None or c.name in syncable.shown or c.name == "id")
     ]
+    names = [c.name for c in columns]
+    at = names.index("id")
     images: dict[uuid.UUID, Row] = {}
     for chunk in _chunks(wanted):
-        query = select(*columns).where(
-            model.tenant_id == tenant_id, among(session, model.id, chunk)
-        )
-        for record in session.execute(query).mappings():
-            images[record["id"]] = {
-                c.name: wire_value(record[c.name]) for c in columns if c.name != "tenant_id"
-            }
+        for record in _records(session, tenant_id, table, columns, chunk):
+            images[record[at]] = {n: wire_value(v) for n, v in zip(names, record, strict=True)}
     if table in (Table.WORK_ORDERS, Table.ASSET_HISTORY):
         for order_id, asset_ids in _asset_ids(session, tenant_id, images).items():
             images[order_id]["asset_ids"] = [str(a) for a in sorted(asset_ids)]
     return images
 
 
+def _records(
+    session: Session,
+    tenant_id: uuid.UUID,
+    table: Table,
+    columns: list[Any],
+    ids: list[uuid.UUID],
+) -> Sequence[Any]:
+    """The rows' columns as tuples. On PostgreSQL the statement is compiled once per table
+    and runs on the driver: psycopg already returns every value in a form
+    :func:`wire_value` takes (enums as their stored text, aware datetimes), and
+    SQLAlchemy's per-row type processing was a third of a pull page's time."""
+    model = BY_TABLE[table].model
+    if session.get_bind().dialect.name != "postgresql":
+        query = select(*columns).where(model.tenant_id == tenant_id, model.id.in_(ids))
+        return session.execute(query).all()
+
+    def build() -> Any:
+        return select(*columns).where(
+            model.tenant_id == bindparam("tenant"),
+            model.id == any_(bindparam("ids", type_=ARRAY(model.id.type))),
+        )
+
+    return _DRIVER.fetch(
+        session.connection(), ("materialise", table), build, {"tenant": tenant_id, "ids": ids}
+    )
+
+
+_DRIVER = DriverReads()
+
+
 def _asset_ids(
     session: Session, tenant_id: uuid.UUID, orders: dict[uuid.UUID, Row]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     links: dict[uuid.UUID, list[uuid.UUID]] = {order_id: [] for order_id in orders}
-    for chunk in _chunks(sorted(orders)):
+    for chunk in _chunks(list(orders)):
         query = select(WorkOrderAsset.work_order_id, WorkOrderAsset.asset_id).where(
             WorkOrderAsset.tenant_id == tenant_id,
             among(session, WorkOrderAsset.work_order_id, chunk),

@@ -23,6 +23,7 @@ from api.workorders.models import StatusChange
 from sync_protocol.checksum import scope_checksum
 from sync_protocol.entities import TombstoneReason
 from sync_protocol.versions import ServerVersions, check_versions
+from sync_protocol.wire import format_timestamp
 from tests.conftest import count_rows
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
@@ -89,7 +90,16 @@ def test_initial_pull_returns_exactly_the_technicians_scope_and_a_matching_check
     assert replica.ids(TAXONOMY) == {("categories", str(c.id)) for c in categories}
     row = replica.rows[(scope, "work_orders", str(order.id))]
     assert row["status"] == "assigned" and row["asset_ids"] == [str(asset.id)]
-    assert "tenant_id" not in row
+    assert "tenant_id" not in row and "create_digest" not in row
+    # Protocol scalars (§ 3.2), whichever way the database driver hands them over.
+    assert (row["id"], row["priority"], row["category_id"]) == (
+        str(order.id),
+        "medium",
+        str(categories[-1].id),
+    )
+    assert isinstance(row["created_at"], str) and row["created_at"].endswith("Z")
+    assert row["created_at"] == format_timestamp(order.created_at)
+    assert isinstance(row["field_hlcs"], dict) and row["version"] == order.version
     assert replica.checkpoint is not None
     for name in (scope, TAXONOMY):
         assert replica.checkpoint.checksums[name] == replica.checksum(name)
