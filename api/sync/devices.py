@@ -211,3 +211,42 @@ def _departures(
         )
         .on_conflict_do_nothing()  # the first delivery is the limit
     )
+
+
+def app_device(session: Session, actor: Actor, device_id: uuid.UUID) -> SyncDevice | None:
+    """A WatermelonDB app's device row, registered on first use and locked until commit.
+
+    WatermelonDB does not name its device; :func:`api.sync.watermelon.apply.device_of`
+    derives a stable ID from the login, so the binding check of :func:`lock_device`
+    does not apply. None when the ID is another login's (the app then syncs without
+    health, as it did before this device existed).
+    """
+    if actor.user_id is None:
+        return None
+    register(session, actor, device_id)
+    device = session.scalars(
+        select(SyncDevice)
+        .where(SyncDevice.tenant_id == actor.tenant_id, SyncDevice.id == device_id)
+        .with_for_update()
+    ).one()
+    return device if device.user_id == actor.user_id else None
+
+
+def record_app_pull(uow: UnitOfWorkFactory, actor: Actor, device_id: uuid.UUID) -> bool:
+    """Note a WatermelonDB pull (at most every :data:`HEALTH_INTERVAL`); False if retired."""
+    if actor.user_id is None:
+        return True
+    with uow.reader() as reader:
+        known = reader.session.get(SyncDevice, (actor.tenant_id, device_id))
+        if known is not None:
+            if known.retired_at is not None:
+                return False
+            recent = known.last_pull_at and utcnow() - known.last_pull_at <= HEALTH_INTERVAL
+            if recent or known.user_id != actor.user_id:
+                return True
+    with uow() as unit:
+        device = app_device(unit.session, actor, device_id)
+        if device is not None:
+            device.last_pull_at = utcnow()
+        unit.commit()
+    return True

@@ -8,10 +8,11 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 
-from api.db import UnitOfWorkFactory
+from api.db import UnitOfWorkFactory, utcnow
 from api.sync import queries
+from api.sync.models import SyncDevice
 from api.workorders.models import WorkOrder, WorkOrderAsset
 from tests.conftest import count_rows
 from tests.support.api_client import ApiClient, assert_problem
@@ -319,3 +320,31 @@ def test_the_app_sees_its_conflicts_and_cannot_change_them(
     assert tech.post(URL, json=body).status_code == 200  # ignored, like any read-only table
     again = _updated(_pull(tech, None), "conflicts")
     assert again[conflict["id"]]["state"] == "open"
+
+
+def test_a_watermelon_app_is_a_device_in_sync_health_and_can_be_retired(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    tech = client.as_(scene.technician_token)
+    pulled = _pull(tech, None)
+    row = _updated(pulled, "work_orders")[str(order.id)] | {"status": "accepted"}
+    body = {
+        "changes": {"work_orders": {"created": [], "updated": [row], "deleted": []}},
+        "lastPulledAt": pulled["timestamp"],
+    }
+    assert tech.post(URL, json=body).status_code == 200
+
+    with uow_factory.reader() as uow:
+        (device,) = uow.session.scalars(
+            select(SyncDevice).where(SyncDevice.tenant_id == scene.world.tenant_id)
+        ).all()
+        assert device.user_id == scene.technician.user_id
+        assert device.last_pull_at is not None and device.last_push_at is not None
+    with uow_factory() as uow:
+        uow.session.get_one(SyncDevice, (device.tenant_id, device.id)).retired_at = utcnow()
+        uow.commit()
+    response = tech.get(f"{URL}?last_pulled_at=null&schema_version=1")
+    assert response.status_code == 409
+    assert response.get_json()["reset_required"]["reason"] == "sync.device_retired"

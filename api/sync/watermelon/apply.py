@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.auth.models import AuthSession
+from api.db import utcnow
 from api.sync import clock
+from api.sync.devices import app_device
 from api.sync.push.engine import Applied, apply_mutation
 from api.sync.push.writer import Writer
 from api.sync.watermelon.translate import Synthetic
@@ -31,9 +33,8 @@ _DEVICE_NAMESPACE = uuid.UUID("0195a000-0000-7000-8000-00000000a7e1")
 
 def apply_mutations(session: Session, actor: Actor, mutations: list[Synthetic]) -> list[Applied]:
     """Apply each mutation in order; never raises for a mutation-level refusal."""
-    if not mutations:
-        return []
     device_id = device_of(session, actor)
+    device = app_device(session, actor, device_id)
     writer = Writer(actor=actor, device_id=device_id, receive_ms=system_ms())
     start = clock.now()
     hlc = HLC(start.wall_ms, start.counter, str(device_id))
@@ -41,6 +42,10 @@ def apply_mutations(session: Session, actor: Actor, mutations: list[Synthetic]) 
     for mutation in mutations:
         results.append(apply_mutation(session, writer, mutation.name, mutation.args, hlc, None))
         hlc = hlc.successor()
+    if device is not None:  # sync health: the app's pushes show like a device's
+        device.last_push_at = utcnow()
+        device.last_hlc = str(writer.last_hlc) if writer.last_hlc else device.last_hlc
+        device.clamped += writer.clamped
     return results
 
 

@@ -27,8 +27,10 @@ from sqlalchemy.orm import Session
 from api.auth.actor import Actor
 from api.db import UnitOfWorkFactory
 from api.sync import queries
+from api.sync.devices import record_app_pull, retired
 from api.sync.rows import Row, group_by_table, materialise
 from api.sync.services import scope_members
+from api.sync.watermelon.apply import device_of
 from api.sync.watermelon.params import Migration, PullParams
 from api.sync.watermelon.records import (
     COLUMNS,
@@ -96,6 +98,7 @@ def pull(uow: UnitOfWorkFactory, actor: Actor, params: PullParams) -> PullResult
     if reset is not None:
         return reset
     with read_snapshot(uow) as session:
+        device_id = device_of(session, actor)
         scopes = device_scopes(session, actor, params.technician_id)
         top = queries.high_water(session, actor.tenant_id)
         seen = max(params.last_pulled_at - 1, 0)  # the app has every change up to this one
@@ -113,7 +116,10 @@ def pull(uow: UnitOfWorkFactory, actor: Actor, params: PullParams) -> PullResult
             _since(session, actor.tenant_id, scopes, seen, changes)
             if params.migration is not None:
                 _migrated(session, actor.tenant_id, scopes, params.migration, changes)
-        return PullResult(changes, top + 1)
+        result = PullResult(changes, top + 1)
+    if not record_app_pull(uow, actor, device_id):
+        return retired()
+    return result
 
 
 def device_scopes(session: Session, actor: Actor, technician_id: uuid.UUID | None) -> list[str]:

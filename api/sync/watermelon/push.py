@@ -28,9 +28,10 @@ from api.auth.actor import Actor
 from api.db import UnitOfWorkFactory
 from api.sync import queries
 from api.sync.capture import touch
-from api.sync.models import SyncScopeChange
+from api.sync.devices import retired
+from api.sync.models import SyncDevice, SyncScopeChange
 from api.sync.rows import BY_TABLE, materialise
-from api.sync.watermelon.apply import apply_mutations
+from api.sync.watermelon.apply import apply_mutations, device_of
 from api.sync.watermelon.params import MAX_NUMBER, read_last_pulled_at
 from api.sync.watermelon.pull import device_scopes
 from api.sync.watermelon.records import COLUMNS, READ_ONLY, RawRecord, raw_record
@@ -217,6 +218,9 @@ def push(
         reset = check_fresh(unit.session, actor, request)
         if reset is not None:
             return reset
+        known = unit.session.get(SyncDevice, (actor.tenant_id, device_of(unit.session, actor)))
+        if known is not None and known.retired_at is not None:
+            return retired()
         apply_mutations(unit.session, actor, synthesise(unit.session, actor, request))
         # Whatever the rules made of them, the app gets the server's rows back at its
         # next pull (rule 3 of § 15 leaves the app showing its own values otherwise).
