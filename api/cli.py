@@ -172,7 +172,8 @@ def sync_prime() -> None:
 @main.command("sync-compact")
 @click.option("--days", default=90, show_default=True, help="keep tombstones this long")
 def sync_compact(days: int) -> None:
-    """Shrink the sync change log: drop superseded entries and tombstones older than --days.
+    """Daily sync upkeep: finished orders older than 7 days leave technicians' scopes, then
+    the change log drops superseded entries and tombstones older than --days.
 
     Devices whose cursor is older than a dropped tombstone are told to re-prime
     (``sync.cursor_expired``). Safe to run at any time, e.g. daily from cron.
@@ -182,6 +183,7 @@ def sync_compact(days: int) -> None:
     from sqlalchemy import select
 
     from api.db import UnitOfWorkFactory, make_engine, utcnow
+    from api.sync.capture import age_out
     from api.sync.retention import compact
     from api.tenants.models import Tenant
 
@@ -192,10 +194,14 @@ def sync_compact(days: int) -> None:
             tenant_ids = list(uow.session.scalars(select(Tenant.id).order_by(Tenant.id)))
         for tenant_id in tenant_ids:
             with factory() as uow:
+                aged = age_out(uow.session, tenant_id)
+                uow.commit()
+            with factory() as uow:
                 done = compact(uow.session, tenant_id, utcnow(), timedelta(days=days))
                 uow.commit()
             click.echo(
-                f"tenant {tenant_id}: {done.superseded} superseded, "
+                f"tenant {tenant_id}: {aged} changes for finished orders leaving scopes, "
+                f"{done.superseded} superseded, "
                 f"{done.expired_tombstones} expired tombstones removed"
             )
     finally:

@@ -296,3 +296,19 @@ def prime_tenant(session: Session, tenant_id: uuid.UUID) -> int:
     before = queries.high_water(session, tenant_id)
     _record_tenant(session, tenant_id, changes)
     return queries.high_water(session, tenant_id) - before
+
+
+def age_out(session: Session, tenant_id: uuid.UUID) -> int:
+    """Let orders closed or cancelled over 7 days ago leave the scopes still holding them.
+
+    Membership is re-diffed when something structural happens in a scope; a quiet
+    technician would otherwise keep finished orders for good. Run daily (``fieldline
+    sync-compact`` does); the changes made. The caller commits.
+    """
+    holders = queries.technicians_holding_aged_orders(session, tenant_id)
+    if not holders:
+        return 0
+    changes = TenantChanges(structural=True, assignees=holders)
+    before = queries.high_water(session, tenant_id)
+    _record_tenant(session, tenant_id, changes)
+    return queries.high_water(session, tenant_id) - before

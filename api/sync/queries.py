@@ -31,6 +31,7 @@ from api.sync.models import (
 from api.workorders.models import Note, StatusChange, WorkOrder, WorkOrderAsset
 from api.workorders.states import Status
 from sync_protocol.entities import Table
+from sync_protocol.scopes import Scope, ScopeKind
 
 Key = tuple[Table, uuid.UUID]
 
@@ -167,6 +168,34 @@ def _own_records(session: Session, tenant_id: uuid.UUID, technician_id: uuid.UUI
     return {(Table.CONFLICTS, i) for i in session.scalars(conflicts)} | {
         (Table.QUARANTINE, i) for i in session.scalars(parked)
     }
+
+
+def technicians_holding_aged_orders(session: Session, tenant_id: uuid.UUID) -> set[uuid.UUID]:
+    """Technicians whose scope still holds an order finished longer ago than the retention."""
+    since = utcnow() - CLOSED_RETENTION
+    query = (
+        select(SyncScopeMember.scope)
+        .distinct()
+        .join(
+            WorkOrder,
+            and_(
+                WorkOrder.tenant_id == SyncScopeMember.tenant_id,
+                WorkOrder.id == SyncScopeMember.row_id,
+            ),
+        )
+        .where(
+            SyncScopeMember.tenant_id == tenant_id,
+            SyncScopeMember.table_name == Table.WORK_ORDERS.value,
+            WorkOrder.status.in_(_FINAL),
+            or_(WorkOrder.closed_at < since, WorkOrder.cancelled_at < since),
+        )
+    )
+    found: set[uuid.UUID] = set()
+    for name in session.scalars(query):
+        scope = Scope.parse(name)
+        if scope.kind is ScopeKind.TECHNICIAN and scope.subject is not None:
+            found.add(scope.subject)
+    return found
 
 
 def assignees(session: Session, tenant_id: uuid.UUID) -> set[uuid.UUID]:

@@ -13,6 +13,9 @@ from api.cli import main
 from api.db import UnitOfWorkFactory, utcnow
 from api.sync.models import SyncScopeChange
 from api.sync.retention import compact
+from api.workorders.models import WorkOrder
+from api.workorders.states import Status
+from sync_protocol.entities import TombstoneReason
 from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
 from tests.support.sync import Replica, pull_body
@@ -96,3 +99,39 @@ def test_compaction_keeps_every_replica_right_and_expires_cursors_behind_a_dropp
         assert again.rows[key] == current.rows[key], key
     assert again.checkpoint is not None
     assert again.checkpoint.checksums[scope] == again.checksum(scope)
+
+
+def test_finished_orders_leave_a_quiet_technicians_scope_after_seven_days(
+    client: ApiClient,
+    factories: Factories,
+    uow_factory: UnitOfWorkFactory,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scene = factories.scene()
+    world = scene.world
+    scope = f"technician:{scene.technician.id}"
+    done = factories.work_order(world, scene.customer, scene.site)
+    done = factories.advance(world, done, Status.CLOSED, scene.technician)
+    active = factories.work_order(world, scene.customer, factories.site(world, scene.customer))
+    active = factories.transition(world, active, "assign", assignee_id=scene.technician.id)
+    replica = Replica(client.as_(scene.technician_token), {scope: None})
+    replica.sync()
+    assert ("work_orders", str(done.id)) in replica.ids(scope)
+
+    with uow_factory() as uow:  # eight days pass without anything structural happening
+        order = uow.session.get_one(WorkOrder, done.id)
+        order.closed_at = utcnow() - timedelta(days=8)
+        uow.commit()
+    monkeypatch.setenv("FIELDLINE_DATABASE_URL", database_url)
+    result = CliRunner().invoke(main, ["sync-compact"])
+    assert result.exit_code == 0, result.output
+
+    replica.sync()
+    assert ("work_orders", str(done.id)) not in replica.ids(scope)
+    assert ("work_orders", str(active.id)) in replica.ids(scope)
+    assert ("work_orders", str(done.id), TombstoneReason.LEFT_SCOPE) in {
+        (t, i, r) for _, t, i, r in replica.tombstones
+    }
+    assert replica.checkpoint is not None
+    assert replica.checkpoint.checksums[scope] == replica.checksum(scope)
