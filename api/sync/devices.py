@@ -233,8 +233,11 @@ def app_device(session: Session, actor: Actor, device_id: uuid.UUID) -> SyncDevi
 
 
 def record_app_pull(uow: UnitOfWorkFactory, actor: Actor, device_id: uuid.UUID) -> bool:
-    """Note a WatermelonDB pull (at most every :data:`HEALTH_INTERVAL`); False if retired."""
-    if actor.user_id is None:
+    """Note a technician app's pull (at most every :data:`HEALTH_INTERVAL`); False if retired.
+
+    Office roles read through this endpoint (a named technician's scope) but are
+    not devices that replicate: they are not registered."""
+    if actor.user_id is None or actor.technician_id is None:
         return True
     with uow.reader() as reader:
         known = reader.session.get(SyncDevice, (actor.tenant_id, device_id))
