@@ -172,8 +172,9 @@ def sync_prime() -> None:
 @main.command("sync-compact")
 @click.option("--days", default=90, show_default=True, help="keep tombstones this long")
 def sync_compact(days: int) -> None:
-    """Daily sync upkeep: finished orders older than 7 days leave technicians' scopes, then
-    the change log drops superseded entries and tombstones older than --days.
+    """Daily sync upkeep: finished orders older than 7 days leave technicians' scopes, the
+    change log drops superseded entries and tombstones older than --days, and photo
+    bytes no photo has referenced for 7 days are deleted.
 
     Devices whose cursor is older than a dropped tombstone are told to re-prime
     (``sync.cursor_expired``). Safe to run at any time, e.g. daily from cron.
@@ -183,12 +184,16 @@ def sync_compact(days: int) -> None:
     from sqlalchemy import select
 
     from api.db import UnitOfWorkFactory, make_engine, utcnow
+    from api.sync.blobs import collect_garbage
     from api.sync.capture import age_out
     from api.sync.retention import compact
     from api.tenants.models import Tenant
+    from media.blobs import FilesystemBlobStore
 
-    engine = make_engine(Config.from_env().database_url)
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
     factory = UnitOfWorkFactory(engine)
+    store = FilesystemBlobStore(config.resolved_blob_dir())
     try:
         with factory.reader() as uow:
             tenant_ids = list(uow.session.scalars(select(Tenant.id).order_by(Tenant.id)))
@@ -199,10 +204,13 @@ def sync_compact(days: int) -> None:
             with factory() as uow:
                 done = compact(uow.session, tenant_id, utcnow(), timedelta(days=days))
                 uow.commit()
+            collected = collect_garbage(factory, store, tenant_id, utcnow())
             click.echo(
                 f"tenant {tenant_id}: {aged} changes for finished orders leaving scopes, "
                 f"{done.superseded} superseded, "
-                f"{done.expired_tombstones} expired tombstones removed"
+                f"{done.expired_tombstones} expired tombstones removed, "
+                f"{collected.claims} unreferenced photo blobs dropped "
+                f"({collected.files} files)"
             )
     finally:
         engine.dispose()

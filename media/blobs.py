@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import uuid
+from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -84,6 +85,10 @@ class BlobStore(Protocol):
         """Remove the bytes; False if there were none."""
         ...
 
+    def sweep(self, tenant_id: uuid.UUID, keep: Set[str], older_than: float) -> int:
+        """Remove the tenant's bytes not in ``keep`` and untouched since ``older_than``."""
+        ...
+
 
 def check_digest(sha256: str) -> str:
     """``sha256`` if it is 64 lowercase hex digits, else :class:`MalformedDigest`."""
@@ -138,6 +143,40 @@ class FilesystemBlobStore:
         except FileNotFoundError:
             return False
         return True
+
+    def sweep(self, tenant_id: uuid.UUID, keep: Set[str], older_than: float) -> int:
+        """Delete the tenant's blobs not in ``keep`` last written before ``older_than``
+        (a POSIX time), and leftovers of crashed uploads; how many blobs went.
+
+        A blob is first renamed aside, atomically, and only then judged by the age of
+        what was renamed: if an upload replaced it meanwhile (fresh bytes, fresh
+        mtime) it is put back, so a sweep never loses bytes an upload just stored.
+        """
+        swept = 0
+        for folder in sorted((self.root / str(tenant_id)).glob("??")):
+            for path in sorted(folder.iterdir()):
+                name = path.name
+                if name.endswith((".partial", ".sweeping")):  # what a crash left
+                    if path.stat().st_mtime < older_than:
+                        path.unlink(missing_ok=True)
+                elif _SHA256.fullmatch(name) and name not in keep:
+                    swept += _sweep_one(path, older_than)
+        return swept
+
+
+def _sweep_one(path: Path, older_than: float) -> int:
+    if path.stat().st_mtime >= older_than:
+        return 0
+    aside = path.with_name(f".{path.name}.{secrets.token_hex(8)}.sweeping")
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:
+        return 0
+    if aside.stat().st_mtime >= older_than:  # an upload replaced it just now: keep it
+        os.replace(aside, path)
+        return 0
+    aside.unlink()
+    return 1
 
 
 def _write_verified(temp: Path, sha256: str, stream: ByteSource, max_bytes: int) -> int:

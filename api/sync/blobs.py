@@ -20,14 +20,16 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, exists, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
-from api.db import UnitOfWork
+from api.db import UnitOfWork, UnitOfWorkFactory
 from api.errors.common import RouteNotFound
 from api.evidence.models import Photo
 from api.sync.models import SyncBlob
@@ -168,3 +170,65 @@ def _too_large() -> ProtocolError:
     return ProtocolError(
         "sync.blob_too_large", f"A photo is at most {MAX_PHOTO_BYTES} bytes (25 MiB)"
     )
+
+
+BLOB_RETENTION = timedelta(days=7)  # unreferenced bytes are kept this long (§ 10)
+UPLOAD_GRACE = timedelta(hours=1)  # files younger than this may belong to an upload in flight
+
+
+@dataclass(frozen=True)
+class Collected:
+    claims: int  # sync_blobs rows removed
+    files: int  # files removed from the store
+
+
+def collect_garbage(
+    uow: UnitOfWorkFactory, store: BlobStore, tenant_id: uuid.UUID, now: datetime
+) -> Collected:
+    """Drop bytes no photo references after :data:`BLOB_RETENTION` (PROTOCOL.md § 10).
+
+    First the tenant's claims (``sync_blobs`` rows) that no photo references and
+    that are older than the retention, one by one under the per-hash lock, so a
+    push referencing the hash either sees the claim (and the photo is ready) or
+    comes after and finds the bytes missing (the photo is pending and the device,
+    whose ``HEAD`` now says 404, uploads them again). Then the files no claim
+    names and nothing has written for :data:`UPLOAD_GRACE`: an upload in flight
+    always writes its file before it records its claim.
+    """
+    cutoff = now - BLOB_RETENTION
+    with uow.reader() as reader:
+        candidates = list(
+            reader.session.scalars(
+                select(SyncBlob.sha256).where(
+                    SyncBlob.tenant_id == tenant_id,
+                    SyncBlob.created_at < cutoff,
+                    ~_referenced(tenant_id, SyncBlob.sha256),
+                )
+            )
+        )
+    claims = sum(_drop_claim(uow, tenant_id, sha256, cutoff) for sha256 in candidates)
+    with uow.reader() as reader:
+        keep = set(
+            reader.session.scalars(select(SyncBlob.sha256).where(SyncBlob.tenant_id == tenant_id))
+        )
+    files = store.sweep(tenant_id, keep, (now - UPLOAD_GRACE).timestamp())
+    return Collected(claims, files)
+
+
+def _drop_claim(uow: UnitOfWorkFactory, tenant_id: uuid.UUID, sha256: str, cutoff: datetime) -> int:
+    with uow() as unit:
+        lock_blob(unit.session, tenant_id, sha256)
+        gone = unit.session.execute(
+            delete(SyncBlob).where(
+                SyncBlob.tenant_id == tenant_id,
+                SyncBlob.sha256 == sha256,
+                SyncBlob.created_at < cutoff,
+                ~_referenced(tenant_id, SyncBlob.sha256),
+            )
+        )
+        unit.commit()
+    return int(getattr(gone, "rowcount", 0) or 0)
+
+
+def _referenced(tenant_id: uuid.UUID, sha256: Any) -> Any:
+    return exists().where(Photo.tenant_id == tenant_id, Photo.sha256 == sha256)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,11 @@ from sqlalchemy import Engine, func, select
 from werkzeug.test import TestResponse
 
 from api.config import Config
-from api.db import UnitOfWorkFactory
+from api.db import UnitOfWorkFactory, utcnow
 from api.evidence.models import Photo
+from api.sync.blobs import collect_garbage
 from api.sync.models import SyncBlob
+from media.blobs import FilesystemBlobStore
 from sync_protocol.entities import PhotoType, Table
 from sync_protocol.merge import Outcome
 from sync_protocol.mutations import MAX_PHOTO_BYTES, AttachPhoto
@@ -266,3 +270,35 @@ def test_the_blob_endpoints_need_a_sync_login(client: ApiClient, factories: Fact
     contact = client.as_(scene.contact_token)
     assert head(contact) == 403
     assert_problem(put(contact, JPEG), 403, "auth.forbidden")
+
+
+def test_bytes_no_photo_references_for_seven_days_are_collected(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory, config: Config
+) -> None:
+    scene = factories.scene()
+    tenant = scene.world.tenant_id
+    device = Device(client.as_(scene.technician_token))
+    used, orphan, fresh = JPEG, JPEG + b"orphan", JPEG + b"fresh"
+    for data in (used, orphan, fresh):
+        assert put(device.client, data, hashlib.sha256(data).hexdigest()).status_code == 201
+    attach(device, assigned_order(factories, scene).id)  # references `used`
+    long_ago = utcnow() - timedelta(days=8)
+    with uow_factory() as uow:  # `used` and `orphan` were stored eight days ago
+        for data in (used, orphan):
+            sha = hashlib.sha256(data).hexdigest()
+            uow.session.get_one(SyncBlob, (tenant, sha)).created_at = long_ago
+            path = config.resolved_blob_dir() / str(tenant) / sha[:2] / sha
+            os.utime(path, (long_ago.timestamp(), long_ago.timestamp()))
+        uow.commit()
+
+    store = FilesystemBlobStore(config.resolved_blob_dir())
+    collected = collect_garbage(uow_factory, store, tenant, utcnow())
+
+    assert (collected.claims, collected.files) == (1, 1)
+    assert head(device.client, hashlib.sha256(orphan).hexdigest()) == 404
+    assert head(device.client, hashlib.sha256(used).hexdigest()) == 200  # a photo needs it
+    assert head(device.client, hashlib.sha256(fresh).hexdigest()) == 200  # not old enough
+    assert hashlib.sha256(orphan).hexdigest() not in stored_files(config, tenant)
+    assert len(stored_files(config, tenant)) == 2
+    # Sent again (say, by a device whose mutation was stuck for a week), it is stored again.
+    assert put(device.client, orphan, hashlib.sha256(orphan).hexdigest()).status_code == 201

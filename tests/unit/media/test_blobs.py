@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -178,3 +180,27 @@ def test_a_name_that_is_not_a_lowercase_sha256_is_refused(
     with pytest.raises(MalformedDigest):
         store.exists(tenant, name)
     assert not (store.root / str(tenant)).exists()
+
+
+def test_a_sweep_removes_old_unkept_bytes_and_crash_leftovers_only(
+    store: FilesystemBlobStore,
+) -> None:
+    tenant = uuid.uuid4()
+    kept, old, young = b"kept", b"old", b"young"
+    for data in (kept, old, young):
+        store.put(tenant, sha(data), Chunked(data, []), MAX)
+    folder = store.path(tenant, sha(old)).parent
+    leftover = folder / f".{sha(old)}.0123456789abcdef.partial"
+    leftover.write_bytes(b"half an upload")
+    now = time.time()
+    for path in (store.path(tenant, sha(kept)), store.path(tenant, sha(old)), leftover):
+        os.utime(path, (now - 7200, now - 7200))
+
+    swept = store.sweep(tenant, {sha(kept)}, now - 3600)
+
+    assert swept == 1
+    assert store.exists(tenant, sha(kept))  # claimed
+    assert not store.exists(tenant, sha(old))  # unclaimed and old
+    assert store.exists(tenant, sha(young))  # unclaimed but just written: an upload in flight
+    assert not leftover.exists()
+    assert store.sweep(tenant, {sha(kept)}, now - 3600) == 0  # nothing left to do
