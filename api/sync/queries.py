@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Uuid, and_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from api.categories.models import Category
 from api.customers.models import Contact
 from api.db import utcnow
-from api.db.lists import among
+from api.db.driver_reads import DriverReads
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
 from api.sync.models import (
     SyncConflict,
@@ -219,10 +220,41 @@ def stored_members(
         return {(Table(table), row_id) for table, row_id in session.execute(query)}
     found: set[Key] = set()
     ids = list(only)
+    postgres = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(ids), 500):
-        chunk = query.where(among(session, SyncScopeMember.row_id, ids[start : start + 500]))
-        found |= {(Table(table), row_id) for table, row_id in session.execute(chunk)}
+        chunk = ids[start : start + 500]
+        if postgres:
+            rows: Any = _MEMBER_READS.fetch(
+                session.connection(),
+                "members among",
+                _members_among,
+                {"tenant": tenant_id, "scope": scope, "ids": chunk},
+            )
+        else:
+            rows = session.execute(query.where(SyncScopeMember.row_id.in_(chunk)))
+        found |= {(_TABLES[table], row_id) for table, row_id in rows}
     return found
+
+
+def _members_among() -> Any:
+    """Members of a scope among a list of IDs: one index probe per ID (PostgreSQL)."""
+    wanted = (
+        func.unnest(bindparam("ids", type_=ARRAY(Uuid())))
+        .table_valued("id")
+        .render_derived(name="wanted")
+    )
+    return (
+        select(SyncScopeMember.table_name, SyncScopeMember.row_id)
+        .join(wanted, SyncScopeMember.row_id == wanted.c.id)
+        .where(
+            SyncScopeMember.tenant_id == bindparam("tenant"),
+            SyncScopeMember.scope == bindparam("scope"),
+        )
+    )
+
+
+_MEMBER_READS = DriverReads()
+_TABLES = {table.value: table for table in Table}
 
 
 def taxonomy_members(session: Session, tenant_id: uuid.UUID) -> set[Key]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import gzip
 from typing import Any
 
-from flask import Response, json, request
+import orjson
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -102,7 +103,8 @@ class Push(MethodView):
 
 def _answer(outcome: PullResponse | PushResponse | ResetRequired) -> Response:
     status = 409 if isinstance(outcome, ResetRequired) else 200
-    body = json.dumps(outcome.to_json(), ensure_ascii=False)
+    # orjson: a 500-row page is ~350 kB of JSON, and encoding it was a tenth of the page.
+    body = orjson.dumps(outcome.to_json())
     return Response(body, status, mimetype="application/json")
 
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from api.assets.models import Asset
@@ -137,16 +137,33 @@ def materialise(
         and c.name != "tenant_id"
         and (syncable.shown is None or c.name in syncable.shown or c.name == "id")
     ]
+    linked = table in (Table.WORK_ORDERS, Table.ASSET_HISTORY)
+    inline = linked and session.get_bind().dialect.name == "postgresql"
+    if inline:  # the asset links come with the row, sorted, in the same statement
+        columns.append(_linked_assets(model).label("asset_ids"))
     names = [c.name for c in columns]
     at = names.index("id")
     images: dict[uuid.UUID, Row] = {}
     for chunk in _chunks(wanted):
         for record in _records(session, tenant_id, table, columns, chunk):
             images[record[at]] = {n: wire_value(v) for n, v in zip(names, record, strict=True)}
-    if table in (Table.WORK_ORDERS, Table.ASSET_HISTORY):
+    if inline:
+        for image in images.values():
+            image["asset_ids"] = image["asset_ids"] or []
+    elif linked:
         for order_id, asset_ids in _asset_ids(session, tenant_id, images).items():
             images[order_id]["asset_ids"] = [str(a) for a in sorted(asset_ids)]
     return images
+
+
+def _linked_assets(model: Any) -> Any:
+    """The order's asset IDs, sorted, as one array column (PostgreSQL)."""
+    ordered = aggregate_order_by(WorkOrderAsset.asset_id, WorkOrderAsset.asset_id)
+    return (
+        select(func.array_agg(ordered))
+        .where(WorkOrderAsset.work_order_id == model.id)
+        .scalar_subquery()
+    )
 
 
 def _records(

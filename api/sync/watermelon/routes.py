@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, json, request
+import orjson
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -91,4 +92,4 @@ class Watermelon(MethodView):
 
 
 def _answer(body: dict[str, JSONValue], status: int) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
+    return Response(orjson.dumps(body), status, mimetype="application/json")
