@@ -6,7 +6,8 @@ seed (:mod:`benchmarks.seed_sync`) gives one technician a scope of ~22,600 rows.
 Then, printing one JSON line each:
 
 - ``sync_initial_pull``: a fresh device pulls its scopes from scratch, every page
-  (default limit, gzip), timed from the client; rows/s against 20,000;
+  (the SDK's 1,000-row pages, gzip); rows/s server side against 20,000, and from the
+  client;
 - ``sync_noop_pull``: the same device pulls again with its cursors at the top
   (200, no changes, a checkpoint), timed with wrk against the hello app; 0.5;
 - ``sync_push_1000``: a fresh device pushes 1,000 mutations in one batch,
@@ -131,11 +132,13 @@ def _full_pulls(
 def _initial_line(
     server: FieldlineServer, pulls: list[tuple[FullPull, list[float]]], seeded: SyncSeeded
 ) -> dict[str, Any]:
-    """Median of the full pulls: rows delivered / client wall time."""
+    """Median of the full pulls: rows delivered / the server's time (the issue's measure:
+    the sum of the pull requests' durations in the access log); the client's wall
+    time is reported beside it."""
     pull, server_ms = sorted(pulls, key=lambda p: p[0].seconds)[len(pulls) // 2]
     rows = pull.changes
-    value = rows / pull.seconds
     server_s = sum(server_ms) / 1000
+    value = rows / server_s if server_s else 0.0
     pages_ms = server_ms[:-1] or server_ms
     tables: dict[str, int] = {}
     for table, _row in pull.rows.get(seeded.scope, []):
@@ -143,7 +146,8 @@ def _initial_line(
     return {
         "benchmark": "sync_initial_pull",
         "value": round(value, 1),
-        "unit": "rows/s (client wall time, all pages)",
+        "unit": "rows/s server side (access-log durations of all pages)",
+        "client_rows_per_s": round(rows / pull.seconds, 1),
         "baseline": None,
         "ratio": None,
         "target": ROWS_PER_SECOND_TARGET,

@@ -1,6 +1,6 @@
 """The device side of the sync benchmarks: pulls and pushes over real HTTP, measured.
 
-A full pull follows ``has_more`` page by page as an app does (default limit,
+A full pull follows ``has_more`` page by page as an app does (the SDK's page size,
 ``Accept-Encoding: gzip``) and keeps the bytes as they came off the socket, so
 the benchmark can report the compressed and the uncompressed size. The wrk
 script for the no-op pull is written here too: wrk sends a fixed POST body.
@@ -21,7 +21,7 @@ import requests
 from sync_protocol.checksum import scope_checksum
 from sync_protocol.entities import TimeEntryKind
 from sync_protocol.hlc import HLC, system_ms
-from sync_protocol.messages import Mutation, OutboxReport, PullRequest, PushRequest
+from sync_protocol.messages import MAX_PULL_LIMIT, Mutation, OutboxReport, PullRequest, PushRequest
 from sync_protocol.mutations import (
     AddNote,
     AddTimeEntry,
@@ -114,7 +114,8 @@ class SyncHttp:
 
 
 def pull_body(device_id: uuid.UUID, cursors: dict[str, str | None]) -> bytes:
-    request = PullRequest(device_id, cursors, device_time_ms=system_ms())
+    # Pages as the reference SDK asks for them (client_sdk: the protocol's maximum).
+    request = PullRequest(device_id, cursors, MAX_PULL_LIMIT, device_time_ms=system_ms())
     return json.dumps(request.to_json()).encode()
 
 

@@ -34,7 +34,7 @@ from sync_protocol.entities import EvidenceKind, NoteVisibility, PhotoType, Tabl
 from sync_protocol.errors import JSONValue, ProtocolError
 from sync_protocol.hlc import PhysicalClock, system_ms
 from sync_protocol.merge import Outcome
-from sync_protocol.messages import Mutation
+from sync_protocol.messages import MAX_PULL_LIMIT, Mutation
 from sync_protocol.mutations import (
     AddNote,
     AttachPhoto,
@@ -73,7 +73,7 @@ class Device:
         transport: httpx.BaseTransport | None = None,
         physical: PhysicalClock = system_ms,
         callbacks: Callbacks | None = None,
-        pull_limit: int = 500,
+        pull_limit: int = MAX_PULL_LIMIT,  # fewer round trips on slow links
     ) -> None:
         home.mkdir(parents=True, exist_ok=True)
         self.home = home

@@ -41,7 +41,14 @@ from client_sdk.store import REPLICA_SCHEMA, Store
 from client_sdk.uploads import UploadQueue, UploadResult
 from sync_protocol.hlc import PhysicalClock, system_ms
 from sync_protocol.merge import Outcome
-from sync_protocol.messages import MAX_BATCH, Mutation, PullRequest, PushRequest, Receipt
+from sync_protocol.messages import (
+    MAX_BATCH,
+    MAX_PULL_LIMIT,
+    Mutation,
+    PullRequest,
+    PushRequest,
+    Receipt,
+)
 from sync_protocol.records import ResetRequired
 from sync_protocol.scopes import TAXONOMY, technician_scope
 
@@ -92,7 +99,7 @@ class SyncEngine:
         callbacks: Callbacks | None = None,
         physical: PhysicalClock = system_ms,
         batch_size: int = MAX_BATCH,
-        pull_limit: int = 500,
+        pull_limit: int = MAX_PULL_LIMIT,  # fewer round trips on slow links
     ) -> None:
         self.store = store
         self.client = client
