@@ -16,6 +16,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -84,8 +85,9 @@ def version(session: Session, tenant_id: uuid.UUID, scope: str) -> tuple[int, in
     return latest or 0, raised or 0
 
 
-def last_change_of(tenant_id: uuid.UUID, scope: str) -> Select[tuple[int]]:
-    """The scope's latest change number, as one probe of the (tenant, scope, seq) index.
+def last_change_of(tenant_id: Any, scope: Any) -> Select[tuple[int]]:
+    """The scope's latest change number, as one probe of the (tenant, scope, seq) index
+    (``tenant_id``, ``scope``: values or bound parameters).
 
     Ordering by the whole index key (not ``max()``) keeps PostgreSQL on that index
     in a generic (prepared) plan too: with ``max()`` it may walk the primary key

@@ -16,15 +16,16 @@ returns None and the full pull runs, so every rule is still applied there.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, literal, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Connection, String, Uuid, and_, bindparam, literal, select
 
 from api.auth.actor import Actor
 from api.auth.models import AuthSession
 from api.db import utcnow
+from api.db.driver_reads import DriverReads
 from api.sync import checkpoints, clock
 from api.sync.models import SyncCounter, SyncDevice, SyncScopeFloor
 from sync_protocol.messages import Checkpoint, PullRequest, PullResponse
@@ -39,16 +40,16 @@ def quiet_pull(
     """The no-op answer, or None when the full pull must decide."""
     if not _plain(actor, cursors):
         return None
-    row: Any = connection.execute(_statement(actor, request, cursors)).one()
+    row = _read(connection, actor, request, sorted(cursors))
     if not _device_ok(actor, request, row):
         return None
-    top: int = row.top or 0
+    top: int = row[_TOP] or 0
     if any(after > top for after in cursors.values()):
         return None
     summaries = {}
     for index, scope in enumerate(sorted(cursors)):
-        latest = row._mapping[f"latest_{index}"] or 0
-        floor = row._mapping[f"floor_{index}"] or 0
+        latest = row[_SCOPES + 2 * index] or 0
+        floor = row[_SCOPES + 2 * index + 1] or 0
         if cursors[scope] < floor or latest > cursors[scope]:
             return None  # expired, or changes to send: the full pull does both
         summary = checkpoints.CACHE.peek(actor.tenant_id, scope, latest, floor)
@@ -82,14 +83,39 @@ def _plain(actor: Actor, cursors: dict[str, int]) -> bool:
     return True
 
 
-def _statement(actor: Actor, request: PullRequest, cursors: dict[str, int]) -> Any:
-    tenant = actor.tenant_id
+# Positions in the row :func:`_read` returns.
+_TOP, _BINDING, _USER, _RETIRED, _LAST_PULL, _PENDING, _OLDEST, _PROTOCOL, _SCHEMA = range(9)
+_SCOPES = 9  # then (latest, floor) per scope, in scope-name order
+
+_READS = DriverReads()
+
+
+def _read(
+    connection: Connection, actor: Actor, request: PullRequest, scopes: list[str]
+) -> Sequence[Any]:
+    """The one row that decides; on PostgreSQL a statement compiled once per shape."""
+    params: dict[str, Any] = {
+        "tenant": actor.tenant_id,
+        "device": request.device_id,
+        "session": actor.session_id,
+        **{f"scope_{index}": scope for index, scope in enumerate(scopes)},
+    }
+    if connection.dialect.name != "postgresql":
+        return connection.execute(_statement(len(scopes)), params).one()
+    key = ("quiet pull", len(scopes))
+    rows = _READS.fetch(connection, key, lambda: _statement(len(scopes)), params)
+    first: Sequence[Any] = rows[0]
+    return first
+
+
+def _statement(scope_count: int) -> Any:
+    tenant = bindparam("tenant", type_=Uuid())
+    binding = select(AuthSession.device_id).where(
+        AuthSession.id == bindparam("session", type_=Uuid())
+    )
     columns: list[Any] = [
-        select(SyncCounter.value)
-        .where(SyncCounter.tenant_id == tenant)
-        .scalar_subquery()
-        .label("top"),
-        _binding(actor).label("binding"),
+        select(SyncCounter.value).where(SyncCounter.tenant_id == tenant).scalar_subquery(),
+        binding.scalar_subquery(),
         SyncDevice.user_id,
         SyncDevice.retired_at,
         SyncDevice.last_pull_at,
@@ -98,35 +124,34 @@ def _statement(actor: Actor, request: PullRequest, cursors: dict[str, int]) -> A
         SyncDevice.protocol,
         SyncDevice.schema,
     ]
-    for index, scope in enumerate(sorted(cursors)):
-        latest = checkpoints.last_change_of(tenant, scope)
+    for index in range(scope_count):
+        scope = bindparam(f"scope_{index}", type_=String())
         floor = select(SyncScopeFloor.floor).where(
             SyncScopeFloor.tenant_id == tenant, SyncScopeFloor.scope == scope
         )
         columns += [
-            latest.scalar_subquery().label(f"latest_{index}"),
-            floor.scalar_subquery().label(f"floor_{index}"),
+            checkpoints.last_change_of(tenant, scope).scalar_subquery(),
+            floor.scalar_subquery(),
         ]
     one = select(literal(1).label("one")).subquery()
-    device = and_(SyncDevice.tenant_id == tenant, SyncDevice.id == request.device_id)
+    device_id = bindparam("device", type_=Uuid())
+    device = and_(SyncDevice.tenant_id == tenant, SyncDevice.id == device_id)
     return select(*columns).select_from(one.outerjoin(SyncDevice, device))
 
 
-def _binding(actor: Actor) -> ColumnElement[Any]:
-    if actor.session_id is None:
-        return literal(None)
-    query = select(AuthSession.device_id).where(AuthSession.id == actor.session_id)
-    return query.scalar_subquery()
-
-
-def _device_ok(actor: Actor, request: PullRequest, row: Any) -> bool:
+def _device_ok(actor: Actor, request: PullRequest, row: Sequence[Any]) -> bool:
     """A registered, live device of this login whose health was recorded lately."""
-    if row.binding is not None and row.binding != str(request.device_id):
+    if row[_BINDING] is not None and row[_BINDING] != str(request.device_id):
         return False
-    if row.user_id != actor.user_id or row.retired_at is not None:
+    if row[_USER] != actor.user_id or row[_RETIRED] is not None:
         return False
-    if row.last_pull_at is None or utcnow() - row.last_pull_at > HEALTH_INTERVAL:
+    last_pull = row[_LAST_PULL]
+    if last_pull is None or utcnow() - _aware(last_pull) > HEALTH_INTERVAL:
         return False
     oldest = str(request.outbox.oldest) if request.outbox.oldest else None
     reported = (request.outbox.pending, oldest, request.protocol, request.schema)
-    return (row.pending, row.oldest_pending, row.protocol, row.schema) == reported
+    return (row[_PENDING], row[_OLDEST], row[_PROTOCOL], row[_SCHEMA]) == reported
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
