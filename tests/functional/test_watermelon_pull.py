@@ -348,3 +348,24 @@ def test_a_watermelon_app_is_a_device_in_sync_health_and_can_be_retired(
     response = tech.get(f"{URL}?last_pulled_at=null&schema_version=1")
     assert response.status_code == 409
     assert response.get_json()["reset_required"]["reason"] == "sync.device_retired"
+
+
+def test_an_app_setting_an_assigned_job_back_to_new_declines_it(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    tech = client.as_(scene.technician_token)
+    pulled = _pull(tech, None)
+    row = _updated(pulled, "work_orders")[str(order.id)] | {"status": "new"}
+    body = {
+        "changes": {"work_orders": {"created": [], "updated": [row], "deleted": []}},
+        "lastPulledAt": pulled["timestamp"],
+    }
+    assert tech.post(URL, json=body).status_code == 200
+
+    with uow_factory.reader() as uow:
+        saved = uow.session.get_one(WorkOrder, order.id)
+        assert (saved.status.value, saved.assignee_id) == ("new", None)
+    after = _pull(tech, pulled["timestamp"])
+    assert str(order.id) in _deleted(after, "work_orders")  # it left the technician's scope

@@ -11,9 +11,10 @@ pushed row and the server's is exactly what the technician changed:
   (contract rule 2);
 * a changed ``status`` is the transitions along the field path from the
   server's status to the pushed one (``accepted`` → ``on_site`` is
-  ``start_travel``, ``arrive``); a status the path cannot reach forwards (back
-  to ``new``, ``cancelled``, ``closed``) is not a technician's step and is
-  ignored, like server-owned columns (the contract asks servers to sanitise);
+  ``start_travel``, ``arrive``); an assigned job set to ``new`` is a
+  ``decline``; any other status the path cannot reach forwards (back a step,
+  ``cancelled``, ``closed``) is not a technician's step and is ignored, like
+  server-owned columns (the contract asks servers to sanitise);
 * other changed patchable columns are one ``patch_work_order``;
 * created evidence is its evidence mutation; an evidence update that sets
   ``voided_at``, and a deleted evidence ID, are ``void_evidence``; other
@@ -67,6 +68,8 @@ _STEPS: Mapping[Status, tuple[Action, Status]] = {
     Status.IN_PROGRESS: (Action.COMPLETE, Status.COMPLETED),
 }
 PAUSED_REASON = "Paused on device"
+DECLINED_REASON = "Declined on device"
+_REASONS = {Action.PAUSE: PAUSED_REASON, Action.DECLINE: DECLINED_REASON}
 COMPLETED_RESOLUTION = "Completed on device"
 DELETED_REASON = "deleted on device"
 VOIDED_REASON = "voided on device"
@@ -130,7 +133,7 @@ def work_order_update(server: RawRecord, pushed: RawRecord) -> list[Synthetic]:
             "work_order_id": order_id,
             "action": action.value,
             "base_status": base.value,
-            "reason": PAUSED_REASON if action is Action.PAUSE else None,
+            "reason": _REASONS.get(action),
             "resolution": None,
             "assignee_id": None,
         }
@@ -151,9 +154,14 @@ def work_order_update(server: RawRecord, pushed: RawRecord) -> list[Synthetic]:
 
 
 def status_path(server: Status, target: Status | None) -> list[tuple[Action, Status]]:
-    """``(action, base_status)`` steps from ``server`` forwards to ``target``; [] if none."""
+    """``(action, base_status)`` steps from ``server`` forwards to ``target``; [] if none.
+
+    The one step back an app can take is turning an assigned job down (``new``):
+    a ``decline``. Any other backward or office status is not the app's to set."""
     if target is None or target == server:
         return []
+    if server is Status.ASSIGNED and target is Status.NEW:
+        return [(Action.DECLINE, Status.ASSIGNED)]  # the technician turned the job down
     goal = Status.IN_PROGRESS if target is Status.PAUSED else target
     steps: list[tuple[Action, Status]] = []
     current = server

@@ -40,6 +40,14 @@ def test_completion_carries_the_resolution_and_other_columns_become_one_patch() 
         parse_args(mutation.name, mutation.args)
 
 
+def test_an_assigned_job_set_back_to_new_is_a_decline() -> None:
+    assigned = dict(SERVER, status="assigned")
+    (decline,) = work_order_update(assigned, dict(assigned, status="new"))
+    assert decline.args["action"] == "decline" and decline.args["base_status"] == "assigned"
+    assert decline.args["reason"] == "Declined on device"
+    parse_args(decline.name, decline.args)
+
+
 def test_backward_and_office_statuses_are_ignored() -> None:
     for target in ("new", "assigned", "cancelled", "closed", "nonsense"):
         assert work_order_update(SERVER, dict(SERVER, status=target)) == []
@@ -51,6 +59,9 @@ def test_status_paths_only_move_forwards_and_end_at_the_target(
 ) -> None:
     steps = status_path(start, target)
     if not steps:
+        return
+    if (start, target) == (Status.ASSIGNED, Status.NEW):  # turning the job down
+        assert steps == [(Action.DECLINE, Status.ASSIGNED)]
         return
     assert steps[0][1] == start
     assert target in RANK and RANK[target] >= RANK[start]
