@@ -63,7 +63,7 @@ def pull(
         quiet = noop.quiet_pull(reader, actor, request, cursors)
         if quiet is not None:
             return quiet
-    with _snapshot(uow) as session:
+    with read_snapshot(uow) as session:
         device = _check_device(session, actor, request.device_id)
         if device is not None and device.retired_at is not None:
             return retired()
@@ -232,8 +232,9 @@ def _clock_now() -> HLC:
 
 
 @contextmanager
-def _snapshot(uow: UnitOfWorkFactory) -> Iterator[Session]:
-    """A read-only session whose every statement sees the same snapshot."""
+def read_snapshot(uow: UnitOfWorkFactory) -> Iterator[Session]:
+    """A read-only session whose every statement sees the same snapshot: REPEATABLE
+    READ on PostgreSQL; on SQLite's WAL one read transaction already is one."""
     options: dict[str, object] = {"fieldline_read_only": True}
     if uow.engine.dialect.name == "postgresql":
         options["isolation_level"] = "REPEATABLE READ"

@@ -17,8 +17,7 @@ rows and logs an error for any row sent as ``created``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -29,7 +28,7 @@ from api.db import UnitOfWorkFactory
 from api.sync import queries
 from api.sync.devices import record_app_pull, retired
 from api.sync.rows import Row, group_by_table, materialise
-from api.sync.services import scope_members
+from api.sync.services import read_snapshot, scope_members
 from api.sync.watermelon.apply import device_of
 from api.sync.watermelon.params import Migration, PullParams
 from api.sync.watermelon.records import (
@@ -211,20 +210,3 @@ def _put_rows(changes: ChangeSet, table: Table, images: dict[uuid.UUID, Row]) ->
     if table is Table.WORK_ORDERS:
         for row in images.values():
             changes.put(Table.WORK_ORDER_ASSETS, link_records(row))
-
-
-@contextmanager
-def read_snapshot(uow: UnitOfWorkFactory) -> Iterator[Session]:
-    """A read-only session whose every statement sees the same snapshot.
-
-    The same settings as ``api.sync.services`` uses for pages: REPEATABLE READ on
-    PostgreSQL; on SQLite's WAL one read transaction is already one snapshot.
-    """
-    options: dict[str, object] = {"fieldline_read_only": True}
-    if uow.engine.dialect.name == "postgresql":
-        options["isolation_level"] = "REPEATABLE READ"
-    with Session(uow.engine.execution_options(**options)) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
