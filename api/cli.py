@@ -6,11 +6,15 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from api.config import Config
+
+if TYPE_CHECKING:
+    from api.db import UnitOfWorkFactory
 
 
 @click.group()
@@ -149,18 +153,13 @@ def quickstart(ctx: click.Context, bind: str | None) -> None:
 @main.command("sync-prime")
 def sync_prime() -> None:
     """Put rows that predate the sync change log (migration 0002) into it; idempotent."""
-    from sqlalchemy import select
-
     from api.db import UnitOfWorkFactory, make_engine
     from api.sync.capture import prime_tenant
-    from api.tenants.models import Tenant
 
     engine = make_engine(Config.from_env().database_url)
     factory = UnitOfWorkFactory(engine)
     try:
-        with factory.reader() as uow:
-            tenant_ids = list(uow.session.scalars(select(Tenant.id).order_by(Tenant.id)))
-        for tenant_id in tenant_ids:
+        for tenant_id in _tenant_ids(factory):
             with factory() as uow:
                 made = prime_tenant(uow.session, tenant_id)
                 uow.commit()
@@ -181,13 +180,10 @@ def sync_compact(days: int) -> None:
     """
     from datetime import timedelta
 
-    from sqlalchemy import select
-
     from api.db import UnitOfWorkFactory, make_engine, utcnow
     from api.sync.blobs import collect_garbage
     from api.sync.capture import age_out
     from api.sync.retention import compact
-    from api.tenants.models import Tenant
     from media.blobs import FilesystemBlobStore
 
     config = Config.from_env()
@@ -195,9 +191,7 @@ def sync_compact(days: int) -> None:
     factory = UnitOfWorkFactory(engine)
     store = FilesystemBlobStore(config.resolved_blob_dir())
     try:
-        with factory.reader() as uow:
-            tenant_ids = list(uow.session.scalars(select(Tenant.id).order_by(Tenant.id)))
-        for tenant_id in tenant_ids:
+        for tenant_id in _tenant_ids(factory):
             with factory() as uow:
                 aged = age_out(uow.session, tenant_id)
                 uow.commit()
@@ -231,3 +225,13 @@ def _ensure_data_dir(config: Config) -> None:
 def spawn_worker() -> subprocess.Popen[Any]:
     """The embedded-mode worker: a child process running `fieldline worker`."""
     return subprocess.Popen([sys.executable, "-m", "api", "worker"])
+
+
+def _tenant_ids(factory: UnitOfWorkFactory) -> list[uuid.UUID]:
+    """Every tenant's id, for commands that work tenant by tenant."""
+    from sqlalchemy import select  # imported here like the other commands: a fast CLI start
+
+    from api.tenants.models import Tenant
+
+    with factory.reader() as uow:
+        return list(uow.session.scalars(select(Tenant.id).order_by(Tenant.id)))

@@ -45,15 +45,19 @@ _MISMATCH = "This device belongs to another login"
 def lock_device(session: Session, actor: Actor, device_id: uuid.UUID) -> SyncDevice:
     """The caller's device row, created on first use and locked until commit."""
     check_binding(session, actor, device_id)
+    device = _registered_and_locked(session, actor, device_id)
+    if device.user_id != actor.user_id:
+        raise ProtocolError("sync.device_mismatch", _MISMATCH, "device_id")
+    return device
+
+
+def _registered_and_locked(session: Session, actor: Actor, device_id: uuid.UUID) -> SyncDevice:
     register(session, actor, device_id)
-    device = session.scalars(
+    return session.scalars(
         select(SyncDevice)
         .where(SyncDevice.tenant_id == actor.tenant_id, SyncDevice.id == device_id)
         .with_for_update()
     ).one()
-    if device.user_id != actor.user_id:
-        raise ProtocolError("sync.device_mismatch", _MISMATCH, "device_id")
-    return device
 
 
 def find_device(session: Session, actor: Actor, device_id: uuid.UUID) -> SyncDevice | None:
@@ -223,12 +227,7 @@ def app_device(session: Session, actor: Actor, device_id: uuid.UUID) -> SyncDevi
     """
     if actor.user_id is None:
         return None
-    register(session, actor, device_id)
-    device = session.scalars(
-        select(SyncDevice)
-        .where(SyncDevice.tenant_id == actor.tenant_id, SyncDevice.id == device_id)
-        .with_for_update()
-    ).one()
+    device = _registered_and_locked(session, actor, device_id)
     return device if device.user_id == actor.user_id else None
 
 

@@ -8,6 +8,7 @@ predates sync and counts as written at HLC 0 by the office.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,9 +16,12 @@ from api.auth.actor import Actor
 from api.auth.permissions import Role
 from api.sync.rows import wire_value
 from api.workorders.models import WorkOrder
+from api.workorders.states import Priority
+from sync_protocol.errors import JSONValue
 from sync_protocol.hlc import HLC
 from sync_protocol.merge import Stamped
-from sync_protocol.ownership import WORK_ORDER_FIELDS
+from sync_protocol.ownership import WORK_ORDER_FIELDS, ValueKind
+from sync_protocol.wire import parse_timestamp
 from sync_protocol.workorder_status import Party
 
 ORIGIN = HLC(0, 0, "server")
@@ -37,6 +41,20 @@ def stamp_fields(order: WorkOrder, names: Iterable[str], hlc: HLC, party: Party)
     for name in names:
         stamps[name] = {"hlc": str(hlc), "party": party.value}
     order.field_hlcs = stamps  # a new dict, so the ORM sees the change
+
+
+def column_value(field: str, value: JSONValue) -> Any:
+    """A field's canonical protocol value (§ 3.2) as the work order column stores it."""
+    if value is None:
+        return None
+    kind = WORK_ORDER_FIELDS[field].kind
+    if kind is ValueKind.UUID:
+        return uuid.UUID(str(value))
+    if kind is ValueKind.TIMESTAMP:
+        return parse_timestamp(str(value), field)
+    if kind is ValueKind.PRIORITY:
+        return Priority(str(value))
+    return value
 
 
 def registers(order: WorkOrder) -> dict[str, Stamped]:

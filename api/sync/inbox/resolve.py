@@ -36,13 +36,12 @@ from api.workorders import rules
 from api.workorders import services as order_services
 from api.workorders.errors import IllegalTransition, WorkOrderLocked
 from api.workorders.models import WorkOrder
-from api.workorders.stamps import registers, stamp_fields
-from api.workorders.states import Priority, Status
+from api.workorders.stamps import column_value, registers, stamp_fields
+from api.workorders.states import Status
 from api.workorders.transitions import carry_out
 from sync_protocol.errors import JSONValue, ProtocolError
 from sync_protocol.merge import FieldOutcome, FieldWrite, merge_field
-from sync_protocol.ownership import WORK_ORDER_FIELDS, ValueKind
-from sync_protocol.wire import parse_timestamp
+from sync_protocol.ownership import WORK_ORDER_FIELDS
 from sync_protocol.workorder_status import Action, Party
 
 _REASON = "Sync conflict resolved by the office"
@@ -94,7 +93,7 @@ def _write_field(
     )
     if decision.outcome is not FieldOutcome.APPLIED:
         return  # the field already holds this value
-    column = _column_value(field, value)
+    column = column_value(field, value)
     if field == "category_id" and column is not None:
         problems = order_services.category_problems(session, actor, column)
         if problems:
@@ -183,17 +182,3 @@ def _holder(order: WorkOrder, technician_id: uuid.UUID | None) -> Holder:
     if order.assignee_id is None:
         return Holder.NOBODY
     return Holder.TECHNICIAN if order.assignee_id == technician_id else Holder.OTHER
-
-
-def _column_value(field: str, value: JSONValue) -> Any:
-    """A canonical protocol value (§ 3.2) as the column stores it."""
-    if value is None:
-        return None
-    kind = WORK_ORDER_FIELDS[field].kind
-    if kind is ValueKind.UUID:
-        return uuid.UUID(str(value))
-    if kind is ValueKind.TIMESTAMP:
-        return parse_timestamp(str(value), field)
-    if kind is ValueKind.PRIORITY:
-        return Priority(str(value))
-    return value

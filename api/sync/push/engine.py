@@ -93,42 +93,25 @@ def apply_mutation(
         # push fails and nothing commits; the device resends the batch.
         raise
     except ProtocolError as error:
-        writer.forget_locks()
-        return _quarantine(
-            session,
-            writer,
-            mutation,
-            parsed,
-            effective,
-            admission.warnings,
-            error.code,
-            error.field,
-            error.detail,
-        )
+        code, field, detail = error.code, error.field, error.detail
     except Exception:
-        writer.forget_locks()
         log.exception("mutation failed", extra={"device_id": str(writer.device_id), "seq": seq})
-        return _quarantine(
-            session,
-            writer,
-            mutation,
-            parsed,
+        code, field, detail = "sync.internal_error", None, "The server failed; kept for review"
+    else:
+        return Applied(
+            done.outcome,
             effective,
-            admission.warnings,
-            "sync.internal_error",
+            done.code,
             None,
-            "The server failed; kept for review",
+            done.detail if done.outcome is Outcome.CONFLICT else None,
+            admission.warnings,
+            done.fields or None,
+            done.conflict_ids,
+            done.entity_id,
         )
-    return Applied(
-        done.outcome,
-        effective,
-        done.code,
-        None,
-        done.detail if done.outcome in (Outcome.CONFLICT,) else None,
-        admission.warnings,
-        done.fields or None,
-        done.conflict_ids,
-        done.entity_id,
+    writer.forget_locks()  # a rolled-back savepoint released the locks it took
+    return _quarantine(
+        session, writer, mutation, parsed, effective, admission.warnings, code, field, detail
     )
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -29,16 +28,16 @@ from api.sync.push.writer import Writer
 from api.tenants.services import next_number
 from api.workorders import services as order_services
 from api.workorders.models import WorkOrder
-from api.workorders.stamps import registers, stamp_fields
-from api.workorders.states import Priority, Status
+from api.workorders.stamps import column_value, registers, stamp_fields
+from api.workorders.states import Status
 from api.workorders.transitions import append_history, carry_out
 from sync_protocol.errors import ProtocolError
 from sync_protocol.hlc import HLC
 from sync_protocol.merge import FieldOutcome, FieldWrite, Outcome, merge_field, merge_patch
 from sync_protocol.mutations import CreateWorkOrder, PatchWorkOrder, TransitionWorkOrder
-from sync_protocol.ownership import WORK_ORDER_FIELDS, ValueKind
+from sync_protocol.ownership import WORK_ORDER_FIELDS
 from sync_protocol.status_merge import Kept, OrderStatusState, TransitionIntent, decide
-from sync_protocol.wire import canonical_json, parse_timestamp
+from sync_protocol.wire import canonical_json
 from sync_protocol.workorder_status import Action, Party
 
 
@@ -66,7 +65,7 @@ def create(
             return Done(Outcome.DUPLICATE, args.id, detail="Already created")
         # Indistinguishable whether another tenant or another order of this one holds it.
         raise ProtocolError("sync.id_reused", "This ID names another work order", "args.id")
-    values = {name: _column_value(name, value) for name, value in args.fields.items()}
+    values = {name: column_value(name, value) for name, value in args.fields.items()}
     _check_references(session, writer, values, list(args.asset_ids))
     actor = writer.actor
     order = WorkOrder(
@@ -155,7 +154,7 @@ def patch(
     except ProtocolError as error:
         raise ProtocolError(error.code, error.detail, f"args.fields.{error.field}") from None
     won = sorted(n for n, o in result.fields.items() if o is FieldOutcome.APPLIED)
-    values = {name: _column_value(name, result.registers[name].value) for name in won}
+    values = {name: column_value(name, result.registers[name].value) for name in won}
     if "category_id" in values:
         _check_references(session, writer, {"category_id": values["category_id"]}, [])
     diff = {
@@ -201,21 +200,6 @@ def _write_resolution(
 
 def _conflict_code(found: tuple[Any, ...]) -> str | None:
     return found[0].code if found else None
-
-
-def _column_value(name: str, value: Any) -> Any:
-    """A canonical protocol value (§ 3.2) as the column stores it."""
-    if value is None:
-        return None
-    kind = WORK_ORDER_FIELDS[name].kind
-    if kind is ValueKind.UUID:
-        return uuid.UUID(str(value))
-    if kind is ValueKind.TIMESTAMP:
-        parsed: datetime = parse_timestamp(str(value), name)
-        return parsed
-    if kind is ValueKind.PRIORITY:
-        return Priority(value)
-    return value
 
 
 def _check_references(
