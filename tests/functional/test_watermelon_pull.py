@@ -48,6 +48,19 @@ def _deleted(body: dict[str, Any], table: str) -> set[str]:
     return set(body["changes"][table]["deleted"])
 
 
+def _push_order_edit(
+    api: ApiClient, pulled: dict[str, Any], order_id: uuid.UUID, edit: dict[str, Any]
+) -> None:
+    """Push the app's copy of an order from ``pulled`` with ``edit`` applied, as synchronize() does."""
+    """Push the app's copy of an order (from ``pulled``) with ``edit``, as synchronize() does."""
+    body = {
+        "changes": {"work_orders": {"created": [], "updated": [row], "deleted": []}},
+        "lastPulledAt": pulled["timestamp"],
+    }
+    response = api.post(URL, json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
 def _high_water(uow_factory: UnitOfWorkFactory, tenant_id: uuid.UUID) -> int:
     with uow_factory.reader() as uow:
         return queries.high_water(uow.session, tenant_id)
@@ -295,12 +308,7 @@ def test_the_app_sees_its_conflicts_and_cannot_change_them(
     order = _assigned(factories, scene)
     tech = client.as_(scene.technician_token)
     pulled = _pull(tech, None)
-    row = _updated(pulled, "work_orders")[str(order.id)] | {"title": "技师改的标题"}
-    body = {
-        "changes": {"work_orders": {"created": [], "updated": [row], "deleted": []}},
-        "lastPulledAt": pulled["timestamp"],
-    }
-    assert tech.post(URL, json=body).status_code == 200
+    _push_order_edit(tech, pulled, order.id, {"title": "技师改的标题"})
 
     after = _pull(tech, pulled["timestamp"])
     (conflict,) = _updated(after, "conflicts").values()
@@ -329,12 +337,7 @@ def test_a_watermelon_app_is_a_device_in_sync_health_and_can_be_retired(
     order = _assigned(factories, scene)
     tech = client.as_(scene.technician_token)
     pulled = _pull(tech, None)
-    row = _updated(pulled, "work_orders")[str(order.id)] | {"status": "accepted"}
-    body = {
-        "changes": {"work_orders": {"created": [], "updated": [row], "deleted": []}},
-        "lastPulledAt": pulled["timestamp"],
-    }
-    assert tech.post(URL, json=body).status_code == 200
+    _push_order_edit(tech, pulled, order.id, {"status": "accepted"})
 
     with uow_factory.reader() as uow:
         (device,) = uow.session.scalars(
@@ -357,12 +360,7 @@ def test_an_app_setting_an_assigned_job_back_to_new_declines_it(
     order = _assigned(factories, scene)
     tech = client.as_(scene.technician_token)
     pulled = _pull(tech, None)
-    row = _updated(pulled, "work_orders")[str(order.id)] | {"status": "new"}
-    body = {
-        "changes": {"work_orders": {"created": [], "updated": [row], "deleted": []}},
-        "lastPulledAt": pulled["timestamp"],
-    }
-    assert tech.post(URL, json=body).status_code == 200
+    _push_order_edit(tech, pulled, order.id, {"status": "new"})
 
     with uow_factory.reader() as uow:
         saved = uow.session.get_one(WorkOrder, order.id)
