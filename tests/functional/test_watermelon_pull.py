@@ -51,8 +51,8 @@ def _deleted(body: dict[str, Any], table: str) -> set[str]:
 def _push_order_edit(
     api: ApiClient, pulled: dict[str, Any], order_id: uuid.UUID, edit: dict[str, Any]
 ) -> None:
-    """Push the app's copy of an order from ``pulled`` with ``edit`` applied, as synchronize() does."""
     """Push the app's copy of an order (from ``pulled``) with ``edit``, as synchronize() does."""
+    row = _updated(pulled, "work_orders")[str(order_id)] | edit
     body = {
         "changes": {"work_orders": {"created": [], "updated": [row], "deleted": []}},
         "lastPulledAt": pulled["timestamp"],
