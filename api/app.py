@@ -18,9 +18,11 @@ from api.auth.services import AuthSettings
 from api.auth.session_cache import SessionCache
 from api.config import Config
 from api.db import UnitOfWorkFactory, make_engine
+from api.db.engine import make_read_engine
 from api.errors import problem
 from api.http.body import read_body
 from api.http.context import FieldlineState, release_read_connection
+from api.http.json import OrjsonProvider
 from api.http.ratelimit import RateLimiter
 from api.observability import access_log_fields, new_request_id, request_id_var
 
@@ -56,13 +58,15 @@ class FieldlineApi(Api):  # type: ignore[misc]
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = Flask("api", static_folder=None)
+    app.json = OrjsonProvider(app)
     app.config.update(_flask_settings(config))
     if config.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies, x_proto=1)  # type: ignore[method-assign]
 
     engine = make_engine(config.database_url, pool_size=config.db_pool_size)
+    read_engine = make_read_engine(engine, pool_size=config.db_pool_size)
     app.extensions["fieldline"] = FieldlineState(
-        uow=UnitOfWorkFactory(engine),
+        uow=UnitOfWorkFactory(engine, read_engine),
         auth_settings=AuthSettings(
             secret_key=config.resolved_secret_key(),
             access_ttl=timedelta(seconds=config.access_ttl_seconds),
@@ -106,7 +110,6 @@ def _flask_settings(config: Config) -> dict[str, Any]:
         # No validator badge: it would call validator.swagger.io, and the docs must work offline.
         "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None, "persistAuthorization": True},
         "MAX_CONTENT_LENGTH": config.max_body_bytes,
-        "JSON_AS_ASCII": False,
     }
 
 

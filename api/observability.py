@@ -7,6 +7,7 @@ so a user's bug report can be matched to the server's log.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import sys
@@ -15,7 +16,7 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
-from pythonjsonlogger.json import JsonFormatter
+import orjson
 
 request_id_var: ContextVar[str | None] = ContextVar("fieldline_request_id", default=None)
 
@@ -43,14 +44,46 @@ class _ContextFilter(logging.Filter):
         return True
 
 
+# What every LogRecord carries; anything else on a record came from ``extra=``.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "request_id",
+}
+
+
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, RFC 3339), level, logger, message,
+    request_id, then every ``extra=`` field, then the traceback if any.
+
+    Written here rather than taken from python-json-logger: that library walks
+    every record through several layers of field merging, which made the access
+    log line a tenth of the CPU of a cheap request; this is one dict and orjson.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES:
+                line[key] = value
+        if record.exc_info:
+            line["exc_info"] = redact(self.formatException(record.exc_info))
+        if record.stack_info:
+            line["stack_info"] = self.formatStack(record.stack_info)
+        return orjson.dumps(line, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-        )
-    )
+    handler.setFormatter(JsonLineFormatter())
     handler.addFilter(_ContextFilter())
     root = logging.getLogger()
     root.handlers = [handler]

@@ -82,7 +82,7 @@ def config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Confi
 def app(engine: Engine, config: Config) -> Iterator[Flask]:
     app = create_app(config)
     yield app
-    app.extensions["fieldline"].uow.engine.dispose()
+    app.extensions["fieldline"].uow.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -63,17 +63,26 @@ class UnitOfWork:
 class UnitOfWorkFactory:
     """Makes units of work bound to one engine; lives on the Flask app."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
+        """``read_engine``: from :func:`api.db.engine.make_read_engine` (the app passes
+        one with its own pool); by default the write engine's pool, in autocommit on
+        PostgreSQL (under READ COMMITTED a read-only transaction adds nothing but two
+        round trips, BEGIN and ROLLBACK)."""
         self.engine = engine
         # expire_on_commit=False: views serialise the returned objects after commit.
         self.session_factory = sessionmaker(engine, expire_on_commit=False)
-        read_options: dict[str, object] = {"fieldline_read_only": True}
-        if engine.dialect.name == "postgresql":
-            # Under READ COMMITTED every statement takes its own snapshot anyway, so
-            # a read-only transaction adds nothing but two round trips (BEGIN, ROLLBACK).
-            read_options["isolation_level"] = "AUTOCOMMIT"
-        self.read_engine = engine.execution_options(**read_options)
+        if read_engine is None:
+            read_options: dict[str, object] = {"fieldline_read_only": True}
+            if engine.dialect.name == "postgresql":
+                read_options["isolation_level"] = "AUTOCOMMIT"
+            read_engine = engine.execution_options(**read_options)
+        self.read_engine = read_engine
         self.read_session_factory = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        """Close every pooled connection of both engines."""
+        self.engine.dispose()
+        self.read_engine.dispose()
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)

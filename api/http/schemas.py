@@ -24,14 +24,18 @@ class UTCDateTime(fields.AwareDateTime):
     """Input must carry a timezone; output is always UTC with ``Z``."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        moment: dt.datetime = value.astimezone(dt.UTC)
-        return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        return utc_text(value)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
         result = super()._deserialize(value, attr, data, **kwargs)
         return result.astimezone(dt.UTC)
+
+
+def utc_text(value: dt.datetime | None) -> str | None:
+    """A timestamp as the API writes it: UTC, microseconds, ``Z``."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def text(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from marshmallow import fields, missing, validate
+from marshmallow import fields, validate
 from webargs.fields import DelimitedList
 
+from api.http.dumping import FastDumpSchema
 from api.http.pagination import PageArgs
 from api.http.schemas import Schema, UTCDateTime, text
 from api.workorders.rules import RULES, Action
@@ -19,57 +18,6 @@ _ACTIONS_DOC = "; ".join(
     + (f" (needs {', '.join(rule.needs)})" if rule.needs else "")
     for action, rule in RULES.items()
 )
-
-
-class FastDumpSchema(Schema):
-    """A response schema whose ``dump`` reads attributes directly.
-
-    Why: marshmallow reaches each value through four layers of accessors (and
-    ``hasattr(obj, "__getitem__")``, which on a :class:`WorkOrderView` runs its
-    ``__getattr__``), which was about half the CPU of dumping a work order. The
-    output is the same by construction: every value still goes through its own
-    field's ``_serialize``; only objects marshmallow would index (mappings) and
-    absent attributes (defaults) take marshmallow's own path. Subclasses must not
-    declare ``pre_dump``/``post_dump`` hooks (this skips them).
-    """
-
-    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
-        many = self.many if many is None else bool(many)
-        if many and obj is not None:
-            return [self._dump_one(item) for item in obj]
-        return self._dump_one(obj)
-
-    def _dump_one(self, obj: Any) -> Any:
-        if obj is None or hasattr(type(obj), "__getitem__"):
-            return super().dump(obj, many=False)
-        result: dict[str, Any] = self.dict_class()
-        for key, name, attribute, field in self._dump_plan():
-            value = getattr(obj, attribute, missing)
-            if value is missing:
-                value = field.serialize(name, obj, accessor=self.get_attribute)
-                if value is missing:
-                    continue
-            else:
-                value = field._serialize(value, name, obj)
-            result[key] = value
-        return result
-
-    def _dump_plan(self) -> list[tuple[str, str, str, fields.Field[Any]]]:
-        plan: list[tuple[str, str, str, fields.Field[Any]]] | None = self.__dict__.get("_plan")
-        if plan is None:
-            plan = [
-                (
-                    name if field.data_key is None else field.data_key,
-                    name,
-                    name if field.attribute is None else field.attribute,
-                    field,
-                )
-                for name, field in self.dump_fields.items()
-            ]
-            if any("." in attribute for _, _, attribute, _ in plan):
-                raise TypeError(f"{type(self).__name__}: dotted attributes are not supported")
-            self._plan = plan
-        return plan
 
 
 class CategoryRefSchema(FastDumpSchema):

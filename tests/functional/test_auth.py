@@ -215,7 +215,7 @@ def test_login_is_rate_limited_per_account(config: Config, factories: Factories)
         assert_problem(blocked, 429, "request.rate_limited")
         assert int(blocked.headers["Retry-After"]) >= 1
     finally:
-        limited_app.extensions["fieldline"].uow.engine.dispose()
+        limited_app.extensions["fieldline"].uow.dispose()
 
 
 def test_passwords_and_tokens_never_reach_the_logs(

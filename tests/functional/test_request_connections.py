@@ -16,19 +16,26 @@ from tests.support.factories import Factories
 
 @contextmanager
 def _pool_watch(app: Flask) -> Iterator[dict[str, int]]:
-    """Counts the app's pool checkouts, and the most connections held at once."""
-    pool = app.extensions["fieldline"].uow.engine.pool
+    """Counts the app's pool checkouts (the write and the read pool, which on SQLite
+    are one), and the most connections held at once across both."""
+    uow = app.extensions["fieldline"].uow
+    pools = list(
+        {id(engine.pool): engine.pool for engine in (uow.engine, uow.read_engine)}.values()
+    )
     seen = {"checkouts": 0, "most_held": 0}
 
     def on_checkout(*_: Any) -> None:
         seen["checkouts"] += 1
-        seen["most_held"] = max(seen["most_held"], pool.checkedout())
+        held = sum(pool.checkedout() for pool in pools)  # type: ignore[attr-defined]
+        seen["most_held"] = max(seen["most_held"], held)
 
-    event.listen(pool, "checkout", on_checkout)
+    for pool in pools:
+        event.listen(pool, "checkout", on_checkout)
     try:
         yield seen
     finally:
-        event.remove(pool, "checkout", on_checkout)
+        for pool in pools:
+            event.remove(pool, "checkout", on_checkout)
 
 
 def test_a_read_checks_out_one_connection_for_authentication_and_the_view(

@@ -63,7 +63,7 @@ def cached_app(engine: Engine, config: Config) -> Iterator[tuple[Flask, SessionC
     state.session_cache = cache
     yield app, cache
     cache.close()
-    state.uow.engine.dispose()
+    state.uow.dispose()
 
 
 def cached_token(
