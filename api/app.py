@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import importlib
-import logging
-import time
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from flask_smorest import Api
 from sqlalchemy import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -22,9 +20,9 @@ from api.db.engine import make_read_engine
 from api.errors import problem
 from api.http.body import read_body
 from api.http.context import FieldlineState, release_read_connection
+from api.http.envelope import RequestEnvelope
 from api.http.json import OrjsonProvider
 from api.http.ratelimit import RateLimiter
-from api.observability import access_log_fields, new_request_id, request_id_var
 
 BLUEPRINT_MODULES = [
     "api.auth.routes",
@@ -45,8 +43,6 @@ BLUEPRINT_MODULES = [
     "api.web.routes",
 ]
 
-access_log = logging.getLogger("fieldline.access")
-
 
 class FieldlineApi(Api):  # type: ignore[misc]
     """flask-smorest's Api with problem+json as the documented error shape."""
@@ -62,6 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(_flask_settings(config))
     if config.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies, x_proto=1)  # type: ignore[method-assign]
+    app.wsgi_app = RequestEnvelope(app.wsgi_app)  # type: ignore[method-assign]
 
     engine = make_engine(config.database_url, pool_size=config.db_pool_size)
     read_engine = make_read_engine(engine, pool_size=config.db_pool_size)
@@ -145,44 +142,23 @@ _CONDITIONAL_HEADERS = frozenset(
 
 def _install_request_hooks(app: Flask) -> None:
     @app.before_request
-    def _start() -> None:
-        g.started = time.perf_counter()
-        g.request_id = new_request_id(request.headers.get("X-Request-ID"))
-        g.request_id_token = request_id_var.set(g.request_id)
+    def _read_body() -> None:
         if request.method in _BODY_METHODS and request.path.startswith("/v1/"):
             read_body()
 
     @app.after_request
-    def _finish(response: Response) -> Response:
-        response.headers["X-Request-ID"] = g.get("request_id", "")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.path.startswith("/v1/"):
-            response.headers.setdefault("Cache-Control", "no-store")
+    def _conditional(response: Response) -> Response:
         if (
-            request.method == "GET"
-            and response.status_code == 200
+            response.status_code == 200
             and "ETag" in response.headers
+            and request.method == "GET"
             and not _CONDITIONAL_HEADERS.isdisjoint(request.headers.keys(lower=True))
         ):
             # Only a request that asks a question can get a 304/412/206 answer; the
             # rest skip werkzeug's header parsing (a few percent of a cheap read).
             response.make_conditional(request)
-        started = g.get("started")
-        if started is not None:
-            access_log.info(
-                "request",
-                extra=access_log_fields(
-                    request.method, request.path, response.status_code, started
-                ),
-            )
         return response
 
     @app.teardown_request
     def _teardown(_exc: BaseException | None) -> None:
-        try:
-            release_read_connection()
-        finally:
-            token = g.pop("request_id_token", None)
-            if token is not None:
-                request_id_var.reset(token)
+        release_read_connection()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, json, request
+from flask import Flask, Response, json, request
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -30,6 +30,7 @@ from api.errors.base import (
     Unauthenticated,
 )
 from api.errors.fields import field_problems_from_messages
+from api.observability import request_id_var
 
 log = logging.getLogger("fieldline.errors")
 
@@ -88,7 +89,7 @@ def problem_response(error: FieldlineError) -> Response:
         "detail": error.detail or title,
         "instance": request.path,
         "code": error.code,
-        "trace_id": getattr(g, "request_id", None),
+        "trace_id": request_id_var.get(),
     }
     if error.errors:
         body["errors"] = [_field_error(p, lang) for p in error.errors]
@@ -160,5 +161,5 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        log.exception("unhandled error", extra={"trace_id": getattr(g, "request_id", None)})
+        log.exception("unhandled error", extra={"trace_id": request_id_var.get()})
         return problem_response(common.InternalError())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import Engine
 
@@ -168,3 +170,40 @@ def test_limits_outside_one_to_two_hundred_are_refused(
 def test_health_and_readiness(client: ApiClient, engine: Engine) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
     assert client.get("/readyz").get_json()["status"] == "ready"
+
+
+def test_every_answer_carries_the_safety_headers_and_api_answers_are_not_cached(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    api = client.as_(world.admin_token)
+    answers = {
+        "/healthz": client.get("/healthz"),
+        "/v1/customers": api.get("/v1/customers"),
+        "/v1/no-such-route": api.get("/v1/no-such-route"),  # Flask's own 404
+        "/v1/me (no token)": client.get("/v1/me"),
+    }
+    for name, response in answers.items():
+        assert response.headers["X-Content-Type-Options"] == "nosniff", name
+        assert response.headers["Referrer-Policy"] == "no-referrer", name
+        assert response.headers["X-Request-ID"], name
+        assert response.headers.get_all("X-Request-ID") == [response.headers["X-Request-ID"]]
+    assert "Cache-Control" not in answers["/healthz"].headers
+    for name in ("/v1/customers", "/v1/no-such-route", "/v1/me (no token)"):
+        assert answers[name].headers.get_all("Cache-Control") == ["no-store"], name
+
+
+def test_one_access_line_per_request_without_the_query_string(
+    client: ApiClient, factories: Factories, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = factories.tenant()
+    with caplog.at_level(logging.INFO, logger="fieldline.access"):
+        client.as_(world.admin_token).get("/v1/customers?limit=5&token=secret-in-query")
+        client.get("/v1/nowhere")
+    lines = [r for r in caplog.records if r.name == "fieldline.access"]
+    assert [(r.method, r.path, r.status) for r in lines] == [  # type: ignore[attr-defined]
+        ("GET", "/v1/customers", 200),
+        ("GET", "/v1/nowhere", 404),
+    ]
+    assert all(r.duration_ms >= 0 for r in lines)  # type: ignore[attr-defined]
+    assert "secret-in-query" not in caplog.text
