@@ -9,6 +9,7 @@ resolve ids named in a request body, always inside the caller's tenant.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -242,8 +243,12 @@ def actions_for(actor: Actor, order: OrderRecord) -> list[str]:
     """What this caller may do next (empty if they may not change statuses at all)."""
     if not actor.can(Permission.WORK_ORDERS_TRANSITION):
         return []
-    allowed = rules.allowed_actions(order.status, actor.role, is_assignee(actor, order))
-    return [action.value for action in allowed]
+    return list(_action_names(order.status, actor.role, is_assignee(actor, order)))
+
+
+@functools.cache  # a few dozen combinations; asked on every read of an order
+def _action_names(status: Status, role: Role, assignee: bool) -> tuple[str, ...]:
+    return tuple(action.value for action in rules.allowed_actions(status, role, assignee))
 
 
 def present(session: Session, actor: Actor, orders: Sequence[WorkOrder]) -> list[WorkOrderView]:
