@@ -35,7 +35,7 @@ TENANT = "bench"
 DISPATCHER_EMAIL = "dispatcher@bench.test"
 PASSWORD = "bench-password-42"
 LIST_FILTER = "status=assigned,accepted&limit=50"
-NAMES = ("db_ping", "auth_me", "work_order_read", "work_order_list")
+NAMES = ("app_floor", "db_ping", "auth_me", "work_order_read", "work_order_list")
 
 # How many orders end in each status (500 in all).
 STATUS_MIX: dict[str, int] = {
@@ -88,9 +88,10 @@ class Benchmark:
 def benchmarks(seeded: Seeded) -> list[Benchmark]:
     """The timed requests, cheapest first.
 
-    ``db_ping`` and ``auth_me`` are floors, not features: what one pooled
-    database round trip, and an authenticated request with one query, cost on
-    this machine. They show how much of a work order read is the stack itself.
+    ``app_floor``, ``db_ping`` and ``auth_me`` are floors, not features: what the
+    Fieldline stack with no database, one pooled database round trip, and an
+    authenticated request with one query cost on this machine. They show how much
+    of a work order read is the stack itself.
     """
 
     def check_ping(body: Any) -> None:
@@ -106,7 +107,17 @@ def benchmarks(seeded: Seeded) -> list[Benchmark]:
         statuses = {item["status"] for item in body["items"]}
         assert len(body["items"]) == 50 and statuses <= {"assigned", "accepted"}, statuses
 
+    def check_health(body: Any) -> None:
+        assert body == {"status": "ok"}, body
+
     timed = [
+        Benchmark(
+            "app_floor",
+            "/healthz",
+            "GET /healthz: the Fieldline stack (envelope, hooks, routing), no database",
+            None,
+            check_health,
+        ),
         Benchmark(
             "db_ping", "/readyz", "GET /readyz: one pooled SELECT 1, no auth", None, check_ping
         ),

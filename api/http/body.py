@@ -33,15 +33,23 @@ class BodyPolicy:
     json: bool = True  # False: raw bytes of any type; the view checks the type
     gzip: bool = False  # accept Content-Encoding: gzip
     stream: bool = False  # True: not read ahead; the view streams request.stream (identity only)
+    # True: the view parses the JSON itself, strictly, with its own error code (the sync
+    # protocol's decoder): here only the media type is checked, so it is parsed once.
+    parsed_by_view: bool = False
 
 
 def body_policy(
-    *, max_bytes: int | None = None, json: bool = True, gzip: bool = False, stream: bool = False
+    *,
+    max_bytes: int | None = None,
+    json: bool = True,
+    gzip: bool = False,
+    stream: bool = False,
+    parsed_by_view: bool = False,
 ) -> Any:
     """Declare how an endpoint reads its body (on the MethodView method)."""
 
     def mark(view: F) -> F:
-        setattr(view, _ATTRIBUTE, BodyPolicy(max_bytes, json, gzip, stream))
+        setattr(view, _ATTRIBUTE, BodyPolicy(max_bytes, json, gzip, stream, parsed_by_view))
         return view
 
     return mark
@@ -66,7 +74,7 @@ def read_body() -> None:
         raise UnsupportedMediaType(f"Content-Encoding {encoding} is not accepted here")
     g.fieldline_body = raw
     if policy.json:
-        _check_json(raw, inflated=inflated)
+        _check_json(raw, inflated=inflated, parse=not policy.parsed_by_view)
 
 
 def body_bytes() -> bytes:
@@ -99,13 +107,15 @@ def _inflate(data: bytes, limit: int) -> bytes:
     return out
 
 
-def _check_json(body: bytes, *, inflated: bool) -> None:
+def _check_json(body: bytes, *, inflated: bool, parse: bool) -> None:
     """415 for a body that is not JSON, 400 for JSON that does not parse."""
     if not body:
         return
     mimetype = request.mimetype or ""
     if not (mimetype == "application/json" or mimetype.endswith("+json")):
         raise UnsupportedMediaType()
+    if not parse:
+        return
     if inflated:
         try:
             json.loads(body)

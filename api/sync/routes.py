@@ -45,7 +45,7 @@ _COMPRESS_FROM = 512  # bytes; smaller bodies are not worth a gzip header
 @blp.route("/pull")
 class Pull(MethodView):
     @requires(Permission.SYNC)
-    @body_policy(max_bytes=MAX_PUSH_BYTES, gzip=True)
+    @body_policy(max_bytes=MAX_PUSH_BYTES, gzip=True, parsed_by_view=True)
     @blp.doc(
         requestBody={
             "required": True,
@@ -75,7 +75,7 @@ class Pull(MethodView):
 @blp.route("/push")
 class Push(MethodView):
     @requires(Permission.SYNC)
-    @body_policy(max_bytes=MAX_PUSH_BYTES, gzip=True)
+    @body_policy(max_bytes=MAX_PUSH_BYTES, gzip=True, parsed_by_view=True)
     @blp.doc(
         requestBody={
             "required": True,

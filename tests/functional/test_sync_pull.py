@@ -596,3 +596,18 @@ def test_a_quiet_pull_is_answered_by_one_statement_exactly_as_the_full_pull_woul
     assert any(c.table.value == "notes" for c in page.changes)
     assert replica.checkpoint is not None
     assert replica.checkpoint.checksums[scope] == replica.checksum(scope)
+
+
+def test_a_body_that_is_not_json_gets_the_protocol_code_and_a_wrong_type_415(
+    client: ApiClient, factories: Factories
+) -> None:
+    """The protocol's strict decoder is the only parser of a sync body."""
+    scene = factories.scene()
+    api = client.as_(scene.technician_token)
+    for path in ("/v1/sync/pull", "/v1/sync/push"):
+        garbage = api.post(
+            path, data=b'{"device_id": ', headers={"Content-Type": "application/json"}, json=None
+        )
+        assert_problem(garbage, 400, "sync.malformed_json")
+        text = api.post(path, data=b"{}", headers={"Content-Type": "text/plain"}, json=None)
+        assert text.status_code == 415
