@@ -49,7 +49,7 @@ def make_read_engine(engine: Engine, *, pool_size: int = 5) -> Engine:
     writer.
     """
     if engine.dialect.name != "postgresql":
-        return engine.execution_options(fieldline_read_only=True)
+        return shared_read_engine(engine)
     return create_engine(
         engine.url,
         echo=engine.echo,
@@ -58,6 +58,14 @@ def make_read_engine(engine: Engine, *, pool_size: int = 5) -> Engine:
         pool_recycle=1800,
         isolation_level="AUTOCOMMIT",
     ).execution_options(fieldline_read_only=True)
+
+
+def shared_read_engine(engine: Engine) -> Engine:
+    """Reads on the write engine's own pool: deferred transactions on SQLite,
+    autocommit on PostgreSQL (for tools and tests; the app uses :func:`make_read_engine`)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(fieldline_read_only=True, isolation_level="AUTOCOMMIT")
+    return engine.execution_options(fieldline_read_only=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:

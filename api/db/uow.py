@@ -15,6 +15,8 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.db.engine import shared_read_engine
+
 
 class UnitOfWork:
     def __init__(
@@ -66,18 +68,11 @@ class UnitOfWorkFactory:
 
     def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
         """``read_engine``: from :func:`api.db.engine.make_read_engine` (the app passes
-        one with its own pool); by default the write engine's pool, in autocommit on
-        PostgreSQL (under READ COMMITTED a read-only transaction adds nothing but two
-        round trips, BEGIN and ROLLBACK)."""
+        one with its own pool); by default :func:`api.db.engine.shared_read_engine`."""
         self.engine = engine
         # expire_on_commit=False: views serialise the returned objects after commit.
         self.session_factory = sessionmaker(engine, expire_on_commit=False)
-        if read_engine is None:
-            read_options: dict[str, object] = {"fieldline_read_only": True}
-            if engine.dialect.name == "postgresql":
-                read_options["isolation_level"] = "AUTOCOMMIT"
-            read_engine = engine.execution_options(**read_options)
-        self.read_engine = read_engine
+        self.read_engine = read_engine or shared_read_engine(engine)
         self.read_session_factory = sessionmaker(self.read_engine, expire_on_commit=False)
         self._local = threading.local()
         self._kept: set[Connection] = set()
