@@ -129,15 +129,25 @@ def worker(once: bool) -> None:
 
 @main.command()
 @click.option("--bind", default=None, help="host:port (default FIELDLINE_BIND or 127.0.0.1:8000)")
-@click.option("--workers", type=int, default=None, help="gunicorn worker processes")
-def serve(bind: str | None, workers: int | None) -> None:
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="gunicorn worker processes"
+)
+@click.option(
+    "--threads", type=click.IntRange(min=1), default=None, help="request threads per worker"
+)
+def serve(bind: str | None, workers: int | None, threads: int | None) -> None:
     """Serve the API with gunicorn (plus an outbox worker in embedded mode)."""
     from api.server import run_gunicorn
 
     config = Config.from_env()
     _ensure_data_dir(config)
     config.resolved_secret_key()  # made once here, before the workers start
-    run_gunicorn(config, bind=bind or config.bind, workers=workers or config.workers)
+    run_gunicorn(
+        config,
+        bind=bind or config.bind,
+        workers=workers or config.workers,
+        threads=threads or config.threads,
+    )
 
 
 @main.command()
@@ -147,7 +157,7 @@ def quickstart(ctx: click.Context, bind: str | None) -> None:
     """Migrate, load the demo tenant if missing, and serve: the README's first command."""
     ctx.invoke(db_upgrade)
     ctx.invoke(demo, reset=False)
-    ctx.invoke(serve, bind=bind, workers=None)
+    ctx.invoke(serve, bind=bind, workers=None, threads=None)
 
 
 @main.command("sync-prime")

@@ -44,6 +44,8 @@ class Config:
     session_cache_seconds: float = 5.0
     bind: str = "127.0.0.1:8000"
     workers: int = 2
+    # Request threads per worker; see docs/deploy.md ("Workers and threads").
+    threads: int = 1
     embedded_worker: bool = True
     worker_poll_seconds: float = 1.0
 
@@ -68,6 +70,7 @@ class Config:
             session_cache_seconds=float(_env("SESSION_CACHE_SECONDS", "5")),
             bind=_env("BIND", "127.0.0.1:8000"),
             workers=int(_env("WORKERS", "2")),
+            threads=int(_env("THREADS", "1")),
             embedded_worker=_env_bool("EMBEDDED_WORKER", database_url.startswith("sqlite")),
             worker_poll_seconds=float(_env("WORKER_POLL_SECONDS", "1.0")),
         )

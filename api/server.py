@@ -40,7 +40,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return app
 
 
-def run_gunicorn(config: Config, *, bind: str, workers: int) -> None:
+def run_gunicorn(config: Config, *, bind: str, workers: int, threads: int) -> None:
     worker_process: list[subprocess.Popen[Any]] = []
 
     def on_starting(_server: Any) -> None:
@@ -59,7 +59,10 @@ def run_gunicorn(config: Config, *, bind: str, workers: int) -> None:
             "bind": bind,
             "workers": workers,
             "worker_class": "gthread",
-            "threads": 4,
+            # gthread: keep-alive connections wait in the worker's poller, not in a
+            # thread. One thread by default: a second one in the same interpreter
+            # costs every request GIL hand-offs (docs/deploy.md, "Workers and threads").
+            "threads": threads,
             "accesslog": None,
             "timeout": 60,
             "graceful_timeout": 10,

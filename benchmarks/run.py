@@ -30,6 +30,7 @@ from typing import Any
 
 import requests
 
+from api.config import Config
 from benchmarks.bench_work_orders import NAMES, Benchmark, Seeded, benchmarks, seed
 from tests.support.postgres import create_database, drop_database
 from tests.support.server import FieldlineServer, ManagedProcess, free_port
@@ -43,8 +44,10 @@ WARMUP_SECONDS = 2
 FLOOR = "select1_floor"
 # The gunicorn settings of api/server.py, so the baseline differs from Fieldline
 # only in the application it serves.
+# The baseline runs under the settings `fieldline serve` uses (FIELDLINE_THREADS
+# reaches both: the Fieldline server inherits this environment).
 GUNICORN_FLAGS = [
-    "--workers", "2", "--worker-class", "gthread", "--threads", "4",
+    "--workers", "2", "--worker-class", "gthread", "--threads", str(Config.from_env().threads),
     "--timeout", "60", "--graceful-timeout", "10", "--no-control-socket",
 ]  # fmt: skip
 
