@@ -110,16 +110,20 @@ def _answer(outcome: PullResponse | PushResponse | ResetRequired) -> Response:
 
 @blp.after_request
 def _compress(response: Response) -> Response:
-    response.vary.add("Accept-Encoding")
-    if (
-        response.direct_passthrough
-        or "Content-Encoding" in response.headers
-        or request.accept_encodings["gzip"] <= 0
-    ):
+    headers = response.headers
+    if "Vary" in headers:
+        response.vary.add("Accept-Encoding")
+    else:  # the usual case, without parsing a header that is not there
+        headers["Vary"] = "Accept-Encoding"
+    if response.direct_passthrough or "Content-Encoding" in headers:
+        return response
+    # The size first: most answers (a quiet pull, a small push) are too small to
+    # be worth compressing, and they skip parsing Accept-Encoding.
+    if (response.calculate_content_length() or 0) < _COMPRESS_FROM:
+        return response
+    if request.accept_encodings["gzip"] <= 0:
         return response
     data = response.get_data()
-    if len(data) < _COMPRESS_FROM:
-        return response
     response.set_data(gzip.compress(data, compresslevel=5))
     response.headers["Content-Encoding"] = "gzip"
     return response
