@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from api.app import create_app
+from api.config import Config
 from api.customers import queries
 from tests.conftest import count_rows
 from tests.support.api_client import ApiClient, assert_problem
@@ -170,6 +173,21 @@ def test_limits_outside_one_to_two_hundred_are_refused(
 def test_health_and_readiness(client: ApiClient, engine: Engine) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
     assert client.get("/readyz").get_json()["status"] == "ready"
+
+
+def test_readiness_fails_while_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    config = Config(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'missing' / 'fieldline.db'}",  # no such folder
+        secret_key="k" * 48,
+        embedded_worker=False,
+    )
+    probe = create_app(config).test_client()
+    for _ in range(2):  # the failed connection does not stick to the next probe
+        answer = probe.get("/readyz")
+        assert answer.status_code == 503
+        assert answer.get_json() == {"status": "unavailable", "database": "unreachable"}
+    assert probe.get("/healthz").status_code == 200  # alive, just not ready
 
 
 def test_every_answer_carries_the_safety_headers_and_api_answers_are_not_cached(
