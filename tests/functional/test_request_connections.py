@@ -7,11 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
 from sqlalchemy import event
 
-from tests.support.api_client import ApiClient
+from api.db.driver_reads import DRIVER_CURSOR
+from tests.conftest import PG_ADMIN_URL
+from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 
 
@@ -89,3 +92,33 @@ def test_a_write_never_holds_two_pooled_connections_at_once(
         assert seen["checkouts"] >= 1
     else:
         assert seen["checkouts"] >= 2 and seen["most_held"] == 1
+
+
+def test_a_driver_read_whose_server_connection_died_answers_503_once_then_recovers(
+    app: Flask, client: ApiClient, factories: Factories
+) -> None:
+    """The single read runs on a psycopg cursor kept with its connection
+    (api.db.driver_reads): when the server drops that connection, the request gets
+    the usual 503, and the next one reads on a fresh connection and cursor."""
+    uow = app.extensions["fieldline"].uow
+    if not uow.keeps_read_connections:
+        pytest.skip("driver reads are PostgreSQL's")
+    scene = factories.scene()
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    api = client.as_(scene.dispatcher_token)
+    path = f"/v1/work-orders/{order.id}"
+    assert api.get(path).status_code == 200
+    dead = uow.kept_read_connection().connection
+    cursor = dead.info[DRIVER_CURSOR]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (dead.dbapi_connection.info.backend_pid,))
+    first = api.get(path)
+    if first.status_code != 200:
+        assert_problem(first, 503, "server.database_unavailable")
+    for _ in range(2):
+        answer = api.get(path)
+        assert answer.status_code == 200 and answer.get_json()["id"] == str(order.id)
+    fresh = uow.kept_read_connection().connection
+    assert fresh.dbapi_connection is not dead.dbapi_connection
+    assert fresh.info[DRIVER_CURSOR] is not cursor
+    assert fresh.info[DRIVER_CURSOR].connection is fresh.dbapi_connection

@@ -428,9 +428,7 @@ def test_responses_are_gzip_compressed_when_the_client_accepts_it(
     assert zipped.headers["Vary"] == plain.headers["Vary"] == "Accept-Encoding"
     # A small answer (here the next pull: nothing new) is not worth a gzip header.
     cursors = read_body(plain)["cursors"]
-    quiet = tech.post(
-        "/v1/sync/pull", json=pull_body(cursors), headers={"Accept-Encoding": "gzip"}
-    )
+    quiet = tech.post("/v1/sync/pull", json=pull_body(cursors), headers={"Accept-Encoding": "gzip"})
     assert quiet.status_code == 200 and read_body(quiet)["changes"] == []
     assert "Content-Encoding" not in quiet.headers
     assert quiet.headers["Vary"] == "Accept-Encoding"
