@@ -40,21 +40,17 @@ class Scope:
     def parse(cls, text: str, field: str | None = None) -> Scope:
         return _parse(text, field)
 
-    @classmethod
-    def _parse(cls, text: str, field: str | None) -> Scope:
-        kind, _, subject = text.partition(":")
-        if kind == ScopeKind.TAXONOMY.value and not subject and ":" not in text:
-            return cls(ScopeKind.TAXONOMY)
-        if kind == ScopeKind.TECHNICIAN.value and subject:
-            return cls(ScopeKind.TECHNICIAN, read_uuid(subject, field))
-        raise ProtocolError("sync.invalid_value", "Expected technician:<uuid> or taxonomy", field)
-
 
 # Every sync request names the same few scopes several times; a scope is immutable,
 # and a bounded cache keeps hostile scope names from growing it (errors are not cached).
 @functools.lru_cache(maxsize=4096)
 def _parse(text: str, field: str | None) -> Scope:
-    return Scope._parse(text, field)
+    kind, _, subject = text.partition(":")
+    if kind == ScopeKind.TAXONOMY.value and not subject and ":" not in text:
+        return Scope(ScopeKind.TAXONOMY)
+    if kind == ScopeKind.TECHNICIAN.value and subject:
+        return Scope(ScopeKind.TECHNICIAN, read_uuid(subject, field))
+    raise ProtocolError("sync.invalid_value", "Expected technician:<uuid> or taxonomy", field)
 
 
 def technician_scope(technician_id: uuid.UUID) -> Scope:
