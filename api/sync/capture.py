@@ -50,7 +50,7 @@ from api.sync.models import (
     SyncScopeMember,
 )
 from api.sync.pending import Key, ScopeEntry, TenantChanges
-from api.sync.rows import SYNCABLE
+from api.sync.syncables import SYNCABLE
 from api.workorders.models import WorkOrder, WorkOrderAsset
 from sync_protocol.entities import Table, TombstoneReason
 from sync_protocol.scopes import TAXONOMY, Scope, ScopeKind, technician_scope

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from api.sync import queries
 from api.sync.models import SyncScopeMember
 from api.sync.pending import Key, ScopeEntry, TenantChanges
-from api.sync.rows import Syncable
+from api.sync.syncables import Syncable
 from sync_protocol.entities import Table
 from sync_protocol.scopes import Scope
 
@@ -50,9 +50,7 @@ def entries(
 ) -> list[ScopeEntry]:
     assert scope.subject is not None
     name = str(scope)
-    interesting = {row_id for _, row_id in changes.changed} | {
-        row_id for _, row_id in changes.added.values()
-    }
+    interesting = changes.changed | set(changes.added) | set(changes.added.values())
     held = queries.stored_members(session, tenant_id, name, interesting)
     entering = sorted(
         {child for child, parent in changes.added.items() if parent in held and child not in held}

@@ -9,13 +9,28 @@ taxonomy scope holds the tenant's categories.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Uuid, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
 
 from api.categories.models import Category
 from api.customers.models import Contact
@@ -210,7 +225,7 @@ def assignees(session: Session, tenant_id: uuid.UUID) -> set[uuid.UUID]:
 
 
 def stored_members(
-    session: Session, tenant_id: uuid.UUID, scope: str, only: set[uuid.UUID] | None = None
+    session: Session, tenant_id: uuid.UUID, scope: str, only: set[Key] | None = None
 ) -> set[Key]:
     """The rows the change log has delivered into ``scope`` so far (of ``only``, if given)."""
     query = select(SyncScopeMember.table_name, SyncScopeMember.row_id).where(
@@ -219,38 +234,56 @@ def stored_members(
     if only is None:
         return {(Table(table), row_id) for table, row_id in session.execute(query)}
     found: set[Key] = set()
-    ids = list(only)
+    keys = list(only)
     postgres = session.get_bind().dialect.name == "postgresql"
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
         if postgres:
             rows: Any = _MEMBER_READS.fetch(
                 session.connection(),
                 "members among",
                 _members_among,
-                {"tenant": tenant_id, "scope": scope, "ids": chunk},
+                {
+                    "tenant": tenant_id,
+                    "scope": scope,
+                    "tables": [table.value for table, _ in chunk],
+                    "ids": [row_id for _, row_id in chunk],
+                },
             )
+            found |= {(_TABLES[table], row_id) for table, row_id in rows}
         else:
-            rows = session.execute(query.where(SyncScopeMember.row_id.in_(chunk)))
-        found |= {(_TABLES[table], row_id) for table, row_id in rows}
+            ids = {row_id for _, row_id in chunk}
+            rows = session.execute(query.where(SyncScopeMember.row_id.in_(ids)))
+            found |= {(_TABLES[table], row_id) for table, row_id in rows} & only
     return found
 
 
 def _members_among() -> Any:
-    """Members of a scope among a list of IDs: one index probe per ID (PostgreSQL)."""
+    """Which of these (table, ID) keys a scope holds (PostgreSQL): one index probe per key.
+
+    The probe is a ``LATERAL ... LIMIT 1``, which PostgreSQL cannot turn into a join:
+    as a join it hashed every member of the scope (tens of thousands of rows, ~12 ms)
+    to look up a page's thousand keys (~1.5 ms probed).
+    """
     wanted = (
-        func.unnest(bindparam("ids", type_=ARRAY(Uuid())))
-        .table_valued("id")
+        func.unnest(
+            bindparam("tables", type_=ARRAY(String())), bindparam("ids", type_=ARRAY(Uuid()))
+        )
+        .table_valued("table_name", "id")
         .render_derived(name="wanted")
     )
-    return (
-        select(SyncScopeMember.table_name, SyncScopeMember.row_id)
-        .join(wanted, SyncScopeMember.row_id == wanted.c.id)
+    held = (
+        select(literal_column("1"))
         .where(
             SyncScopeMember.tenant_id == bindparam("tenant"),
             SyncScopeMember.scope == bindparam("scope"),
+            SyncScopeMember.table_name == wanted.c.table_name,
+            SyncScopeMember.row_id == wanted.c.id,
         )
+        .limit(1)
+        .lateral("held")
     )
+    return select(wanted.c.table_name, wanted.c.id).select_from(wanted).join(held, true())
 
 
 _MEMBER_READS = DriverReads()
@@ -294,33 +327,97 @@ class LoggedChange(NamedTuple):
     row_id: uuid.UUID
     op: str
     reason: str | None
+    held: bool  # the scope's stored members hold the row now (in this snapshot)
 
 
 def changes_after(
     session: Session, tenant_id: uuid.UUID, cursors: dict[str, int], limit: int
 ) -> list[LoggedChange]:
-    """Changes of these scopes past each scope's cursor, in change order, at most ``limit``."""
+    """Changes of these scopes past each scope's cursor, in change order, at most ``limit``.
+
+    Each comes with whether its scope holds the row now: an upsert whose row has
+    left the scope since must not be sent (its tombstone follows in the log).
+    Looked up in the same statement, one index probe per change.
+    """
     if not cursors:
         return []
-    query = (
+    params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    for index, (scope, after) in enumerate(sorted(cursors.items())):
+        params[f"scope_{index}"] = scope
+        params[f"after_{index}"] = after
+    build = functools.partial(_changes_after, len(cursors))
+    if session.get_bind().dialect.name == "postgresql":
+        key = ("changes after", len(cursors))
+        rows: Any = _CHANGE_READS.fetch(session.connection(), key, build, params)
+    else:
+        rows = session.execute(build(), params)
+    return [LoggedChange(*row) for row in rows]
+
+
+def one_scope(scope: Any) -> ColumnElement[bool]:
+    """``sync_scope_changes.scope`` is ``scope`` (a value or a bound parameter), written
+    so that PostgreSQL's generic plans read the (tenant, scope, change) index.
+
+    The test is a range of one value (``>= scope AND <= scope``), and callers order
+    by the whole index key. With ``scope = $2`` the primary key (tenant, change
+    number) yields the change order too, and where one scope holds most of the log
+    (a small tenant with one busy technician) the generic plan walked that key
+    filtering on the scope: instant for the busy scope, a scan of the tenant's
+    whole log for a quiet one (the taxonomy). A generic plan prices a range of
+    unknown bounds as very selective, so it takes the scope's index range.
+    ``tests/integration/test_sync_plans.py`` checks the plans.
+    """
+    return and_(SyncScopeChange.scope >= scope, SyncScopeChange.scope <= scope)
+
+
+def _changes_after(scopes: int) -> Any:
+    """Each scope's changes read on its own (an index range), merged in change order.
+
+    One ``OR`` over the scopes made PostgreSQL's generic plan walk the tenant's whole
+    log from its start and filter: every page read all the pages before it again.
+    """
+    if scopes == 1:
+        return _scope_changes(0)
+    parts = [_scope_changes(index).subquery(f"scope_{index}") for index in range(scopes)]
+    merged = union_all(*(select(*part.c) for part in parts)).subquery("merged")
+    limit = bindparam("limit", type_=BigInteger())
+    return select(*merged.c).order_by(merged.c.change_seq).limit(limit)
+
+
+def _scope_changes(index: int) -> Any:
+    change = SyncScopeChange
+    # 1 or NULL. A scalar subquery, not EXISTS: PostgreSQL answers EXISTS from a hash
+    # of every member row (tens of thousands for one technician), but must probe the
+    # primary key once per change for this.
+    held = (
+        select(literal_column("1"))
+        .where(
+            SyncScopeMember.tenant_id == change.tenant_id,
+            SyncScopeMember.scope == change.scope,
+            SyncScopeMember.table_name == change.table_name,
+            SyncScopeMember.row_id == change.row_id,
+        )
+        .limit(literal_column("1", Integer))
+        .scalar_subquery()
+    )
+    return (
         select(
-            SyncScopeChange.change_seq,
-            SyncScopeChange.scope,
-            SyncScopeChange.table_name,
-            SyncScopeChange.row_id,
-            SyncScopeChange.op,
-            SyncScopeChange.reason,
+            change.change_seq,
+            change.scope,
+            change.table_name,
+            change.row_id,
+            change.op,
+            change.reason,
+            held.is_not(None).label("held"),
         )
         .where(
-            SyncScopeChange.tenant_id == tenant_id,
-            or_(
-                *(
-                    and_(SyncScopeChange.scope == scope, SyncScopeChange.change_seq > after)
-                    for scope, after in sorted(cursors.items())
-                )
-            ),
+            change.tenant_id == bindparam("tenant"),
+            one_scope(bindparam(f"scope_{index}", type_=String())),
+            change.change_seq > bindparam(f"after_{index}", type_=BigInteger()),
         )
-        .order_by(SyncScopeChange.change_seq)
-        .limit(limit)
+        .order_by(change.tenant_id, change.scope, change.change_seq)
+        .limit(bindparam("limit", type_=BigInteger()))
     )
-    return [LoggedChange(*row) for row in session.execute(query)]
+
+
+_CHANGE_READS = DriverReads()

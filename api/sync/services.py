@@ -22,7 +22,8 @@ from api.db import UnitOfWorkFactory
 from api.sync import checkpoints, clock, noop, queries, retention
 from api.sync.devices import find_device, record_pull, retired
 from api.sync.models import SyncDevice
-from api.sync.rows import Row, group_by_table, materialise
+from api.sync.rows import group_by_table, materialise
+from api.sync.syncables import Row
 from api.technicians.models import Technician
 from sync_protocol.checksum import scope_checksum
 from sync_protocol.entities import Table, TombstoneReason
@@ -148,12 +149,12 @@ def _page(
     has_more = len(found) > limit
     page = found[:limit]
     latest = {(c.scope, Table(c.table_name), c.row_id): c for c in page}  # last one wins
-    upserts = [k for k, c in latest.items() if c.op == "upsert"]
+    # A row that left its scope since is not sent: its tombstone follows in the log.
+    upserts = [k for k, c in latest.items() if c.op == "upsert" and (c.held or _whole_table(k[0]))]
     images = {
         table: materialise(session, tenant_id, table, ids)
         for table, ids in group_by_table((t, r) for _, t, r in upserts).items()
     }
-    members = _members_of(session, tenant_id, upserts)
     changes: list[Change] = []
     for (scope, table, row_id), change in sorted(latest.items(), key=lambda i: i[1].change_seq):
         if change.op == "tombstone":
@@ -161,8 +162,8 @@ def _page(
             changes.append(Tombstone(scope, table, row_id, change.change_seq, reason))
             continue
         row = images.get(table, {}).get(row_id)
-        if row is None or (table, row_id) not in members[scope]:
-            continue  # gone since, or left the scope: its tombstone follows in the log
+        if row is None:
+            continue  # deleted or left the scope since: its tombstone follows in the log
         changes.append(RowUpsert(scope, table, row_id, change.change_seq, row))
     reached = page[-1].change_seq if has_more else top
     next_cursors = {scope: write_cursor(max(after, reached)) for scope, after in cursors.items()}
@@ -176,20 +177,9 @@ def _page(
     )
 
 
-def _members_of(
-    session: Session, tenant_id: uuid.UUID, upserts: list[tuple[str, Table, uuid.UUID]]
-) -> dict[str, set[tuple[Table, uuid.UUID]]]:
-    """Which of the page's upserted rows each scope still holds (only those rows are read)."""
-    wanted: dict[str, set[uuid.UUID]] = {}
-    for scope, _, row_id in upserts:
-        wanted.setdefault(scope, set()).add(row_id)
-    found: dict[str, set[tuple[Table, uuid.UUID]]] = {}
-    for scope, ids in wanted.items():
-        if Scope.parse(scope).kind is ScopeKind.TAXONOMY:
-            found[scope] = queries.taxonomy_members(session, tenant_id)
-        else:
-            found[scope] = queries.stored_members(session, tenant_id, scope, ids)
-    return found
+def _whole_table(scope: str) -> bool:
+    """The taxonomy scope holds every category of the tenant (no stored members)."""
+    return Scope.parse(scope).kind is ScopeKind.TAXONOMY
 
 
 def scope_members(

@@ -14,7 +14,7 @@ from typing import Any
 
 from api.auth.actor import Actor
 from api.auth.permissions import Role
-from api.sync.rows import wire_value
+from api.sync.syncables import wire_value
 from api.workorders.models import WorkOrder
 from api.workorders.states import Priority
 from sync_protocol.errors import JSONValue

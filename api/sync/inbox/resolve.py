@@ -31,7 +31,7 @@ from api.sync import clock
 from api.sync.inbox.errors import ConflictUnreachable
 from api.sync.inbox.reach import Holder, office_route
 from api.sync.models import SyncConflict
-from api.sync.rows import wire_value
+from api.sync.syncables import wire_value
 from api.workorders import rules
 from api.workorders import services as order_services
 from api.workorders.errors import IllegalTransition, WorkOrderLocked

@@ -27,8 +27,9 @@ from api.auth.actor import Actor
 from api.db import UnitOfWorkFactory
 from api.sync import queries
 from api.sync.devices import record_app_pull, retired
-from api.sync.rows import Row, group_by_table, materialise
+from api.sync.rows import group_by_table, materialise
 from api.sync.services import read_snapshot, scope_members
+from api.sync.syncables import Row
 from api.sync.watermelon.apply import device_of
 from api.sync.watermelon.params import Migration, PullParams
 from api.sync.watermelon.records import (

@@ -30,7 +30,8 @@ from api.sync import queries
 from api.sync.capture import touch
 from api.sync.devices import retired
 from api.sync.models import SyncDevice, SyncScopeChange
-from api.sync.rows import BY_TABLE, materialise
+from api.sync.rows import materialise
+from api.sync.syncables import BY_TABLE
 from api.sync.watermelon.apply import apply_mutations, device_of
 from api.sync.watermelon.params import MAX_NUMBER, read_last_pulled_at
 from api.sync.watermelon.pull import device_scopes

@@ -25,7 +25,7 @@ from types import MappingProxyType
 
 from sqlalchemy import DateTime, Float
 
-from api.sync.rows import BY_TABLE, Row
+from api.sync.syncables import BY_TABLE, Row
 from sync_protocol.entities import Table
 from sync_protocol.errors import JSONValue
 from sync_protocol.wire import canonical_json, format_timestamp, parse_timestamp
@@ -37,7 +37,7 @@ _VOIDS = "voided_at voided_by void_reason"
 _TIMESTAMPED = "created_at updated_at"
 
 # Tables and columns an app may receive and send (contract rules 10 and 13). A
-# table appears in pulls once it is syncable (``api.sync.rows.BY_TABLE``); a
+# table appears in pulls once it is syncable (``api.sync.syncables.BY_TABLE``); a
 # column only if the row image has it.
 _COLUMNS = {
     Table.WORK_ORDERS: f"""id number title description customer_id site_id category_id priority
