@@ -17,12 +17,14 @@ from api.auth.session_cache import SessionCache
 from api.config import Config
 from api.db import UnitOfWorkFactory, make_engine
 from api.db.engine import make_read_engine
+from api.db.notices import SYNC_CHANNEL, Generation
 from api.errors import problem
 from api.http.body import read_body
 from api.http.context import FieldlineState, release_read_connection
 from api.http.envelope import RequestEnvelope
 from api.http.json import OrjsonProvider
 from api.http.ratelimit import RateLimiter
+from api.sync.quiet_rows import QuietRows
 
 BLUEPRINT_MODULES = [
     "api.auth.routes",
@@ -70,7 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
             refresh_ttl=timedelta(days=config.refresh_ttl_days),
         ),
         config=config,
-        session_cache=_session_cache(engine, config.session_cache_seconds),
+        **_worker_caches(engine, config.session_cache_seconds),
     )
     app.extensions["fieldline_login_limiter"] = RateLimiter(
         config.ratelimit_storage_uri, config.login_rate_limit
@@ -88,11 +90,14 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
-def _session_cache(engine: Engine, ttl: float) -> SessionCache | None:
-    # Only PostgreSQL can tell every worker about a revocation (LISTEN/NOTIFY).
+def _worker_caches(engine: Engine, ttl: float) -> dict[str, Any]:
+    """The session cache and the quiet pull's rows, kept honest by one listening
+    connection per worker (LISTEN/NOTIFY: PostgreSQL only)."""
     if engine.dialect.name != "postgresql" or ttl <= 0:
-        return None
-    return SessionCache(start_listener(engine.url), ttl=ttl)
+        return {}
+    sync = Generation(SYNC_CHANNEL)
+    sessions = SessionCache(start_listener(engine.url, {SYNC_CHANNEL: sync}), ttl=ttl)
+    return {"session_cache": sessions, "quiet_rows": QuietRows(sessions, sync)}
 
 
 def _flask_settings(config: Config) -> dict[str, Any]:

@@ -1,7 +1,10 @@
-"""The connection that keeps a worker's :class:`SessionCache` in step with PostgreSQL.
+"""The connection that keeps a worker's caches in step with PostgreSQL.
 
 One per worker process: a dedicated autocommit connection (not from the pool) that
-has run ``LISTEN fieldline_auth``. Notices are applied in two places:
+has run ``LISTEN fieldline_auth`` (the :class:`SessionCache`) and ``LISTEN`` on the
+channel of every other cache given (the quiet pull's rows listen on
+``fieldline_sync``). The session cache's state (up, down, heartbeat) stands for
+the connection's, for every channel. Notices are applied in two places:
 
 - by the **request** about to trust a cached session (:meth:`poll`): it reads
   whatever the server has already sent on that socket (non-blocking, a few
@@ -21,13 +24,14 @@ from __future__ import annotations
 import logging
 import select
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
 from sqlalchemy.engine import URL
 
 from api.auth.session_cache import HEARTBEAT_SECONDS, ListenerStarter, SessionCache
-from api.db.notices import AUTH_CHANNEL
+from api.db.notices import AUTH_CHANNEL, Invalidates
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +43,13 @@ POLL_WAIT_SECONDS = 0.05
 
 
 class RevocationListener(threading.Thread):
-    def __init__(self, url: URL, cache: SessionCache) -> None:
+    def __init__(
+        self, url: URL, cache: SessionCache, others: Mapping[str, Invalidates] | None = None
+    ) -> None:
         super().__init__(name="fieldline-revocation-listener", daemon=True)
         self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._cache = cache
+        self._targets: dict[str, Invalidates] = {AUTH_CHANNEL: cache, **(others or {})}
         self._stopping = threading.Event()
         self._lock = threading.Lock()  # one thread at a time on the connection
         self._connection: psycopg.Connection[Any] | None = None
@@ -100,8 +107,9 @@ class RevocationListener(threading.Thread):
 
     def _listen(self, connection: psycopg.Connection[Any], reported: bool) -> None:
         # Notices psycopg reads while it runs a statement (the heartbeat) land here.
-        connection.add_notify_handler(lambda _notice: self._cache.invalidate())
-        connection.execute(f"LISTEN {AUTH_CHANNEL}")
+        connection.add_notify_handler(lambda notice: self._apply(notice.channel))
+        for channel in self._targets:
+            connection.execute(f"LISTEN {channel}")
         with self._lock:
             self._connection = connection
             self._cache.listener_up()
@@ -122,15 +130,21 @@ class RevocationListener(threading.Thread):
         if not readable:
             return
         pgconn.consume_input()  # raises if the server has gone
-        while pgconn.notifies() is not None:
-            self._cache.invalidate()
+        while (notice := pgconn.notifies()) is not None:
+            self._apply(notice.relname.decode())
+
+    def _apply(self, channel: str) -> None:
+        target = self._targets.get(channel)
+        if target is not None:
+            target.invalidate()
 
 
-def start_listener(url: URL) -> ListenerStarter:
-    """A :data:`~api.auth.session_cache.ListenerStarter` for the database at ``url``."""
+def start_listener(url: URL, others: Mapping[str, Invalidates] | None = None) -> ListenerStarter:
+    """A :data:`~api.auth.session_cache.ListenerStarter` for the database at ``url``,
+    also applying the notices of ``others``' channels to them."""
 
     def start(cache: SessionCache) -> RevocationListener:
-        listener = RevocationListener(url, cache)
+        listener = RevocationListener(url, cache, others)
         listener.start()
         return listener
 

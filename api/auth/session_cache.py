@@ -29,7 +29,9 @@ worker remembers the sessions it has recently seen live, on these terms:
   stores its answer only if no notice arrived meanwhile, so an answer read before a
   revocation is never cached after it.
 
-SQLite has no channel between processes, so there is no cache on SQLite. The
+The same listener and state also vouch for the quiet pull's rows
+(:mod:`api.sync.quiet_rows`, channel ``fieldline_sync``). SQLite has no channel
+between processes, so there is no cache on SQLite. The
 listener must reach PostgreSQL itself: PgBouncer in transaction mode does not
 deliver notifications, so behind it set ``FIELDLINE_SESSION_CACHE_SECONDS=0``.
 """
@@ -89,12 +91,17 @@ class SessionCache:
         """True if this session was seen live lately and nothing since may have ended it."""
         if not self._usable() or not self._holds(session_id, user_id):
             return False
-        # Before trusting the entry, apply any notice already on the wire, so a hit
-        # never waits on the listener thread's turn for the GIL.
+        return self.caught_up() and self._holds(session_id, user_id)
+
+    def caught_up(self) -> bool:
+        """Apply every notice already on the wire (of every channel the listener
+        serves); False if the listener cannot vouch for cached answers now.
+
+        Called before trusting a cached answer, so a hit never waits on the listener
+        thread's turn for the GIL.
+        """
         listener = self._listener
-        if listener is None or not listener.poll():
-            return False
-        return self._holds(session_id, user_id)
+        return self._usable() and listener is not None and listener.poll()
 
     def generation(self) -> int | None:
         """Note this before reading the database; None when the cache is off."""

@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 from api.auth.services import AuthSettings
 from api.auth.session_cache import SessionCache
 from api.db import UnitOfWork, UnitOfWorkFactory
+from api.sync.quiet_rows import QuietRows
 
 _READ_CONNECTION = "fieldline_read_connection"
 
@@ -36,6 +37,8 @@ class FieldlineState:
     config: Any
     # Live sessions seen lately (PostgreSQL only; see api.auth.session_cache).
     session_cache: SessionCache | None = None
+    # The quiet pull's rows read lately (with the session cache; see api.sync.quiet_rows).
+    quiet_rows: QuietRows | None = None
 
 
 def state() -> FieldlineState:

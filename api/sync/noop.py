@@ -12,6 +12,8 @@ own scopes, cursors inside the log, no change past them, checkpoints already
 computed in this process, health recorded recently) the response is built from
 that; anything else (first contact, a refusal, a reset, a change to send)
 returns None and the full pull runs, so every rule is still applied there.
+On PostgreSQL the worker remembers the row while no commit can have changed it
+(:mod:`api.sync.quiet_rows`), so a repeated poll makes no round trip at all.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from api.db import utcnow
 from api.db.driver_reads import DriverReads
 from api.sync import checkpoints, clock
 from api.sync.models import SyncCounter, SyncDevice, SyncScopeFloor
+from api.sync.quiet_rows import QuietRows
 from sync_protocol.messages import Checkpoint, PullRequest, PullResponse
 from sync_protocol.scopes import Scope, ScopeKind
 
@@ -35,12 +38,19 @@ HEALTH_INTERVAL = timedelta(seconds=30)  # as api.sync.devices: health is writte
 
 
 def quiet_pull(
-    connection: Connection, actor: Actor, request: PullRequest, cursors: dict[str, int]
+    connection: Connection,
+    actor: Actor,
+    request: PullRequest,
+    cursors: dict[str, int],
+    rows: QuietRows | None = None,
 ) -> PullResponse | None:
-    """The no-op answer, or None when the full pull must decide."""
+    """The no-op answer, or None when the full pull must decide.
+
+    ``rows``: the worker's memory of rows read lately (:mod:`api.sync.quiet_rows`).
+    """
     if not _plain(actor, cursors):
         return None
-    row = _read(connection, actor, request, sorted(cursors))
+    row = _row(connection, actor, request, sorted(cursors), rows)
     if not _device_ok(actor, request, row):
         return None
     top: int = row[_TOP] or 0
@@ -88,6 +98,25 @@ _TOP, _BINDING, _USER, _RETIRED, _LAST_PULL, _PENDING, _OLDEST, _PROTOCOL, _SCHE
 _SCOPES = 9  # then (latest, floor) per scope, in scope-name order
 
 _READS = DriverReads()
+
+
+def _row(
+    connection: Connection,
+    actor: Actor,
+    request: PullRequest,
+    scopes: list[str],
+    rows: QuietRows | None,
+) -> Sequence[Any]:
+    if rows is None:
+        return _read(connection, actor, request, scopes)
+    key = (actor.tenant_id, request.device_id, actor.session_id, tuple(scopes))
+    kept = rows.get(key)
+    if kept is not None:
+        return kept
+    stamp = rows.stamp()
+    row = _read(connection, actor, request, scopes)
+    rows.put(stamp, key, row)
+    return row
 
 
 def _read(

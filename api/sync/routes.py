@@ -64,8 +64,13 @@ class Pull(MethodView):
         a replica that must be rebuilt gets 409 with `reset_required`.
         """
         try:
+            fieldline = state()
             outcome = services.pull(
-                state().uow, current_actor(), body_bytes(), reader=read_connection()
+                fieldline.uow,
+                current_actor(),
+                body_bytes(),
+                reader=read_connection(),
+                quiet_rows=fieldline.quiet_rows,
             )
         except ProtocolError as error:
             raise from_protocol(error) from None

@@ -22,6 +22,7 @@ from api.db import UnitOfWorkFactory
 from api.sync import checkpoints, clock, noop, queries, retention
 from api.sync.devices import find_device, record_pull, retired
 from api.sync.models import SyncDevice
+from api.sync.quiet_rows import QuietRows
 from api.sync.rows import group_by_table, materialise
 from api.sync.syncables import Row
 from api.technicians.models import Technician
@@ -46,12 +47,17 @@ CURSOR_PREFIX = "c1."
 
 
 def pull(
-    uow: UnitOfWorkFactory, actor: Actor, body: bytes, reader: Connection | None = None
+    uow: UnitOfWorkFactory,
+    actor: Actor,
+    body: bytes,
+    reader: Connection | None = None,
+    quiet_rows: QuietRows | None = None,
 ) -> PullResponse | ResetRequired:
     """One page of the actor's scopes past their cursors, or why the client must re-prime.
 
     ``reader``: a read connection to try the one-statement no-op answer on first
     (:mod:`api.sync.noop`); the request's own, so a quiet pull needs no other.
+    ``quiet_rows``: the worker's memory of that statement's rows, if it keeps one.
     """
     value = decode(body)
     reset = check_versions(read_versions(value), pushing=False)
@@ -61,7 +67,7 @@ def pull(
     receive_ms = system_ms()
     cursors = {scope: read_cursor(scope, cursor) for scope, cursor in request.cursors.items()}
     if reader is not None:
-        quiet = noop.quiet_pull(reader, actor, request, cursors)
+        quiet = noop.quiet_pull(reader, actor, request, cursors, quiet_rows)
         if quiet is not None:
             return quiet
     with read_snapshot(uow) as session:

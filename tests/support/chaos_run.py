@@ -13,7 +13,11 @@
    backoff meanwhile);
 3. quiescence: faults off, the dispatcher stops, every device (reopened from its
    folder) syncs until its outbox is empty, then every device syncs once more so
-   it pulls what the others pushed last; that round must need no repair;
+   it pulls what the others pushed last; that round must need no repair. Between
+   the two, :data:`SETTLE_SECONDS` for the last pushes' notices to reach every
+   worker: a worker answers a quiet poll from memory until the notice of a commit
+   elsewhere arrives (``api.sync.quiet_rows``; within milliseconds, at most its
+   5 s lifetime), so a poll made in the same instant may still hear "nothing new";
 4. checks everything against the database (:mod:`tests.support.chaos_verify`)
    and returns the counts, with :meth:`ChaosResult.summary` as one line.
 
@@ -39,6 +43,8 @@ from tests.support.chaos_world import PASSWORD, Api, Dispatcher, World, build_wo
 from tests.support.server import FieldlineServer, json_body
 
 T = TypeVar("T")
+# Longer than a notice takes to reach every worker, far shorter than a quiet row lives.
+SETTLE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,7 @@ def run_chaos(server: FieldlineServer, workdir: Path, config: ChaosConfig) -> Ch
         office.result()
         switch.off()
         _each(pool, phones, lambda p, i: _drain(p))
+        time.sleep(SETTLE_SECONDS)
         finals = _each(pool, phones, lambda p, i: _final(p, owners[i].user_id))
     wall_s = time.monotonic() - started
     snapshots = [snap for snap, _ in finals]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.db.notices import touches_auth_state
+from api.db.notices import AUTH_CHANNEL, SYNC_CHANNEL, channels_touched, touches_auth_state
 
 
 @pytest.mark.parametrize(
@@ -36,3 +36,29 @@ def test_writes_to_sessions_users_or_tenants_are_auth_changes(sql: str) -> None:
 )
 def test_reads_inserts_and_other_tables_are_not(sql: str) -> None:
     assert not touches_auth_state(sql)
+
+
+@pytest.mark.parametrize(
+    ("sql", "channels"),
+    [
+        ("UPDATE sync_counter SET value=(sync_counter.value + %(value_1)s)", (SYNC_CHANNEL,)),
+        ("INSERT INTO sync_scope_changes (tenant_id, change_seq) VALUES (1, 2)", (SYNC_CHANNEL,)),
+        ("INSERT INTO sync_devices (id, user_id) VALUES (%(id)s, %(user_id)s)", (SYNC_CHANNEL,)),
+        ("UPDATE sync_devices SET last_pull_at=%(last_pull_at)s", (SYNC_CHANNEL,)),
+        ("DELETE FROM sync_scope_changes WHERE change_seq < 10", (SYNC_CHANNEL,)),
+        (
+            "INSERT INTO sync_scope_floors (scope) VALUES ('x') ON CONFLICT DO NOTHING",
+            (SYNC_CHANNEL,),
+        ),
+        ("TRUNCATE sync_counter, users CASCADE", (AUTH_CHANNEL, SYNC_CHANNEL)),
+        ("UPDATE auth_sessions SET revoked_at = now()", (AUTH_CHANNEL,)),
+        ("INSERT INTO sync_receipts (seq) VALUES (1)", ()),
+        ("SELECT value FROM sync_counter WHERE tenant_id = %(tenant)s", ()),
+        ("INSERT INTO sync_scope_members (scope) VALUES ('technician:x')", ()),
+    ],
+)
+def test_writes_to_what_a_quiet_pull_reads_notify_the_sync_channel(
+    sql: str, channels: tuple[str, ...]
+) -> None:
+    """A new device row changes a quiet pull, so on this channel plain inserts count."""
+    assert channels_touched(sql) == channels
