@@ -39,8 +39,9 @@ class Config:
     trusted_proxies: int = 0
     log_level: str = "INFO"
     db_pool_size: int = 5
-    # Seconds a worker may serve a session's liveness from memory (PostgreSQL only;
-    # see api/auth/session_cache.py); 0 checks the database on every request.
+    # Seconds a worker may serve a session's liveness, and a quiet sync poll's row, from
+    # memory (PostgreSQL only; see api/auth/session_cache.py and api/sync/quiet_rows.py);
+    # 0 checks the database on every request.
     session_cache_seconds: float = 5.0
     bind: str = "127.0.0.1:8000"
     workers: int = 2
