@@ -168,7 +168,7 @@ def _page(
             changes.append(Tombstone(scope, table, row_id, change.change_seq, reason))
             continue
         row = images.get(table, {}).get(row_id)
-        if row is None:
+        if row is None or not (change.held or _whole_table(scope)):
             continue  # deleted or left the scope since: its tombstone follows in the log
         changes.append(RowUpsert(scope, table, row_id, change.change_seq, row))
     reached = page[-1].change_seq if has_more else top

@@ -618,3 +618,63 @@ def test_a_body_that_is_not_json_gets_the_protocol_code_and_a_wrong_type_415(
         assert_problem(garbage, 400, "sync.malformed_json")
         text = api.post(path, data=b"{}", headers={"Content-Type": "text/plain"}, json=None)
         assert text.status_code == 415
+
+
+def test_a_row_one_scope_of_the_page_no_longer_holds_is_not_sent_there(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    """An office pull of two technicians' scopes: the page holds an upsert of an order
+    for each, but only the second technician still holds it (the first one's
+    tombstone is past the page). The row goes to the second scope only."""
+    scene = factories.scene()
+    other = factories.technician(scene.world)
+    order = factories.work_order(scene.world, scene.customer, scene.site)  # nobody's yet
+    left, holder = _scope(scene.technician.id), _scope(other.id)
+    tenant = scene.world.tenant_id
+    with engine.begin() as connection:
+        top = connection.scalar(select(SyncCounter.value).where(SyncCounter.tenant_id == tenant))
+        top = top or 0
+        entries = [
+            (left, "upsert", None),
+            (holder, "upsert", None),
+            (left, "tombstone", "left_scope"),
+        ]
+        connection.execute(
+            SyncScopeChange.__table__.insert(),
+            [
+                {
+                    "tenant_id": tenant,
+                    "change_seq": top + n,
+                    "scope": scope,
+                    "table_name": "work_orders",
+                    "row_id": order.id,
+                    "op": op,
+                    "reason": reason,
+                }
+                for n, (scope, op, reason) in enumerate(entries, start=1)
+            ],
+        )
+        connection.execute(
+            SyncScopeMember.__table__.insert(),
+            [
+                {
+                    "tenant_id": tenant,
+                    "scope": holder,
+                    "table_name": "work_orders",
+                    "row_id": order.id,
+                }
+            ],
+        )
+        connection.execute(
+            SyncCounter.__table__.update()
+            .where(SyncCounter.tenant_id == tenant)
+            .values(value=top + len(entries))
+        )
+    office = Replica(client.as_(scene.dispatcher_token), {left: f"c1.{top}", holder: f"c1.{top}"})
+
+    first = office.pull_page(limit=2)
+
+    assert [(c.scope, type(c).__name__) for c in first.changes] == [(holder, "RowUpsert")]
+    assert first.has_more
+    second = office.pull_page(limit=2)
+    assert [(c.scope, type(c).__name__) for c in second.changes] == [(left, "Tombstone")]
