@@ -95,11 +95,6 @@ def channels_touched(statement: str) -> tuple[str, ...]:
     return tuple(channel for channel in CHANNELS if _NAMED[channel].search(statement))
 
 
-def touches_auth_state(statement: str) -> bool:
-    """True if the SQL statement may change a row session checks depend on."""
-    return AUTH_CHANNEL in channels_touched(statement)
-
-
 class Generation:
     """How many notices of one channel this process has applied: a cache notes the
     number before it reads the database and trusts what it read only while the
