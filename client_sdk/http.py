@@ -122,8 +122,12 @@ class FieldlineClient:
     def push(self, request: PushRequest) -> PushResponse:
         return PushResponse.from_json(self._json("POST", "/v1/sync/push", json=request.to_json()))
 
-    def pull(self, request: PullRequest) -> PullResponse:
-        return PullResponse.from_json(self._json("POST", "/v1/sync/pull", json=request.to_json()))
+    def pull(self, request: PullRequest, *, fresh: bool = False) -> PullResponse:
+        """One page. ``fresh``: checked against the server's database, not a worker's
+        memory of quiet polls (``Cache-Control: no-cache``; right after a push)."""
+        headers = {"Cache-Control": "no-cache"} if fresh else None
+        body = self._json("POST", "/v1/sync/pull", json=request.to_json(), headers=headers)
+        return PullResponse.from_json(body)
 
     def blob_exists(self, sha256: str) -> bool:
         response = self.request("HEAD", f"/v1/sync/blobs/{sha256}", check=False)

@@ -200,7 +200,14 @@ class SyncEngine:
                 raise FieldlineError("sdk.no_receipts", "The server answered no receipt")
 
     def pull(self, report: SyncReport) -> None:
-        """Pull every scope to its checkpoint; repair scopes whose checksum differs (once)."""
+        """Pull every scope to its checkpoint; repair scopes whose checksum differs (once).
+
+        After a push in the same round the pull asks for a fresh answer: the pushed
+        mutations are no longer laid over the view, so the server's images of their
+        effect must come now, not from a quiet poll another worker answered from
+        memory before the push's notice reached it.
+        """
+        fresh = bool(report.receipts)
         cursors = self.replica.cursors(self.scopes)
         repairing: frozenset[str] = frozenset()
         repaired_once: set[str] = set()
@@ -213,7 +220,8 @@ class SyncEngine:
                     schema=REPLICA_SCHEMA,
                     device_time_ms=self._physical(),
                     outbox=self.outbox.report(),
-                )
+                ),
+                fresh=fresh,
             )
             with self.store.transaction():
                 self.outbox.observe(page.server_time)

@@ -61,7 +61,9 @@ class Pull(MethodView):
         pull any technician's scope of their tenant. The last page (`has_more`
         false) carries the checkpoint: per-scope cursor, row count and checksum.
         Sync errors are problem+json with `sync.*` codes (see docs/errors.md);
-        a replica that must be rebuilt gets 409 with `reset_required`.
+        a replica that must be rebuilt gets 409 with `reset_required`. Right after
+        its own push a client sends `Cache-Control: no-cache`: a quiet answer is
+        then read from the database, not from the server worker's memory.
         """
         try:
             fieldline = state()
@@ -70,7 +72,7 @@ class Pull(MethodView):
                 current_actor(),
                 body_bytes(),
                 reader=read_connection(),
-                quiet_rows=fieldline.quiet_rows,
+                quiet_rows=None if _revalidate() else fieldline.quiet_rows,
             )
         except ProtocolError as error:
             raise from_protocol(error) from None
@@ -104,6 +106,17 @@ class Push(MethodView):
         except ProtocolError as error:
             raise from_protocol(error) from None
         return _answer(outcome)
+
+
+def _revalidate() -> bool:
+    """``Cache-Control: no-cache`` (or ``max-age=0``): the client wants the answer
+    checked against the database, not the worker's memory of quiet polls. The SDK
+    sends it on the pull that follows its own push, so it never hears "nothing new"
+    about changes it has just made (PROTOCOL.md § 11.3)."""
+    if "HTTP_CACHE_CONTROL" not in request.environ:
+        return False
+    directives = request.cache_control
+    return bool(directives.no_cache) or directives.max_age == 0
 
 
 def _answer(outcome: PullResponse | PushResponse | ResetRequired) -> Response:

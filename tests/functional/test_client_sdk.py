@@ -203,3 +203,31 @@ def test_rest_reads_go_through_the_same_authenticated_client(
     mine = device.client.work_orders(assignee_id=str(job["tech"].id))
     assert [item["id"] for item in mine] == [job["order"]]
     assert device.client.me()["technician_id"] == str(job["tech"].id)
+
+
+def test_the_pull_after_a_push_asks_for_a_fresh_answer(
+    device: Device, link: Flaky, job: dict[str, Any]
+) -> None:
+    """Once acknowledged, pushed mutations are no longer laid over the view: the pull of
+    the same round must bring their effect, not a quiet answer a server worker kept
+    from before the push (PROTOCOL.md § 11.3)."""
+    pulls: list[str | None] = []
+    forward = link.handle_request
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/sync/pull":
+            pulls.append(request.headers.get("Cache-Control"))
+        return forward(request)
+
+    link.handle_request = recording  # type: ignore[method-assign]
+    device.sync()  # nothing to push
+    quiet_round = list(pulls)
+    pulls.clear()
+    device.transition(job["order"], "accept")
+
+    report = device.sync()
+
+    assert report.receipts == {"applied": 1}
+    assert quiet_round and set(quiet_round) == {None}
+    assert pulls and set(pulls) == {"no-cache"}
+    assert device.job(job["order"]).status.value == "accepted"  # type: ignore[union-attr]

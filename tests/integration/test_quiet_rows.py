@@ -20,7 +20,7 @@ from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
 from tests.support.factories.workorders import Scene, WorkOrderView
 from tests.support.server import REPO_ROOT
-from tests.support.sync import Replica
+from tests.support.sync import Replica, pull_body, read_body
 
 pytestmark = pytest.mark.skipif(backend() != "postgresql", reason="LISTEN/NOTIFY is PostgreSQL's")
 
@@ -121,3 +121,20 @@ def test_a_change_committed_by_another_process_reaches_a_poll_once_its_notice_ar
     # Rows are kept up to 5 s (the session cache's TTL): well before, the notice did it.
     assert wait_until(delivered, timeout=2.0)
     assert len(notes) == 1
+
+
+@pytest.mark.parametrize("directive", ["no-cache", "max-age=0"])
+def test_a_pull_asking_for_a_fresh_answer_is_checked_against_the_database(
+    app: Flask, factories: Factories, reads: list[object], directive: str
+) -> None:
+    """What the SDK sends right after its own push (PROTOCOL.md § 11.3)."""
+    _scene, _order, replica = _synced_device(app, factories)
+    assert wait_until(_from_memory(replica, reads))
+    before = len(reads)
+    body = pull_body(dict(replica.cursors), device_id=replica.device_id)
+
+    response = replica.client.post("/v1/sync/pull", json=body, headers={"Cache-Control": directive})
+
+    assert response.status_code == 200
+    assert read_body(response)["changes"] == []
+    assert len(reads) == before + 1
