@@ -50,7 +50,7 @@ def entries(
 ) -> list[ScopeEntry]:
     assert scope.subject is not None
     name = str(scope)
-    interesting = changes.changed | set(changes.added) | set(changes.added.values())
+    interesting = changes.changed | set(changes.added.values())
     held = queries.stored_members(session, tenant_id, name, interesting)
     entering = sorted(
         {child for child, parent in changes.added.items() if parent in held and child not in held}
