@@ -231,9 +231,9 @@ def _taxonomy_entries(changes: TenantChanges) -> list[ScopeEntry]:
 def _touched_technician_scopes(
     session: Session, tenant_id: uuid.UUID, changes: TenantChanges
 ) -> list[Scope]:
-    names = (
-        queries.scopes_holding(session, tenant_id, changes.anchors) if changes.anchors else set()
-    )
+    # A row inserted now is in no scope yet (its parent, an anchor too, may be).
+    anchors = changes.anchors - {row_id for _, row_id in changes.added}
+    names = queries.scopes_holding(session, tenant_id, anchors) if anchors else set()
     scopes = {Scope.parse(name) for name in names}
     scopes |= {technician_scope(t) for t in changes.assignees}
     return sorted(s for s in scopes if s.kind is ScopeKind.TECHNICIAN)

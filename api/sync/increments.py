@@ -50,7 +50,9 @@ def entries(
 ) -> list[ScopeEntry]:
     assert scope.subject is not None
     name = str(scope)
-    interesting = changes.changed | set(changes.added.values())
+    # Rows inserted now are in no scope yet: only the rows changed before and the
+    # parents of the new ones are looked up.
+    interesting = (changes.changed - changes.added.keys()) | set(changes.added.values())
     held = queries.stored_members(session, tenant_id, name, interesting)
     entering = sorted(
         {child for child, parent in changes.added.items() if parent in held and child not in held}
