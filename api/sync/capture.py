@@ -183,7 +183,9 @@ def _record_tenant(session: Session, tenant_id: uuid.UUID, changes: TenantChange
         .where(SyncCounter.tenant_id == tenant_id)
         .values(value=last + len(entries))
     )
-    session.execute(
+    # Core executemany on the connection: the session's ORM bulk insert adds per-row
+    # work (a push writes a thousand entries) that rows never loaded as objects do not need.
+    session.connection().execute(
         insert(SyncScopeChange),
         [
             {
@@ -262,7 +264,7 @@ def _technician_entries(
     entries += [ScopeEntry(name, t, r, "upsert") for t, r in entering]
     entries += [ScopeEntry(name, t, r, "upsert") for t, r in sorted(changes.changed & before & now)]
     if entering:
-        session.execute(
+        session.connection().execute(
             insert(SyncScopeMember),
             [
                 {"tenant_id": tenant_id, "scope": name, "table_name": t.value, "row_id": r}

@@ -60,7 +60,7 @@ def entries(
     )
     staying = sorted((changes.changed & held) - set(entering))
     if entering:
-        session.execute(
+        session.connection().execute(  # Core executemany, as in capture
             insert(SyncScopeMember),
             [
                 {"tenant_id": tenant_id, "scope": name, "table_name": t.value, "row_id": r}

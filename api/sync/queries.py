@@ -36,6 +36,7 @@ from api.categories.models import Category
 from api.customers.models import Contact
 from api.db import utcnow
 from api.db.driver_reads import DriverReads
+from api.db.lists import among
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
 from api.sync.models import (
     SyncConflict,
@@ -299,13 +300,13 @@ def scopes_holding(session: Session, tenant_id: uuid.UUID, row_ids: set[uuid.UUI
     """Technician scopes that hold any of these rows."""
     found: set[str] = set()
     ids = sorted(row_ids)
-    for start in range(0, len(ids), 500):
+    for start in range(0, len(ids), 1000):
         query = (
             select(SyncScopeMember.scope)
             .distinct()
             .where(
                 SyncScopeMember.tenant_id == tenant_id,
-                SyncScopeMember.row_id.in_(ids[start : start + 500]),
+                among(session, SyncScopeMember.row_id, ids[start : start + 1000]),
             )
         )
         found |= set(session.scalars(query))
