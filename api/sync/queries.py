@@ -232,15 +232,30 @@ def stored_members(
     query = select(SyncScopeMember.table_name, SyncScopeMember.row_id).where(
         SyncScopeMember.tenant_id == tenant_id, SyncScopeMember.scope == scope
     )
+    postgres = session.get_bind().dialect.name == "postgresql"
     if only is None:
-        return {(Table(table), row_id) for table, row_id in session.execute(query)}
+        # A whole scope (a checkpoint computed afresh, a membership diff): tens of
+        # thousands of rows, read on the driver on PostgreSQL (no ORM row processing).
+        rows: Any = (
+            _MEMBER_READS.fetch(
+                session.connection(),
+                "members of",
+                lambda: select(SyncScopeMember.table_name, SyncScopeMember.row_id).where(
+                    SyncScopeMember.tenant_id == bindparam("tenant"),
+                    SyncScopeMember.scope == bindparam("scope"),
+                ),
+                {"tenant": tenant_id, "scope": scope},
+            )
+            if postgres
+            else session.execute(query)
+        )
+        return {(_TABLES[table], row_id) for table, row_id in rows}
     found: set[Key] = set()
     keys = list(only)
-    postgres = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(keys), 1000):
         chunk = keys[start : start + 1000]
         if postgres:
-            rows: Any = _MEMBER_READS.fetch(
+            rows = _MEMBER_READS.fetch(
                 session.connection(),
                 "members among",
                 _members_among,
