@@ -10,45 +10,9 @@ import pytest
 from api.auth import session_cache
 from api.auth.session_cache import SessionCache
 from api.db import notices
+from tests.unit.conftest import Clock, FakeListener
 
 SESSION, USER = uuid.uuid4(), uuid.uuid4()
-
-
-class FakeListener:
-    def __init__(self) -> None:
-        self.started = 0
-        self.stopped = False
-        self.can_poll = True
-
-    def __call__(self, cache: SessionCache) -> FakeListener:
-        self.started += 1
-        return self
-
-    def poll(self) -> bool:
-        return self.can_poll
-
-    def stop(self) -> None:
-        self.stopped = True
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(session_cache.time, "monotonic", clock)
-    return clock
-
-
-@pytest.fixture
-def listener() -> FakeListener:
-    return FakeListener()
 
 
 @pytest.fixture

@@ -7,27 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.auth import session_cache
 from api.auth.session_cache import SessionCache
 from api.db import notices
 from api.db.notices import AUTH_CHANNEL, SYNC_CHANNEL, Generation
 from api.sync.quiet_rows import QuietRows
-from tests.unit.auth.test_session_cache import Clock, FakeListener
+from tests.unit.conftest import Clock, FakeListener
 
 KEY = (uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), ("taxonomy",))
 ROW = (42, None, uuid.uuid4())
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(session_cache.time, "monotonic", clock)  # the one time module
-    return clock
-
-
-@pytest.fixture
-def listener() -> FakeListener:
-    return FakeListener()
 
 
 @pytest.fixture
