@@ -156,10 +156,10 @@ def _page(
     page = found[:limit]
     latest = {(c.scope, Table(c.table_name), c.row_id): c for c in page}  # last one wins
     # A row that left its scope since is not sent: its tombstone follows in the log.
-    upserts = [k for k, c in latest.items() if c.op == "upsert" and (c.held or _whole_table(k[0]))]
+    sent = {k for k, c in latest.items() if c.op == "upsert" and (c.held or _whole_table(k[0]))}
     images = {
         table: materialise(session, tenant_id, table, ids)
-        for table, ids in group_by_table((t, r) for _, t, r in upserts).items()
+        for table, ids in group_by_table((t, r) for _, t, r in sent).items()
     }
     changes: list[Change] = []
     for (scope, table, row_id), change in sorted(latest.items(), key=lambda i: i[1].change_seq):
@@ -168,7 +168,7 @@ def _page(
             changes.append(Tombstone(scope, table, row_id, change.change_seq, reason))
             continue
         row = images.get(table, {}).get(row_id)
-        if row is None or not (change.held or _whole_table(scope)):
+        if row is None or (scope, table, row_id) not in sent:
             continue  # deleted or left the scope since: its tombstone follows in the log
         changes.append(RowUpsert(scope, table, row_id, change.change_seq, row))
     reached = page[-1].change_seq if has_more else top
