@@ -21,7 +21,8 @@ can have changed. The decision itself is still made afresh on every request.
   the measurements in :mod:`api.auth.session_cache`); until then a poll may hear
   "nothing new" with the cursor it had, and the next poll brings the change. A
   quiet answer is always a whole, consistent one: cursor, counts and checksums of
-  the same moment.
+  the same moment. A pull sent with ``Cache-Control: no-cache`` (the SDK's, right
+  after its own push) never uses the memory (:mod:`api.sync.routes`).
 - **Backstop**: a row lives at most the session cache's ``ttl``
   (``FIELDLINE_SESSION_CACHE_SECONDS``; 0 turns both off), which also bounds writes
   made outside Fieldline. Rows are read under a noted generation and kept only if
