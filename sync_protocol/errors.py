@@ -88,6 +88,9 @@ CATALOGUE: Mapping[str, CodeInfo] = MappingProxyType(
             _R, "The device ID does not match the signed-in device", "设备 ID 与当前登录的设备不符"
         ),
         "sync.batch_too_large": _code(_R, "Too many mutations in one batch", "一批中的变更过多"),
+        "sync.body_too_large": _code(
+            _R, "The request body is over 8 MiB once decompressed", "请求体解压后超过 8 MiB"
+        ),
         "sync.seq_gap": _code(_R, "Mutations are missing before this batch", "此批之前缺少变更"),
         "sync.seq_out_of_order": _code(
             _R, "Sequence numbers in the batch are not strictly increasing", "批内序号未严格递增"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors.common import MalformedJson, PayloadTooLarge, UnsupportedMediaType
 
@@ -36,6 +37,9 @@ class BodyPolicy:
     # True: the view parses the JSON itself, strictly, with its own error code (the sync
     # protocol's decoder): here only the media type is checked, so it is parsed once.
     parsed_by_view: bool = False
+    # The error for a body past the limit when the endpoint has its own code for it
+    # (the sync endpoints answer `sync.body_too_large`); None: `request.too_large`.
+    too_large: type[Exception] | None = None
 
 
 def body_policy(
@@ -45,11 +49,13 @@ def body_policy(
     gzip: bool = False,
     stream: bool = False,
     parsed_by_view: bool = False,
+    too_large: type[Exception] | None = None,
 ) -> Any:
     """Declare how an endpoint reads its body (on the MethodView method)."""
 
     def mark(view: F) -> F:
-        setattr(view, _ATTRIBUTE, BodyPolicy(max_bytes, json, gzip, stream, parsed_by_view))
+        policy = BodyPolicy(max_bytes, json, gzip, stream, parsed_by_view, too_large)
+        setattr(view, _ATTRIBUTE, policy)
         return view
 
     return mark
@@ -66,11 +72,16 @@ def read_body() -> None:
         if encoding != "identity":
             raise UnsupportedMediaType(f"Content-Encoding {encoding} is not accepted here")
         return
-    raw = request.get_data(cache=True)  # raises 413 past the limit
     inflated = encoding == "gzip" and policy.gzip
-    if inflated:
-        raw = _inflate(raw, limit)
-    elif encoding != "identity":
+    try:
+        raw = request.get_data(cache=True)  # raises 413 past the limit
+        if inflated:
+            raw = _inflate(raw, limit)
+    except (PayloadTooLarge, RequestEntityTooLarge):
+        if policy.too_large is None:
+            raise
+        raise policy.too_large(f"The body is over {limit} bytes once decompressed") from None
+    if not inflated and encoding != "identity":
         raise UnsupportedMediaType(f"Content-Encoding {encoding} is not accepted here")
     g.fieldline_body = raw
     if policy.json:

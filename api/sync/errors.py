@@ -22,6 +22,7 @@ _KINDS: dict[str, type[FieldlineError]] = {
     "sync.device_mismatch": Forbidden,
     "sync.scope_forbidden": Forbidden,
     "sync.batch_too_large": common.PayloadTooLarge,
+    "sync.body_too_large": common.PayloadTooLarge,
     "sync.blob_too_large": common.PayloadTooLarge,
     "sync.unsupported_media_type": common.UnsupportedMediaType,
     "sync.checksum_mismatch": InvalidInput,

@@ -21,7 +21,7 @@ from api.http.body import body_bytes, body_policy
 from api.http.context import read_connection, state
 from api.http.guard import current_actor, requires
 from api.sync import services
-from api.sync.errors import from_protocol
+from api.sync.errors import REQUEST_ERRORS, from_protocol
 from api.sync.push import service as push_service
 from api.sync.schemas import (
     PullRequestSchema,
@@ -39,13 +39,20 @@ blp = Blueprint(
 )
 
 MAX_PUSH_BYTES = 8 * 1024 * 1024  # decompressed (PROTOCOL.md § 4)
+# How every sync endpoint with a JSON body reads it; past the limit: 413 sync.body_too_large.
+SYNC_BODY: dict[str, Any] = {
+    "max_bytes": MAX_PUSH_BYTES,
+    "gzip": True,
+    "parsed_by_view": True,
+    "too_large": REQUEST_ERRORS["sync.body_too_large"],
+}
 _COMPRESS_FROM = 512  # bytes; smaller bodies are not worth a gzip header
 
 
 @blp.route("/pull")
 class Pull(MethodView):
     @requires(Permission.SYNC)
-    @body_policy(max_bytes=MAX_PUSH_BYTES, gzip=True, parsed_by_view=True)
+    @body_policy(**SYNC_BODY)
     @blp.doc(
         requestBody={
             "required": True,
@@ -82,7 +89,7 @@ class Pull(MethodView):
 @blp.route("/push")
 class Push(MethodView):
     @requires(Permission.SYNC)
-    @body_policy(max_bytes=MAX_PUSH_BYTES, gzip=True, parsed_by_view=True)
+    @body_policy(**SYNC_BODY)
     @blp.doc(
         requestBody={
             "required": True,

@@ -407,7 +407,7 @@ def test_a_gzip_body_is_accepted_and_a_gzip_bomb_is_refused(
     before = count_rows(engine)
     bomb = gzip.compress(b" " * (9 * 1024 * 1024))  # 9 MiB of blanks, about 9 KiB zipped
     response = device.client.request("POST", "/v1/sync/push", data=bomb, headers=headers)
-    assert_problem(response, 413, "request.too_large")
+    assert_problem(response, 413, "sync.body_too_large")
     assert count_rows(engine) == before
 
 
