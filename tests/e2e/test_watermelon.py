@@ -157,3 +157,60 @@ def test_a_stock_watermelondb_app_syncs_both_ways(
         assert _server_order(cast, first["id"])["status"] == "on_site"
     finally:
         app.close()
+
+
+def test_records_the_server_refuses_are_deleted_from_the_app_and_say_why(
+    fieldline_server: FieldlineServer, cast: Cast
+) -> None:
+    order = _order(cast, "热水器漏水")
+    app = App(fieldline_server, cast.technician.token or "")
+    try:
+        app.sync()
+        blank = app.send(
+            op="create", table="notes", values={"work_order_id": order["id"], "body": ""}
+        )
+        not_v7 = app.send(  # WatermelonDB's default generator: 16 random characters
+            op="create", table="notes", id="a1B2c3D4e5F6g7H8",
+            values={"work_order_id": order["id"], "body": "随机 ID"},
+        )  # fmt: skip
+        good = app.send(
+            op="create", table="notes", values={"work_order_id": order["id"], "body": "已到场"}
+        )
+        draft = app.send(op="create", table="drafts", values={"text": "本地草稿"})
+        pushed = app.sync()
+        assert [c["status"] for c in pushed["calls"] if c["method"] == "POST"] == [200]
+        assert {blank["id"], not_v7["id"], good["id"]} <= set(_rows(pushed, "notes"))
+
+        later = app.sync()  # the next pull removes what the server did not store
+        assert set(_rows(later, "notes")) == {good["id"]}
+        assert set(_rows(later, "drafts")) == {draft["id"]}  # local-only: untouched
+        refusals = {json.loads(q["mutation"])["args"]["id"]: q for q in later["db"]["quarantine"]}
+        assert refusals[blank["id"]]["code"] == "sync.missing_field"
+        assert refusals[blank["id"]]["field"] == "args.body"
+        assert refusals[not_v7["id"]]["code"] == "sync.invalid_uuid"
+        notes = json_body(cast.dispatcher.get(f"/v1/work-orders/{order['id']}/notes"), 200)
+        assert [n["id"] for n in notes["items"]] == [good["id"]]
+    finally:
+        app.close()
+
+
+def test_an_update_of_a_record_the_server_lacks_creates_it(
+    fieldline_server: FieldlineServer, cast: Cast
+) -> None:
+    order = _order(cast, "门禁失灵")
+    app = App(fieldline_server, cast.technician.token or "")
+    try:
+        app.sync()
+        # The app holds a note as synced that the server does not have (e.g. the
+        # server was restored from an older backup), and edits it.
+        lost = "01958f3a-7c00-7a1e-9c1a-3f5e2b7d4c42"
+        values = {"work_order_id": order["id"], "body": "换了读卡器"}
+        app.send(op="create", table="notes", id=lost, values=values, synced=True)
+        app.send(op="set", table="notes", id=lost, values={"body": "换了读卡器和电源"})
+        pushed = app.sync()
+        assert _rows(pushed, "notes")[lost]["_status"] == "synced"
+        notes = json_body(cast.dispatcher.get(f"/v1/work-orders/{order['id']}/notes"), 200)
+        assert {n["id"]: n["body"] for n in notes["items"]} == {lost: "换了读卡器和电源"}
+        assert _rows(app.sync(), "notes")[lost]["body"] == "换了读卡器和电源"
+    finally:
+        app.close()

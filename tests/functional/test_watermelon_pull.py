@@ -179,12 +179,15 @@ def test_bad_parameters_and_versions_are_refused_with_sync_codes(
     tech = client.as_(factories.scene().technician_token)
     for query, status, code, field in (
         ({"last_pulled_at": "yesterday"}, 422, "sync.wrong_type", "last_pulled_at"),
-        ({"schema_version": 2}, 409, "sync.schema_too_new", "schema"),
+        ({"replica_schema": 2}, 409, "sync.schema_too_new", "replica_schema"),
+        ({"replica_schema": "x"}, 422, "sync.wrong_type", "replica_schema"),
         ({"migration": '{"from": 1}'}, 422, "sync.missing_field", "migration.tables"),
         ({"since": 1}, 422, "sync.unknown_field", "since"),
     ):
         body = assert_problem(tech.get(URL, query_string=query), status, code)
         assert body["field"] == field
+    # The app's own WatermelonDB schema is its business (local-only tables, columns).
+    assert tech.get(URL, query_string={"schema_version": 7}).status_code == 200
     restored = tech.get(URL, query_string={"last_pulled_at": 10**9})
     assert restored.status_code == 409
     assert restored.get_json()["reset_required"]["reason"] == "sync.server_restored"
@@ -367,3 +370,64 @@ def test_an_app_setting_an_assigned_job_back_to_new_declines_it(
         assert (saved.status.value, saved.assignee_id) == ("new", None)
     after = _pull(tech, pulled["timestamp"])
     assert str(order.id) in _deleted(after, "work_orders")  # it left the technician's scope
+
+
+def test_the_push_body_of_watermelondbs_docs_is_accepted(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    tech = client.as_(scene.technician_token)
+    pulled = _pull(tech, None)
+    row = _updated(pulled, "work_orders")[str(order.id)] | {"status": "accepted"}
+    changes = {"work_orders": {"created": [], "updated": [row], "deleted": []}}
+
+    assert_problem(tech.post(URL, json=changes), 422, "sync.missing_field")  # no last_pulled_at
+    response = tech.post(f"{URL}?last_pulled_at={pulled['timestamp']}", json=changes)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with uow_factory.reader() as uow:
+        assert uow.session.get_one(WorkOrder, order.id).status.value == "accepted"
+    wrapped = {"changes": {}}  # lastPulledAt from the query string alone is fine too
+    assert tech.post(f"{URL}?last_pulled_at={pulled['timestamp']}", json=wrapped).status_code == 200
+
+
+def test_refused_records_are_deleted_at_the_next_pull_and_unknown_updates_are_created(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = _assigned(factories, scene)
+    tech = client.as_(scene.technician_token)
+    pulled = _pull(tech, None)
+    blank = {
+        "id": "01958f3a-7c00-7a1e-9c1a-3f5e2b7d4c01",
+        "work_order_id": str(order.id),
+        "body": "",
+    }
+    not_v7 = {"id": "x9Kq2mWzL0pR7tYb", "work_order_id": str(order.id), "body": "随机 ID"}
+    lost = {
+        "id": "01958f3a-7c00-7a1e-9c1a-3f5e2b7d4c02",
+        "work_order_id": str(order.id),
+        "body": "补录",
+    }
+    changes = {"notes": {"created": [blank, not_v7], "updated": [lost], "deleted": []}}
+    response = tech.post(f"{URL}?last_pulled_at={pulled['timestamp']}", json=changes)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+    after = _pull(tech, pulled["timestamp"])
+    assert _deleted(after, "notes") == {blank["id"], not_v7["id"]}
+    assert _updated(after, "notes")[lost["id"]]["body"] == "补录"  # updated, so created
+    why = {
+        json.loads(q["mutation"])["args"]["id"]: q["code"]
+        for q in _updated(after, "quarantine").values()
+    }
+    assert why == {blank["id"]: "sync.missing_field", not_v7["id"]: "sync.invalid_uuid"}
+
+
+def test_an_oversized_sync_body_is_refused_with_a_sync_code(
+    client: ApiClient, factories: Factories
+) -> None:
+    tech = client.as_(factories.scene().technician_token)
+    huge = b'{"changes": {}, "pad": "' + b"x" * (8 * 1024 * 1024) + b'"}'
+    for path in (URL + "?last_pulled_at=1", "/v1/sync/push", "/v1/sync/pull"):
+        response = tech.post(path, data=huge, content_type="application/json")
+        assert_problem(response, 413, "sync.body_too_large")

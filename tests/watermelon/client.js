@@ -9,6 +9,10 @@
 //                                        and wait for a {"op": "continue"} line
 //   {"op": "set", "table", "id", "values"}   a local edit (like record.update)
 //   {"op": "create", "table", "values"}      a local create with a UUIDv7 ID
+//   {"op": "create", "table", "values", "id"}    ... with this ID instead (any string)
+//   {"op": "create", "table", "values", "id", "synced": true}
+//                                        a record the app believes the server has (e.g.
+//                                        synced before the server was restored from a backup)
 //   {"op": "quit"}
 // Every answer carries the local database ("db": table -> [raw records without
 // _status/_changed]), the HTTP calls made ("calls") and what WatermelonDB logged
@@ -21,7 +25,7 @@ const { Database, Model } = require('@nozbe/watermelondb')
 const LokiJSAdapter = require('@nozbe/watermelondb/adapters/lokijs').default
 const { synchronize } = require('@nozbe/watermelondb/sync')
 const { setGenerator } = require('@nozbe/watermelondb/utils/common/randomId')
-const { schema, tables } = require('./schema')
+const { schema, tables, REPLICA_SCHEMA } = require('./schema')
 
 const [baseUrl, token] = process.argv.slice(2)
 const logged = []
@@ -70,7 +74,9 @@ async function call(method, path, body) {
 }
 
 async function pullChanges({ lastPulledAt, schemaVersion, migration }) {
-  const query = `last_pulled_at=${lastPulledAt}&schema_version=${schemaVersion}&migration=${encodeURIComponent(JSON.stringify(migration))}`
+  // schema_version is the app's own WatermelonDB schema (it has local-only tables);
+  // replica_schema is the Fieldline replica schema its synced tables follow.
+  const query = `last_pulled_at=${lastPulledAt}&schema_version=${schemaVersion}&replica_schema=${REPLICA_SCHEMA}&migration=${encodeURIComponent(JSON.stringify(migration))}`
   const { changes, timestamp } = await call('GET', `/v1/sync/watermelon?${query}`)
   return { changes, timestamp }
 }
@@ -83,7 +89,8 @@ async function pushChanges({ changes, lastPulledAt }) {
       answer({ event: 'before_push' })
     })
   }
-  await call('POST', `/v1/sync/watermelon?last_pulled_at=${lastPulledAt}`, { changes, lastPulledAt })
+  // The body WatermelonDB's documentation shows: the changes alone.
+  await call('POST', `/v1/sync/watermelon?last_pulled_at=${lastPulledAt}&replica_schema=${REPLICA_SCHEMA}`, changes)
 }
 
 async function sync() {
@@ -126,9 +133,16 @@ async function run(command) {
     )
     return {}
   }
+  if (command.op === 'create' && command.synced) {
+    const collection = database.get(command.table)
+    const raw = { ...command.values, id: command.id, _status: 'synced', _changed: '' }
+    await database.write(() => database.batch(collection.prepareCreateFromDirtyRaw(raw)))
+    return { id: command.id }
+  }
   if (command.op === 'create') {
     const record = await database.write(() =>
       database.get(command.table).create((r) => {
+        if (command.id) r._raw.id = command.id
         for (const [column, value] of Object.entries(command.values)) r._setRaw(column, value)
       }),
     )

@@ -37,13 +37,19 @@ const COLUMNS = {
     quarantined_at:number settled_by settled_at:number`,
 }
 
+// Fieldline's replica schema these synced tables follow (PROTOCOL.md § 2), sent to the
+// server as replica_schema: independent of the app's own schema version below.
+const REPLICA_SCHEMA = 1
+// The app's own table, never synced: the server neither sends nor accepts it.
+const LOCAL_ONLY = { drafts: 'work_order_id text' }
+
 const tables = Object.keys(COLUMNS)
 const schema = appSchema({
-  version: 1,
-  tables: tables.map((name) =>
+  version: 3, // the app's schema: it grew with local-only tables, Fieldline's did not
+  tables: [...tables, ...Object.keys(LOCAL_ONLY)].map((name) =>
     tableSchema({
       name,
-      columns: COLUMNS[name]
+      columns: (COLUMNS[name] || LOCAL_ONLY[name])
         .split(/\s+/)
         .filter(Boolean)
         .map((spec) => {
@@ -56,4 +62,4 @@ const schema = appSchema({
   ),
 })
 
-module.exports = { schema, tables }
+module.exports = { schema, tables: [...tables, ...Object.keys(LOCAL_ONLY)], REPLICA_SCHEMA }

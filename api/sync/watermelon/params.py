@@ -2,7 +2,10 @@
 
 The stock frontend writes ``last_pulled_at=${lastPulledAt}`` whatever the value,
 so ``null`` (first sync) arrives as the text ``null``; ``migration`` is URL-encoded
-JSON or ``null``. Everything is read strictly, with the protocol's ``sync.*``
+JSON or ``null``. ``schema_version`` is the app's WatermelonDB schema and is not
+compared with anything (apps add local-only tables); ``replica_schema`` is
+Fieldline's replica schema (PROTOCOL.md § 2), checked like a sync body's
+``schema``. Everything is read strictly, with the protocol's ``sync.*``
 codes and the parameter's name as ``field``.
 """
 
@@ -17,7 +20,9 @@ from sync_protocol.versions import SCHEMA_VERSION
 from sync_protocol.wire import ObjectReader, decode, read_text, read_uuid
 
 MAX_NUMBER = 2**53 - 1
-_KNOWN = frozenset({"last_pulled_at", "schema_version", "migration", "technician_id"})
+_KNOWN = frozenset(
+    {"last_pulled_at", "schema_version", "replica_schema", "migration", "technician_id"}
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,8 @@ class Migration:
 @dataclass(frozen=True)
 class PullParams:
     last_pulled_at: int  # 0: first sync
-    schema_version: int
+    schema_version: int | None  # the app's own WatermelonDB schema: read, never compared
+    replica_schema: int  # Fieldline's replica schema (PROTOCOL.md § 2) the app follows
     migration: Migration | None
     technician_id: uuid.UUID | None  # office callers name the technician they pull for
 
@@ -44,12 +50,20 @@ def read_pull_params(args: Mapping[str, str]) -> PullParams:
     schema = args.get("schema_version")
     return PullParams(
         last_pulled_at=read_last_pulled_at(args.get("last_pulled_at")),
-        # Stock synchronize() always sends it; a hand-written client that does not
-        # is taken to speak this server's schema.
-        schema_version=SCHEMA_VERSION if schema is None else _number(schema, "schema_version"),
+        schema_version=None if schema is None else _number(schema, "schema_version"),
+        replica_schema=read_replica_schema(args.get("replica_schema")),
         migration=_migration(args.get("migration")),
         technician_id=_technician(args.get("technician_id")),
     )
+
+
+def read_replica_schema(text: str | None) -> int:
+    """The replica schema the app's synced tables follow; absent: this server's.
+
+    Separate from WatermelonDB's ``schemaVersion``, which numbers the app's whole
+    local schema (local-only tables and columns included) and is the app's own.
+    """
+    return SCHEMA_VERSION if text is None else _number(text, "replica_schema")
 
 
 def read_last_pulled_at(text: str | None) -> int:

@@ -9,9 +9,11 @@ the ``lastPulledAt`` it hands back.
 
 A first sync (``lastPulledAt`` null or 0) gets every row of the device's
 scopes; later pulls get the rows changed since, and the IDs of rows deleted or
-gone from the scope. Every non-deleted row is sent as ``updated``: apps MUST
-pass ``sendCreatedAsUpdated: true``, under which WatermelonDB creates unknown
-rows and logs an error for any row sent as ``created``.
+gone from the scope, and of records the app pushed that the server refused
+(:mod:`api.sync.watermelon.ghosts`). Every non-deleted row is sent as
+``updated``: apps MUST pass ``sendCreatedAsUpdated: true``, under which
+WatermelonDB creates unknown rows and logs an error for any row sent as
+``created``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from api.sync.rows import group_by_table, materialise
 from api.sync.services import read_snapshot, scope_members
 from api.sync.syncables import Row
 from api.sync.watermelon.apply import device_of
+from api.sync.watermelon.ghosts import refused_records
 from api.sync.watermelon.params import Migration, PullParams
 from api.sync.watermelon.records import (
     COLUMNS,
@@ -93,8 +96,7 @@ class PullResult:
 
 def pull(uow: UnitOfWorkFactory, actor: Actor, params: PullParams) -> PullResult | ResetRequired:
     """Everything the app lacks since ``lastPulledAt``, or why it must re-prime."""
-    versions = Versions(PROTOCOL_VERSION, params.schema_version)
-    reset = check_versions(versions, pushing=False)
+    reset = check_replica_schema(params.replica_schema, pushing=False)
     if reset is not None:
         return reset
     with read_snapshot(uow) as session:
@@ -120,6 +122,16 @@ def pull(uow: UnitOfWorkFactory, actor: Actor, params: PullParams) -> PullResult
     if not record_app_pull(uow, actor, device_id):
         return retired()
     return result
+
+
+def check_replica_schema(replica_schema: int, *, pushing: bool) -> ResetRequired | None:
+    """§ 2's version decision for the app's replica schema (``?replica_schema=``)."""
+    try:
+        return check_versions(Versions(PROTOCOL_VERSION, replica_schema), pushing=pushing)
+    except ProtocolError as error:
+        if error.field != "schema":
+            raise
+        raise ProtocolError(error.code, error.detail, "replica_schema", error.extra) from None
 
 
 def device_scopes(session: Session, actor: Actor, technician_id: uuid.UUID | None) -> list[str]:
@@ -179,6 +191,24 @@ def _since(
     assets |= {uuid.UUID(i) for i in changes.deleted.get(Table.ASSETS, set())}
     orders = {k[2] for k in latest if k[1] is Table.WORK_ORDERS}
     changes.delete(Table.WORK_ORDER_ASSETS, link_ids(orders, assets))
+    held = set().union(*members.values())
+    _delete_refused(changes, images.get(Table.QUARANTINE, {}).values(), held)
+
+
+def _delete_refused(
+    changes: ChangeSet, quarantined: Iterable[Row], held: set[tuple[Table, uuid.UUID]]
+) -> None:
+    """Records the server refused and does not hold: the app must delete them (ghosts)."""
+    for table, record_id in refused_records(quarantined):
+        if table in COLUMNS and (table, _as_uuid(record_id)) not in held:
+            changes.delete(table, [record_id])
+
+
+def _as_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None  # a non-UUID ID (WatermelonDB's default generator) is never held
 
 
 def _migrated(

@@ -1,8 +1,10 @@
 """WatermelonDB ``pushChanges``: refuse stale pushes, then apply the rest as mutations (§ 15).
 
-The body ``{"changes": …, "lastPulledAt": n}`` is read strictly in shape (an
-object of tables, each with ``created``/``updated``/``deleted`` lists of
-records with string IDs) and leniently in content: unknown tables and columns
+The body, ``{"changes": …, "lastPulledAt": n}`` or the changes alone with
+``?last_pulled_at=n`` (as WatermelonDB's documentation writes ``pushChanges``),
+is read strictly in shape (an object of tables, each with
+``created``/``updated``/``deleted`` lists of records with string IDs) and
+leniently in content: unknown tables and columns
 (``_status``, ``_changed`` included) are dropped, as the contract asks
 (rules 8–10).
 
@@ -33,8 +35,8 @@ from api.sync.models import SyncDevice, SyncScopeChange
 from api.sync.rows import materialise
 from api.sync.syncables import BY_TABLE
 from api.sync.watermelon.apply import apply_mutations, device_of
-from api.sync.watermelon.params import MAX_NUMBER, read_last_pulled_at
-from api.sync.watermelon.pull import device_scopes
+from api.sync.watermelon.params import MAX_NUMBER, read_last_pulled_at, read_replica_schema
+from api.sync.watermelon.pull import check_replica_schema, device_scopes
 from api.sync.watermelon.records import COLUMNS, READ_ONLY, RawRecord, raw_record
 from api.sync.watermelon.translate import ServerRows, Synthetic, translate
 from api.workorders.models import WorkOrder
@@ -42,7 +44,7 @@ from sync_protocol.entities import Table
 from sync_protocol.errors import JSONValue, ProtocolError
 from sync_protocol.records import ResetRequired
 from sync_protocol.versions import MIN_SCHEMA_VERSION
-from sync_protocol.wire import ObjectReader, check_json, decode
+from sync_protocol.wire import ObjectReader, check_json, check_text, decode
 
 MAX_RECORDS = 5_000  # per push; WatermelonDB sends everything unsynced at once
 _SAFE_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}", re.ASCII)  # contract rule 11
@@ -70,15 +72,30 @@ def _id_of(item: JSONValue) -> str:
     return str(item)
 
 
-def read_push(body: bytes, query_last_pulled_at: str | None) -> PushRequest:
-    reader = ObjectReader(decode(body), "", frozenset({"changes", "lastPulledAt"}))
-    last = reader.integer("lastPulledAt", minimum=1, maximum=MAX_NUMBER)
-    if query_last_pulled_at is not None and read_last_pulled_at(query_last_pulled_at) != last:
-        raise ProtocolError("sync.invalid_value", "Differs from the body's", "last_pulled_at")
+def read_push(body: bytes, query: Mapping[str, str]) -> PushRequest:
+    """Either body: ``{"changes": …, "lastPulledAt": n}`` or the changes alone (the
+    form WatermelonDB's documentation shows), with ``?last_pulled_at=`` then required."""
+    value = decode(body)
+    in_query = query.get("last_pulled_at")
+    if type(value) is dict and "changes" in value:
+        reader = ObjectReader(value, "", frozenset({"changes", "lastPulledAt"}))
+        if reader.has("lastPulledAt") or in_query is None:
+            last = reader.integer("lastPulledAt", minimum=1, maximum=MAX_NUMBER)
+            if in_query is not None and _pushed_after(in_query) != last:
+                raise ProtocolError("sync.invalid_value", "Not the body's", "last_pulled_at")
+        else:
+            last = _pushed_after(in_query)
+        tables = _tables(reader.raw("changes"), "changes")
+    else:
+        if in_query is None:
+            detail = "last_pulled_at is required with a bare body"
+            raise ProtocolError("sync.missing_field", detail, "last_pulled_at")
+        last = _pushed_after(in_query)
+        tables = _tables(value, "")
     changes: Changes = {}
     count = 0
-    for path, table, value in reader.mapping("changes", max_items=64):
-        lists = ObjectReader(value, path, frozenset(_KINDS))
+    for path, table, lists_value in tables:
+        lists = ObjectReader(lists_value, path, frozenset(_KINDS))
         if table not in {t.value for t in COLUMNS} or Table(table) in READ_ONLY:
             continue  # not synced, or not the app's to change: ignored (contract rule 10)
         changes[table] = {kind: [] for kind in _KINDS}
@@ -89,6 +106,28 @@ def read_push(body: bytes, query_last_pulled_at: str | None) -> PushRequest:
                     raise ProtocolError("sync.too_long", f"At most {MAX_RECORDS} records", at)
                 changes[table][kind].append(_record(Table(table), item, at, kind))
     return PushRequest(last, changes)
+
+
+def _pushed_after(text: str) -> int:
+    """``?last_pulled_at=`` of a push: a pull's timestamp, so at least 1."""
+    value = read_last_pulled_at(text)
+    if value < 1:
+        raise ProtocolError("sync.invalid_value", "A push follows a pull", "last_pulled_at")
+    return value
+
+
+def _tables(value: object, path: str) -> list[tuple[str, str, object]]:
+    """``(path, table, lists)`` for each member of the changes object."""
+    if type(value) is not dict:
+        raise ProtocolError("sync.wrong_type", "Expected an object", path or None)
+    if len(value) > 64:
+        raise ProtocolError("sync.too_long", "At most 64 members", path or None)
+    found: list[tuple[str, str, object]] = []
+    for name in sorted(value, key=str):
+        if type(name) is not str:
+            raise ProtocolError("sync.wrong_type", "Object keys must be strings", path or None)
+        found.append((f"{path}.{name}" if path else name, check_text(name, path), value[name]))
+    return found
 
 
 def check_fresh(session: Session, actor: Actor, push: PushRequest) -> ResetRequired | None:
@@ -211,10 +250,13 @@ def _uuids(ids: set[str]) -> set[uuid.UUID]:
 
 
 def push(
-    uow: UnitOfWorkFactory, actor: Actor, body: bytes, query_last_pulled_at: str | None
+    uow: UnitOfWorkFactory, actor: Actor, body: bytes, query: Mapping[str, str]
 ) -> ResetRequired | None:
     """Apply a push in one transaction, or refuse it whole (nothing applied)."""
-    request = read_push(body, query_last_pulled_at)
+    too_old = check_replica_schema(read_replica_schema(query.get("replica_schema")), pushing=True)
+    if too_old is not None:
+        return too_old
+    request = read_push(body, query)
     with uow() as unit:
         reset = check_fresh(unit.session, actor, request)
         if reset is not None:

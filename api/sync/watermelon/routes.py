@@ -16,6 +16,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
+from api.http.body import body_bytes, body_policy
 from api.http.context import state
 from api.http.guard import current_actor, requires
 from api.sync import routes as sync_routes
@@ -65,6 +66,7 @@ class Watermelon(MethodView):
         return _answer(outcome.to_json(), 409 if isinstance(outcome, ResetRequired) else 200)
 
     @requires(Permission.SYNC)
+    @body_policy(**sync_routes.SYNC_BODY)
     @blp.doc(
         parameters=PUSH_PARAMETERS,
         requestBody={
@@ -83,9 +85,7 @@ class Watermelon(MethodView):
         failing the push. Technicians only.
         """
         try:
-            reset = push.push(
-                state().uow, current_actor(), request.get_data(), request.args.get("last_pulled_at")
-            )
+            reset = push.push(state().uow, current_actor(), body_bytes(), request.args.to_dict())
         except ProtocolError as error:
             raise from_protocol(error) from None
         return _answer(reset.to_json(), 409) if reset else _answer({}, 200)

@@ -33,7 +33,11 @@ class PushChangesSchema(Schema):
         keys=fields.String(), values=fields.Dict(), required=True, metadata=_CHANGES
     )
     lastPulledAt = fields.Integer(  # WatermelonDB's own name
-        required=True, metadata={"description": "the timestamp of the pull before this push"}
+        metadata={
+            "description": "the timestamp of the pull before this push; may instead be "
+            "given as ?last_pulled_at=. The body may also be the changes object alone, "
+            "as WatermelonDB's documentation sends it, with ?last_pulled_at= required"
+        }
     )
 
 
@@ -51,6 +55,13 @@ def query_parameter(name: str, description: str, **schema: Any) -> dict[str, Any
     }
 
 
+REPLICA_SCHEMA = query_parameter(
+    "replica_schema",
+    "Fieldline's replica schema the app's synced tables follow (PROTOCOL.md § 2); "
+    "absent: this server's. Too new: sync.schema_too_new; too old: reset_required",
+    type="integer",
+    example=1,
+)
 PULL_PARAMETERS = [
     query_parameter(
         "last_pulled_at",
@@ -60,10 +71,12 @@ PULL_PARAMETERS = [
     ),
     query_parameter(
         "schema_version",
-        "The app's schema version (the replica schema of PROTOCOL.md § 2)",
+        "The app's own WatermelonDB schema version: accepted, never compared "
+        "(an app may add local-only tables)",
         type="integer",
-        example=1,
+        example=3,
     ),
+    REPLICA_SCHEMA,
     query_parameter(
         "migration",
         "JSON `{from, tables, columns}` from synchronize(), or `null`",
@@ -79,6 +92,10 @@ PULL_PARAMETERS = [
 ]
 PUSH_PARAMETERS = [
     query_parameter(
-        "last_pulled_at", "Must equal the body's lastPulledAt when given", type="integer"
-    )
+        "last_pulled_at",
+        "The timestamp of the pull before this push: required when the body is the "
+        "changes alone; must equal the body's lastPulledAt when both are given",
+        type="integer",
+    ),
+    REPLICA_SCHEMA,
 ]

@@ -8,7 +8,8 @@ pushed row and the server's is exactly what the technician changed:
 
 * a created work order is ``create_work_order`` (its ``work_order_assets`` rows
   become ``asset_ids``); one whose ID exists is diffed like an update
-  (contract rule 2);
+  (contract rule 2), and an updated one whose ID the server lacks is created
+  (contract rule 3), so a refusal is quarantined rather than silently dropped;
 * a changed ``status`` is the transitions along the field path from the
   server's status to the pushed one (``accepted`` → ``on_site`` is
   ``start_travel``, ``arrive``); an assigned job set to ``new`` is a
@@ -16,7 +17,8 @@ pushed row and the server's is exactly what the technician changed:
   ``cancelled``, ``closed``) is not a technician's step and is ignored, like
   server-owned columns (the contract asks servers to sanitise);
 * other changed patchable columns are one ``patch_work_order``;
-* created evidence is its evidence mutation; an evidence update that sets
+* created evidence (or updated evidence the server lacks) is its evidence
+  mutation; an evidence update that sets
   ``voided_at``, and a deleted evidence ID, are ``void_evidence``; other
   evidence updates are ignored (evidence is append-only), and so are deletes
   of work orders and of anything the server does not know (contract rule 4).
@@ -106,17 +108,13 @@ def translate(changes: Changes, server: ServerRows) -> list[Synthetic]:
     out: list[Synthetic] = []
     links = _links(changes)
     orders = changes.get(Table.WORK_ORDERS.value, {})
-    for record in _records(orders, "created"):
+    # WatermelonDB's push contract: a created record the server has is an update,
+    # and an updated record it lacks is a create (refused visibly if it cannot be).
+    for record in _records(orders, "created") + _records(orders, "updated"):
         known = server.work_orders.get(str(record["id"]))
         if known is None:
             out.append(_create(record, links.get(str(record["id"]), [])))
         else:
-            out += work_order_update(known, record)
-    for record in _records(orders, "updated"):
-        known = server.work_orders.get(str(record["id"]))
-        # An update of an order the server lacks cannot be created from a full
-        # row here (it is in nobody's scope); the app gets it deleted on pull.
-        if known is not None:
             out += work_order_update(known, record)
     for table in _EVIDENCE:
         out += _evidence(table, changes.get(table.value, {}), server)
@@ -192,7 +190,7 @@ def _evidence(
 ) -> list[Synthetic]:
     kind, name, columns = _EVIDENCE[table]
     out: list[Synthetic] = []
-    for record in _records(changes, "created"):
+    for record in _records(changes, "created") + _records(changes, "updated"):
         known = server.evidence.get((table, str(record["id"])))
         if known is not None:
             out += _evidence_update(kind, known, record)
@@ -205,10 +203,6 @@ def _evidence(
         out.append(Synthetic(name, args))
         if _present(record.get("voided_at")):
             out.append(_void(kind, args, _text(record.get("void_reason")) or VOIDED_REASON))
-    for record in _records(changes, "updated"):
-        known = server.evidence.get((table, str(record["id"])))
-        if known is not None:
-            out += _evidence_update(kind, known, record)
     for row_id in changes.get("deleted", []):
         known = server.evidence.get((table, str(row_id)))
         if known is not None and not _present(known.get("voided_at")):
