@@ -91,3 +91,19 @@ def test_created_rows_become_creates_and_evidence_and_known_ids_become_updates()
     changes["notes"] = {"created": [], "updated": [], "deleted": [NOTE]}
     voids = translate(changes, known)
     assert voids[-1].name == "void_evidence" and voids[-1].args["reason"] == "deleted on device"
+
+
+def test_an_update_of_a_record_the_server_lacks_becomes_its_create() -> None:
+    changes = {
+        "work_orders": {"created": [], "deleted": [],
+                        "updated": [dict(SERVER, id=NEW, customer_id=ORDER, site_id=ORDER)]},
+        "notes": {"created": [], "deleted": [],
+                  "updated": [{"id": NOTE, "work_order_id": ORDER, "body": "补录"}]},
+    }  # fmt: skip
+    out = translate(changes, ServerRows())
+    assert [(m.name, m.args["id"]) for m in out] == [("create_work_order", NEW), ("add_note", NOTE)]
+    known = ServerRows(
+        work_orders={NEW: dict(SERVER, id=NEW)},
+        evidence={(Table.NOTES, NOTE): {"id": NOTE, "work_order_id": ORDER}},
+    )
+    assert translate(changes, known) == []  # known and unchanged: nothing to do
