@@ -10,6 +10,7 @@ every row of a realistic pull against it.
 
     python -m api.sync.replica_schema          # print it
     python -m api.sync.replica_schema --write  # rewrite sync_protocol/replica_schema.json
+    python -m api.sync.replica_schema --markdown  # the table of PROTOCOL.md § 5.4
 """
 
 from __future__ import annotations
@@ -143,10 +144,51 @@ def _nullable(prop: dict[str, Any], nullable: bool) -> dict[str, Any]:
     return {**prop, "type": [prop["type"], "null"]}
 
 
+def markdown() -> str:
+    """The table of PROTOCOL.md § 5.4: each table's columns and wire types, one row a table."""
+    lines = ["| table | columns (`?`: may be null; *italic*: server-internal) |", "|---|---|"]
+    for name, table in document()["$defs"].items():
+        if "properties" in table:
+            cells = [_cell(column, prop) for column, prop in table["properties"].items()]
+            lines.append(f"| `{name}` | {', '.join(cells)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(column: str, prop: dict[str, Any]) -> str:
+    text = f"`{column}` {_kind(prop)}"
+    return f"*{text}*" if prop.get("x-server-internal") else text
+
+
+def _kind(prop: dict[str, Any]) -> str:
+    if not prop:
+        return "json?"  # any JSON value, null included
+    if "anyOf" in prop:
+        return _kind(prop["anyOf"][0]) + "?"
+    if "$ref" in prop:
+        return {"uuid": "uuid", "timestamp": "timestamp", "float_text": "decimal"}[
+            prop["$ref"].rsplit("/", 1)[1]
+        ]
+    kind = prop.get("type", "json")
+    optional = "?" if isinstance(kind, list) else ""
+    kind = kind[0] if isinstance(kind, list) else kind
+    if "enum" in prop:
+        return "(" + " \\| ".join(str(v) for v in prop["enum"] if v is not None) + ")" + optional
+    if kind == "string" and prop.get("format") == "date":
+        return "date" + optional
+    if kind == "string":
+        return (f"text({prop['maxLength']})" if "maxLength" in prop else "text") + optional
+    if kind == "array":
+        return "[uuid] (sorted)"
+    names = {"object": "json", "integer": "int", "boolean": "bool"}
+    return names.get(str(kind), str(kind)) + optional
+
+
 def main(argv: list[str]) -> int:
     text = render()
     if argv == ["--write"]:
         PATH.write_text(text, encoding="utf-8")
+    elif argv == ["--markdown"]:
+        sys.stdout.write(markdown())
     else:
         sys.stdout.write(text)
     return 0

@@ -27,3 +27,10 @@ def test_it_is_a_json_schema_naming_every_synced_table_and_the_server_internal_c
     internal = {name for name, p in orders.items() if p.get("x-server-internal")}
     assert {"field_hlcs", "status_hlc"} <= internal
     assert "asset_ids" in orders and "tenant_id" not in orders
+
+
+def test_protocol_md_lists_the_same_tables_and_columns() -> None:
+    spec = (replica_schema.PATH.parent / "PROTOCOL.md").read_text(encoding="utf-8")
+    assert replica_schema.markdown() in spec, (
+        "PROTOCOL.md § 5.4 is stale: paste the output of api/sync/replica_schema.py --markdown"
+    )

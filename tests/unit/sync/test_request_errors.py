@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from api.errors.base import CATALOGUE as API_CATALOGUE
@@ -56,3 +59,16 @@ def test_only_cursors_the_server_wrote_are_read(cursor: str) -> None:
 def test_cursors_round_trip() -> None:
     assert read_cursor("taxonomy", write_cursor(1041)) == 1041
     assert read_cursor("taxonomy", None) == 0
+
+
+def test_protocol_md_gives_the_http_status_of_every_request_level_code() -> None:
+    spec = (Path(__file__).resolve().parents[3] / "sync_protocol" / "PROTOCOL.md").read_text()
+    rows = dict(re.findall(r"^\| `(sync\.[a-z_]+)` \| \w+ \| ([^|]+) \|", spec, re.MULTILINE))
+    assert set(rows) == set(CATALOGUE)
+    for code, error_class in REQUEST_ERRORS.items():
+        assert rows[code].split()[0] == str(status_for(error_class())), code
+    for code, info in CATALOGUE.items():
+        if info.level is Level.RESET:
+            assert rows[code].strip() == "409 `reset_required`", code
+        elif code not in REQUEST_ERRORS:
+            assert rows[code].strip() == "200 (receipt)", code
