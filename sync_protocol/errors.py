@@ -126,6 +126,9 @@ CATALOGUE: Mapping[str, CodeInfo] = MappingProxyType(
         "sync.transition_forbidden": _code(
             _M, "This party may not take the action", "该角色不能执行此操作"
         ),
+        "sync.table_read_only": _code(
+            _M, "The app may not add rows to this table", "应用不能向此表添加记录"
+        ),
         "sync.field_read_only": _code(
             _M, "The field cannot be written by a mutation", "该字段不能通过变更写入"
         ),

@@ -416,6 +416,20 @@ def test_refused_records_are_deleted_at_the_next_pull_and_unknown_updates_are_cr
     after = _pull(tech, pulled["timestamp"])
     assert _deleted(after, "notes") == {blank["id"], not_v7["id"]}
     assert _updated(after, "notes")[lost["id"]]["body"] == "补录"  # updated, so created
+    # The office's tables: an added row is refused (and deleted), an edit is undone.
+    customer = {"id": "01958f3a-7c00-7a1e-9c1a-3f5e2b7d4c03", "name": "技师加的客户"}
+    known = _updated(pulled, "customers")[str(scene.customer.id)]
+    edited = known | {"name": "技师改的客户名"}
+    response = tech.post(
+        f"{URL}?last_pulled_at={after['timestamp']}",
+        json={"customers": {"created": [customer], "updated": [edited], "deleted": []}},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    final = _pull(tech, after["timestamp"])
+    assert _deleted(final, "customers") == {customer["id"]}
+    assert _updated(final, "customers")[known["id"]]["name"] == known["name"]
+    (office_row,) = _updated(final, "quarantine").values()
+    assert office_row["code"] == "sync.table_read_only"
     why = {
         json.loads(q["mutation"])["args"]["id"]: q["code"]
         for q in _updated(after, "quarantine").values()

@@ -23,10 +23,12 @@ from api.auth.models import AuthSession
 from api.db import utcnow
 from api.sync import clock
 from api.sync.devices import app_device
+from api.sync.models import SyncQuarantine
 from api.sync.push.engine import Applied, apply_mutation
 from api.sync.push.writer import Writer
-from api.sync.watermelon.translate import Synthetic
+from api.sync.watermelon.translate import CREATE_RECORD, Synthetic
 from sync_protocol.hlc import HLC, system_ms
+from sync_protocol.merge import Outcome
 
 _DEVICE_NAMESPACE = uuid.UUID("0195a000-0000-7000-8000-00000000a7e1")
 
@@ -40,13 +42,34 @@ def apply_mutations(session: Session, actor: Actor, mutations: list[Synthetic]) 
     hlc = HLC(start.wall_ms, start.counter, str(device_id))
     results: list[Applied] = []
     for mutation in mutations:
-        results.append(apply_mutation(session, writer, mutation.name, mutation.args, hlc, None))
+        if mutation.name == CREATE_RECORD:
+            results.append(_refuse_row(session, writer, mutation, hlc))
+        else:
+            results.append(apply_mutation(session, writer, mutation.name, mutation.args, hlc, None))
         hlc = hlc.successor()
     if device is not None:  # sync health: the app's pushes show like a device's
         device.last_push_at = utcnow()
         device.last_hlc = str(writer.last_hlc) if writer.last_hlc else device.last_hlc
         device.clamped += writer.clamped
     return results
+
+
+def _refuse_row(session: Session, writer: Writer, mutation: Synthetic, hlc: HLC) -> Applied:
+    """Quarantine a row the app added to an office table: visible, and deleted from the app."""
+    table = mutation.args.get("table")
+    detail = f"Rows of {table} are the office's; the app cannot add one"
+    entry = SyncQuarantine(
+        tenant_id=writer.tenant_id,
+        device_id=writer.device_id,
+        technician_id=writer.technician_id,
+        seq=None,
+        mutation={"seq": None, "hlc": str(hlc), "name": mutation.name, "args": mutation.args},
+        code="sync.table_read_only",
+        field="table",
+        detail=detail,
+    )
+    session.add(entry)
+    return Applied(Outcome.REJECTED, hlc, entry.code, entry.field, detail)
 
 
 def device_of(session: Session, actor: Actor) -> uuid.UUID:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from api.sync.syncables import Row
+from api.sync.watermelon.translate import CREATE_RECORD
 from sync_protocol.entities import EvidenceKind, Table
 from sync_protocol.errors import JSONValue
 
@@ -47,7 +48,12 @@ def refused_records(quarantined: Iterable[Row]) -> set[tuple[Table, str]]:
 def _record_of(name: JSONValue, args: JSONValue) -> tuple[Table, str] | None:
     if not isinstance(name, str) or not isinstance(args, dict):
         return None
-    if name in _CREATES:
+    if name == CREATE_RECORD:  # a row added to an office table
+        try:
+            table, key = Table(str(args.get("table"))), "id"
+        except ValueError:
+            return None
+    elif name in _CREATES:
         table, key = _CREATES[name], "id"
     elif name in _ORDER_CHANGES:
         table, key = Table.WORK_ORDERS, "work_order_id"

@@ -38,7 +38,7 @@ from api.sync.watermelon.apply import apply_mutations, device_of
 from api.sync.watermelon.params import MAX_NUMBER, read_last_pulled_at, read_replica_schema
 from api.sync.watermelon.pull import check_replica_schema, device_scopes
 from api.sync.watermelon.records import COLUMNS, READ_ONLY, RawRecord, raw_record
-from api.sync.watermelon.translate import ServerRows, Synthetic, translate
+from api.sync.watermelon.translate import REFERENCE_TABLES, ServerRows, Synthetic, translate
 from api.workorders.models import WorkOrder
 from sync_protocol.entities import Table
 from sync_protocol.errors import JSONValue, ProtocolError
@@ -171,9 +171,15 @@ def server_rows(session: Session, tenant_id: uuid.UUID, push: PushRequest) -> Se
             continue
         found = materialise(session, tenant_id, table, _uuids(push.named(table)))
         evidence |= {(table, str(i)): raw_record(table, row) for i, row in found.items()}
+    reference = {
+        (table, str(i))
+        for table in REFERENCE_TABLES
+        for i in materialise(session, tenant_id, table, _uuids(push.named(table)))
+    }
     return ServerRows(
         work_orders={str(i): raw_record(Table.WORK_ORDERS, r) for i, r in images.items()},
         evidence=evidence,
+        reference=frozenset(reference),
     )
 
 

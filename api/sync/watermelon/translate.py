@@ -21,7 +21,10 @@ pushed row and the server's is exactly what the technician changed:
   mutation; an evidence update that sets
   ``voided_at``, and a deleted evidence ID, are ``void_evidence``; other
   evidence updates are ignored (evidence is append-only), and so are deletes
-  of work orders and of anything the server does not know (contract rule 4).
+  of work orders and of anything the server does not know (contract rule 4);
+* a row the app adds to an office table (customers, sites, …) is
+  ``CREATE_RECORD``, which the push refuses visibly (``sync.table_read_only``);
+  changes to the office's existing rows are ignored.
 
 Values are sanitised rather than refused: ``''`` and ``0`` (WatermelonDB's
 defaults for non-optional columns) count as null, epoch milliseconds become
@@ -58,6 +61,7 @@ class ServerRows:
 
     work_orders: Mapping[str, RawRecord] = field(default_factory=dict)
     evidence: Mapping[tuple[Table, str], RawRecord] = field(default_factory=dict)
+    reference: frozenset[tuple[Table, str]] = frozenset()  # rows of REFERENCE_TABLES it has
 
 
 # Forward steps of the field path: from a status, the action that leaves it.
@@ -99,6 +103,17 @@ _EVIDENCE: Mapping[Table, tuple[EvidenceKind, str, tuple[str, ...]]] = {
         ("sha256", "content_type", "size", "caption", "taken_at", "asset_id"),
     ),
 }
+# The office's tables: the app changes none of them, and a row it adds is refused
+# (``CREATE_RECORD``, quarantined as ``sync.table_read_only``) so the app deletes it.
+REFERENCE_TABLES = (
+    Table.CUSTOMERS,
+    Table.CONTACTS,
+    Table.SITES,
+    Table.ASSETS,
+    Table.CATEGORIES,
+    Table.STATUS_CHANGES,
+)
+CREATE_RECORD = "create_record"  # not a protocol mutation: the push refuses it visibly
 _TIMESTAMPS = frozenset({"taken_at", "started_at", "ended_at"})
 _DECIMALS = frozenset({"quantity", "value"})
 
@@ -118,6 +133,12 @@ def translate(changes: Changes, server: ServerRows) -> list[Synthetic]:
             out += work_order_update(known, record)
     for table in _EVIDENCE:
         out += _evidence(table, changes.get(table.value, {}), server)
+    for table in REFERENCE_TABLES:
+        lists = changes.get(table.value, {})
+        for record in _records(lists, "created") + _records(lists, "updated"):
+            if (table, str(record["id"])) not in server.reference:
+                args = {"table": table.value, "id": record["id"], "values": record}
+                out.append(Synthetic(CREATE_RECORD, args))
     return out
 
 

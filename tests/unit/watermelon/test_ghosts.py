@@ -21,6 +21,7 @@ def test_a_refused_create_names_its_record_and_a_refused_change_names_its_order(
         _entry("attach_photo", id="p", work_order_id=ORDER),
         _entry("transition_work_order", work_order_id=ORDER, action="accept"),
         _entry("void_evidence", evidence="part", id="v", work_order_id=ORDER),
+        _entry("create_record", table="customers", id="c", values={"id": "c"}),
     ]
     assert refused_records(entries) == {
         (Table.NOTES, "a1B2c3D4e5F6g7H8"),
@@ -28,6 +29,7 @@ def test_a_refused_create_names_its_record_and_a_refused_change_names_its_order(
         (Table.PHOTOS, "p"),
         (Table.WORK_ORDERS, ORDER),
         (Table.PARTS_USED, "v"),
+        (Table.CUSTOMERS, "c"),
     }
 
 
@@ -37,6 +39,7 @@ def test_entries_that_name_no_record_are_skipped() -> None:
         _entry("add_note", id=""),
         _entry("no_such_mutation", id="x"),
         _entry("void_evidence", evidence="nonsense", id="x"),
+        _entry("create_record", table="nonsense", id="x"),
         {"id": "q", "mutation": "not an object"},
         {"id": "q", "mutation": {"name": "add_note", "args": ["x"]}},
     ]

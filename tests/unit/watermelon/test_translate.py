@@ -107,3 +107,12 @@ def test_an_update_of_a_record_the_server_lacks_becomes_its_create() -> None:
         evidence={(Table.NOTES, NOTE): {"id": NOTE, "work_order_id": ORDER}},
     )
     assert translate(changes, known) == []  # known and unchanged: nothing to do
+
+
+def test_rows_added_to_office_tables_are_refused_and_edits_of_known_rows_ignored() -> None:
+    site = {"id": NEW, "name": "新站点"}
+    changes = {"sites": {"created": [site], "updated": [dict(site, id=ORDER)], "deleted": []}}
+    out = translate(changes, ServerRows(reference=frozenset({(Table.SITES, ORDER)})))
+    assert [(m.name, m.args["table"], m.args["id"]) for m in out] == [
+        ("create_record", "sites", NEW)
+    ]
