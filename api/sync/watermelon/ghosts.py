@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from api.sync.syncables import Row
+from api.sync.watermelon.records import SAFE_ID
 from api.sync.watermelon.translate import CREATE_RECORD
 from sync_protocol.entities import EvidenceKind, Table
 from sync_protocol.errors import JSONValue
@@ -65,4 +66,6 @@ def _record_of(name: JSONValue, args: JSONValue) -> tuple[Table, str] | None:
     else:
         return None
     record_id = args.get(key)
-    return (table, record_id) if isinstance(record_id, str) and record_id else None
+    if not isinstance(record_id, str) or SAFE_ID.fullmatch(record_id) is None:
+        return None  # no app could hold it (contract rule 11: IDs of safe characters)
+    return table, record_id

@@ -18,7 +18,6 @@ office write cannot land between the check and the diff.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from api.sync.syncables import BY_TABLE
 from api.sync.watermelon.apply import apply_mutations, device_of
 from api.sync.watermelon.params import MAX_NUMBER, read_last_pulled_at, read_replica_schema
 from api.sync.watermelon.pull import check_replica_schema, device_scopes
-from api.sync.watermelon.records import COLUMNS, READ_ONLY, RawRecord, raw_record
+from api.sync.watermelon.records import COLUMNS, READ_ONLY, SAFE_ID, RawRecord, raw_record
 from api.sync.watermelon.translate import REFERENCE_TABLES, ServerRows, Synthetic, translate
 from api.workorders.models import WorkOrder
 from sync_protocol.entities import Table
@@ -47,7 +46,6 @@ from sync_protocol.versions import MIN_SCHEMA_VERSION
 from sync_protocol.wire import ObjectReader, check_json, check_text, decode
 
 MAX_RECORDS = 5_000  # per push; WatermelonDB sends everything unsynced at once
-_SAFE_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}", re.ASCII)  # contract rule 11
 _KINDS = ("created", "updated", "deleted")
 
 Changes = dict[str, dict[str, list[JSONValue]]]
@@ -197,7 +195,7 @@ def _record(table: Table, item: object, at: str, kind: str) -> JSONValue:
 
 
 def _safe_id(value: object, at: str) -> str:
-    if type(value) is not str or _SAFE_ID.fullmatch(value) is None:
+    if type(value) is not str or SAFE_ID.fullmatch(value) is None:
         raise ProtocolError("sync.invalid_value", "IDs are 1-128 of [A-Za-z0-9_.-]", at)
     return value
 

@@ -17,6 +17,7 @@ table is how a Watermelon app models a many-to-many relation.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from sync_protocol.errors import JSONValue
 from sync_protocol.wire import canonical_json, format_timestamp, parse_timestamp
 
 RawRecord = dict[str, JSONValue]
+SAFE_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}", re.ASCII)  # contract rule 11
 
 _EVIDENCE = "id work_order_id author_kind author_id device_id created_at"
 _VOIDS = "voided_at voided_by void_reason"

@@ -37,6 +37,7 @@ def test_entries_that_name_no_record_are_skipped() -> None:
     entries = [
         _entry("add_note", id=None),
         _entry("add_note", id=""),
+        _entry("add_note", id="a/b"),  # an SDK device's bad ID: no app holds it
         _entry("no_such_mutation", id="x"),
         _entry("void_evidence", evidence="nonsense", id="x"),
         _entry("create_record", table="nonsense", id="x"),
