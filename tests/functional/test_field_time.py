@@ -1,0 +1,195 @@
+"""The field's time, not the server's (PROTOCOL.md § 7.3): history, evidence and actuals say
+when things happened on the device, beside when the server recorded them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from api.db import utcnow
+from sync_protocol.mutations import AddNote, TransitionWorkOrder
+from sync_protocol.workorder_status import Action, Status
+from tests.support.api_client import ApiClient, assert_problem
+from tests.support.factories import Factories
+from tests.support.factories.workorders import Scene
+from tests.support.push import Device, new_id
+
+MINUTE = timedelta(minutes=1)
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _assigned_hours_ago(factories: Factories, scene: Scene, hours: int = 3) -> Any:
+    """An order created and assigned ``hours`` ago: the device has had it since."""
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    order = factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
+    factories.backdate(order.id, timedelta(hours=hours))
+    return order
+
+
+def _history(client: ApiClient, token: str, order_id: uuid.UUID, **query: Any) -> list[Any]:
+    response = client.as_(token).get(f"/v1/work-orders/{order_id}/history", query_string=query)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    items: list[Any] = response.get_json()["items"]
+    return items
+
+
+def _steps(order_id: uuid.UUID) -> list[TransitionWorkOrder]:
+    """accept, travel, arrive, start, complete: the field path of § 16.1."""
+    return [
+        TransitionWorkOrder(order_id, Action.ACCEPT, Status.ASSIGNED),
+        TransitionWorkOrder(order_id, Action.START_TRAVEL, Status.ACCEPTED),
+        TransitionWorkOrder(order_id, Action.ARRIVE, Status.EN_ROUTE),
+        TransitionWorkOrder(order_id, Action.START_WORK, Status.ON_SITE),
+        TransitionWorkOrder(order_id, Action.COMPLETE, Status.IN_PROGRESS, resolution="换了电容"),
+    ]
+
+
+def test_an_offline_job_shows_in_history_when_it_happened_not_when_it_was_synced(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = _assigned_hours_ago(factories, scene)
+    started = utcnow().replace(microsecond=0) - timedelta(hours=2)
+    offsets = [0, 10, 40, 45, 100]  # accepted, left 10 min later, a 30 min drive, …
+    device = Device(client.as_(scene.technician_token))
+    steps = list(zip(_steps(order.id), offsets, strict=True))
+    note = AddNote(new_id(), order.id, "压缩机电容鼓包")
+    made: list[tuple[Any, int]] = [*steps[:4], (note, 60), steps[4]]
+    batch = [device.mutation(args, wall_ms=_ms(started + m * MINUTE)) for args, m in made]
+    synced_from = utcnow()
+
+    device.push_ok(batch)
+
+    history = _history(client, scene.dispatcher_token, order.id)
+    assert [h["action"] for h in history] == [
+        "create",
+        "assign",
+        "accept",
+        "start_travel",
+        "arrive",
+        "start_work",
+        "complete",
+    ]
+    field = history[2:]
+    assert [_at(h["occurred_at"]) for h in field] == [started + m * MINUTE for m in offsets]
+    assert all(_at(h["recorded_at"]) >= synced_from for h in field)  # stored at the sync
+    assert all(_at(h["occurred_at"]) < synced_from for h in field)
+    notes = client.as_(scene.dispatcher_token).get(f"/v1/work-orders/{order.id}/notes")
+    (note,) = notes.get_json()["items"]
+    assert _at(note["occurred_at"]) == started + 60 * MINUTE
+    assert _at(note["created_at"]) >= synced_from
+    # Pages follow the same order as the whole list.
+    paged: list[Any] = []
+    cursor = None
+    while True:
+        query: dict[str, Any] = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        response = client.as_(scene.dispatcher_token).get(
+            f"/v1/work-orders/{order.id}/history", query_string=query
+        )
+        paged += response.get_json()["items"]
+        cursor = response.get_json()["next_cursor"]
+        if cursor is None:
+            break
+    assert paged == history
+
+
+def test_a_phone_whose_clock_runs_ahead_is_placed_back_by_its_measured_skew(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = _assigned_hours_ago(factories, scene)
+    hour = 3_600_000
+    device = Device(client.as_(scene.technician_token), clock_offset_ms=hour)
+    accepted = utcnow() - 30 * MINUTE  # true time; the phone says an hour later
+
+    device.push_ok([device.mutation(_steps(order.id)[0], wall_ms=_ms(accepted) + hour)])
+
+    accept = _history(client, scene.dispatcher_token, order.id)[-1]
+    # Corrected by the skew the push measured (its network delay aside), not clamped to now.
+    assert abs(_at(accept["occurred_at"]) - accepted) < timedelta(seconds=5)
+
+
+def test_a_step_never_shows_before_the_step_it_was_taken_from(
+    client: ApiClient, factories: Factories
+) -> None:
+    """A phone slow by four minutes (within network noise of nothing: its pushes report
+    a sound clock) accepts right after the assignment: the accept is not placed before it."""
+    scene = factories.scene()
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    order = factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
+    device = Device(client.as_(scene.technician_token))
+    early = device.mutation(_steps(order.id)[0], wall_ms=_ms(utcnow() - 4 * MINUTE))
+
+    device.push_ok([early])
+
+    history = _history(client, scene.dispatcher_token, order.id)
+    assert [h["action"] for h in history] == ["create", "assign", "accept"]
+    assert _at(history[2]["occurred_at"]) >= _at(history[1]["occurred_at"])
+
+
+def test_the_office_may_state_when_a_phoned_in_step_happened_within_bounds(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    order = factories.advance(scene.world, order, Status.EN_ROUTE, scene.technician)
+    factories.backdate(order.id, timedelta(hours=1))
+    url = f"/v1/work-orders/{order.id}/transitions"
+    dispatcher = client.as_(scene.dispatcher_token)
+    now = utcnow()
+
+    def arrive(token: str, at: datetime) -> Any:
+        body = {"action": "arrive", "occurred_at": at.isoformat()}
+        return client.as_(token).post(url, json=body)
+
+    future = arrive(scene.dispatcher_token, now + timedelta(hours=1))
+    assert (
+        assert_problem(future, 422, "request.validation_failed")["errors"][0]["field"]
+        == "occurred_at"
+    )
+    too_early = arrive(scene.dispatcher_token, now - timedelta(hours=2))  # before departure
+    assert assert_problem(too_early, 422, "request.validation_failed")["errors"][0]["code"] == (
+        "out_of_range"
+    )
+    by_technician = arrive(scene.technician_token, now - 10 * MINUTE)
+    assert assert_problem(by_technician, 422, "request.validation_failed")["errors"][0]["code"] == (
+        "not_allowed"
+    )
+
+    stated = (now - 10 * MINUTE).replace(microsecond=0)
+    assert arrive(scene.dispatcher_token, stated).status_code == 200
+
+    arrival = _history(client, scene.dispatcher_token, order.id)[-1]
+    assert arrival["action"] == "arrive"
+    assert _at(arrival["occurred_at"]) == stated
+    assert _at(arrival["recorded_at"]) >= now
+    assert dispatcher.get(f"/v1/work-orders/{order.id}").status_code == 200
+
+
+@pytest.mark.parametrize("when", ["now", "default"])
+def test_an_online_step_occurs_when_it_is_taken(
+    client: ApiClient, factories: Factories, when: str
+) -> None:
+    scene = factories.scene()
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    before = utcnow()
+    body: dict[str, Any] = {"action": "assign", "assignee_id": str(scene.technician.id)}
+    if when == "now":
+        body["occurred_at"] = datetime.now(UTC).isoformat()
+    response = client.as_(scene.dispatcher_token).post(
+        f"/v1/work-orders/{order.id}/transitions", json=body
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assign = _history(client, scene.dispatcher_token, order.id)[-1]
+    assert _at(assign["occurred_at"]) >= before
+    assert _at(assign["occurred_at"]) <= _at(assign["recorded_at"])
