@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 
 from api.db import utcnow
+from sync_protocol.entities import NoteVisibility
 from sync_protocol.mutations import AddNote, TransitionWorkOrder
 from sync_protocol.workorder_status import Action, Status
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 from tests.support.factories.workorders import Scene
 from tests.support.push import Device, new_id
+from tests.support.sync import Replica
 
 MINUTE = timedelta(minutes=1)
 
@@ -193,3 +195,36 @@ def test_an_online_step_occurs_when_it_is_taken(
     assign = _history(client, scene.dispatcher_token, order.id)[-1]
     assert _at(assign["occurred_at"]) >= before
     assert _at(assign["occurred_at"]) <= _at(assign["recorded_at"])
+
+
+def test_the_replica_and_the_customer_timeline_carry_the_time_it_happened(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = _assigned_hours_ago(factories, scene)
+    left = utcnow().replace(microsecond=0) - 90 * MINUTE
+    device = Device(client.as_(scene.technician_token))
+    accept, travel = _steps(order.id)[:2]
+    note = AddNote(new_id(), order.id, "路上堵车", NoteVisibility.CUSTOMER)
+    device.push_ok(
+        [
+            device.mutation(accept, wall_ms=_ms(left - 5 * MINUTE)),
+            device.mutation(travel, wall_ms=_ms(left)),
+            device.mutation(note, wall_ms=_ms(left + 20 * MINUTE)),
+        ]
+    )
+
+    timeline = _history(client, scene.contact_token, order.id)
+    departure = next(h for h in timeline if h["action"] == "start_travel")
+    assert _at(departure["occurred_at"]) == left  # the customer sees when the technician left
+    assert _at(departure["recorded_at"]) > left + 60 * MINUTE
+
+    scope = f"technician:{scene.technician.id}"
+    replica = Replica(client.as_(scene.technician_token), {scope: None})
+    replica.sync()
+    changes = [row for (_, table, _), row in replica.rows.items() if table == "status_changes"]
+    pulled = next(row for row in changes if row["action"] == "start_travel")
+    assert _at(str(pulled["occurred_at"])) == left
+    assert _at(str(pulled["recorded_at"])) == _at(departure["recorded_at"])
+    (pulled_note,) = [row for (_, table, _), row in replica.rows.items() if table == "notes"]
+    assert _at(str(pulled_note["occurred_at"])) == left + 20 * MINUTE
