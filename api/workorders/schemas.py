@@ -56,6 +56,17 @@ class WorkOrderSchema(FastDumpSchema):
     scheduled_end = UTCDateTime(allow_none=True)
     sla_due_at = UTCDateTime(allow_none=True)
     resolution = fields.String(allow_none=True)
+    actual_start = UTCDateTime(
+        allow_none=True,
+        metadata={"description": "When work started on site (start_work), as the field saw it"},
+    )
+    actual_end = UTCDateTime(
+        allow_none=True,
+        metadata={
+            "description": "When work ended (complete, or a cancel after work started); "
+            "cleared by reopen"
+        },
+    )
     source = fields.String()
     created_by = fields.UUID(allow_none=True, metadata={"description": "The user who created it"})
     completed_at = UTCDateTime(allow_none=True)

@@ -33,7 +33,7 @@ from api.workorders import queries, rules
 from api.workorders.models import StatusChange, WorkOrder
 from api.workorders.queries import WorkOrderView
 from api.workorders.rules import Action, AssigneeEffect, Plan
-from api.workorders.stamps import party_of_actor, stamp_fields
+from api.workorders.stamps import party_of_actor, stamp_fields, write_actuals
 from api.workorders.states import Status
 from sync_protocol.hlc import CLOCK_TOLERANCE_MS, HLC
 
@@ -86,15 +86,18 @@ def carry_out(
     """Apply a planned status change with everything that goes with it, in the caller's unit.
 
     The order, its status stamp (``status_hlc``, and the ``resolution`` field's
-    stamp when a completion writes it), the history row, the audit event and the
-    outbox message. Online transitions and synced ones (:mod:`api.sync.push`) both
-    come through here, so an offline job leaves exactly the trail of an online one.
+    stamp when a completion writes it), its actuals (``actual_start`` when work
+    starts, ``actual_end`` when it ends: ``workorder_status.ACTUALS``), the
+    history row, the audit event and the outbox message. Online transitions and
+    synced ones (:mod:`api.sync.push`) both come through here, so an offline job
+    leaves exactly the trail of an online one.
     ``occurred_at`` is when the step happened (default: now).
     """
     occurred = occurred_at or utcnow()
     previous_assignee = order.assignee_id
     changes = _changes(session, actor, plan, command, occurred)
     diff = apply_changes(order, changes, TRANSITION_FIELDS)
+    diff.update(write_actuals(order, plan.action, occurred, hlc, party_of_actor(actor)))
     order.status_hlc = str(hlc)
     if "resolution" in diff:
         stamp_fields(order, ["resolution"], hlc, party_of_actor(actor))

@@ -56,7 +56,7 @@ def _steps(order_id: uuid.UUID) -> list[TransitionWorkOrder]:
     ]
 
 
-def test_an_offline_job_shows_in_history_when_it_happened_not_when_it_was_synced(
+def test_an_offline_job_shows_in_history_and_actuals_when_it_happened_not_when_synced(
     client: ApiClient, factories: Factories
 ) -> None:
     scene = factories.scene()
@@ -86,6 +86,11 @@ def test_an_offline_job_shows_in_history_when_it_happened_not_when_it_was_synced
     assert [_at(h["occurred_at"]) for h in field] == [started + m * MINUTE for m in offsets]
     assert all(_at(h["recorded_at"]) >= synced_from for h in field)  # stored at the sync
     assert all(_at(h["occurred_at"]) < synced_from for h in field)
+    # Work started when the technician started it and ended when they completed it.
+    saved = client.as_(scene.dispatcher_token).get(f"/v1/work-orders/{order.id}").get_json()
+    assert _at(saved["actual_start"]) == started + 45 * MINUTE
+    assert _at(saved["actual_end"]) == started + 100 * MINUTE
+    assert _at(saved["completed_at"]) == started + 100 * MINUTE
     notes = client.as_(scene.dispatcher_token).get(f"/v1/work-orders/{order.id}/notes")
     (note,) = notes.get_json()["items"]
     assert _at(note["occurred_at"]) == started + 60 * MINUTE
@@ -228,3 +233,41 @@ def test_the_replica_and_the_customer_timeline_carry_the_time_it_happened(
     assert _at(str(pulled["recorded_at"])) == _at(departure["recorded_at"])
     (pulled_note,) = [row for (_, table, _), row in replica.rows.items() if table == "notes"]
     assert _at(str(pulled_note["occurred_at"])) == left + 20 * MINUTE
+
+
+def test_online_steps_set_the_actuals_a_dispatcher_expects(
+    client: ApiClient, factories: Factories
+) -> None:
+    """Start of work sets actual_start once (a pause does not move it), completion sets
+    actual_end, reopening clears it, and cancelling a job under way ends it."""
+    scene = factories.scene()
+    world, technician = scene.world, scene.technician
+    tech = factories.technician_actor(world, technician)
+    order = factories.work_order(world, scene.customer, scene.site)
+    order = factories.advance(world, order, Status.ON_SITE, technician)
+    assert (order.actual_start, order.actual_end) == (None, None)  # arrival is not work
+
+    started = factories.transition(world, order, "start_work", tech)
+    assert started.actual_start is not None and started.actual_end is None
+    factories.transition(world, order, "pause", tech, reason="等配件")
+    resumed = factories.transition(world, order, "resume", tech)
+    assert resumed.actual_start == started.actual_start
+    done = factories.transition(world, order, "complete", tech, resolution="换了电容")
+    assert done.actual_start == started.actual_start
+    assert done.actual_end == done.completed_at
+    assert done.actual_end is not None and done.actual_end > done.actual_start
+
+    reopened = factories.transition(world, order, "reopen", reason="客户说又坏了")
+    assert (reopened.actual_start, reopened.actual_end) == (started.actual_start, None)
+
+    other = factories.advance(
+        world,
+        factories.work_order(world, scene.customer, scene.site),
+        Status.IN_PROGRESS,
+        technician,
+    )
+    cancelled = factories.transition(world, other, "cancel", reason="客户取消")
+    assert cancelled.actual_end == cancelled.cancelled_at
+    api = client.as_(scene.dispatcher_token).get(f"/v1/work-orders/{other.id}").get_json()
+    assert _at(api["actual_end"]) == cancelled.cancelled_at
+    assert _at(api["actual_start"]) == other.actual_start
