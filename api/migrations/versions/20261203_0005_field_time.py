@@ -3,7 +3,8 @@
 Status history gains ``recorded_at`` (the server's storage time); its
 ``occurred_at`` now means when the step happened (a device's time for synced
 steps). Evidence rows gain ``occurred_at``. Existing rows only ever had the
-server's time, so both columns start as a copy of it.
+server's time, so both columns start as a copy of it. Notifications gain the
+recipient's ``locale`` (existing ones were written in zh-CN) and a ``body``.
 
 Revision ID: 0005
 Revises: 0003
@@ -33,9 +34,19 @@ def upgrade() -> None:
     _add_copied("work_order_status_changes", "recorded_at", "occurred_at")
     for table in EVIDENCE_TABLES:
         _add_copied(table, "occurred_at", "created_at")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("locale", sa.String(length=16), nullable=False, server_default="zh-CN")
+        )
+        batch_op.add_column(sa.Column("body", sa.Text(), nullable=True))
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.alter_column("locale", existing_type=sa.String(length=16), server_default=None)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_column("body")
+        batch_op.drop_column("locale")
     for table in EVIDENCE_TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("occurred_at")
