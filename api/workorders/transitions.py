@@ -38,7 +38,8 @@ from api.workorders.states import Status
 from sync_protocol.hlc import CLOCK_TOLERANCE_MS, HLC
 
 TOPIC_STATUS_CHANGED = "work_order.status_changed"
-# An office-stated time this far past the server's clock is a browser clock, taken as now.
+# An office-stated time up to this far past the server's clock is a browser clock running
+# a little ahead, taken as now; further ahead it is refused.
 _STATED_AHEAD = timedelta(milliseconds=CLOCK_TOLERANCE_MS)
 TRANSITION_FIELDS = frozenset({"status", "assignee_id", "resolution", *rules.STAMPS})
 
