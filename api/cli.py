@@ -76,14 +76,26 @@ def tenant() -> None:
 @click.option("--name", required=True)
 @click.option("--admin-email", required=True)
 @click.option("--admin-password", prompt=True, hide_input=True, confirmation_prompt=True)
-def tenant_create(slug: str, name: str, admin_email: str, admin_password: str) -> None:
+@click.option(
+    "--locale",
+    type=click.Choice(["zh-CN", "en"]),
+    default="zh-CN",
+    show_default=True,
+    help="The tenant's language: its users' default (notifications speak it)",
+)
+def tenant_create(slug: str, name: str, admin_email: str, admin_password: str, locale: str) -> None:
     """Create a tenant and its first admin."""
     from api.db import UnitOfWorkFactory, make_engine
     from api.users.services import create_tenant_with_admin
 
     factory = UnitOfWorkFactory(make_engine(Config.from_env().database_url))
     admin = create_tenant_with_admin(
-        factory(), slug=slug, name=name, admin_email=admin_email, admin_password=admin_password
+        factory(),
+        slug=slug,
+        name=name,
+        admin_email=admin_email,
+        admin_password=admin_password,
+        locale=locale,
     )
     click.echo(f"tenant {slug!r} created; admin {admin.email} (user {admin.id})")
 

@@ -54,7 +54,7 @@ from sync_protocol.mutations import (
 from sync_protocol.ownership import WORK_ORDER_FIELDS
 from sync_protocol.status_merge import Kept, OrderStatusState, TransitionIntent, decide
 from sync_protocol.wire import format_timestamp
-from sync_protocol.workorder_status import STAMPS, Party, Status
+from sync_protocol.workorder_status import STAMPS, Party, Status, actual_writes
 
 ZERO = HLC(0, 0, "server")  # fields written before sync existed count as stamped at 0 (§ 8.2)
 _EVIDENCE_ARGS = (AddNote, RecordPart, RecordReading, AddTimeEntry, AttachPhoto)
@@ -175,19 +175,23 @@ def _transition(
         after["status"] = decision.state.status.value
         after["assignee_id"] = _str(decision.state.assignee_id)
         after["status_hlc"] = _str(decision.state.status_hlc)
+    writes: list[FieldWrite] = []
     if decision.plan is not None:
         stamp = format_timestamp(datetime.fromtimestamp(hlc.wall_ms / 1000, UTC))
         if decision.plan.clears_stamps:
             after.update(dict.fromkeys(STAMPS))
         if decision.plan.stamp:
             after[decision.plan.stamp] = stamp
+        # The actuals the step sets, as the server will (its time may differ by skew, § 7.3).
+        actuals = actual_writes(
+            decision.plan.action, _str(row.get("actual_start")), _str(row.get("actual_end")), stamp
+        )
+        writes += [FieldWrite(name, value, hlc, Party.ASSIGNEE) for name, value in actuals.items()]
     kept_server = decision.conflict is not None and decision.conflict.kept is Kept.SERVER
     if args.resolution is not None and decision.outcome is not Outcome.REJECTED and not kept_server:
         # § 8.2: complete's resolution is a field write at the transition's HLC.
-        return _write_fields(
-            after, [FieldWrite("resolution", args.resolution, hlc, Party.ASSIGNEE)]
-        )
-    return MappingProxyType(after)
+        writes.append(FieldWrite("resolution", args.resolution, hlc, Party.ASSIGNEE))
+    return _write_fields(after, writes) if writes else MappingProxyType(after)
 
 
 def _write_fields(

@@ -9,6 +9,8 @@ never compare equal and every replica orders them the same way. Its string form
 broken phone cannot drag the server's clock forward. :func:`admit` is the
 server's policy for a mutation's timestamp (accept, or clamp and warn), and
 :func:`estimate_skew` turns per-request samples into a per-device verdict.
+:func:`field_time` says when a device's write happened, in the server's time,
+for people to read (status history, actuals, evidence).
 Device clocks never order *changes* on the server; that is the change sequence.
 """
 
@@ -31,6 +33,8 @@ CLOCK_TOLERANCE_MS = 60_000
 # Further ahead than this is not drift but a wrong date: still clamped, and flagged.
 CLOCK_WRONG_MS = 86_400_000
 SKEW_SAMPLES = 5
+# A skew estimate this small is network delay, not a wrong clock: field times ignore it.
+SKEW_NOISE_MS = 5_000
 
 _NODE = re.compile(r"[0-9A-Za-z._-]{1,64}", re.ASCII)
 _TEXT = re.compile(r"([0-9]{15})-([0-9]{5})-([0-9A-Za-z._-]{1,64})", re.ASCII)
@@ -207,3 +211,21 @@ def estimate_skew(samples: Sequence[int]) -> SkewEstimate:
     else:
         verdict = ClockVerdict.OK
     return SkewEstimate(skew, len(recent), verdict)
+
+
+def field_time(sent: HLC, receive_ms: int, *, skew_ms: int = 0, floor_ms: int | None = None) -> int:
+    """When a device's write happened, in server milliseconds (PROTOCOL.md § 7.3).
+
+    The HLC's physical part *as sent*, less the device's estimated skew (only
+    beyond :data:`SKEW_NOISE_MS`: below that the estimate is network delay),
+    then bounded: never after ``receive_ms`` (the server had it by then), and
+    never before ``floor_ms`` when one is given (the step the device acted on,
+    which it cannot have seen before it happened). A floor after ``receive_ms``
+    cannot hold and yields ``receive_ms``. Merges never read this: they order
+    by the effective HLC of :func:`admit`.
+    """
+    ms = sent.wall_ms - skew_ms if abs(skew_ms) > SKEW_NOISE_MS else sent.wall_ms
+    ms = min(ms, receive_ms)
+    if floor_ms is not None:
+        ms = max(ms, min(floor_ms, receive_ms))
+    return ms

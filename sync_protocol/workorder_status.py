@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TypeVar
 
 from sync_protocol.errors import ProtocolError
 
@@ -69,6 +70,28 @@ class AssigneeEffect(StrEnum):
 
 # Timestamp columns an action stamps; reopening clears all of them.
 STAMPS = ("completed_at", "closed_at", "cancelled_at")
+
+
+class ActualEffect(StrEnum):
+    """What a step does to the technician's actuals (``actual_start``/``actual_end``)."""
+
+    FIRST = "first"  # set to the step's time unless already set: work starts once
+    SET = "set"  # set to the step's time
+    IF_STARTED = "if_started"  # set if the work had started and not ended
+    CLEAR = "clear"
+
+
+# Work starts when the technician starts work on site (arrival is the history's), and
+# ends when they complete it, or when the office cancels a job already started.
+# Resuming after a pause keeps the start; reopening clears the end (work is not done).
+ACTUALS: Mapping[Action, tuple[tuple[str, ActualEffect], ...]] = MappingProxyType(
+    {
+        Action.START_WORK: (("actual_start", ActualEffect.FIRST),),
+        Action.COMPLETE: (("actual_end", ActualEffect.SET),),
+        Action.CANCEL: (("actual_end", ActualEffect.IF_STARTED),),
+        Action.REOPEN: (("actual_end", ActualEffect.CLEAR),),
+    }
+)
 
 ACTIVE = frozenset(
     {
@@ -243,3 +266,29 @@ def field_issues(action: Action, given: Mapping[str, object]) -> list[FieldIssue
         if given.get(name) is not None and action is not only
     ]
     return issues
+
+
+_Time = TypeVar("_Time")
+
+
+def actual_writes(
+    action: Action, start: _Time | None, end: _Time | None, at: _Time
+) -> dict[str, _Time | None]:
+    """The actuals a step taken at ``at`` writes, given the order's current ones (:data:`ACTUALS`).
+
+    Time values are opaque: the server passes datetimes, the client SDK wire strings.
+    """
+    writes: dict[str, _Time | None] = {}
+    for name, effect in ACTUALS.get(action, ()):
+        current = start if name == "actual_start" else end
+        sets = {
+            ActualEffect.SET: True,
+            ActualEffect.FIRST: current is None,
+            ActualEffect.IF_STARTED: start is not None and end is None,
+            ActualEffect.CLEAR: False,
+        }[effect]
+        if sets:
+            writes[name] = at
+        elif effect is ActualEffect.CLEAR and current is not None:
+            writes[name] = None
+    return writes

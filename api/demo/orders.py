@@ -255,6 +255,7 @@ def _write_children(ctx: DemoContext, order: WorkOrder, draft: Draft) -> None:
                 actor_kind="user",
                 actor_id=event.actor.id,
                 occurred_at=event.at,
+                recorded_at=event.at,
             )
         )
     for at, body, visibility, author in draft.notes:
@@ -268,6 +269,7 @@ def _write_children(ctx: DemoContext, order: WorkOrder, draft: Draft) -> None:
                 author_kind="user",
                 author_id=author.id,
                 created_at=at,
+                occurred_at=at,
             )
         )
 

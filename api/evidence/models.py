@@ -17,7 +17,7 @@ from api.db import Base, TenantOwned, new_id, utcnow
 
 
 class EvidenceRecord(TenantOwned):
-    """Who added the item (and from which device, at which HLC) and whether it is voided."""
+    """Who added the item (from which device, at which HLC, when) and whether it is voided."""
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
 
@@ -32,7 +32,10 @@ class EvidenceRecord(TenantOwned):
     # SHA-256 of the adding mutation's canonical arguments: the same ID sent again
     # with other content is told apart from a replay (``sync.id_reused``).
     content_digest: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # when the server stored it
+    # When it was recorded where it was recorded: the device's time for a synced
+    # item (skew-corrected, never after created_at; PROTOCOL.md § 7.3).
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     voided_at: Mapped[datetime | None]
     voided_by: Mapped[uuid.UUID | None]
     void_reason: Mapped[str | None] = mapped_column(String(1000))

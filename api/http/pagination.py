@@ -11,12 +11,13 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 import marshmallow as ma
-from sqlalchemy import Select
+from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.errors.common import InvalidCursor
@@ -24,6 +25,8 @@ from api.http.schemas import Schema
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+_T = TypeVar("_T")
 
 
 class PageArgs(Schema):
@@ -63,14 +66,15 @@ def paginate(
     limit: int,
     cursor: str | None,
     descending: bool = False,
+    after: InstrumentedAttribute[datetime] | None = None,
 ) -> Page:
-    """Run ``stmt`` (already filtered and tenant-scoped) as one keyset page ordered by id."""
+    """Run ``stmt`` (already filtered and tenant-scoped) as one keyset page ordered by id,
+    or by the timestamp ``after`` and then id (ties, and timestamps out of id order)."""
+    if after is not None:
+        return _paginate_by_time(session, stmt, after, id_column, limit, cursor)
     if cursor is not None:
         (last,) = decode_cursor(cursor, 1)
-        try:
-            last_id = uuid.UUID(last)
-        except ValueError as exc:
-            raise InvalidCursor() from exc
+        last_id = _cursor_value(uuid.UUID, last)
         stmt = stmt.where(id_column < last_id if descending else id_column > last_id)
     order = id_column.desc() if descending else id_column.asc()
     rows = list(session.scalars(stmt.order_by(order).limit(limit + 1)))
@@ -78,6 +82,39 @@ def paginate(
     rows = rows[:limit]
     next_cursor = encode_cursor([rows[-1].id]) if has_more else None
     return Page(items=rows, next_cursor=next_cursor)
+
+
+def _paginate_by_time(
+    session: Session,
+    stmt: Select[Any],
+    at: InstrumentedAttribute[datetime],
+    id_column: InstrumentedAttribute[uuid.UUID],
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """Oldest first by ``at``, then id: a keyset on the pair, so the cursor names both."""
+    if cursor is not None:
+        last_at_text, last_id_text = decode_cursor(cursor, 2)
+        last_at = _cursor_value(datetime.fromisoformat, last_at_text)
+        last_id = _cursor_value(uuid.UUID, last_id_text)
+        if last_at.tzinfo is None:
+            raise InvalidCursor()
+        stmt = stmt.where(or_(at > last_at, and_(at == last_at, id_column > last_id)))
+    rows = list(session.scalars(stmt.order_by(at.asc(), id_column.asc()).limit(limit + 1)))
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if has_more:
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, at.key).isoformat(), last.id])
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def _cursor_value(parse: Callable[[str], _T], text: str) -> _T:
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
 
 
 _page_schemas: dict[str, type[ma.Schema]] = {}

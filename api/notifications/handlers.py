@@ -1,44 +1,80 @@
 """Outbox handlers that turn domain events into in-app notifications.
 
-Run by the worker. The unique (message, user) constraint makes a re-run of the
-same message a no-op, so a worker crash between the handler and its commit
-can never notify anyone twice.
+Run by the worker. A notification speaks its recipient's language (their user
+locale, which defaults to the tenant's; never the actor's ``Accept-Language``),
+names the step that happened, and carries the reason given with it
+(:mod:`api.notifications.texts`). The unique (message, user) constraint makes a
+re-run of the same message a no-op, so a worker crash between the handler and
+its commit can never notify anyone twice.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.auth.permissions import Role
 from api.customers.models import Contact
+from api.notifications import texts
 from api.notifications.models import Notification
 from api.outbox.models import OutboxMessage
 from api.technicians.models import Technician
+from api.users.models import User
 
 # Statuses a customer hears about; the rest is internal choreography.
 _CUSTOMER_VISIBLE = {"assigned", "en_route", "on_site", "completed", "cancelled"}
-
-_STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "new": ("新建", "new"),
-    "assigned": ("已派工", "assigned"),
-    "accepted": ("已接单", "accepted"),
-    "en_route": ("已出发", "on the way"),
-    "on_site": ("已到达现场", "on site"),
-    "in_progress": ("处理中", "in progress"),
-    "paused": ("已暂停", "paused"),
-    "completed": ("已完成", "completed"),
-    "closed": ("已关闭", "closed"),
-    "cancelled": ("已取消", "cancelled"),
-}
 
 
 def notify_status_change(session: Session, message: OutboxMessage) -> None:
     payload = message.payload
     tenant_id = uuid.UUID(payload["tenant_id"])
-    to_status = payload["to_status"]
-    actor_id = payload.get("actor_id")
+    recipients = _recipients(session, tenant_id, payload)
+    if payload.get("actor_id"):
+        recipients.discard(uuid.UUID(payload["actor_id"]))  # nobody is told of their own action
+    already = set(
+        session.scalars(
+            select(Notification.user_id).where(Notification.source_message_id == message.id)
+        )
+    )
+    people = session.execute(
+        select(User.id, User.locale, User.role).where(
+            User.tenant_id == tenant_id, User.id.in_(sorted(recipients - already))
+        )
+    ).all()
+    action = str(payload.get("action") or "")
+    for user_id, locale, role in sorted(people):
+        reason = payload.get("reason")
+        if role is Role.CUSTOMER_CONTACT and action not in texts.CUSTOMER_REASONS:
+            reason = None  # an internal remark, as in the history customers see
+        text = texts.status_changed(action, payload["number"], reason, locale)
+        session.add(
+            Notification(
+                tenant_id=tenant_id,
+                user_id=user_id,
+                kind="work_order.status_changed",
+                locale=text.locale,
+                title=text.title,
+                title_en=text.title_en,
+                body=text.body,
+                data={
+                    "work_order_id": payload["work_order_id"],
+                    "action": action,
+                    "from_status": payload.get("from_status"),
+                    "to_status": payload["to_status"],
+                    "reason": reason,
+                    "occurred_at": payload.get("occurred_at"),
+                },
+                source_message_id=message.id,
+            )
+        )
+
+
+def _recipients(session: Session, tenant_id: uuid.UUID, payload: dict[str, Any]) -> set[uuid.UUID]:
+    """The assignee's user, the order's creator, and its customer's contacts for the
+    statuses a customer hears about."""
     recipients: set[uuid.UUID] = set()
     if payload.get("assignee_id"):
         user_id = session.scalars(
@@ -51,7 +87,7 @@ def notify_status_change(session: Session, message: OutboxMessage) -> None:
             recipients.add(user_id)
     if payload.get("created_by"):
         recipients.add(uuid.UUID(payload["created_by"]))
-    if to_status in _CUSTOMER_VISIBLE:
+    if payload["to_status"] in _CUSTOMER_VISIBLE:
         recipients.update(
             uid
             for uid in session.scalars(
@@ -63,30 +99,4 @@ def notify_status_change(session: Session, message: OutboxMessage) -> None:
             )
             if uid is not None
         )
-    if actor_id:
-        recipients.discard(uuid.UUID(actor_id))  # nobody is told about their own action
-    zh, en = _STATUS_LABELS.get(to_status, (to_status, to_status))
-    number = payload["number"]
-    for user_id in sorted(recipients):
-        exists = session.scalars(
-            select(Notification.id).where(
-                Notification.source_message_id == message.id, Notification.user_id == user_id
-            )
-        ).first()
-        if exists:
-            continue
-        session.add(
-            Notification(
-                tenant_id=tenant_id,
-                user_id=user_id,
-                kind="work_order.status_changed",
-                title=f"工单 {number} {zh}",
-                title_en=f"Work order {number} is {en}",
-                data={
-                    "work_order_id": payload["work_order_id"],
-                    "from_status": payload.get("from_status"),
-                    "to_status": to_status,
-                },
-                source_message_id=message.id,
-            )
-        )
+    return recipients

@@ -1,4 +1,4 @@
-"""The notification table."""
+"""The notification table: one row per recipient, in the recipient's language."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, TenantOwned, new_id, utcnow
@@ -23,8 +23,11 @@ class Notification(Base, TenantOwned):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(64))
+    # The recipient's language when it was made; title and body are in it.
+    locale: Mapped[str] = mapped_column(String(16), default="zh-CN")
     title: Mapped[str] = mapped_column(String(300))
-    title_en: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))  # always English
+    body: Mapped[str | None] = mapped_column(Text)  # e.g. the reason given
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     source_message_id: Mapped[uuid.UUID]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

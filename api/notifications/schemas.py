@@ -1,4 +1,6 @@
-"""Notification schemas. ``title`` follows Accept-Language; both texts are included."""
+"""Notification schemas. ``title`` and ``body`` are in the recipient's language (``locale``,
+their user locale when it was made, whatever language the reader's request asks for);
+``title_en`` is always English."""
 
 from __future__ import annotations
 
@@ -11,8 +13,15 @@ from api.http.schemas import Schema, UTCDateTime
 class NotificationSchema(Schema):
     id = fields.UUID()
     kind = fields.String()
-    title = fields.String(metadata={"description": "Chinese text"})
-    title_en = fields.String()
+    locale = fields.String(
+        metadata={"description": "The recipient's language (zh-CN or en): title and body use it"}
+    )
+    title = fields.String(metadata={"description": "What happened, in the recipient's language"})
+    title_en = fields.String(metadata={"description": "The title in English"})
+    body = fields.String(
+        allow_none=True,
+        metadata={"description": "The reason given (decline, pause, cancel …), if any"},
+    )
     data = fields.Dict()
     created_at = UTCDateTime()
     read_at = UTCDateTime(allow_none=True)

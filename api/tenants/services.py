@@ -29,6 +29,12 @@ def next_number(session: Session, tenant_id: uuid.UUID, name: str) -> int:
     return 1
 
 
+def tenant_locale(session: Session, tenant_id: uuid.UUID) -> str:
+    """The tenant's language: every user's default."""
+    locale = session.scalar(select(Tenant.locale).where(Tenant.id == tenant_id))
+    return locale or "zh-CN"
+
+
 def get_tenant_by_slug(session: Session, slug: str) -> Tenant | None:
     return session.scalars(select(Tenant).where(Tenant.slug == slug)).one_or_none()
 
@@ -40,9 +46,13 @@ def create_tenant(
     name: str,
     name_en: str | None = None,
     timezone: str = "Asia/Shanghai",
+    locale: str = "zh-CN",
 ) -> Tenant:
-    """A new, empty tenant; :func:`api.users.services.create_tenant_with_admin` adds its admin."""
-    tenant = Tenant(slug=slug, name=name, name_en=name_en, timezone=timezone)
+    """A new, empty tenant; :func:`api.users.services.create_tenant_with_admin` adds its admin.
+
+    ``locale`` is the language its users get unless they choose another.
+    """
+    tenant = Tenant(slug=slug, name=name, name_en=name_en, timezone=timezone, locale=locale)
     session.add(tenant)
     session.flush()  # the tenant id is needed by the rows the caller adds next
     return tenant

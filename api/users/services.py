@@ -27,7 +27,7 @@ from api.db.checks import check_version, ensure_unused_id
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.technicians.models import Technician
-from api.tenants.services import create_tenant
+from api.tenants.services import create_tenant, tenant_locale
 from api.users.errors import EmailTaken, WeakPassword
 from api.users.models import User
 from api.users.queries import access_user
@@ -51,10 +51,11 @@ def create_tenant_with_admin(
     admin_email: str,
     admin_password: str,
     admin_name: str = "Admin",
+    locale: str = "zh-CN",
 ) -> User:
-    """Bootstrap a tenant and its first admin (CLI and tests)."""
+    """Bootstrap a tenant and its first admin (CLI and tests); ``locale`` is the tenant's."""
     with uow:
-        tenant = create_tenant(uow.session, slug=slug, name=name)
+        tenant = create_tenant(uow.session, slug=slug, name=name, locale=locale)
         admin = _add_user(
             uow.session,
             system_actor(tenant.id),
@@ -109,7 +110,8 @@ def _add_user(session: Session, actor: Actor, data: Mapping[str, Any]) -> User:
         email=email,
         name=data["name"],
         role=role,
-        locale=data.get("locale") or "zh-CN",
+        # Unless the user chose one, they speak their company's language.
+        locale=data.get("locale") or tenant_locale(session, actor.tenant_id),
         password_hash=hash_password(data["password"]),
     )
     if data.get("id"):

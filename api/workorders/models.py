@@ -77,7 +77,13 @@ class WorkOrderAsset(Base, TenantOwned):
 
 
 class StatusChange(Base, TenantOwned):
-    """One transition in a work order's life: who, when, from, to, why."""
+    """One transition in a work order's life: who, when, from, to, why.
+
+    Two times (PROTOCOL.md § 7.3): ``occurred_at`` is when it happened where it
+    happened (a device's step at the device's time, skew-corrected and bounded;
+    an office step when the office took it), ``recorded_at`` when the server
+    stored it. People read the first; the second is the order of record.
+    """
 
     __tablename__ = "work_order_status_changes"
 
@@ -92,6 +98,7 @@ class StatusChange(Base, TenantOwned):
     actor_kind: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[uuid.UUID | None]
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Note(Base, EvidenceRecord):

@@ -38,6 +38,7 @@ def add_note(
                 errors=[FieldProblem("visibility", "not_allowed", "Customers write customer notes")]
             )
         ensure_unused_id(session, Note, data.get("id"))
+        now = utcnow()
         note = Note(
             tenant_id=actor.tenant_id,
             work_order_id=order.id,
@@ -45,7 +46,8 @@ def add_note(
             visibility=visibility.value,
             author_kind=actor.kind,
             author_id=actor.principal_id,
-            created_at=utcnow(),
+            created_at=now,
+            occurred_at=now,
         )
         if data.get("id"):
             note.id = data["id"]

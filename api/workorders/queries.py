@@ -182,7 +182,7 @@ def list_work_orders(
 def list_history(
     session: Session, actor: Actor, work_order_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> Page:
-    """Status changes oldest first, starting with the creation.
+    """Status changes in the order they happened (``occurred_at``), starting with the creation.
 
     Customer contacts see the steps but not the staff behind them, and a reason
     only when it was given to them (a cancellation): pause and decline reasons
@@ -192,12 +192,30 @@ def list_history(
     stmt = select(StatusChange).where(
         StatusChange.tenant_id == actor.tenant_id, StatusChange.work_order_id == work_order_id
     )
-    page = paginate(session, stmt, StatusChange.id, limit=limit, cursor=cursor)
+    page = paginate(
+        session, stmt, StatusChange.id, limit=limit, cursor=cursor, after=StatusChange.occurred_at
+    )
     if actor.role is not Role.CUSTOMER_CONTACT:
         return page
     return Page(
         items=[_for_customer(change) for change in page.items], next_cursor=page.next_cursor
     )
+
+
+def step_time(session: Session, order: WorkOrder, status: Status) -> datetime | None:
+    """When the order last reached ``status`` (its latest history row to it), if ever.
+
+    A step taken from that status cannot have happened before this: the floor
+    of field times (PROTOCOL.md § 7.3) and of times the office states.
+    """
+    found: datetime | None = session.scalar(
+        select(func.max(StatusChange.occurred_at)).where(
+            StatusChange.tenant_id == order.tenant_id,
+            StatusChange.work_order_id == order.id,
+            StatusChange.to_status == status,
+        )
+    )
+    return found
 
 
 def _for_customer(change: StatusChange) -> dict[str, Any]:
@@ -219,20 +237,22 @@ _HISTORY_FIELDS = (
     "actor_kind",
     "actor_id",
     "occurred_at",
+    "recorded_at",
 )
 
 
 def list_notes(
     session: Session, actor: Actor, work_order_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> Page:
-    """Notes oldest first; customer contacts get only the customer-visible ones."""
+    """Notes oldest first by when they were written (``occurred_at``); customer contacts
+    get only the customer-visible ones."""
     access_work_order(session, actor, work_order_id)
     stmt = select(Note).where(
         Note.tenant_id == actor.tenant_id, Note.work_order_id == work_order_id
     )
     if actor.role is Role.CUSTOMER_CONTACT:
         stmt = stmt.where(Note.visibility == NoteVisibility.CUSTOMER)
-    return paginate(session, stmt, Note.id, limit=limit, cursor=cursor)
+    return paginate(session, stmt, Note.id, limit=limit, cursor=cursor, after=Note.occurred_at)
 
 
 def is_assignee(actor: Actor, order: OrderRecord) -> bool:

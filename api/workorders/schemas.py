@@ -56,6 +56,17 @@ class WorkOrderSchema(FastDumpSchema):
     scheduled_end = UTCDateTime(allow_none=True)
     sla_due_at = UTCDateTime(allow_none=True)
     resolution = fields.String(allow_none=True)
+    actual_start = UTCDateTime(
+        allow_none=True,
+        metadata={"description": "When work started on site (start_work), as the field saw it"},
+    )
+    actual_end = UTCDateTime(
+        allow_none=True,
+        metadata={
+            "description": "When work ended (complete, or a cancel after work started); "
+            "cleared by reopen"
+        },
+    )
     source = fields.String()
     created_by = fields.UUID(allow_none=True, metadata={"description": "The user who created it"})
     completed_at = UTCDateTime(allow_none=True)
@@ -117,6 +128,13 @@ class TransitionSchema(Schema):
     reason = text(1000)
     assignee_id = fields.UUID(metadata={"description": "assign: an active technician"})
     resolution = text(10000, metadata={"description": "complete: what was done"})
+    occurred_at = UTCDateTime(
+        metadata={
+            "description": "Office only: when the step happened, if earlier than now (an "
+            "arrival phoned in). Not before the order's current step, not in the future. "
+            "Default: now"
+        }
+    )
 
 
 class StatusChangeSchema(Schema):
@@ -128,7 +146,13 @@ class StatusChangeSchema(Schema):
     reason = fields.String(allow_none=True)
     actor_kind = fields.String()
     actor_id = fields.UUID(allow_none=True)
-    occurred_at = UTCDateTime()
+    occurred_at = UTCDateTime(
+        metadata={
+            "description": "When the step happened: the device's time for a synced step "
+            "(skew-corrected, never after recorded_at), else when it was taken"
+        }
+    )
+    recorded_at = UTCDateTime(metadata={"description": "When the server stored the step"})
 
 
 class NoteSchema(Schema):
@@ -138,7 +162,10 @@ class NoteSchema(Schema):
     visibility = fields.String()
     author_kind = fields.String()
     author_id = fields.UUID(allow_none=True)
-    created_at = UTCDateTime()
+    occurred_at = UTCDateTime(
+        metadata={"description": "When it was written: the device's time for a synced note"}
+    )
+    created_at = UTCDateTime(metadata={"description": "When the server stored it"})
 
 
 class NoteCreateSchema(Schema):

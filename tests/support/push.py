@@ -21,19 +21,28 @@ def new_id() -> uuid.UUID:
 
 @dataclass
 class Device:
-    """One phone: its id, its next seq and its HLC (wall time given explicitly or now)."""
+    """One phone: its id, its next seq and its HLC (wall time given explicitly or now).
+
+    ``clock_offset_ms`` sets its clock that far from the true time: the default HLC
+    and the ``device_time_ms`` it reports both carry it (explicit walls do not).
+    """
 
     client: ApiClient
     device_id: uuid.UUID = field(default_factory=new_id)
     seq: int = 0
     counter: int = 0
     made: list[Mutation] = field(default_factory=list)
+    clock_offset_ms: int = 0
 
     def hlc(self, wall_ms: int | None = None) -> HLC:
         self.counter += 1
         return HLC(
-            wall_ms if wall_ms is not None else system_ms(), self.counter, str(self.device_id)
+            wall_ms if wall_ms is not None else self.now(), self.counter, str(self.device_id)
         )
+
+    def now(self) -> int:
+        """The device's physical clock."""
+        return system_ms() + self.clock_offset_ms
 
     def mutation(self, args: MutationArgs, *, wall_ms: int | None = None) -> Mutation:
         self.seq += 1
@@ -51,7 +60,7 @@ class Device:
         request = PushRequest(
             self.device_id,
             tuple(mutations),
-            device_time_ms=system_ms(),
+            device_time_ms=self.now(),
             outbox=OutboxReport(len(mutations), mutations[0].hlc if mutations else None),
         )
         return request.to_json()

@@ -5,7 +5,7 @@
 const { appSchema, tableSchema } = require('@nozbe/watermelondb')
 
 const TIMESTAMPED = 'created_at:number updated_at:number'
-const EVIDENCE = 'work_order_id author_kind author_id device_id created_at:number'
+const EVIDENCE = 'work_order_id author_kind author_id device_id created_at:number occurred_at:number'
 const VOIDS = 'voided_at:number voided_by void_reason'
 
 const COLUMNS = {
@@ -22,7 +22,8 @@ const COLUMNS = {
     barcode_symbology installed_on warranty_ends_on notes active:boolean ${TIMESTAMPED}`,
   categories: `parent_id level:number code name name_en sort_order:number active:boolean
     ${TIMESTAMPED}`,
-  status_changes: 'work_order_id action from_status to_status reason actor_kind actor_id occurred_at:number',
+  status_changes: `work_order_id action from_status to_status reason actor_kind actor_id
+    occurred_at:number recorded_at:number`,
   notes: `${EVIDENCE} body visibility ${VOIDS}`,
   parts_used: `${EVIDENCE} description quantity unit part_number asset_id ${VOIDS}`,
   readings: `${EVIDENCE} metric value unit taken_at:number asset_id ${VOIDS}`,

@@ -38,7 +38,7 @@ def record_status_conflict(
     last = session.scalars(
         select(StatusChange)
         .where(StatusChange.tenant_id == order.tenant_id, StatusChange.work_order_id == order.id)
-        .order_by(StatusChange.occurred_at.desc(), StatusChange.id.desc())
+        .order_by(StatusChange.recorded_at.desc(), StatusChange.id.desc())  # the last applied
         .limit(1)
     ).one_or_none()
     server = ConflictSide(

@@ -131,7 +131,7 @@ def _run(
     mutation: dict[str, Any],
 ) -> Done:
     if isinstance(args, CreateWorkOrder):
-        return orders.create(session, writer, args, hlc, mutation)
+        return orders.create(session, writer, args, hlc, sent, mutation)
     if isinstance(args, TransitionWorkOrder):
         return orders.transition(session, writer, args, hlc, sent, mutation)
     if isinstance(args, PatchWorkOrder):

@@ -86,6 +86,7 @@ def add(session: Session, writer: Writer, args: Evidence, hlc: HLC, sent: HLC) -
         device_id=writer.device_id,
         hlc=str(hlc),
         content_digest=digest,
+        occurred_at=writer.occurred_at(sent),
         **_content(session, writer, args),
     )
     session.add(row)

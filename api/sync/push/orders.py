@@ -28,6 +28,7 @@ from api.sync.push.writer import Writer
 from api.tenants.services import next_number
 from api.workorders import services as order_services
 from api.workorders.models import WorkOrder
+from api.workorders.queries import step_time
 from api.workorders.stamps import column_value, registers, stamp_fields
 from api.workorders.states import Status
 from api.workorders.transitions import append_history, carry_out
@@ -54,7 +55,12 @@ class Done:
 
 
 def create(
-    session: Session, writer: Writer, args: CreateWorkOrder, hlc: HLC, mutation: dict[str, Any]
+    session: Session,
+    writer: Writer,
+    args: CreateWorkOrder,
+    hlc: HLC,
+    sent: HLC,
+    mutation: dict[str, Any],
 ) -> Done:
     digest = hashlib.sha256(canonical_json(args.to_json())).hexdigest()
     existing = session.execute(
@@ -86,7 +92,8 @@ def create(
     )
     session.flush()  # the order exists before its links and history point at it
     order_services.link_assets(session, order, list(args.asset_ids))
-    append_history(session, actor, order, "create", None, reason=None)
+    created = writer.occurred_at(sent)
+    append_history(session, actor, order, "create", None, reason=None, at=created)
     changes = snapshot(order, order_services.AUDITED_FIELDS)
     changes["asset_ids"] = {"after": jsonable(sorted(args.asset_ids))}
     audit.record(session, actor, "create", "work_order", order.id, changes)
@@ -122,7 +129,10 @@ def transition(
         command: dict[str, Any] = {"reason": args.reason}
         if decision.state.assignee_id is not None:
             command["assignee_id"] = decision.state.assignee_id
-        carry_out(session, writer.actor, order, decision.plan, command, hlc)
+        # When it happened on the device, never before the step it was taken from (§ 7.3).
+        floor = step_time(session, order, args.base_status)
+        occurred = writer.occurred_at(sent, floor)
+        carry_out(session, writer.actor, order, decision.plan, command, hlc, occurred)
     elif decision.state.status_hlc != state.status_hlc and decision.state.status_hlc is not None:
         order.status_hlc = str(decision.state.status_hlc)  # the register's stamp moves on (row 17)
     conflict_ids: tuple[uuid.UUID, ...] = ()

@@ -28,7 +28,7 @@ from api.sync.push.access import lock_orders
 from api.sync.push.engine import apply_mutation
 from api.sync.push.writer import Writer
 from sync_protocol.batches import plan_batch
-from sync_protocol.hlc import HLC, system_ms
+from sync_protocol.hlc import HLC, estimate_skew, skew_sample, system_ms
 from sync_protocol.merge import Outcome
 from sync_protocol.messages import Mutation, PushRequest, PushResponse, Receipt
 from sync_protocol.records import ResetRequired
@@ -58,6 +58,7 @@ def push(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PushResponse | Re
             request.device_id,
             receive_ms,
             HLC.parse(device.last_hlc) if device.last_hlc else None,
+            skew_ms=_skew(device, request, receive_ms),
         )
         lock_orders(session, writer, plan.fresh)
         evidence.prefetch(session, writer, plan.fresh)
@@ -94,6 +95,12 @@ def push(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PushResponse | Re
         last_seq = device.last_seq
         unit.commit()
     return PushResponse(clock.now(), last_seq, tuple(receipts))
+
+
+def _skew(device: SyncDevice, request: PushRequest, receive_ms: int) -> int:
+    """The device's clock skew, this request's sample included: field times correct by it."""
+    sample = skew_sample(request.device_time_ms, receive_ms)
+    return estimate_skew([*(device.skew_samples or []), sample]).skew_ms
 
 
 def _digests(session: Session, device: SyncDevice, request: PushRequest) -> dict[int, str]:

@@ -34,7 +34,7 @@ from sync_protocol.wire import canonical_json, format_timestamp, parse_timestamp
 RawRecord = dict[str, JSONValue]
 SAFE_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}", re.ASCII)  # contract rule 11
 
-_EVIDENCE = "id work_order_id author_kind author_id device_id created_at"
+_EVIDENCE = "id work_order_id author_kind author_id device_id created_at occurred_at"
 _VOIDS = "voided_at voided_by void_reason"
 _TIMESTAMPED = "created_at updated_at"
 
@@ -57,7 +57,7 @@ _COLUMNS = {
         {_TIMESTAMPED}""",
     Table.CATEGORIES: f"id parent_id level code name name_en sort_order active {_TIMESTAMPED}",
     Table.STATUS_CHANGES: """id work_order_id action from_status to_status reason actor_kind
-        actor_id occurred_at""",
+        actor_id occurred_at recorded_at""",
     Table.NOTES: f"{_EVIDENCE} body visibility {_VOIDS}",
     Table.PARTS_USED: f"{_EVIDENCE} description quantity unit part_number asset_id {_VOIDS}",
     Table.READINGS: f"{_EVIDENCE} metric value unit taken_at asset_id {_VOIDS}",

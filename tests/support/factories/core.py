@@ -40,7 +40,7 @@ class CoreFactories:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self.uow = uow
 
-    def tenant(self, slug: str | None = None) -> World:
+    def tenant(self, slug: str | None = None, locale: str = "zh-CN") -> World:
         slug = slug or f"tenant-{next(_counter)}-{uuid.uuid4().hex[:6]}"
         admin = user_services.create_tenant_with_admin(
             self.uow(),
@@ -48,6 +48,7 @@ class CoreFactories:
             name=f"租户 {slug}",
             admin_email=f"admin@{slug}.test",
             admin_password=PASSWORD,
+            locale=locale,
         )
         return World(admin.tenant_id, slug, admin, self.token(slug, admin.email))
 

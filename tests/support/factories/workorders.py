@@ -5,7 +5,10 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
+
+from sqlalchemy import select
 
 from api.auth.actor import Actor
 from api.auth.permissions import Role
@@ -13,7 +16,7 @@ from api.customers.models import Customer
 from api.sites.models import Site
 from api.technicians.models import Technician
 from api.workorders import notes, services, transitions
-from api.workorders.models import Note
+from api.workorders.models import Note, StatusChange
 from api.workorders.queries import WorkOrderView
 from api.workorders.states import Status
 from tests.support.factories.core import World
@@ -119,6 +122,18 @@ class WorkOrderFactories(TechnicianFactories, SiteAssetFactories, CustomerFactor
                 command[_NEEDS[action]] = "已处理"
             order = self.transition(world, order, action, **command)
         return order
+
+    def backdate(self, order_id: uuid.UUID, by: timedelta) -> None:
+        """Move every step of the order's history so far ``by`` into the past: an order
+        assigned this morning, whose offline work a device syncs this afternoon."""
+        with self.uow() as uow:
+            changes = uow.session.scalars(
+                select(StatusChange).where(StatusChange.work_order_id == order_id)
+            )
+            for change in changes:
+                change.occurred_at -= by
+                change.recorded_at -= by
+            uow.commit()
 
     def assigned_technician_token(self, world: World, customer: Customer, site: Site) -> str:
         """A token of a technician who has one work order assigned at ``site``."""

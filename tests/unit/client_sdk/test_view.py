@@ -178,3 +178,6 @@ def test_completion_stamps_and_resolution_show_offline() -> None:
     assert view.row is not None
     assert (view.status, view.row["resolution"]) == (Status.COMPLETED, "Seals replaced")
     assert view.row["completed_at"] == "2025-03-12T08:30:05Z"
+    # The actuals show offline as the server will set them: start of work, completion.
+    assert view.row["actual_start"] == "2025-03-12T08:30:04Z"
+    assert view.row["actual_end"] == "2025-03-12T08:30:05Z"

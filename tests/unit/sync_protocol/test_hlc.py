@@ -14,10 +14,12 @@ from sync_protocol.hlc import (
     CLOCK_WRONG_MS,
     HLC,
     MAX_COUNTER,
+    SKEW_NOISE_MS,
     Clock,
     ClockVerdict,
     admit,
     estimate_skew,
+    field_time,
     skew_sample,
 )
 from tests.unit.sync_protocol.strategies import hlcs
@@ -180,3 +182,45 @@ def test_skew_is_the_lower_median_of_recent_samples_and_judged() -> None:
     assert estimate_skew([0] * 10 + [CLOCK_TOLERANCE_MS + 5] * 5).verdict is ClockVerdict.SKEWED
     assert estimate_skew([-(CLOCK_WRONG_MS + 1)] * 3).verdict is ClockVerdict.WRONG
     assert estimate_skew(list(range(100))).samples == 5
+
+
+MINUTE = 60_000
+
+
+def test_field_time_is_when_the_device_acted_not_when_the_server_heard_of_it() -> None:
+    """An offline job: steps ten minutes apart, pushed an hour later, stay ten minutes apart."""
+    steps = [RECEIVE - 60 * MINUTE + n * 10 * MINUTE for n in range(4)]
+    times = [field_time(HLC(wall, n, "dev"), RECEIVE) for n, wall in enumerate(steps)]
+    assert times == steps
+
+
+def test_field_time_corrects_a_skewed_clock_and_ignores_network_delay() -> None:
+    """A phone an hour ahead (its skew measured at push) acted at its time less the hour."""
+    happened = RECEIVE - 30 * MINUTE
+    ahead = 60 * MINUTE
+    assert field_time(HLC(happened + ahead, 0, "dev"), RECEIVE, skew_ms=ahead) == happened
+    behind = -20 * MINUTE
+    assert field_time(HLC(happened + behind, 0, "dev"), RECEIVE, skew_ms=behind) == happened
+    delay = -SKEW_NOISE_MS  # a slow request looks like a clock behind by its latency
+    assert field_time(HLC(happened, 0, "dev"), RECEIVE, skew_ms=delay) == happened
+
+
+@FAST
+@given(
+    st.integers(0, 10**13),
+    st.integers(-(10**11), 10**11),
+    st.one_of(st.none(), st.integers(0, 2 * 10**12)),
+)
+def test_field_time_never_lies_after_receipt_nor_before_the_floor(
+    wall: int, skew: int, floor: int | None
+) -> None:
+    """Whatever the device's clock says: never after the server had it, never before the
+    step it followed (when that step is not itself after receipt)."""
+    receive = 10**12
+    at = field_time(HLC(wall, 0, "dev"), receive, skew_ms=skew, floor_ms=floor)
+    assert at <= receive
+    if floor is not None:
+        assert at >= min(floor, receive)
+    corrected = wall - skew if abs(skew) > SKEW_NOISE_MS else wall
+    if corrected <= receive and (floor is None or corrected >= floor):
+        assert at == corrected  # inside the bounds, the device's (corrected) time as is

@@ -1,0 +1,75 @@
+"""Migration 0005 on a database with data: existing rows keep the only time they had, and
+existing notifications are known to be in Chinese."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, select
+
+from api.db import UnitOfWorkFactory, make_engine
+from api.migrations import alembic_config, upgrade
+from api.notifications.models import Notification
+from api.outbox.registry import HANDLERS
+from api.outbox.worker import run_once
+from api.workorders.models import Note, StatusChange
+from tests.conftest import PG_ADMIN_URL, backend
+from tests.support.factories import Factories
+
+
+@pytest.fixture
+def own_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A database of this test's own, since it migrates down and up again."""
+    if backend() == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+        yield engine
+        engine.dispose()
+        return
+    from tests.support.postgres import create_database, drop_database
+
+    name = f"fieldline_migration_{uuid.uuid4().hex[:8]}"
+    engine = make_engine(create_database(PG_ADMIN_URL, name))
+    yield engine
+    engine.dispose()
+    drop_database(PG_ADMIN_URL, name)
+
+
+def _migrate(engine: Engine, direction: str, revision: str) -> None:
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, direction)(config, revision)
+
+
+def test_existing_history_evidence_and_notifications_are_carried_over(own_engine: Engine) -> None:
+    upgrade(own_engine)
+    uow_factory = UnitOfWorkFactory(own_engine)
+    factories = Factories(uow_factory)
+    scene = factories.scene()
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
+    factories.note(scene.world, order)
+    assert run_once(uow_factory, HANDLERS) == 1  # the technician and the customer are told
+    with own_engine.connect() as connection:
+        stored = sorted(connection.execute(select(StatusChange.id, StatusChange.occurred_at)))
+        noted = connection.execute(select(Note.created_at)).scalar_one()
+
+    _migrate(own_engine, "downgrade", "0005-1")  # as the data stood before field time
+    _migrate(own_engine, "upgrade", "head")
+
+    with own_engine.connect() as connection:
+        history = sorted(
+            connection.execute(
+                select(StatusChange.id, StatusChange.occurred_at, StatusChange.recorded_at)
+            )
+        )
+        note = connection.execute(select(Note.created_at, Note.occurred_at)).one()
+        notices = connection.execute(select(Notification.locale, Notification.body)).all()
+    assert [(i, occurred) for i, occurred, _ in history] == stored
+    assert all(recorded == occurred for _, occurred, recorded in history)
+    assert tuple(note) == (noted, noted)
+    assert {tuple(n) for n in notices} == {("zh-CN", None)}  # they were written in Chinese
