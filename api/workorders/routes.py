@@ -51,7 +51,8 @@ class WorkOrders(MethodView):
     @blp.response(201, WorkOrderSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a work order (status `new`) at one of the customer's sites.
-        Customer contacts create for their own customer and cannot set the schedule."""
+        Customer contacts create for their own customer and cannot set the schedule or
+        the priority (422 `not_allowed`): the dispatcher triages."""
         order = services.create_work_order(new_uow(), current_actor(), data)
         return order, etag_header(order.version)
 
