@@ -1,8 +1,13 @@
-"""technician employee_no unique per tenant
+"""technician employee_no unique per tenant; evidence visibility
 
 Revision ID: 0008
 Revises: 0003
 Create Date: 2026-12-03 23:30:00
+
+Parts, readings, time entries and photos get a ``visibility`` like notes have
+(``internal`` or ``customer``); existing rows take their kind's default, as new
+ones do: parts and readings are shown to the customer, time entries and photos
+are not.
 
 Existing employee-number duplicates are resolved before the constraint is
 added: in each tenant the technician who has held the number longest (earliest
@@ -22,6 +27,12 @@ branch_labels = None
 depends_on = None
 
 _MAX = 40  # technicians.employee_no is String(40)
+_VISIBILITY = {
+    "work_order_parts": "customer",
+    "work_order_readings": "customer",
+    "work_order_time_entries": "internal",
+    "work_order_photos": "internal",
+}
 
 
 def upgrade() -> None:
@@ -30,9 +41,19 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(
             batch_op.f("uq_technicians_tenant_id_employee_no"), ["tenant_id", "employee_no"]
         )
+    for table, default in _VISIBILITY.items():
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(
+                sa.Column(
+                    "visibility", sa.String(length=16), server_default=default, nullable=False
+                )
+            )
 
 
 def downgrade() -> None:
+    for table in _VISIBILITY:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("visibility")
     with op.batch_alter_table("technicians", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_technicians_tenant_id_employee_no"), type_="unique")
 
