@@ -10,6 +10,11 @@ class PhotoNotFound(NotFound):
     titles = {"en": "No such photo", "zh-CN": "照片不存在"}
 
 
+class EvidenceNotFound(NotFound):
+    code = "evidence.not_found"
+    titles = {"en": "No such item on this work order", "zh-CN": "该工单没有此记录"}
+
+
 class PhotoBytesNotReady(Conflict):
     """The photo is recorded but its bytes have not arrived (or did not match)."""
 

@@ -1,5 +1,6 @@
-"""``/v1/work-orders/{id}/photos|parts|readings|time-entries``: an order's evidence, and a
-photo's bytes. Read-only: evidence is added by devices through sync."""
+"""``/v1/work-orders/{id}/photos|parts|readings|time-entries``: an order's evidence, a
+photo's bytes, and (for the office) whether an item is shown to the customer. Evidence
+itself is added by devices through sync."""
 
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
-from api.evidence import photos, queries
+from api.evidence import photos, queries, services
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
-from api.evidence.schemas import PartSchema, PhotoSchema, ReadingSchema, TimeEntrySchema
-from api.http.context import read_uow, state
+from api.evidence.schemas import (
+    PartSchema,
+    PhotoSchema,
+    ReadingSchema,
+    TimeEntrySchema,
+    VisibilitySchema,
+)
+from api.http.context import new_uow, read_uow, state
 from api.http.guard import current_actor, requires
 from api.http.pagination import PageArgs, page_schema
 from media.blobs import FilesystemBlobStore
@@ -102,3 +109,35 @@ class WorkOrderTimeEntries(MethodView):
             return queries.list_evidence(
                 uow.session, current_actor(), work_order_id, TimeEntry, **args
             )
+
+
+def _visibility_view(segment: str, model: Any, schema: type[Any]) -> None:
+    """``PUT /v1/work-orders/{id}/<segment>/{item_id}/visibility``, one view per kind."""
+
+    class Visibility(MethodView):
+        @requires(Permission.WORK_ORDERS_UPDATE)
+        @blp.arguments(VisibilitySchema)
+        @blp.response(200, schema)
+        def put(self, data: dict[str, Any], work_order_id: uuid.UUID, item_id: uuid.UUID) -> Any:
+            """Show the item to the customer's contacts (`customer`) or not (`internal`).
+            Audited. The value is the office's alone (devices never write it), so it is
+            replaced whole without `If-Match`."""
+            return services.set_visibility(
+                new_uow(), current_actor(), work_order_id, model, item_id, data["visibility"]
+            )
+
+    name = segment.replace("-", "_")
+    Visibility.__name__ = f"WorkOrder{name.title().replace('_', '')}Visibility"
+    blp.route(
+        f"/work-orders/<uuid:work_order_id>/{segment}/<uuid:item_id>/visibility",
+        endpoint=f"{name}_visibility",
+    )(Visibility)
+
+
+for _segment, _model, _schema in (
+    ("photos", Photo, PhotoSchema),
+    ("parts", PartUsed, PartSchema),
+    ("readings", Reading, ReadingSchema),
+    ("time-entries", TimeEntry, TimeEntrySchema),
+):
+    _visibility_view(_segment, _model, _schema)

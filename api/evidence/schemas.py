@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields
 
 from api.http.schemas import Schema, UTCDateTime
+from api.workorders.states import NoteVisibility
 
 _VISIBILITY_DOC = "`internal` (staff only) or `customer` (also the customer's contacts)"
 
@@ -55,3 +56,9 @@ class TimeEntrySchema(EvidenceSchema):
     started_at = UTCDateTime()
     ended_at = UTCDateTime()
     note = fields.String(allow_none=True)
+
+
+class VisibilitySchema(Schema):
+    visibility = fields.Enum(
+        NoteVisibility, by_value=True, required=True, metadata={"description": _VISIBILITY_DOC}
+    )

@@ -49,6 +49,7 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/contacts", {"name": "入侵测试"}),
     ("POST", "/read", None),
     ("POST", "/resolution", {"resolution": "keep_server"}),
+    ("PUT", "/visibility", {"visibility": "customer"}),
 ]
 
 
@@ -137,6 +138,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "entry_id": client.as_(tech_token).get("/v1/sync/quarantine").get_json()["items"][0]["id"],
         "device_id": str(phone.device_id),
         "photo_id": str(photo_id),
+        "item_id": str(photo_id),  # /{kind}/{item_id}/visibility: the photo for photos
     }
     customer_y_ids = {
         ids[k]
@@ -195,6 +197,8 @@ def _attempt(api: ApiClient, method: str, rule: str, ids: dict[str, str]):
     if method in ("PATCH", "DELETE"):
         return api.request(method, path, json=body or None, headers={"If-Match": '"1"'})
     if method == "POST":
+        return api.request(method, path, json=body)
+    if method == "PUT" and body:
         return api.request(method, path, json=body)
     if method == "PUT":  # raw bytes (blob uploads)
         return api.request(

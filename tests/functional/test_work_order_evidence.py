@@ -9,10 +9,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from api.db import UnitOfWorkFactory
-from api.evidence.models import Photo
+from api.audit.models import AuditEvent
 from sync_protocol.entities import EvidenceKind, PhotoType, TimeEntryKind
 from sync_protocol.merge import Outcome
 from sync_protocol.mutations import (
@@ -158,7 +158,7 @@ def test_a_photo_whose_bytes_have_not_arrived_says_so(
 
 
 def test_customer_contacts_see_only_what_is_shown_to_customers(
-    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+    client: ApiClient, factories: Factories
 ) -> None:
     job = _job(client, factories)
     contact = client.as_(job.scene.contact_token)
@@ -171,11 +171,16 @@ def test_customer_contacts_see_only_what_is_shown_to_customers(
     assert _ids(contact.get(job.url("photos"))) == []
     assert_problem(contact.get(job.content_url), 404, "photo.not_found")
 
-    with uow_factory() as uow:
-        uow.session.execute(
-            update(Photo).where(Photo.id == job.photo_id).values(visibility="customer")
-        )
-        uow.commit()
+    office = client.as_(job.scene.dispatcher_token)
+    shared = office.request(
+        "PUT", f"{job.url('photos')}/{job.photo_id}/visibility", json={"visibility": "customer"}
+    )
+    assert shared.status_code == 200 and shared.get_json()["visibility"] == "customer"
+    hidden = office.request(
+        "PUT", f"{job.url('parts')}/{job.part_id}/visibility", json={"visibility": "internal"}
+    )
+    assert hidden.status_code == 200
+    assert _ids(contact.get(job.url("parts"))) == []
     assert _ids(contact.get(job.url("photos"))) == [str(job.photo_id)]
     with contact.get(job.content_url) as shown:
         assert shown.status_code == 200 and shown.data == JPEG
@@ -240,3 +245,47 @@ def test_visibility_stays_on_the_server_out_of_the_synced_rows(
     }
     assert set(evidence) == {"parts_used", "readings", "time_entries", "photos"}
     assert all("visibility" not in row for row in evidence.values())
+
+
+def test_only_the_office_chooses_what_the_customer_sees_and_it_is_audited(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    job = _job(client, factories)
+    url = f"{job.url('time-entries')}/{job.time_entry_id}/visibility"
+    for token in (job.scene.technician_token, job.scene.contact_token):
+        refused = client.as_(token).request("PUT", url, json={"visibility": "customer"})
+        assert_problem(refused, 403, "auth.forbidden")
+    office = client.as_(job.scene.dispatcher_token)
+    assert_problem(
+        office.request("PUT", url, json={"visibility": "everyone"}),
+        422,
+        "request.validation_failed",
+    )
+    assert office.request("PUT", url, json={"visibility": "customer"}).status_code == 200
+    assert (
+        office.request("PUT", url, json={"visibility": "customer"}).status_code == 200
+    )  # idempotent
+    with Session(engine) as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity_id == job.time_entry_id)
+        ).all()
+    assert [(e.entity_type, e.changes) for e in events] == [
+        ("work_order_time_entry", {"visibility": {"before": "internal", "after": "customer"}})
+    ]
+    contact = client.as_(job.scene.contact_token)
+    assert _ids(contact.get(job.url("time-entries"))) == [str(job.time_entry_id)]
+
+
+def test_visibility_is_set_only_on_an_item_of_that_order_and_kind(
+    client: ApiClient, factories: Factories
+) -> None:
+    job = _job(client, factories)
+    theirs = _job(client, factories)  # another tenant
+    office = client.as_(job.scene.dispatcher_token)
+    body = {"visibility": "customer"}
+    wrong_kind = office.request("PUT", f"{job.url('photos')}/{job.part_id}/visibility", json=body)
+    assert_problem(wrong_kind, 404, "photo.not_found")
+    not_ours = office.request("PUT", f"{job.url('parts')}/{theirs.part_id}/visibility", json=body)
+    assert_problem(not_ours, 404, "evidence.not_found")
+    their_order = f"/v1/work-orders/{theirs.order_id}/parts/{theirs.part_id}/visibility"
+    assert_problem(office.request("PUT", their_order, json=body), 404, "work_order.not_found")
