@@ -246,6 +246,19 @@ def test_visibility_stays_on_the_server_out_of_the_synced_rows(
     assert set(evidence) == {"parts_used", "readings", "time_entries", "photos"}
     assert all("visibility" not in row for row in evidence.values())
 
+    # The office's choice changes nothing a device holds: its replica stays true.
+    office = client.as_(job.scene.dispatcher_token)
+    shown = office.request(
+        "PUT", f"{job.url('photos')}/{job.photo_id}/visibility", json={"visibility": "customer"}
+    )
+    assert shown.status_code == 200
+    scope = str(technician_scope(job.scene.technician.id))
+    before = dict(replica.rows)
+    replica.sync()
+    assert replica.rows == before
+    assert replica.checkpoint is not None
+    assert replica.checkpoint.checksums[scope] == replica.checksum(scope)
+
 
 def test_only_the_office_chooses_what_the_customer_sees_and_it_is_audited(
     client: ApiClient, factories: Factories, engine: Engine
