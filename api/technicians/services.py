@@ -12,10 +12,12 @@ replaces the whole set.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.audit import services as audit
@@ -54,7 +56,7 @@ _CERTIFICATION_KEYS = ("name", "number", "issued_on", "expires_on")
 
 def create_technician(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Technician:
     rules.check_profile(data)
-    with uow:
+    with _employee_no_race(), uow:
         session = uow.session
         technician_id = data.get("id") or None
         ensure_unused_id(session, Technician, technician_id)
@@ -81,7 +83,7 @@ def update_technician(
     changes: Mapping[str, Any],
 ) -> Technician:
     rules.check_profile(changes)
-    with uow:
+    with _employee_no_race(), uow:
         session = uow.session
         technician = access_technician(session, actor, technician_id)
         check_version(technician, expected_version)
@@ -115,7 +117,24 @@ def _ensure_employee_no_free(
     if technician_id is not None:
         holder = holder.where(Technician.id != technician_id)
     if session.scalar(select(exists(holder))):
-        raise EmployeeNoTaken(errors=[FieldProblem("employee_no", "taken", "Already in use")])
+        raise _employee_no_taken()
+
+
+@contextmanager
+def _employee_no_race() -> Iterator[None]:
+    """Two requests that both passed :func:`_ensure_employee_no_free` meet at the unique
+    constraint: the loser gets the same stable code, not the generic conflict."""
+    try:
+        yield
+    except IntegrityError as error:
+        text = str(error.orig)
+        if "uq_technicians_tenant_id_employee_no" in text or "technicians.employee_no" in text:
+            raise _employee_no_taken() from None
+        raise
+
+
+def _employee_no_taken() -> EmployeeNoTaken:
+    return EmployeeNoTaken(errors=[FieldProblem("employee_no", "taken", "Already in use")])
 
 
 def _employee_no(data: Mapping[str, Any]) -> str | None:

@@ -216,3 +216,23 @@ def _db_id(engine: Engine, value: uuid.UUID) -> object:
 
 def _as_uuid(value: object) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def test_two_requests_racing_for_one_number_both_get_the_stable_code(
+    client: ApiClient, factories: Factories, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check passed for both; the database's constraint decides, with the same code."""
+    from api.technicians import services
+
+    world = factories.tenant()
+    factories.technician(world, employee_no="RACE-1")
+    monkeypatch.setattr(services, "_ensure_employee_no_free", lambda *args: None)
+    admin = client.as_(world.admin_token)
+    lost = admin.post("/v1/technicians", json={"name": "后到者", "employee_no": "RACE-1"})
+    body = assert_problem(lost, 409, "technician.employee_no_taken")
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("employee_no", "taken")]
+    other = admin.post("/v1/technicians", json={"name": "另一位", "employee_no": "RACE-2"})
+    etag = other.headers["ETag"]
+    url = f"/v1/technicians/{other.get_json()['id']}"
+    moved = admin.patch(url, json={"employee_no": "RACE-1"}, etag=etag)
+    assert_problem(moved, 409, "technician.employee_no_taken")
