@@ -46,6 +46,7 @@ class JobCard:
     """The order's customer, place, priority and schedule, as far as the device knows."""
 
     customer: str | None
+    contact: str | None  # the customer's primary contact (else the first), with a phone
     site: str | None
     address: str | None
     access_notes: str | None
@@ -60,6 +61,7 @@ class JobCard:
     def lines(self) -> list[str]:
         rows = [
             ("Customer", self.customer),
+            ("Contact", self.contact),
             ("Site", self.site),
             ("Address", self.address),
             ("Access", self.access_notes),
@@ -88,6 +90,7 @@ def job_card(replica: Replica, view: OrderView) -> JobCard:
     address = " ".join(str(site[k]) for k in ("city", "address") if site.get(k)) or None
     return JobCard(
         customer=_text(customer.get("name")),
+        contact=_contact(replica, row.get("customer_id")),
         site=_text(site.get("name")),
         address=address,
         access_notes=_text(site.get("access_notes")),
@@ -96,6 +99,19 @@ def job_card(replica: Replica, view: OrderView) -> JobCard:
         scheduled_end=_text(row.get("scheduled_end")),
         timezone=_text(site.get("timezone")),
     )
+
+
+def _contact(replica: Replica, customer_id: JSONValue) -> str | None:
+    contacts = [
+        r.row
+        for r in replica.rows(Table.CONTACTS)
+        if r.row is not None and r.row.get("customer_id") == customer_id
+    ]
+    if not contacts:
+        return None
+    best = min(contacts, key=lambda c: (not c.get("is_primary"), str(c.get("name") or "")))
+    parts = (best.get("name"), best.get("job_title"), best.get("phone"))
+    return " ".join(str(p) for p in parts if p) or None
 
 
 def _row(replica: Replica, table: Table, ident: JSONValue) -> Mapping[str, JSONValue]:

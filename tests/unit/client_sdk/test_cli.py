@@ -200,6 +200,9 @@ def test_orders_are_named_by_the_number_on_the_job_sheet(
 def test_show_tells_who_where_how_urgent_and_when(tmp_path: Path, server: FakeServer) -> None:
     home = tmp_path / "tech"
     customer = server.put(Table.CUSTOMERS, {"id": f"{STEM}c001", "name": "申城大厦物业"})
+    for n, (name, primary) in enumerate((("李四", False), ("王经理", True))):
+        contact = {"customer_id": customer["id"], "name": name, "is_primary": primary}
+        server.put(Table.CONTACTS, {"id": f"{STEM}a00{n}", **contact, "phone": f"1380000000{n}"})
     site = server.put(
         Table.SITES,
         {
@@ -224,6 +227,7 @@ def test_show_tells_who_where_how_urgent_and_when(tmp_path: Path, server: FakeSe
 
     text = _run(home, server, "show", "220").output
     assert "Customer:  申城大厦物业" in text
+    assert "Contact:   王经理 13800000001" in text
     assert "Site:      North tower" in text
     assert "Address:   上海 虹桥路 1 号" in text
     assert "Access:    Ask the guard for the plant-room key" in text
