@@ -113,7 +113,8 @@ class WorkOrderNotes(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(NoteSchema))
     def get(self, args: dict[str, Any], work_order_id: uuid.UUID) -> Any:
-        """The order's notes, oldest first. Customer contacts see customer notes only."""
+        """The order's notes, oldest first. Customer contacts see customer notes only,
+        and not those voided (staff see `voided_at` and `void_reason`)."""
         with read_uow() as uow:
             return queries.list_notes(uow.session, current_actor(), work_order_id, **args)
 

@@ -139,6 +139,8 @@ class NoteSchema(Schema):
     author_kind = fields.String()
     author_id = fields.UUID(allow_none=True)
     created_at = UTCDateTime()
+    voided_at = UTCDateTime(allow_none=True)
+    void_reason = fields.String(allow_none=True)
 
 
 class NoteCreateSchema(Schema):

@@ -13,9 +13,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from api.audit.models import AuditEvent
-from sync_protocol.entities import EvidenceKind, PhotoType, TimeEntryKind
+from sync_protocol.entities import EvidenceKind, NoteVisibility, PhotoType, TimeEntryKind
 from sync_protocol.merge import Outcome
 from sync_protocol.mutations import (
+    AddNote,
     AddTimeEntry,
     AttachPhoto,
     RecordPart,
@@ -302,3 +303,28 @@ def test_visibility_is_set_only_on_an_item_of_that_order_and_kind(
     assert_problem(not_ours, 404, "evidence.not_found")
     their_order = f"/v1/work-orders/{theirs.order_id}/parts/{theirs.part_id}/visibility"
     assert_problem(office.request("PUT", their_order, json=body), 404, "work_order.not_found")
+
+
+def test_a_voided_customer_note_is_withdrawn_from_the_customer(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
+    device = Device(client.as_(scene.technician_token))
+    kept, withdrawn = new_id(), new_id()
+    shown = NoteVisibility.CUSTOMER
+    device.push_ok(
+        [
+            device.mutation(AddNote(kept, order.id, "Seals replaced", shown)),
+            device.mutation(AddNote(withdrawn, order.id, "Back tomorrow at 9", shown)),
+            device.mutation(VoidEvidence(EvidenceKind.NOTE, withdrawn, order.id, "Wrong day")),
+        ]
+    )
+    url = f"/v1/work-orders/{order.id}/notes"
+    assert _ids(client.as_(scene.contact_token).get(url)) == [str(kept)]
+    notes = client.as_(scene.dispatcher_token).get(url).get_json()["items"]
+    assert [(n["id"], n["void_reason"]) for n in notes] == [
+        (str(kept), None),
+        (str(withdrawn), "Wrong day"),
+    ]
