@@ -36,6 +36,7 @@ BLUEPRINT_MODULES = [
     "api.teams.routes",
     "api.categories.routes",
     "api.workorders.routes",
+    "api.evidence.routes",
     "api.audit.routes",
     "api.notifications.routes",
     "api.sync.routes",

@@ -139,15 +139,21 @@ def worker(once: bool) -> None:
     run_forever(factory, HANDLERS, stop, poll_interval=config.worker_poll_seconds)
 
 
+_BIND_HELP = "host:port (default FIELDLINE_BIND or 127.0.0.1:8000)"
+_PORT_HELP = "port only, on the host of --bind / FIELDLINE_BIND (e.g. --port 8080)"
+_PORT = click.IntRange(min=1, max=65535)
+
+
 @main.command()
-@click.option("--bind", default=None, help="host:port (default FIELDLINE_BIND or 127.0.0.1:8000)")
+@click.option("--bind", default=None, help=_BIND_HELP)
+@click.option("--port", type=_PORT, default=None, help=_PORT_HELP)
 @click.option(
     "--workers", type=click.IntRange(min=1), default=None, help="gunicorn worker processes"
 )
 @click.option(
     "--threads", type=click.IntRange(min=1), default=None, help="request threads per worker"
 )
-def serve(bind: str | None, workers: int | None, threads: int | None) -> None:
+def serve(bind: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve the API with gunicorn (plus an outbox worker in embedded mode)."""
     from api.server import run_gunicorn
 
@@ -156,20 +162,30 @@ def serve(bind: str | None, workers: int | None, threads: int | None) -> None:
     config.resolved_secret_key()  # made once here, before the workers start
     run_gunicorn(
         config,
-        bind=bind or config.bind,
+        bind=with_port(bind or config.bind, port),
         workers=workers or config.workers,
         threads=threads or config.threads,
     )
 
 
 @main.command()
-@click.option("--bind", default=None)
+@click.option("--bind", default=None, help=_BIND_HELP)
+@click.option("--port", type=_PORT, default=None, help=_PORT_HELP)
 @click.pass_context
-def quickstart(ctx: click.Context, bind: str | None) -> None:
+def quickstart(ctx: click.Context, bind: str | None, port: int | None) -> None:
     """Migrate, load the demo tenant if missing, and serve: the README's first command."""
     ctx.invoke(db_upgrade)
     ctx.invoke(demo, reset=False)
-    ctx.invoke(serve, bind=bind, workers=None, threads=None)
+    ctx.invoke(serve, bind=bind, port=port, workers=None, threads=None)
+
+
+def with_port(bind: str, port: int | None) -> str:
+    """``bind`` with its port replaced by ``port`` (when given): ``--port`` picks a port
+    without restating the host, IPv6 hosts (``[::1]:8000``) included."""
+    if port is None:
+        return bind
+    host, sep, _old = bind.rpartition(":")
+    return f"{host if sep else bind}:{port}"
 
 
 @main.command("sync-prime")

@@ -4,8 +4,8 @@ Every action (``accept``, ``note``, ``photo``, ``complete``, …) writes to the
 device's outbox and shows at once in ``jobs``, with or without a network;
 ``sync`` pushes, uploads and pulls. State lives in ``--home`` (default
 ``~/.fieldline-tech``, or ``$FIELDLINE_TECH_HOME``). ``--json`` prints machine-readable
-output. Orders are named by ID, their number, or a unique start or end of the ID (``jobs``
-shows the last eight characters).
+output. Orders are named by their number (``WO-000220``, or just ``220``), their ID, or a
+unique start or end of the ID (``jobs`` shows the last eight characters).
 """
 
 from __future__ import annotations
@@ -118,11 +118,16 @@ def sync(state: CliState) -> None:
 
 
 @main.command()
+@click.option(
+    "--all", "everything", is_flag=True, help="Also completed, closed and cancelled jobs."
+)
 @pass_state
-def jobs(state: CliState) -> None:
-    """My jobs, as this device sees them (works offline)."""
-    views = state.device().jobs()
-    lines = [_job_line(v) for v in views] or ["No jobs on this device. Run `sync`."]
+def jobs(state: CliState, everything: bool) -> None:
+    """My open jobs, as this device sees them (works offline). Finished ones are left
+    out unless --all, or while they have changes not yet synced."""
+    views = state.device().jobs(finished=everything)
+    empty = "No open jobs on this device (`jobs --all` shows finished ones; `sync` fetches)."
+    lines = [_job_line(v) for v in views] or [empty]
     state.emit([v.to_json() for v in views], "\n".join(lines))
 
 
@@ -130,9 +135,13 @@ def jobs(state: CliState) -> None:
 @click.argument("order")
 @pass_state
 def show(state: CliState, order: str) -> None:
-    """One job with its evidence."""
-    view = state.device().job(order)
-    lines = [_job_line(view)]
+    """One job: customer, address, priority, schedule, then its evidence.
+
+    ORDER is its number (WO-000220 or 220), its ID, or the end of its ID."""
+    device = state.device()
+    view = device.job(order)
+    card = device.card(view)
+    lines = [_job_line(view), *card.lines()]
     for item in sorted(view.evidence.items.values(), key=lambda i: (i.hlc, i.id)):
         voided = " (voided)" if item.id in view.evidence.voids else ""
         summary = (
@@ -142,7 +151,7 @@ def show(state: CliState, order: str) -> None:
             or item.content.get("sha256")
         )
         lines.append(f"  {item.kind.value:<10} {summary}{voided}")
-    state.emit(view.to_json(), "\n".join(lines))
+    state.emit({**view.to_json(), "card": card.to_json()}, "\n".join(lines))
 
 
 def _step(name: str, action: Action, summary: str, needs: str | None = None) -> None:

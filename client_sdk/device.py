@@ -24,6 +24,7 @@ from uuid_utils.compat import uuid7
 
 from client_sdk.errors import AuthError, NotFoundError, ValidationError
 from client_sdk.http import FieldlineClient, Tokens
+from client_sdk.jobcard import FINISHED, JobCard, job_card, same_number
 from client_sdk.outbox import Outbox
 from client_sdk.replica import Replica
 from client_sdk.store import Store
@@ -151,13 +152,24 @@ class Device:
 
     # --- reads (offline) --------------------------------------------------------------
 
-    def jobs(self) -> list[OrderView]:
-        """Every order on this device as the technician sees it, by number then ID."""
+    def jobs(self, *, finished: bool = True) -> list[OrderView]:
+        """Every order on this device as the technician sees it, by number then ID.
+
+        ``finished=False`` leaves out completed, closed and cancelled orders, except
+        those with changes not yet synced (the technician still has something there)."""
         ids = {row.id for row in self.replica.rows(Table.WORK_ORDERS)}
         ids |= self._pending_orders()
         views = [self.job(i) for i in ids]
-        shown = [v for v in views if v.row is not None]
+        shown = [
+            v
+            for v in views
+            if v.row is not None and (finished or v.pending or v.status not in FINISHED)
+        ]
         return sorted(shown, key=lambda v: (str((v.row or {}).get("number") or "~"), v.id))
+
+    def card(self, view: OrderView) -> JobCard:
+        """The order's customer, address, priority and schedule (offline)."""
+        return job_card(self.replica, view)
 
     def job(self, work_order_id: str | uuid.UUID) -> OrderView:
         order_id = self._resolve(str(work_order_id))
@@ -326,7 +338,8 @@ class Device:
             )
 
     def _resolve(self, text: str) -> str:
-        """A full ID, its order number, or a unique start or end of the ID, for people typing.
+        """A full ID, its order number (``WO-000220``, or just ``220``), or a unique start
+        or end of the ID, for people typing. A number wins over an ID fragment.
 
         UUIDv7s begin with their creation time, so orders made together share a
         prefix; the last characters are random and tell them apart (``jobs``
@@ -340,12 +353,9 @@ class Device:
         }
         for pending in self._pending_orders():
             ids.setdefault(pending, None)
-        matches = [
-            i
-            for i, row in ids.items()
-            if i.startswith(text)
-            or (len(text) >= 4 and i.endswith(text))
-            or (row is not None and row.get("number") == text)
+        numbered = [i for i, row in ids.items() if row and same_number(row.get("number"), text)]
+        matches = numbered or [
+            i for i in ids if i.startswith(text) or (len(text) >= 4 and i.endswith(text))
         ]
         if len(matches) != 1:
             raise NotFoundError("sdk.unknown_work_order", f"No single order matches {text!r}")

@@ -36,6 +36,7 @@ FIELD_CODES: dict[str, dict[str, str]] = {
     "not_leaf": {"en": "Choose a third-level category.", "zh-CN": "请选择第三级分类。"},
     "too_weak": {"en": "The password is too weak.", "zh-CN": "密码强度不足。"},
     "duplicate": {"en": "This value appears twice.", "zh-CN": "该值重复出现。"},
+    "taken": {"en": "Another record already has this value.", "zh-CN": "该值已被其他记录使用。"},
     "end_not_after_start": {
         "en": "The end must be after the start.",
         "zh-CN": "结束时间须晚于开始时间。",

@@ -42,6 +42,13 @@ class EvidenceRecord(TenantOwned):
     void_hlc: Mapped[str | None] = mapped_column(String(90))
 
 
+def _visibility(default: str) -> Mapped[str]:
+    """Who may see an item besides staff, as for notes: ``internal`` (staff only) or
+    ``customer`` (also the customer's contacts), with a default per kind. The server
+    keeps it: it is not part of the synced row image."""
+    return mapped_column(String(16), default=default, server_default=default)
+
+
 class AssetEvidence:
     @declared_attr
     def asset_id(cls) -> Mapped[uuid.UUID | None]:
@@ -55,6 +62,7 @@ class PartUsed(Base, EvidenceRecord, AssetEvidence):
     quantity: Mapped[str] = mapped_column(String(24))
     unit: Mapped[str] = mapped_column(String(16))
     part_number: Mapped[str | None] = mapped_column(String(64))
+    visibility: Mapped[str] = _visibility("customer")  # what was fitted, on their bill
 
 
 class Reading(Base, EvidenceRecord, AssetEvidence):
@@ -64,6 +72,7 @@ class Reading(Base, EvidenceRecord, AssetEvidence):
     value: Mapped[str] = mapped_column(String(24))
     unit: Mapped[str] = mapped_column(String(16))
     taken_at: Mapped[datetime]
+    visibility: Mapped[str] = _visibility("customer")  # measurements of their equipment
 
 
 class TimeEntry(Base, EvidenceRecord):
@@ -73,6 +82,7 @@ class TimeEntry(Base, EvidenceRecord):
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(String(1000))
+    visibility: Mapped[str] = _visibility("internal")  # staff time accounting
 
 
 class Photo(Base, EvidenceRecord, AssetEvidence):
@@ -86,3 +96,5 @@ class Photo(Base, EvidenceRecord, AssetEvidence):
     caption: Mapped[str | None] = mapped_column(String(500))
     taken_at: Mapped[datetime | None]
     state: Mapped[str] = mapped_column(String(16), default="pending")
+    # Photos may show people, other equipment or internal remarks in the caption.
+    visibility: Mapped[str] = _visibility("internal")

@@ -43,6 +43,9 @@ class Syncable:
 
 
 _EVIDENCE_HIDDEN = frozenset({"content_digest"})
+# Customer visibility of parts, readings, time entries and photos is the office's
+# (server-side, not in the protocol's row images); a note's visibility is its author's.
+_SHARED_HIDDEN = _EVIDENCE_HIDDEN | {"visibility"}
 
 SYNCABLE: dict[type[Any], Syncable] = {
     s.model: s
@@ -55,10 +58,10 @@ SYNCABLE: dict[type[Any], Syncable] = {
         Syncable(Table.CATEGORIES, Category),
         Syncable(Table.STATUS_CHANGES, StatusChange, ("work_order_id",)),
         Syncable(Table.NOTES, Note, ("work_order_id",), _EVIDENCE_HIDDEN),
-        Syncable(Table.PARTS_USED, PartUsed, ("work_order_id",), _EVIDENCE_HIDDEN),
-        Syncable(Table.READINGS, Reading, ("work_order_id",), _EVIDENCE_HIDDEN),
-        Syncable(Table.TIME_ENTRIES, TimeEntry, ("work_order_id",), _EVIDENCE_HIDDEN),
-        Syncable(Table.PHOTOS, Photo, ("work_order_id",), _EVIDENCE_HIDDEN),
+        Syncable(Table.PARTS_USED, PartUsed, ("work_order_id",), _SHARED_HIDDEN),
+        Syncable(Table.READINGS, Reading, ("work_order_id",), _SHARED_HIDDEN),
+        Syncable(Table.TIME_ENTRIES, TimeEntry, ("work_order_id",), _SHARED_HIDDEN),
+        Syncable(Table.PHOTOS, Photo, ("work_order_id",), _SHARED_HIDDEN),
         # A technician's own conflicts and parked mutations (PROTOCOL.md § 5.1).
         Syncable(Table.CONFLICTS, SyncConflict, ("technician_id",)),
         Syncable(Table.QUARANTINE, SyncQuarantine, ("technician_id",)),

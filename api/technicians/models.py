@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, TenantOwned, Timestamped, Versioned, new_id
@@ -24,6 +24,8 @@ class Technician(Base, TenantOwned, Timestamped, Versioned):
         CheckConstraint(
             "home_lon IS NULL OR (home_lon >= -180 AND home_lon <= 180)", name="lon_range"
         ),
+        # Employee numbers name one person in a tenant (NULL: none given; many may lack one).
+        UniqueConstraint("tenant_id", "employee_no"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

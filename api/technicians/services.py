@@ -2,16 +2,22 @@
 
 There is no delete: a technician who leaves is deactivated (``active=false``)
 so the work orders, GPS trails and signatures that name them keep their
-history. Skills are child rows; a request that sends ``skills`` replaces the
-whole set.
+history; their login is deactivated with them (sessions revoked, as when the
+user is deactivated), and reactivating the technician leaves the login to an
+admin. ``employee_no`` is unique in a tenant (``technician.employee_no_taken``;
+blank means none). Skills are child rows; a request that sends ``skills``
+replaces the whole set.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.audit import services as audit
@@ -19,10 +25,13 @@ from api.audit.changes import Diff, apply_changes, jsonable, snapshot
 from api.auth.actor import Actor
 from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version, ensure_unused_id, pick
+from api.errors.base import FieldProblem
 from api.teams.queries import access_team
 from api.technicians import rules
+from api.technicians.errors import EmployeeNoTaken
 from api.technicians.models import Technician, TechnicianSkill
 from api.technicians.queries import access_technician
+from api.users.services import deactivate_login
 
 TECHNICIAN_FIELDS = frozenset(
     {
@@ -47,13 +56,14 @@ _CERTIFICATION_KEYS = ("name", "number", "issued_on", "expires_on")
 
 def create_technician(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Technician:
     rules.check_profile(data)
-    with uow:
+    with _employee_no_race(), uow:
         session = uow.session
         technician_id = data.get("id") or None
         ensure_unused_id(session, Technician, technician_id)
         technician = Technician(tenant_id=actor.tenant_id)
         if technician_id:
             technician.id = technician_id
+        _ensure_employee_no_free(session, actor, _employee_no(data), technician_id)
         apply_changes(technician, _columns(session, actor, data), TECHNICIAN_FIELDS)
         _replace_skills(actor, technician, data.get("skills") or [])
         session.add(technician)
@@ -73,11 +83,15 @@ def update_technician(
     changes: Mapping[str, Any],
 ) -> Technician:
     rules.check_profile(changes)
-    with uow:
+    with _employee_no_race(), uow:
         session = uow.session
         technician = access_technician(session, actor, technician_id)
         check_version(technician, expected_version)
+        if "employee_no" in changes and _employee_no(changes) != technician.employee_no:
+            _ensure_employee_no_free(session, actor, _employee_no(changes), technician.id)
         diff = apply_changes(technician, _columns(session, actor, changes), TECHNICIAN_FIELDS)
+        if diff.get("active", {}).get("after") is False and technician.user_id is not None:
+            deactivate_login(session, actor, technician.user_id)
         if "skills" in changes:
             skills_diff = _replace_skills(actor, technician, changes["skills"])
             if skills_diff and not diff:
@@ -90,9 +104,48 @@ def update_technician(
         return technician
 
 
+def _ensure_employee_no_free(
+    session: Session, actor: Actor, employee_no: str | None, technician_id: uuid.UUID | None
+) -> None:
+    """Refuse a number another technician of the tenant holds (inactive ones too: the
+    number still names them in past records). The unique constraint backs this up."""
+    if not employee_no:
+        return
+    holder = select(Technician.id).where(
+        Technician.tenant_id == actor.tenant_id, Technician.employee_no == employee_no
+    )
+    if technician_id is not None:
+        holder = holder.where(Technician.id != technician_id)
+    if session.scalar(select(exists(holder))):
+        raise _employee_no_taken()
+
+
+@contextmanager
+def _employee_no_race() -> Iterator[None]:
+    """Two requests that both passed :func:`_ensure_employee_no_free` meet at the unique
+    constraint: the loser gets the same stable code, not the generic conflict."""
+    try:
+        yield
+    except IntegrityError as error:
+        text = str(error.orig)
+        if "uq_technicians_tenant_id_employee_no" in text or "technicians.employee_no" in text:
+            raise _employee_no_taken() from None
+        raise
+
+
+def _employee_no_taken() -> EmployeeNoTaken:
+    return EmployeeNoTaken(errors=[FieldProblem("employee_no", "taken", "Already in use")])
+
+
+def _employee_no(data: Mapping[str, Any]) -> str | None:
+    return (data.get("employee_no") or "").strip() or None
+
+
 def _columns(session: Session, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
     """The request's fields as column values; a team is resolved through its accessor."""
     columns = pick(data, _PLAIN_FIELDS)
+    if "employee_no" in columns:
+        columns["employee_no"] = _employee_no(data)
     if "home_base" in data:
         home = data["home_base"] or {}
         position = home.get("position") or {}

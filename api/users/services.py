@@ -99,6 +99,21 @@ def update_user(
         return user
 
 
+def deactivate_login(session: Session, actor: Actor, user_id: uuid.UUID) -> bool:
+    """Deactivate the user a person's record logs in as (a technician who leaves), in
+    the caller's unit of work, exactly as deactivating the user would: sessions
+    revoked, audited. False if it was inactive already (or is not in the tenant)."""
+    user = session.scalars(
+        select(User).where(User.id == user_id, User.tenant_id == actor.tenant_id)
+    ).one_or_none()
+    if user is None or not user.active:
+        return False
+    diff = apply_changes(user, {"active": False}, USER_FIELDS)
+    _revoke_sessions(session, user.id, "credentials_changed")
+    audit.record(session, actor, "update", "user", user.id, diff)
+    return True
+
+
 def _add_user(session: Session, actor: Actor, data: Mapping[str, Any]) -> User:
     email = data["email"].strip().lower()
     ensure_unused_id(session, User, data.get("id"))

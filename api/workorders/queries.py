@@ -245,13 +245,14 @@ def list_notes(
     session: Session, actor: Actor, work_order_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> Page:
     """Notes oldest first by when they were written (``occurred_at``); customer contacts
-    get only the customer-visible ones."""
+    get only the customer-visible ones that were not voided (as for the order's other
+    evidence, :mod:`api.evidence.queries`)."""
     access_work_order(session, actor, work_order_id)
     stmt = select(Note).where(
         Note.tenant_id == actor.tenant_id, Note.work_order_id == work_order_id
     )
     if actor.role is Role.CUSTOMER_CONTACT:
-        stmt = stmt.where(Note.visibility == NoteVisibility.CUSTOMER)
+        stmt = stmt.where(Note.visibility == NoteVisibility.CUSTOMER, Note.voided_at.is_(None))
     return paginate(session, stmt, Note.id, limit=limit, cursor=cursor, after=Note.occurred_at)
 
 

@@ -51,7 +51,8 @@ class WorkOrders(MethodView):
     @blp.response(201, WorkOrderSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a work order (status `new`) at one of the customer's sites.
-        Customer contacts create for their own customer and cannot set the schedule."""
+        Customer contacts create for their own customer and cannot set the schedule or
+        the priority (422 `not_allowed`): the dispatcher triages."""
         order = services.create_work_order(new_uow(), current_actor(), data)
         return order, etag_header(order.version)
 
@@ -112,7 +113,8 @@ class WorkOrderNotes(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(NoteSchema))
     def get(self, args: dict[str, Any], work_order_id: uuid.UUID) -> Any:
-        """The order's notes, oldest first. Customer contacts see customer notes only."""
+        """The order's notes, oldest first. Customer contacts see customer notes only,
+        and not those voided (staff see `voided_at` and `void_reason`)."""
         with read_uow() as uow:
             return queries.list_notes(uow.session, current_actor(), work_order_id, **args)
 

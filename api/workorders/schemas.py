@@ -166,6 +166,8 @@ class NoteSchema(Schema):
         metadata={"description": "When it was written: the device's time for a synced note"}
     )
     created_at = UTCDateTime(metadata={"description": "When the server stored it"})
+    voided_at = UTCDateTime(allow_none=True)
+    void_reason = fields.String(allow_none=True)
 
 
 class NoteCreateSchema(Schema):

@@ -53,8 +53,11 @@ UPDATE_FIELDS = frozenset(
 CREATE_FIELDS = UPDATE_FIELDS | {"source"}
 # Fields with an LWW register (PROTOCOL.md § 8.2): every write stamps them.
 STAMPED = frozenset(name for name, spec in WORK_ORDER_FIELDS.items() if spec.patchable)
-# The schedule and the SLA belong to the dispatcher; a customer asks for a window.
-OFFICE_ONLY_FIELDS = frozenset({"scheduled_start", "scheduled_end", "sla_due_at", "source"})
+# The schedule, the SLA and the priority belong to the dispatcher; a customer asks for a
+# window and describes the problem (every customer would choose "urgent").
+OFFICE_ONLY_FIELDS = frozenset(
+    {"scheduled_start", "scheduled_end", "sla_due_at", "source", "priority"}
+)
 AUDITED_FIELDS = CREATE_FIELDS | {"number", "customer_id", "site_id", "status"}
 
 _WINDOWS = (("requested_start", "requested_end"), ("scheduled_start", "scheduled_end"))
@@ -105,6 +108,7 @@ def update_work_order(
 ) -> WorkOrderView:
     with uow:
         session = uow.session
+        _refuse_office_fields(actor, changes)
         order = queries.access_work_order(session, actor, work_order_id, for_update=True)
         check_version(order, expected_version)
         if order.status in (Status.CLOSED, Status.CANCELLED):

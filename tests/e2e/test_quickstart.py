@@ -54,7 +54,7 @@ def test_quickstart_serves_the_demo_with_every_login_and_a_working_worker(tmp_pa
     port = free_port()
     process = ManagedProcess(
         "quickstart",
-        [sys.executable, "-m", "api", "quickstart", "--bind", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", "api", "quickstart", "--port", str(port)],  # as in the README
         env,
         tmp_path / "quickstart.log",
     )
@@ -63,6 +63,8 @@ def test_quickstart_serves_the_demo_with_every_login_and_a_working_worker(tmp_pa
         with requests.Session() as http:
             http.trust_env = False
             _wait_ready(http, base, process)
+            home = http.get(f"{base}/", allow_redirects=False, timeout=10)
+            assert (home.status_code, home.headers["Location"]) == (302, "/docs")
             tokens = {
                 email.split("@")[0]: _login(http, base, email)
                 for email in (

@@ -18,23 +18,27 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from api.auth.permissions import Role
+from api.evidence.models import Photo
 from api.outbox.registry import HANDLERS
 from api.outbox.worker import run_once
 from api.workorders.states import NoteVisibility
-from sync_protocol.mutations import PatchWorkOrder
+from sync_protocol.entities import PhotoType
+from sync_protocol.merge import Outcome
+from sync_protocol.mutations import AttachPhoto, PatchWorkOrder
 from tests.conftest import count_rows
 from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
 from tests.support.factories.core import PASSWORD
-from tests.support.push import Device
+from tests.support.push import Device, new_id
 
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
@@ -45,6 +49,7 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/contacts", {"name": "入侵测试"}),
     ("POST", "/read", None),
     ("POST", "/resolution", {"resolution": "keep_server"}),
+    ("PUT", "/visibility", {"visibility": "customer"}),
 ]
 
 
@@ -113,6 +118,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         headers={"Content-Type": "image/jpeg"},
     )
     assert uploaded.status_code == 201, uploaded.get_json()
+    photo_id = _shown_photo(phone, uow_factory, order.id, photo_sha, len(_VICTIM_PHOTO))
     ids = {
         "customer_id": str(customer_y.id),
         "contact_id": str(contact_y.id),
@@ -131,6 +137,8 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "conflict_id": str(receipts[0].conflict_ids[0]),
         "entry_id": client.as_(tech_token).get("/v1/sync/quarantine").get_json()["items"][0]["id"],
         "device_id": str(phone.device_id),
+        "photo_id": str(photo_id),
+        "item_id": str(photo_id),  # /{kind}/{item_id}/visibility: the photo for photos
     }
     customer_y_ids = {
         ids[k]
@@ -142,8 +150,23 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
             "work_order_id",
             "barcode_value",
         )
-    } | {str(note.id)}
+    } | {str(note.id), str(photo_id)}
     return Victim(world.slug, str(contact_x.id), ids, customer_y_ids)
+
+
+def _shown_photo(
+    phone: Device, uow_factory: Any, order_id: uuid.UUID, sha256: str, size: int
+) -> uuid.UUID:
+    """A ready photo on the order, shown to the order's customer (Y, not X)."""
+    photo_id = new_id()
+    attached = phone.push_ok(
+        [phone.mutation(AttachPhoto(photo_id, order_id, sha256, PhotoType.JPEG, size))]
+    )
+    assert [r.status for r in attached.receipts] == [Outcome.APPLIED]
+    with uow_factory() as uow:
+        uow.session.execute(update(Photo).where(Photo.id == photo_id).values(visibility="customer"))
+        uow.commit()
+    return photo_id
 
 
 def _routes(app: Flask) -> list[tuple[str, str]]:
@@ -174,6 +197,8 @@ def _attempt(api: ApiClient, method: str, rule: str, ids: dict[str, str]):
     if method in ("PATCH", "DELETE"):
         return api.request(method, path, json=body or None, headers={"If-Match": '"1"'})
     if method == "POST":
+        return api.request(method, path, json=body)
+    if method == "PUT" and body:
         return api.request(method, path, json=body)
     if method == "PUT":  # raw bytes (blob uploads)
         return api.request(

@@ -208,9 +208,10 @@ def test_customer_contact_creates_orders_for_their_own_customer_only(
     other_site = factories.site(world, other_customer)
     api = client.as_(scene.contact_token)
 
-    created = api.post("/v1/work-orders", json=_body(scene, priority="high"))
+    created = api.post("/v1/work-orders", json=_body(scene))
     assert created.status_code == 201
     assert created.get_json()["allowed_actions"] == ["cancel"]
+    assert created.get_json()["priority"] == "medium"
     foreign = _body(scene, customer_id=str(other_customer.id), site_id=str(other_site.id))
     assert_problem(api.post("/v1/work-orders", json=foreign), 404, "customer.not_found")
     scheduled = api.post(
@@ -218,6 +219,27 @@ def test_customer_contact_creates_orders_for_their_own_customer_only(
     )
     body = assert_problem(scheduled, 422, "request.validation_failed")
     assert [(e["field"], e["code"]) for e in body["errors"]] == [("scheduled_start", "not_allowed")]
+
+
+def test_customer_contacts_may_not_set_the_priority(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    """Every customer would choose "urgent": the dispatcher triages."""
+    scene = factories.scene()
+    api = client.as_(scene.contact_token)
+    before = count_rows(engine)
+    for priority in ("urgent", "low", "medium"):
+        refused = api.post("/v1/work-orders", json=_body(scene, priority=priority))
+        body = assert_problem(refused, 422, "request.validation_failed")
+        assert [(e["field"], e["code"]) for e in body["errors"]] == [("priority", "not_allowed")]
+    assert count_rows(engine) == before
+    order = api.post("/v1/work-orders", json=_body(scene)).get_json()
+    raised = api.patch(f"/v1/work-orders/{order['id']}", json={"priority": "urgent"}, etag='"1"')
+    assert_problem(raised, 403, "auth.forbidden")
+    dispatcher = client.as_(scene.dispatcher_token)
+    assert dispatcher.get(f"/v1/work-orders/{order['id']}").get_json()["priority"] == "medium"
+    triaged = dispatcher.post("/v1/work-orders", json=_body(scene, priority="urgent"))
+    assert triaged.status_code == 201 and triaged.get_json()["priority"] == "urgent"
 
 
 def test_technicians_may_not_create_or_edit_orders(client: ApiClient, factories: Factories) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from client_sdk.cli import main
+from sync_protocol.entities import Table
 from tests.unit.client_sdk.fake_server import EMAIL, PASSWORD, TENANT, FakeServer
 
 
@@ -158,3 +159,119 @@ def test_jobs_show_the_end_of_each_id_and_it_names_the_order(
     assert statuses == {first["id"]: "assigned", second["id"]: "accepted"}
     ambiguous = _run(home, server, "accept", stem[:8])
     assert ambiguous.exit_code == 1 and "sdk.unknown_work_order" in ambiguous.output
+
+
+def _logged_in(home: Path, server: FakeServer) -> None:
+    login = _run(
+        home, server, "login", "--server", "http://f.test", "--tenant", TENANT,
+        "--email", EMAIL, "--password", PASSWORD,
+    )  # fmt: skip
+    assert login.exit_code == 0, login.output
+    assert _run(home, server, "sync").exit_code == 0
+
+
+STEM = "01958f3a-7c00-7a1e-9c1a-3f5e2b7d"
+
+
+def test_orders_are_named_by_the_number_on_the_job_sheet(
+    tmp_path: Path, server: FakeServer
+) -> None:
+    """`WO-000220`, `wo-220`, `000220` and `220` all name order WO-000220, in every command."""
+    home = tmp_path / "tech"
+    first = server.order(id=f"{STEM}0220", number="WO-000220")
+    second = server.order(id=f"{STEM}0221", number="WO-000221")
+    _logged_in(home, server)
+
+    assert _json(home, server, "show", "220")["id"] == first["id"]
+    assert _json(home, server, "show", "wo-220")["id"] == first["id"]
+    assert _json(home, server, "show", "000221")["id"] == second["id"]
+    assert _run(home, server, "accept", "220").exit_code == 0
+    assert _run(home, server, "note", "WO-000221", "Gate code 4411").exit_code == 0
+    assert _run(home, server, "reading", "221", "pressure", "3.4").exit_code == 0
+
+    jobs = {j["row"]["number"]: j for j in _json(home, server, "jobs")}
+    assert jobs["WO-000220"]["row"]["status"] == "accepted"
+    assert [e["kind"] for e in jobs["WO-000221"]["evidence"]] == ["note", "reading"]
+    for unknown in ("222", "XY-220"):
+        missing = _run(home, server, "show", unknown)
+        assert missing.exit_code == 1 and "sdk.unknown_work_order" in missing.output
+
+
+def test_show_tells_who_where_how_urgent_and_when(tmp_path: Path, server: FakeServer) -> None:
+    home = tmp_path / "tech"
+    customer = server.put(Table.CUSTOMERS, {"id": f"{STEM}c001", "name": "申城大厦物业"})
+    for n, (name, primary) in enumerate((("李四", False), ("王经理", True))):
+        contact = {"customer_id": customer["id"], "name": name, "is_primary": primary}
+        server.put(Table.CONTACTS, {"id": f"{STEM}a00{n}", **contact, "phone": f"1380000000{n}"})
+    site = server.put(
+        Table.SITES,
+        {
+            "id": f"{STEM}5001",
+            "customer_id": customer["id"],
+            "name": "North tower",
+            "address": "虹桥路 1 号",
+            "city": "上海",
+            "access_notes": "Ask the guard for the plant-room key",
+            "timezone": "Asia/Shanghai",
+        },
+    )
+    server.order(
+        number="WO-000220",
+        customer_id=customer["id"],
+        site_id=site["id"],
+        priority="urgent",
+        scheduled_start="2026-12-04T01:00:00Z",
+        scheduled_end="2026-12-04T03:30:00Z",
+    )
+    _logged_in(home, server)
+
+    text = _run(home, server, "show", "220").output
+    assert "Customer:  申城大厦物业" in text
+    assert "Contact:   王经理 13800000001" in text
+    assert "Site:      North tower" in text
+    assert "Address:   上海 虹桥路 1 号" in text
+    assert "Access:    Ask the guard for the plant-room key" in text
+    assert "Priority:  urgent" in text
+    assert "Schedule:  2026-12-04 09:00 – 11:30 (Asia/Shanghai)" in text
+    card = _json(home, server, "show", "220")["card"]
+    assert card["customer"] == "申城大厦物业" and card["priority"] == "urgent"
+    assert card["scheduled_start"] == "2026-12-04T01:00:00Z"
+
+
+def test_show_says_when_an_order_is_not_scheduled_yet(tmp_path: Path, server: FakeServer) -> None:
+    home = tmp_path / "tech"
+    server.order(number="WO-000007", priority="low")
+    _logged_in(home, server)
+    text = _run(home, server, "show", "7").output
+    assert "Priority:  low" in text and "Schedule:  not scheduled yet" in text
+
+
+def test_jobs_leave_out_finished_work_unless_asked(tmp_path: Path, server: FakeServer) -> None:
+    home = tmp_path / "tech"
+    for number, status in (
+        ("WO-000001", "assigned"),
+        ("WO-000002", "completed"),
+        ("WO-000003", "closed"),
+        ("WO-000004", "cancelled"),
+        ("WO-000005", "in_progress"),
+    ):
+        server.order(number=number, status=status)
+    _logged_in(home, server)
+
+    shown = [j["row"]["number"] for j in _json(home, server, "jobs")]
+    assert shown == ["WO-000001", "WO-000005"]
+    everything = [j["row"]["number"] for j in _json(home, server, "jobs", "--all")]
+    assert everything == [f"WO-00000{n}" for n in range(1, 6)]
+    assert "WO-000002" in _run(home, server, "jobs", "--all").output
+
+    # Finished on this device but not yet synced: still listed, with its unsynced mark.
+    assert _run(home, server, "complete", "5", "--resolution", "Fixed").exit_code == 0
+    listing = _run(home, server, "jobs").output
+    assert "WO-000005" in listing and "[1 unsynced]" in listing
+
+
+def test_no_open_jobs_points_to_all(tmp_path: Path, server: FakeServer) -> None:
+    home = tmp_path / "tech"
+    server.order(number="WO-000002", status="completed")
+    _logged_in(home, server)
+    assert "jobs --all" in _run(home, server, "jobs").output

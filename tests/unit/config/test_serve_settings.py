@@ -55,3 +55,44 @@ def test_zero_is_refused_before_anything_starts(started: list[dict[str, Any]], f
     assert result.exit_code == 2
     assert "0 is not in the range x>=1" in result.output
     assert started == []
+
+
+def test_port_picks_the_port_and_keeps_the_host(
+    started: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second server next to a running one needs only `--port` (also via `./dev serve`)."""
+    assert CliRunner().invoke(main, ["serve", "--port", "8081"]).exit_code == 0
+    monkeypatch.setenv("FIELDLINE_BIND", "0.0.0.0:8000")
+    assert CliRunner().invoke(main, ["serve", "--port", "9000"]).exit_code == 0
+    assert (
+        CliRunner().invoke(main, ["serve", "--bind", "[::1]:8000", "--port", "9001"]).exit_code == 0
+    )
+    assert [o["bind"] for o in started] == ["127.0.0.1:8081", "0.0.0.0:9000", "[::1]:9001"]
+
+
+def test_quickstart_passes_the_port_on(
+    started: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api import cli
+
+    monkeypatch.setattr(cli, "db_upgrade", _noop_command("upgrade"))
+    monkeypatch.setattr(cli, "demo", _noop_command("demo"))
+    result = CliRunner().invoke(main, ["quickstart", "--port", "8090"])
+    assert result.exit_code == 0, result.output
+    assert [o["bind"] for o in started] == ["127.0.0.1:8090"]
+
+
+def test_a_port_outside_the_range_is_refused(started: list[dict[str, Any]]) -> None:
+    assert CliRunner().invoke(main, ["serve", "--port", "70000"]).exit_code == 2
+    assert started == []
+
+
+def _noop_command(name: str) -> Any:
+    import click
+
+    @click.command(name)
+    @click.option("--reset", is_flag=True)
+    def command(reset: bool = False) -> None:
+        pass
+
+    return command

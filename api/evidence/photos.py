@@ -1,0 +1,55 @@
+"""A photo's bytes for the people who may see the photo.
+
+The bytes are found through the photo (never by hash alone): the caller must be
+able to open the order and, for a customer contact, the photo must be shown to
+customers. The store is the tenant's own (bytes are stored per tenant), and
+only a ``ready`` photo's bytes are served: those are the bytes that hashed to
+its SHA-256 and had its declared size.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from api.auth.actor import Actor
+from api.db import UnitOfWork
+from api.evidence.errors import PhotoBytesNotReady
+from api.evidence.queries import access_photo
+from media.blobs import BlobMissing, BlobStore
+from sync_protocol.entities import BlobState
+
+
+@dataclass(frozen=True)
+class PhotoBytes:
+    sha256: str
+    content_type: str
+    size: int
+    stream: BinaryIO  # the caller closes it (Flask's send_file does)
+
+
+def open_photo(
+    reader: UnitOfWork,
+    store: BlobStore,
+    actor: Actor,
+    work_order_id: uuid.UUID,
+    photo_id: uuid.UUID,
+) -> PhotoBytes:
+    """404 ``photo.not_found`` as :func:`access_photo`; 409 ``photo.bytes_not_ready``
+    while the bytes have not arrived (``state`` says pending or invalid)."""
+    with reader as uow:
+        photo = access_photo(uow.session, actor, work_order_id, photo_id)
+        sha256, content_type, size, state = (
+            photo.sha256,
+            photo.content_type,
+            photo.size,
+            photo.state,
+        )
+    if state != BlobState.READY.value:
+        raise PhotoBytesNotReady(extra={"state": state})
+    try:
+        stream = store.open(actor.tenant_id, sha256)
+    except BlobMissing:
+        raise PhotoBytesNotReady(extra={"state": "missing"}) from None
+    return PhotoBytes(sha256, content_type, size, stream)
