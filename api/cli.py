@@ -48,11 +48,11 @@ def db_revision(message: str) -> None:
     from alembic import command
 
     from api.db import make_engine
-    from api.migrations import alembic_config
+    from api.migrations import alembic_config, migration_connection
 
     engine = make_engine(Config.from_env().database_url)
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with migration_connection(engine) as connection:
         config.attributes["connection"] = connection
         command.revision(config, message=message, autogenerate=True)
 

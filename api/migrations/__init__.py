@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 _HERE = Path(__file__).parent
 
@@ -19,10 +22,43 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    migrate(engine, "upgrade", revision)
+
+
+def migrate(engine: Engine, direction: Literal["upgrade", "downgrade"], revision: str) -> None:
+    """Move the schema to ``revision`` in one transaction."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with migration_connection(engine) as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        getattr(command, direction)(config, revision)
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that a migration may rebuild tables on.
+
+    SQLite changes most constraints by copying a table and dropping the old one; with
+    foreign keys enforced, dropping a table that other rows point at fails (or, worse,
+    cascades). SQLite only lets enforcement be switched off outside a transaction, so
+    it is switched off before ours begins, every reference is checked before it
+    commits, and the connection is discarded afterwards rather than pooled without it.
+    """
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"migration left rows pointing nowhere: {broken[:5]}")
+        finally:
+            connection.invalidate()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, select
 
 from api.db import UnitOfWorkFactory, make_engine
-from api.migrations import alembic_config, upgrade
+from api.migrations import migrate, upgrade
 from api.notifications.models import Notification
 from api.outbox.registry import HANDLERS
 from api.outbox.worker import run_once
@@ -38,13 +37,6 @@ def own_engine(tmp_path: Path) -> Iterator[Engine]:
     drop_database(PG_ADMIN_URL, name)
 
 
-def _migrate(engine: Engine, direction: str, revision: str) -> None:
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, direction)(config, revision)
-
-
 def test_existing_history_evidence_and_notifications_are_carried_over(own_engine: Engine) -> None:
     upgrade(own_engine)
     uow_factory = UnitOfWorkFactory(own_engine)
@@ -58,8 +50,8 @@ def test_existing_history_evidence_and_notifications_are_carried_over(own_engine
         stored = sorted(connection.execute(select(StatusChange.id, StatusChange.occurred_at)))
         noted = connection.execute(select(Note.created_at)).scalar_one()
 
-    _migrate(own_engine, "downgrade", "0005-1")  # as the data stood before field time
-    _migrate(own_engine, "upgrade", "head")
+    migrate(own_engine, "downgrade", "0005-1")  # as the data stood before field time
+    migrate(own_engine, "upgrade", "head")
 
     with own_engine.connect() as connection:
         history = sorted(
