@@ -22,7 +22,25 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Move the schema up to ``revision``; at head, also count the sync scopes' running
+    checksums that are missing or were counted under another row-image definition
+    (:func:`api.sync.tallies.recount_stale`): data, not schema, so not a migration step."""
     migrate(engine, "upgrade", revision)
+    if revision == "head":
+        recount_tallies(engine)
+
+
+def recount_tallies(engine: Engine) -> int:
+    """Recount the stale scope tallies of every tenant (one transaction); how many."""
+    from sqlalchemy.orm import Session
+
+    import api.models  # noqa: F401 - every model, so row images can be read
+    from api.sync.tallies import recount_stale
+
+    with Session(engine) as session:
+        counted = recount_stale(session)
+        session.commit()
+    return counted
 
 
 def migrate(engine: Engine, direction: Literal["upgrade", "downgrade"], revision: str) -> None:

@@ -18,7 +18,10 @@ turns them into scope changes:
    scope holds (evidence of its orders, contacts of its customers, the
    technician's own conflicts), which :mod:`api.sync.increments` adds without
    reading the whole scope;
-4. number the changes from the counter (one ``UPDATE``) and insert them.
+4. number the changes from the counter (one ``UPDATE``) and insert them;
+5. bring the touched scopes' running checksums up to date (:mod:`api.sync.tallies`):
+   each upserted row's image is hashed once, and each scope's tally moves by
+   the new digest minus the old.
 
 The counter lock is held from step 1 to ``COMMIT``, so change numbers are
 handed out in commit order and every snapshot sees a gap-free prefix of them
@@ -41,7 +44,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from api.sync import increments, queries
+from api.sync import increments, queries, tallies
 from api.sync.models import (
     SyncConflict,
     SyncCounter,
@@ -200,6 +203,7 @@ def _record_tenant(session: Session, tenant_id: uuid.UUID, changes: TenantChange
             for ordinal, e in enumerate(entries, start=1)
         ],
     )
+    tallies.apply(session, tenant_id, entries, last + 1)
 
 
 def _lock_counter(session: Session, tenant_id: uuid.UUID) -> int:

@@ -197,3 +197,39 @@ class SyncDeparture(Base):
     device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     work_order_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     delivered_hlc: Mapped[str] = mapped_column(String(90))
+
+
+class SyncScopeTally(Base):
+    """A scope's running checksum (PROTOCOL.md § 11.4), kept with the change log.
+
+    ``total`` is the sum of the scope's row digests modulo 2**64, stored as the
+    signed 64-bit integer with the same bits; ``version`` the last change number
+    that updated it; ``fingerprint`` names the row-image definition the digests
+    were computed under (:func:`api.sync.tallies.fingerprint`), so a release that
+    changes what an image holds recounts instead of trusting old digests.
+    """
+
+    __tablename__ = "sync_scope_tallies"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    scope: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(BigInteger)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+
+
+class SyncRowDigest(Base):
+    """The digest of each row a scope holds, as its tally last counted it."""
+
+    __tablename__ = "sync_row_digests"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    scope: Mapped[str] = mapped_column(String(128), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    row_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    digest: Mapped[int] = mapped_column(BigInteger)

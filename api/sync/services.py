@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.db import UnitOfWorkFactory
-from api.sync import checkpoints, clock, noop, queries, retention
+from api.sync import checkpoints, clock, noop, queries, retention, tallies
 from api.sync.devices import find_device, record_pull, retired
 from api.sync.models import SyncDevice
 from api.sync.quiet_rows import QuietRows
@@ -192,9 +192,7 @@ def scope_members(
     session: Session, tenant_id: uuid.UUID, scope: str
 ) -> set[tuple[Table, uuid.UUID]]:
     """What a replica of ``scope`` holds once it has applied every change so far."""
-    if Scope.parse(scope).kind is ScopeKind.TAXONOMY:
-        return queries.taxonomy_members(session, tenant_id)
-    return queries.stored_members(session, tenant_id, scope)
+    return tallies.members(session, tenant_id, scope)
 
 
 def scope_rows(session: Session, tenant_id: uuid.UUID, scope: str) -> list[tuple[str, Row]]:
@@ -219,6 +217,16 @@ def _checkpoint(session: Session, tenant_id: uuid.UUID, cursors: dict[str, str])
 
 
 def _summarise(session: Session, tenant_id: uuid.UUID, scope: str) -> checkpoints.ScopeSummary:
+    """The scope's running tally in this snapshot; counted afresh only for a scope
+    that has none yet (a database not yet recounted, see :mod:`api.sync.tallies`)."""
+    tally = tallies.read(session, tenant_id, scope)
+    if tally is not None:
+        return checkpoints.ScopeSummary(tally.checksum, tally.count)
+    return full_summary(session, tenant_id, scope)
+
+
+def full_summary(session: Session, tenant_id: uuid.UUID, scope: str) -> checkpoints.ScopeSummary:
+    """The checksum computed from every row of the scope (what a tally must equal)."""
     rows = scope_rows(session, tenant_id, scope)
     return checkpoints.ScopeSummary(scope_checksum(rows), len(rows))
 
