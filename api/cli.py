@@ -189,10 +189,21 @@ def with_port(bind: str, port: int | None) -> str:
 
 
 @main.command("sync-prime")
-def sync_prime() -> None:
-    """Put rows that predate the sync change log (migration 0002) into it; idempotent."""
+@click.option(
+    "--recount",
+    is_flag=True,
+    help="also count every scope's running checksum afresh from its rows",
+)
+def sync_prime(recount: bool) -> None:
+    """Put rows that predate the sync change log (migration 0002) into it; idempotent.
+
+    With --recount, every scope's running checksum (its tally and row digests,
+    PROTOCOL.md § 11.4) is then counted afresh from its rows, under the tenant's
+    change counter lock: for a tally suspected wrong, or after rows were changed
+    outside the application. Upgrading to head already counts missing ones.
+    """
     from api.db import UnitOfWorkFactory, make_engine
-    from api.sync.capture import prime_tenant
+    from api.sync.capture import prime_tenant, recount_tenant
 
     engine = make_engine(Config.from_env().database_url)
     factory = UnitOfWorkFactory(engine)
@@ -202,6 +213,11 @@ def sync_prime() -> None:
                 made = prime_tenant(uow.session, tenant_id)
                 uow.commit()
             click.echo(f"tenant {tenant_id}: {made} changes")
+            if recount:
+                with factory() as uow:
+                    scopes = recount_tenant(uow.session, tenant_id)
+                    uow.commit()
+                click.echo(f"tenant {tenant_id}: {scopes} scope checksums recounted")
     finally:
         engine.dispose()
 

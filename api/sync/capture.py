@@ -318,3 +318,14 @@ def age_out(session: Session, tenant_id: uuid.UUID) -> int:
     before = queries.high_water(session, tenant_id)
     _record_tenant(session, tenant_id, changes)
     return queries.high_water(session, tenant_id) - before
+
+
+def recount_tenant(session: Session, tenant_id: uuid.UUID) -> int:
+    """Count every scope's running checksum of the tenant afresh (``sync-prime --recount``),
+    under the counter lock so no write moves a tally meanwhile; the scopes counted.
+    The caller commits."""
+    _lock_counter(session, tenant_id)
+    scopes = sorted(scope for _, scope in tallies.known_scopes(session, tenant_id))
+    for scope in scopes:
+        tallies.recount(session, tenant_id, scope)
+    return len(scopes)
