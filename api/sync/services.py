@@ -209,14 +209,14 @@ def _checkpoint(session: Session, tenant_id: uuid.UUID, cursors: dict[str, str])
     counts: dict[str, int] = {}
     for scope in cursors:
         summary = checkpoints.CACHE.summary(
-            session, tenant_id, scope, functools.partial(_summarise, session, tenant_id, scope)
+            session, tenant_id, scope, functools.partial(summarise, session, tenant_id, scope)
         )
         checksums[scope] = summary.checksum
         counts[scope] = summary.count
     return Checkpoint(cursors=dict(cursors), checksums=checksums, counts=counts)
 
 
-def _summarise(session: Session, tenant_id: uuid.UUID, scope: str) -> checkpoints.ScopeSummary:
+def summarise(session: Session, tenant_id: uuid.UUID, scope: str) -> checkpoints.ScopeSummary:
     """The scope's running tally in this snapshot; counted afresh only for a scope
     that has none yet (a database not yet recounted, see :mod:`api.sync.tallies`)."""
     tally = tallies.read(session, tenant_id, scope)
