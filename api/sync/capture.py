@@ -39,11 +39,12 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, select, update
+from sqlalchemy import delete, event, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from api.db.bulk import insert_rows
 from api.sync import increments, queries, tallies
 from api.sync.models import (
     SyncConflict,
@@ -186,10 +187,12 @@ def _record_tenant(session: Session, tenant_id: uuid.UUID, changes: TenantChange
         .where(SyncCounter.tenant_id == tenant_id)
         .values(value=last + len(entries))
     )
-    # Core executemany on the connection: the session's ORM bulk insert adds per-row
-    # work (a push writes a thousand entries) that rows never loaded as objects do not need.
-    session.connection().execute(
-        insert(SyncScopeChange),
+    # One statement on the connection (:mod:`api.db.bulk`): the session's ORM bulk insert
+    # adds per-row work (a push writes a thousand entries) that rows never loaded as
+    # objects do not need.
+    insert_rows(
+        session.connection(),
+        SyncScopeChange,
         [
             {
                 "tenant_id": tenant_id,
@@ -268,8 +271,9 @@ def _technician_entries(
     entries += [ScopeEntry(name, t, r, "upsert") for t, r in entering]
     entries += [ScopeEntry(name, t, r, "upsert") for t, r in sorted(changes.changed & before & now)]
     if entering:
-        session.connection().execute(
-            insert(SyncScopeMember),
+        insert_rows(
+            session.connection(),
+            SyncScopeMember,
             [
                 {"tenant_id": tenant_id, "scope": name, "table_name": t.value, "row_id": r}
                 for t, r in entering

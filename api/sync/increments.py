@@ -22,9 +22,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from api.db.bulk import insert_rows
 from api.sync import queries
 from api.sync.models import SyncScopeMember
 from api.sync.pending import Key, ScopeEntry, TenantChanges
@@ -60,8 +60,9 @@ def entries(
     )
     staying = sorted((changes.changed & held) - set(entering))
     if entering:
-        session.connection().execute(  # Core executemany, as in capture
-            insert(SyncScopeMember),
+        insert_rows(  # one statement, as in capture
+            session.connection(),
+            SyncScopeMember,
             [
                 {"tenant_id": tenant_id, "scope": name, "table_name": t.value, "row_id": r}
                 for t, r in entering

@@ -31,11 +31,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, insert, select, union, update
+from sqlalchemy import bindparam, delete, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from api.db.bulk import insert_rows
 from api.db.lists import among
 from api.sync import queries
 from api.sync.models import SyncRowDigest, SyncScopeChange, SyncScopeMember, SyncScopeTally
@@ -179,8 +180,9 @@ def _update(
         (added if before is None else removed if after is None else changed).append(values)
     connection = session.connection()  # Core executemany, as the change log itself
     if added:
-        connection.execute(
-            insert(SyncRowDigest),
+        insert_rows(
+            connection,
+            SyncRowDigest,
             [
                 {
                     "tenant_id": v["t"],
@@ -279,8 +281,9 @@ def recount(
         )
     )
     if digests:
-        session.connection().execute(
-            insert(SyncRowDigest),
+        insert_rows(
+            session.connection(),
+            SyncRowDigest,
             [
                 {
                     "tenant_id": tenant_id,

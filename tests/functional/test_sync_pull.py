@@ -511,13 +511,13 @@ def test_a_no_op_pull_reuses_the_checkpoint_until_the_scope_changes(
     order = _assigned_order(factories, scene)
     scope = _scope(scene.technician.id)
     computed: list[str] = []
-    summarise = services._summarise
+    summarise = services.summarise
 
     def counting(session: Any, tenant_id: uuid.UUID, name: str) -> Any:
         computed.append(name)
         return summarise(session, tenant_id, name)
 
-    monkeypatch.setattr(services, "_summarise", counting)
+    monkeypatch.setattr(services, "summarise", counting)
     replica = Replica(client.as_(scene.technician_token), {scope: None})
     replica.sync()
     replica.sync()

@@ -1,0 +1,62 @@
+"""Many rows into one table in one statement, with a statement text that does not grow.
+
+On PostgreSQL the rows travel column by column as arrays and the database
+unzips them: ``INSERT INTO t (a, b) SELECT * FROM unnest(%s::uuid[], %s::text[])``.
+One round trip and one short statement psycopg parses once, where SQLAlchemy's
+``insertmanyvalues`` writes a ``VALUES`` list of thousands of placeholders that
+psycopg re-parses in Python for every batch (0.2 s of a 1,000-mutation push's
+CPU went to that conversion). Elsewhere (SQLite) it is a Core executemany.
+
+Rows are plain dicts with the same keys; the caller supplies every value a
+column's Python-side default would (server defaults still apply to columns left
+out). JSON columns take Python values, serialised here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Connection, Table, insert
+
+
+def insert_rows(connection: Connection, model: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` into the table of ``model`` (a mapped class)."""
+    table: Table = model.__table__
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), list(rows))
+        return
+    names = tuple(rows[0])
+    statement = _statement(connection, table, names)
+    arrays = []
+    for name in names:
+        values = [row[name] for row in rows]
+        if _is_json(table, name):
+            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+        arrays.append(values)
+    connection.exec_driver_sql(statement, tuple(arrays))
+
+
+def _is_json(table: Table, name: str) -> bool:
+    return isinstance(table.c[name].type, JSON)
+
+
+def _statement(connection: Connection, table: Table, names: tuple[str, ...]) -> str:
+    return _text(connection.dialect, table, names)
+
+
+@functools.cache
+def _text(dialect: Any, table: Table, names: tuple[str, ...]) -> str:
+    casts = []
+    for name in names:
+        kind = table.c[name].type.compile(dialect=dialect)
+        # JSON travels as text and is cast element by element.
+        casts.append(f"%s::text[]::{kind}[]" if _is_json(table, name) else f"%s::{kind}[]")
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    # Only the table's own names and types are in the text; every value is bound.
+    return f"INSERT INTO {quote(table.name)} ({columns}) SELECT * FROM unnest({', '.join(casts)})"  # noqa: S608
