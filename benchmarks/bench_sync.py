@@ -7,7 +7,8 @@ Then, printing one JSON line each:
 
 - ``sync_initial_pull``: a fresh device pulls its scopes from scratch, every page
   (the SDK's 1,000-row pages, gzip); rows/s server side against 20,000, and from the
-  client;
+  client; beside it the rows/s of a raw psycopg read + orjson encoding of the scope's
+  rows (:mod:`benchmarks.raw_read`) and the pull's ratio to it;
 - ``sync_noop_pull``: the same device pulls again with its cursors at the top
   (200, no changes, a checkpoint), timed with wrk against the hello app; 0.5;
 - ``sync_push_1000``: a fresh device pushes 1,000 mutations in one batch,
@@ -39,6 +40,7 @@ from benchmarks.run import (
     measure,
     result_line,
 )
+from benchmarks.raw_read import raw_read
 from benchmarks.seed_sync import SyncSeeded, seed_sync
 from benchmarks.sync_client import FullPull, SyncFailed, SyncHttp, pull_body, wrk_post_script
 from benchmarks.sync_measure import access_log_ms, noop_profile, push_rounds
@@ -93,7 +95,12 @@ def run_all(load: Load, only: set[str], repeats: int) -> Iterator[dict[str, Any]
                 pulling = only & {"sync_initial_pull", "sync_noop_pull"}
                 pulls = _full_pulls(server, client, seeded, repeats) if pulling else []
                 if "sync_initial_pull" in only:
-                    yield _initial_line(server, pulls, seeded)
+                    line = _initial_line(server, pulls, seeded)
+                    raw = raw_read(database_url, seeded.tenant_id, seeded.scope)
+                    line["raw_read_rows_per_s"] = round(raw["rows_per_s"], 1)
+                    line["raw_read_rows"] = raw["rows"]
+                    line["ratio_to_raw_read"] = round(line["value"] / raw["rows_per_s"], 3)
+                    yield line
                 if "sync_noop_pull" in only:
                     yield _noop_line(
                         server, client, database_url, seeded, pulls[-1], hello_url, load, tmp
