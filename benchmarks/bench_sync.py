@@ -30,6 +30,7 @@ from typing import Any
 
 from uuid_utils.compat import uuid7
 
+from benchmarks.raw_read import raw_read
 from benchmarks.run import (
     BenchmarkFailed,
     Load,
@@ -40,7 +41,6 @@ from benchmarks.run import (
     measure,
     result_line,
 )
-from benchmarks.raw_read import raw_read
 from benchmarks.seed_sync import SyncSeeded, seed_sync
 from benchmarks.sync_client import FullPull, SyncFailed, SyncHttp, pull_body, wrk_post_script
 from benchmarks.sync_measure import access_log_ms, noop_profile, push_rounds

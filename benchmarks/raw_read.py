@@ -42,7 +42,7 @@ def raw_read(
             for table, syncable in sorted(BY_TABLE.items(), key=lambda i: i[0].value):
                 name = syncable.model.__table__.name
                 cursor = connection.execute(
-                    f"SELECT * FROM {name} WHERE tenant_id = %s AND id = ANY(%s)",  # noqa: S608
+                    f"SELECT * FROM {name} WHERE tenant_id = %s AND id = ANY(%s)",
                     (tenant_id, members.get(table.value, [])),
                 )
                 names = [c.name for c in cursor.description or ()]
