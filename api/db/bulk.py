@@ -41,6 +41,21 @@ def insert_rows(connection: Connection, model: Any, rows: Sequence[dict[str, Any
     connection.exec_driver_sql(statement, tuple(arrays))
 
 
+def with_defaults(model: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` plus what each missing column's Python-side default gives (as the ORM
+    would at flush): for rows written by :func:`insert_rows` without ORM objects."""
+    table: Table = model.__table__
+    for column in table.columns:
+        default = column.default
+        if column.name in values or default is None:
+            continue
+        if default.is_scalar:
+            values[column.name] = default.arg  # type: ignore[attr-defined]
+        elif default.is_callable:
+            values[column.name] = default.arg(None)  # type: ignore[attr-defined]
+    return values
+
+
 def _is_json(table: Table, name: str) -> bool:
     return isinstance(table.c[name].type, JSON)
 

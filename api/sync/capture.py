@@ -44,7 +44,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from api.db.bulk import insert_rows
+from api.db.bulk import insert_rows, with_defaults
 from api.sync import increments, queries, tallies
 from api.sync.models import (
     SyncConflict,
@@ -60,6 +60,7 @@ from sync_protocol.entities import Table, TombstoneReason
 from sync_protocol.scopes import TAXONOMY, Scope, ScopeKind, technician_scope
 
 _INFO_KEY = "fieldline_sync_pending"
+_QUEUED_KEY = "fieldline_sync_queued_rows"
 
 
 def install() -> None:
@@ -81,6 +82,40 @@ def touch(session: Session, tenant_id: uuid.UUID, keys: Iterable[Key]) -> None:
     for table, row_id in keys:
         changes.changed.add((table, row_id))
         changes.anchors.add(row_id)
+
+
+def queue_insert(session: Session, model: Any, values: dict[str, Any]) -> None:
+    """Insert a new syncable row without an ORM object: queued, and written with the
+    other queued rows of its table in one statement (:func:`write_queued`) at the
+    latest when the transaction commits. Captured like a flushed new row.
+
+    For appends nothing else in the transaction reads back (a push's evidence):
+    a ``SELECT`` does not see a queued row until :func:`write_queued` has run.
+    """
+    syncable = SYNCABLE[model]
+    row = with_defaults(model, values)
+    queued: dict[Any, list[dict[str, Any]]] = session.info.setdefault(_QUEUED_KEY, {})
+    queued.setdefault(model, []).append(row)
+    tenant_id, row_id = row["tenant_id"], row["id"]
+    changes = _pending(session).setdefault(tenant_id, TenantChanges())
+    key = (syncable.table, row_id)
+    changes.changed.add(key)
+    changes.anchors.add(row_id)
+    changes.anchors.update(v for n in syncable.parents if (v := row.get(n)) is not None)
+    parent = increments.parent_key(syncable, row)
+    if parent is not None:
+        changes.added[key] = parent
+
+
+def write_queued(session: Session) -> None:
+    """Write the rows :func:`queue_insert` holds, one statement per table."""
+    queued: dict[Any, list[dict[str, Any]]] = session.info.pop(_QUEUED_KEY, {})
+    if not queued:
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # what they refer to (an order created in the same batch) first
+    for model, rows in queued.items():
+        insert_rows(session.connection(), model, rows)
 
 
 def _pending(session: Session) -> dict[uuid.UUID, TenantChanges]:
@@ -160,11 +195,13 @@ def _holder_changed(order: WorkOrder) -> bool:
 def _forget(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_INFO_KEY, None)
+        session.info.pop(_QUEUED_KEY, None)
 
 
 def _record(session: Session) -> None:
     if session.in_nested_transaction():
         return
+    write_queued(session)
     if session.new or session.dirty or session.deleted:
         session.flush()  # commit would flush after this hook; the log needs it now
     pending: dict[uuid.UUID, TenantChanges] = session.info.pop(_INFO_KEY, {})

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from api.sync import clock
+from api.sync import capture, clock
 from api.sync.models import SyncQuarantine
 from api.sync.push import evidence, orders
 from api.sync.push.orders import Done
@@ -86,6 +86,7 @@ def apply_mutation(
         if _single_write(parsed):
             done = _run(session, writer, parsed, effective, hlc, mutation)
         else:
+            capture.write_queued(session)  # queued evidence first, outside the savepoint
             with session.begin_nested():
                 done = _run(session, writer, parsed, effective, hlc, mutation)
     except OperationalError:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from api.assets.models import Asset
 from api.db import utcnow
 from api.evidence.models import EvidenceRecord, PartUsed, Photo, Reading, TimeEntry
+from api.sync import capture
 from api.sync.blobs import lock_blob
 from api.sync.models import SyncBlob
 from api.sync.push.access import order_for_update
@@ -76,20 +77,24 @@ def add(session: Session, writer: Writer, args: Evidence, hlc: HLC, sent: HLC) -
     asset_id = getattr(args, "asset_id", None)
     if asset_id is not None and not _asset_exists(session, writer, asset_id):
         raise ProtocolError("sync.not_in_scope", "No such asset", "args.asset_id")
-    make: Any = model  # the mixin's columns are only known to the concrete model
-    row = make(
-        id=args.id,
-        tenant_id=writer.tenant_id,
-        work_order_id=order.id,
-        author_kind=writer.actor.kind,
-        author_id=writer.actor.principal_id,
-        device_id=writer.device_id,
-        hlc=str(hlc),
-        content_digest=digest,
-        occurred_at=writer.occurred_at(sent),
+    values: dict[str, Any] = {
+        "id": args.id,
+        "tenant_id": writer.tenant_id,
+        "work_order_id": order.id,
+        "author_kind": writer.actor.kind,
+        "author_id": writer.actor.principal_id,
+        "device_id": writer.device_id,
+        "hlc": str(hlc),
+        "content_digest": digest,
+        "occurred_at": writer.occurred_at(sent),
         **_content(session, writer, args),
-    )
-    session.add(row)
+    }
+    if model is Photo:
+        make: Any = model  # the mixin's columns are only known to the concrete model
+        session.add(make(**values))
+    else:
+        # Appended and never read back in the push: one INSERT per table for the batch.
+        capture.queue_insert(session, model, values)
     known = writer.known.get(_table_of(model))
     if known is not None:
         known[args.id] = (writer.tenant_id, digest)
@@ -133,6 +138,7 @@ def _existing(
 
 def void(session: Session, writer: Writer, args: VoidEvidence, hlc: HLC, sent: HLC) -> Done:
     model = MODELS[args.evidence]
+    capture.write_queued(session)  # the item may have been added earlier in this batch
     order = order_for_update(session, writer, args.work_order_id, sent, "args.work_order_id")
     row = session.scalars(
         select(model).where(
