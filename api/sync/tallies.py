@@ -39,7 +39,13 @@ from sqlalchemy.orm import Session
 from api.db.bulk import insert_rows
 from api.db.lists import among
 from api.sync import queries
-from api.sync.models import SyncRowDigest, SyncScopeChange, SyncScopeMember, SyncScopeTally
+from api.sync.models import (
+    SyncCounter,
+    SyncRowDigest,
+    SyncScopeChange,
+    SyncScopeMember,
+    SyncScopeTally,
+)
 from api.sync.pending import ScopeEntry
 from api.sync.rows import group_by_table, materialise
 from api.sync.syncables import BY_TABLE, LINKED, wire_columns
@@ -337,6 +343,14 @@ def recount_stale(session: Session) -> int:
         if mark == fingerprint()
     }
     stale = sorted(known_scopes(session) - current)
+    locked: set[uuid.UUID] = set()
     for tenant_id, scope in stale:
+        if tenant_id not in locked:  # as capture does: no write moves a tally meanwhile
+            session.execute(
+                select(SyncCounter.value)
+                .where(SyncCounter.tenant_id == tenant_id)
+                .with_for_update()
+            )
+            locked.add(tenant_id)
         recount(session, tenant_id, scope)
     return len(stale)
