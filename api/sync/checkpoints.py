@@ -6,7 +6,8 @@ scope (:mod:`api.sync.capture`), and membership only changes with a logged
 upsert or tombstone. So the checkpoint is a function of the scope's last change
 number (and compaction floor), and each worker process keeps the checkpoints it
 has computed, keyed by ``(tenant, scope, last change, floor)``. A no-op pull then
-costs one indexed lookup instead of materialising every row of the scope.
+costs one indexed lookup. Computing one is reading the scope's running tally
+(:mod:`api.sync.tallies`, PROTOCOL.md § 11.5), not materialising its rows.
 """
 
 from __future__ import annotations
