@@ -19,11 +19,11 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from api.db import UnitOfWorkFactory
-from api.sync import services
-from api.workorders.models import Note
+from api.sync import services, tallies
+from api.workorders.models import Note, WorkOrder
 from sync_protocol.entities import Table
 from sync_protocol.messages import PullResponse, RowUpsert
 from tests.conftest import backend
@@ -115,3 +115,57 @@ def test_a_cursor_walk_sees_every_change_committed_out_of_order_exactly_once(
     assert set(seen.values()) == {1}, "a change was delivered twice"
     # Change numbers reach the reader as a gap-free, strictly increasing run.
     assert versions == list(range(versions[0], versions[0] + len(versions)))
+
+
+def test_running_tallies_stay_equal_to_a_recount_under_concurrent_writers(
+    uow_factory: UnitOfWorkFactory, factories: Factories
+) -> None:
+    """Writers add notes to and rename the same orders at once; each transaction moves
+    the scope's tally under the counter lock, so it ends equal to a full recount."""
+    scene = factories.scene()
+    orders = []
+    for _ in range(2):
+        order = factories.work_order(scene.world, scene.customer, scene.site)
+        orders.append(
+            factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
+        )
+    scope = f"technician:{scene.technician.id}"
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        rng = random.Random(n)
+        try:
+            for i in range(12):
+                target = rng.choice(orders).id
+                with uow_factory() as uow:
+                    if rng.random() < 0.5:
+                        uow.session.add(
+                            Note(
+                                tenant_id=scene.world.tenant_id,
+                                work_order_id=target,
+                                body=f"writer {n} note {i}",
+                                author_kind="system",
+                            )
+                        )
+                    else:  # the order row itself: its image (title, version) changes
+                        stored = uow.session.scalars(
+                            select(WorkOrder).where(WorkOrder.id == target).with_for_update()
+                        ).one()
+                        stored.title = f"writer {n} edit {i}"
+                    uow.session.flush()
+                    time.sleep(rng.random() * 0.003)
+                    uow.commit()
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    with uow_factory.reader() as uow:
+        tally = tallies.read(uow.session, scene.world.tenant_id, scope)
+        full = services.full_summary(uow.session, scene.world.tenant_id, scope)
+    assert tally is not None and (tally.checksum, tally.count) == (full.checksum, full.count)
