@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, configure_mappers
 
 from api.db.bulk import insert_rows
 from api.db.lists import among
@@ -76,6 +76,7 @@ class Tally:
 @functools.cache
 def fingerprint() -> str:
     """A name for the row-image definition: each table's columns and their types."""
+    configure_mappers()  # foreign-key columns take their type from the referenced column
     definition = {
         table.value: [[c.name, type(c.type).__name__] for c in wire_columns(syncable)]
         + ([["asset_ids", "list"]] if table in LINKED else [])
