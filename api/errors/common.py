@@ -31,6 +31,22 @@ class BadHeader(BadRequest):
     titles = {"en": "A request header is not valid", "zh-CN": "请求头无效"}
 
 
+class NestingTooDeep(BadRequest):
+    code = "request.nesting_too_deep"
+    titles = {
+        "en": "The JSON body is nested too deeply",
+        "zh-CN": "JSON 请求体嵌套层级过深",
+    }
+
+
+class TextInvalid(InvalidInput):
+    code = "request.text_invalid"
+    titles = {
+        "en": "Text may not contain NUL or lone surrogates",
+        "zh-CN": "文本不能包含 NUL 字符或孤立代理项",
+    }
+
+
 class ValidationFailed(InvalidInput):
     code = "request.validation_failed"
     titles = {"en": "The request has invalid fields", "zh-CN": "请求包含无效字段"}
