@@ -25,6 +25,7 @@ No Flask here: the HTTP guard (``api.http.hostile``) and the sync push
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -160,6 +161,8 @@ def storable(value: object, max_depth: int = DEFAULT_MAX_DEPTH) -> JSONValue:
             else:
                 copied = [None] * len(item)
                 stack.extend((child, copied, i, depth + 1) for i, child in enumerate(item))
+        elif isinstance(item, float) and not math.isfinite(item):
+            copied = str(item)  # NaN and infinities: no JSON for them
         elif item is None or isinstance(item, bool | int | float):
             copied = item
         else:

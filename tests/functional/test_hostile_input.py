@@ -10,11 +10,19 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from api.db import UnitOfWorkFactory
+from api.sync.models import SyncQuarantine
+from api.workorders.models import Note
+from sync_protocol.merge import Outcome
+from sync_protocol.messages import PushResponse
+from sync_protocol.mutations import AddNote
 from tests.conftest import count_rows
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
+from tests.support.push import Device, new_id
+from tests.support.sync import read_body
 
 JSON = {"Content-Type": "application/json"}
 
@@ -140,5 +148,70 @@ def test_a_hundred_thousand_nested_arrays_on_the_watermelon_push_are_400(
     )
     assert_problem(response, 400, "request.nesting_too_deep")
     response = _raw_post(client.as_(scene.technician_token), "/v1/sync/push", body)
+    assert_problem(response, 400, "request.nesting_too_deep")
+    assert count_rows(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("bad_body", "field"),
+    [
+        ('"a\\u0000b"', "args.body"),
+        ('"cut \\ud83d"', "args.body"),  # a JavaScript string cut inside an emoji
+        # Past the protocol's MAX_DEPTH of 32: the receipt names the place.
+        ("[" * 40 + "1" + "]" * 40, "args.body" + "[0]" * 32),
+    ],
+)
+def test_bad_text_inside_one_mutation_rejects_only_that_one_and_the_outbox_drains(
+    client: ApiClient,
+    factories: Factories,
+    uow_factory: UnitOfWorkFactory,
+    bad_body: str,
+    field: str,
+) -> None:
+    scene = factories.scene()
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    order = factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
+    device = Device(client.as_(scene.technician_token))
+    first = device.mutation(AddNote(new_id(), order.id, "seq 1 arrives"))
+    bad_id = new_id()
+    second = device.raw("add_note", {"id": str(bad_id), "work_order_id": str(order.id), "body": 0})
+    third = device.mutation(AddNote(new_id(), order.id, "seq 3 arrives"))
+    text = json.dumps(device.body([first, second, third]))
+    text = text.replace('"body": 0', f'"body": {bad_body}')
+
+    def send() -> PushResponse:
+        response = _raw_post(device.client, "/v1/sync/push", text)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return PushResponse.from_json(read_body(response))
+
+    receipts = send().receipts
+    assert [(r.seq, r.status, r.code) for r in receipts] == [
+        (1, Outcome.APPLIED, None),
+        (2, Outcome.REJECTED, "sync.invalid_value"),
+        (3, Outcome.APPLIED, None),
+    ]
+    assert receipts[1].field == field
+    again = send()  # the lost-response resend: the same receipts, nothing applied twice
+    assert again.receipts == receipts and again.last_seq == 3
+    with uow_factory.reader() as uow:
+        notes = uow.session.scalars(select(Note.body).where(Note.work_order_id == order.id))
+        assert sorted(notes) == ["seq 1 arrives", "seq 3 arrives"]
+        parked = uow.session.scalars(select(SyncQuarantine)).all()
+        assert [(p.seq, p.code, p.state, p.field) for p in parked] == [
+            (2, "sync.invalid_value", "parked", field)
+        ]
+        assert parked[0].work_order_id == order.id
+        assert parked[0].mutation["args"]["id"] == str(bad_id)
+
+
+def test_an_envelope_too_deep_for_the_parser_refuses_the_push(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    scene = factories.scene()
+    device = Device(client.as_(scene.technician_token))
+    body = json.dumps(device.body([device.raw("add_note", {"body": 0})]))
+    before = count_rows(engine)
+    deep = body.replace('"body": 0', '"body": ' + "[" * 600 + "]" * 600)
+    response = _raw_post(device.client, "/v1/sync/push", deep)
     assert_problem(response, 400, "request.nesting_too_deep")
     assert count_rows(engine) == before
