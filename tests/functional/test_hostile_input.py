@@ -215,3 +215,45 @@ def test_an_envelope_too_deep_for_the_parser_refuses_the_push(
     response = _raw_post(device.client, "/v1/sync/push", deep)
     assert_problem(response, 400, "request.nesting_too_deep")
     assert count_rows(engine) == before
+
+
+def _watermelon_pull(api: ApiClient, last_pulled_at: int | None) -> dict[str, Any]:
+    query = {
+        "last_pulled_at": "null" if last_pulled_at is None else last_pulled_at,
+        "schema_version": 1,
+        "migration": "null",
+    }
+    response = api.get("/v1/sync/watermelon", query_string=query)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body: dict[str, Any] = json.loads(response.get_data())
+    return body
+
+
+@pytest.mark.parametrize("bad", ['"a\\u0000b"', '"\\udfff"', "[" * 40 + "]" * 40])
+def test_a_watermelon_record_with_bad_text_is_quarantined_alone_and_deleted_from_the_app(
+    client: ApiClient, factories: Factories, bad: str
+) -> None:
+    scene = factories.scene()
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    order = factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
+    tech = client.as_(scene.technician_token)
+    pulled = _watermelon_pull(tech, None)
+    ids = [str(new_id()) for _ in range(3)]
+    notes = [
+        {"id": i, "work_order_id": str(order.id), "body": f"note {n}"} for n, i in enumerate(ids)
+    ]
+    notes[1]["body"] = 0
+    changes = {"notes": {"created": notes, "updated": [], "deleted": []}}
+    text = json.dumps({"changes": changes, "lastPulledAt": pulled["timestamp"]})
+    text = text.replace('"body": 0', f'"body": {bad}')
+
+    response = _raw_post(tech, "/v1/sync/watermelon", text)
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    after = _watermelon_pull(tech, pulled["timestamp"])
+    kept = {r["id"] for r in after["changes"]["notes"]["updated"]}
+    assert {ids[0], ids[2]} <= kept and ids[1] not in kept
+    assert ids[1] in after["changes"]["notes"]["deleted"]  # the app drops its copy
+    (why,) = after["changes"]["quarantine"]["updated"]
+    assert why["code"] == "sync.invalid_value"
+    assert json.loads(why["mutation"])["args"]["id"] == ids[1]
