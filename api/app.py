@@ -19,6 +19,7 @@ from api.db import UnitOfWorkFactory, make_engine
 from api.db.engine import make_read_engine
 from api.db.notices import SYNC_CHANNEL, Generation
 from api.errors import problem
+from api.http import hostile
 from api.http.body import read_body
 from api.http.context import FieldlineState, release_read_connection
 from api.http.envelope import RequestEnvelope
@@ -87,6 +88,7 @@ def create_app(config: Config | None = None) -> Flask:
         if hasattr(module, "web"):
             app.register_blueprint(module.web)
     problem.install(app)
+    hostile.install(app, config.max_json_depth)  # first: before the body is read
     _install_request_hooks(app)
     return app
 

@@ -32,6 +32,8 @@ class Config:
     database_url: str = ""
     secret_key: str = ""
     max_body_bytes: int = 1024 * 1024
+    # Deepest nesting of a JSON body (api/http/hostile.py); deeper: 400 request.nesting_too_deep.
+    max_json_depth: int = 64
     access_ttl_seconds: int = 900
     refresh_ttl_days: int = 30
     login_rate_limit: str = "10/minute"
@@ -61,6 +63,7 @@ class Config:
             database_url=database_url,
             secret_key=os.environ.get("FIELDLINE_SECRET_KEY", ""),
             max_body_bytes=int(_env("MAX_BODY_BYTES", str(1024 * 1024))),
+            max_json_depth=int(_env("MAX_JSON_DEPTH", "64")),
             access_ttl_seconds=int(_env("ACCESS_TTL_SECONDS", "900")),
             refresh_ttl_days=int(_env("REFRESH_TTL_DAYS", "30")),
             login_rate_limit=_env("LOGIN_RATE_LIMIT", "10/minute"),

@@ -58,7 +58,9 @@ def run_gunicorn(config: Config, *, bind: str, workers: int, threads: int) -> No
         {
             "bind": bind,
             "workers": workers,
-            "worker_class": "gthread",
+            "worker_class": "api.http.refusals.ProblemWorker",
+            # gunicorn's gthread worker, answering its own refusals (a 20 KB URL, a
+            # control byte in a header) as problem+json (api/http/refusals.py).
             # gthread: keep-alive connections wait in the worker's poller, not in a
             # thread. One thread by default: a second one in the same interpreter
             # costs every request GIL hand-offs (docs/deploy.md, "Workers and threads").

@@ -26,9 +26,12 @@ from sync_protocol.errors import JSONValue, ProtocolError
 from sync_protocol.hlc import HLC, MAX_WALL_MS
 from sync_protocol.merge import FieldOutcome, Outcome
 from sync_protocol.scopes import Scope
+from sync_protocol.untrusted import storable, visible
 from sync_protocol.wire import (
+    MAX_DEPTH,
     ObjectReader,
     canonical_json,
+    check_json,
     read_choice,
     read_int,
     read_text,
@@ -74,23 +77,45 @@ class Mutation:
     hlc: HLC
     name: str
     args: Mapping[str, JSONValue]
+    # Set when ``args`` hold text no database can store (NUL, a lone surrogate) or are
+    # nested past ``MAX_DEPTH``: the mutation is rejected with this error, alone (§ 6.1),
+    # and ``args`` are then their storable copy (``sync_protocol.untrusted.storable``).
+    invalid: ProtocolError | None = default(default=None, compare=False)
 
     def to_json(self) -> dict[str, JSONValue]:
         return {"seq": self.seq, "hlc": str(self.hlc), "name": self.name, "args": dict(self.args)}
 
     def digest(self) -> str:
         """SHA-256 of the canonical JSON: a replayed seq must carry the same digest."""
-        return hashlib.sha256(canonical_json(self.to_json())).hexdigest()
+        canonical = canonical_json(self.to_json())
+        if self.invalid is not None:  # never equal to a valid mutation's digest
+            canonical = b"invalid\n" + canonical
+        return hashlib.sha256(canonical).hexdigest()
 
     @classmethod
     def read(cls, value: object, path: str) -> Mutation:
         r = ObjectReader(value, path, frozenset({"seq", "hlc", "name", "args"}))
-        return cls(
-            r.integer("seq", minimum=1, maximum=MAX_SEQ),
-            r.hlc("hlc"),
-            r.text("name", max_len=MAX_NAME, min_len=1),
-            MappingProxyType(r.json_object("args")),
-        )
+        seq = r.integer("seq", minimum=1, maximum=MAX_SEQ)
+        hlc = r.hlc("hlc")
+        name = r.text("name", max_len=MAX_NAME, min_len=1)
+        raw = r.raw("args")
+        if type(raw) is not dict:
+            raise ProtocolError("sync.wrong_type", "Expected an object", r.at("args"))
+        try:
+            # The path the receipt names is inside the mutation (``args.body``).
+            args = check_json(raw, "args")
+        except ProtocolError as error:
+            storable_args = storable(raw, MAX_DEPTH)
+            assert isinstance(storable_args, dict)
+            return cls(seq, hlc, name, MappingProxyType(storable_args), _visible(error))
+        assert isinstance(args, dict)
+        return cls(seq, hlc, name, MappingProxyType(args))
+
+
+def _visible(error: ProtocolError) -> ProtocolError:
+    """The error with a field path safe to store and print (a bad key may be in it)."""
+    field = visible(error.field) if error.field else error.field
+    return ProtocolError(error.code, error.detail, field)
 
 
 @dataclass(frozen=True)

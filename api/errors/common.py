@@ -31,6 +31,43 @@ class BadHeader(BadRequest):
     titles = {"en": "A request header is not valid", "zh-CN": "请求头无效"}
 
 
+class NestingTooDeep(BadRequest):
+    code = "request.nesting_too_deep"
+    titles = {
+        "en": "The JSON body is nested too deeply",
+        "zh-CN": "JSON 请求体嵌套层级过深",
+    }
+
+
+class TextInvalid(InvalidInput):
+    code = "request.text_invalid"
+    titles = {
+        "en": "Text may not contain NUL or lone surrogates",
+        "zh-CN": "文本不能包含 NUL 字符或孤立代理项",
+    }
+
+
+class Unreadable(BadRequest):
+    code = "request.unreadable"
+    titles = {
+        "en": "The HTTP request cannot be read (request line or headers)",
+        "zh-CN": "无法解析 HTTP 请求（请求行或请求头）",
+    }
+
+
+class UriTooLong(FieldlineError):
+    code = "request.uri_too_long"
+    titles = {"en": "The request URI is too long", "zh-CN": "请求 URI 过长"}
+
+
+class HeadersTooLarge(FieldlineError):
+    code = "request.headers_too_large"
+    titles = {
+        "en": "The request headers are too large or too many",
+        "zh-CN": "请求头过大或数量过多",
+    }
+
+
 class ValidationFailed(InvalidInput):
     code = "request.validation_failed"
     titles = {"en": "The request has invalid fields", "zh-CN": "请求包含无效字段"}

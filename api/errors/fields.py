@@ -45,6 +45,14 @@ FIELD_CODES: dict[str, dict[str, str]] = {
     "overlapping": {"en": "The intervals overlap.", "zh-CN": "时段相互重叠。"},
     "too_many_intervals": {"en": "Too many intervals in one day.", "zh-CN": "单日时段过多。"},
     "before_issued_on": {"en": "Expires before it was issued.", "zh-CN": "到期日早于签发日。"},
+    "contains_nul": {
+        "en": "Text may not contain the NUL character (U+0000).",
+        "zh-CN": "文本不能包含 NUL 字符（U+0000）。",
+    },
+    "invalid_unicode": {
+        "en": "Text is not valid Unicode (a lone surrogate or bytes that are not UTF-8).",
+        "zh-CN": "文本不是有效的 Unicode（孤立代理项或非 UTF-8 字节）。",
+    },
     "invalid": {"en": "The value is not valid.", "zh-CN": "值无效。"},
 }
 

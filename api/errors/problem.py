@@ -46,10 +46,12 @@ _STATUS_BY_KIND: list[tuple[type[FieldlineError], int]] = [
     (Conflict, 409),
     (PreconditionFailed, 412),
     (common.PayloadTooLarge, 413),
+    (common.UriTooLong, 414),
     (common.UnsupportedMediaType, 415),
     (InvalidInput, 422),
     (PreconditionRequired, 428),
     (TooManyRequests, 429),
+    (common.HeadersTooLarge, 431),
     (common.DatabaseUnavailable, 503),
 ]
 

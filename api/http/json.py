@@ -19,6 +19,8 @@ import orjson
 from flask import Response
 from flask.json.provider import DefaultJSONProvider
 
+from api.http import hostile
+
 # Flask writes dates as HTTP dates (its ``default``): keep that.
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
@@ -26,6 +28,10 @@ _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 class OrjsonProvider(DefaultJSONProvider):
     ensure_ascii = False
     sort_keys = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Request bodies pass the hostile-input guard (NUL, lone surrogates, depth)."""
+        return hostile.loads(s, **kwargs)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         if self._app.debug and self.compact is not False:

@@ -70,9 +70,20 @@ class Applied:
 
 
 def apply_mutation(
-    session: Session, writer: Writer, name: str, args: JSONValue, hlc: HLC, seq: int | None
+    session: Session,
+    writer: Writer,
+    name: str,
+    args: JSONValue,
+    hlc: HLC,
+    seq: int | None,
+    invalid: ProtocolError | None = None,
 ) -> Applied:
-    """Run one mutation of ``writer``'s device; see the module docstring."""
+    """Run one mutation of ``writer``'s device; see the module docstring.
+
+    ``invalid``: the envelope found text in ``args`` no database can store (NUL, a
+    lone surrogate) or nesting past the limit; the mutation is rejected with it and
+    quarantined (``args`` are then a storable copy), and the batch carries on.
+    """
     mutation: dict[str, Any] = {"seq": seq, "hlc": str(hlc), "name": name, "args": args}
     admission = admit(hlc, writer.receive_ms, writer.last_hlc)
     effective = admission.effective
@@ -82,6 +93,8 @@ def apply_mutation(
     clock.observe(effective)
     parsed: MutationArgs | None = None
     try:
+        if invalid is not None:
+            raise invalid
         parsed = parse_args(name, args)
         if _single_write(parsed):
             done = _run(session, writer, parsed, effective, hlc, mutation)

@@ -69,7 +69,13 @@ def push(uow: UnitOfWorkFactory, actor: Actor, body: bytes) -> PushResponse | Re
         now = utcnow()
         for mutation in plan.fresh:
             applied = apply_mutation(
-                session, writer, mutation.name, dict(mutation.args), mutation.hlc, mutation.seq
+                session,
+                writer,
+                mutation.name,
+                dict(mutation.args),
+                mutation.hlc,
+                mutation.seq,
+                mutation.invalid,
             )
             receipt = applied.receipt(mutation.seq)
             receipts.append(receipt)

@@ -26,7 +26,7 @@ from api.sync.devices import app_device
 from api.sync.models import SyncQuarantine
 from api.sync.push.engine import Applied, apply_mutation
 from api.sync.push.writer import Writer
-from api.sync.watermelon.translate import CREATE_RECORD, Synthetic
+from api.sync.watermelon.translate import CREATE_RECORD, INVALID_RECORD, Synthetic
 from sync_protocol.hlc import HLC, system_ms
 from sync_protocol.merge import Outcome
 
@@ -42,7 +42,7 @@ def apply_mutations(session: Session, actor: Actor, mutations: list[Synthetic]) 
     hlc = HLC(start.wall_ms, start.counter, str(device_id))
     results: list[Applied] = []
     for mutation in mutations:
-        if mutation.name == CREATE_RECORD:
+        if mutation.name in (CREATE_RECORD, INVALID_RECORD):
             results.append(_refuse_row(session, writer, mutation, hlc))
         else:
             results.append(apply_mutation(session, writer, mutation.name, mutation.args, hlc, None))
@@ -55,17 +55,21 @@ def apply_mutations(session: Session, actor: Actor, mutations: list[Synthetic]) 
 
 
 def _refuse_row(session: Session, writer: Writer, mutation: Synthetic, hlc: HLC) -> Applied:
-    """Quarantine a row the app added to an office table: visible, and deleted from the app."""
+    """Quarantine a row the app added to an office table, or a record with values no
+    database can store: visible, and deleted from the app at its next pull."""
     table = mutation.args.get("table")
+    code, field = "sync.table_read_only", "table"  # type: str, str | None
     detail = f"Rows of {table} are the office's; the app cannot add one"
+    if mutation.refusal is not None:
+        code, field, detail = mutation.refusal.code, mutation.refusal.field, mutation.refusal.detail
     entry = SyncQuarantine(
         tenant_id=writer.tenant_id,
         device_id=writer.device_id,
         technician_id=writer.technician_id,
         seq=None,
         mutation={"seq": None, "hlc": str(hlc), "name": mutation.name, "args": mutation.args},
-        code="sync.table_read_only",
-        field="table",
+        code=code,
+        field=field,
         detail=detail,
     )
     session.add(entry)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 
 from api.sync.syncables import Row
 from api.sync.watermelon.records import SAFE_ID
-from api.sync.watermelon.translate import CREATE_RECORD
+from api.sync.watermelon.translate import CREATE_RECORD, INVALID_RECORD
 from sync_protocol.entities import EvidenceKind, Table
 from sync_protocol.errors import JSONValue
 
@@ -49,7 +49,7 @@ def refused_records(quarantined: Iterable[Row]) -> set[tuple[Table, str]]:
 def _record_of(name: JSONValue, args: JSONValue) -> tuple[Table, str] | None:
     if not isinstance(name, str) or not isinstance(args, dict):
         return None
-    if name == CREATE_RECORD:  # a row added to an office table
+    if name in (CREATE_RECORD, INVALID_RECORD):  # an office table's row, or unstorable
         try:
             table, key = Table(str(args.get("table"))), "id"
         except ValueError:

@@ -37,13 +37,20 @@ from api.sync.watermelon.apply import apply_mutations, device_of
 from api.sync.watermelon.params import MAX_NUMBER, read_last_pulled_at, read_replica_schema
 from api.sync.watermelon.pull import check_replica_schema, device_scopes
 from api.sync.watermelon.records import COLUMNS, READ_ONLY, SAFE_ID, RawRecord, raw_record
-from api.sync.watermelon.translate import REFERENCE_TABLES, ServerRows, Synthetic, translate
+from api.sync.watermelon.translate import (
+    INVALID_RECORD,
+    REFERENCE_TABLES,
+    ServerRows,
+    Synthetic,
+    translate,
+)
 from api.workorders.models import WorkOrder
 from sync_protocol.entities import Table
 from sync_protocol.errors import JSONValue, ProtocolError
 from sync_protocol.records import ResetRequired
+from sync_protocol.untrusted import storable, visible
 from sync_protocol.versions import MIN_SCHEMA_VERSION
-from sync_protocol.wire import ObjectReader, check_json, check_text, decode
+from sync_protocol.wire import MAX_DEPTH, ObjectReader, check_json, check_text, decode
 
 MAX_RECORDS = 5_000  # per push; WatermelonDB sends everything unsynced at once
 _KINDS = ("created", "updated", "deleted")
@@ -56,6 +63,9 @@ Apply = Callable[[Session, list[Synthetic]], None]
 class PushRequest:
     last_pulled_at: int
     changes: Changes
+    # Records refused one by one before any rule ran (unstorable text, nesting past
+    # the limit): each is quarantined, the rest of the push applies.
+    refused: tuple[Synthetic, ...] = ()
 
     def named(self, table: Table, kinds: tuple[str, ...] = _KINDS) -> set[str]:
         """IDs of ``table``'s records in these lists of the push."""
@@ -90,7 +100,14 @@ def read_push(body: bytes, query: Mapping[str, str]) -> PushRequest:
             raise ProtocolError("sync.missing_field", detail, "last_pulled_at")
         last = _pushed_after(in_query)
         tables = _tables(value, "")
+    changes, refused = _read_changes(tables)
+    return PushRequest(last, changes, tuple(refused))
+
+
+def _read_changes(tables: list[tuple[str, str, object]]) -> tuple[Changes, list[Synthetic]]:
+    """The synced tables' lists, and the records refused one by one."""
     changes: Changes = {}
+    refused: list[Synthetic] = []
     count = 0
     for path, table, lists_value in tables:
         lists = ObjectReader(lists_value, path, frozenset(_KINDS))
@@ -102,8 +119,12 @@ def read_push(body: bytes, query: Mapping[str, str]) -> PushRequest:
                 count += 1
                 if count > MAX_RECORDS:
                     raise ProtocolError("sync.too_long", f"At most {MAX_RECORDS} records", at)
-                changes[table][kind].append(_record(Table(table), item, at, kind))
-    return PushRequest(last, changes)
+                record = _record(Table(table), item, at, kind)
+                if isinstance(record, Synthetic):
+                    refused.append(record)
+                else:
+                    changes[table][kind].append(record)
+    return changes, refused
 
 
 def _pushed_after(text: str) -> int:
@@ -181,16 +202,30 @@ def server_rows(session: Session, tenant_id: uuid.UUID, push: PushRequest) -> Se
     )
 
 
-def _record(table: Table, item: object, at: str, kind: str) -> JSONValue:
+def _record(table: Table, item: object, at: str, kind: str) -> JSONValue | Synthetic:
+    """The record's synced columns, or (a value no database can store: NUL, a lone
+    surrogate, nesting past the limit) its refusal, quarantined on its own."""
     if kind == "deleted":
         return _safe_id(item, at)
     if type(item) is not dict:
         raise ProtocolError("sync.wrong_type", "Expected a record object", at)
-    record: dict[str, JSONValue] = {"id": _safe_id(item.get("id"), f"{at}.id")}
+    record_id = _safe_id(item.get("id"), f"{at}.id")
+    record: dict[str, JSONValue] = {"id": record_id}
     allowed = COLUMNS[table]
     for name, value in item.items():
         if name in allowed and name != "id":
-            record[name] = check_json(value, f"{at}.{name}")
+            try:
+                record[name] = check_json(value, name)
+            except ProtocolError as error:
+                field = visible(error.field) if error.field else name
+                args: dict[str, JSONValue] = {
+                    "table": table.value,
+                    "id": record_id,
+                    "kind": kind,
+                    "record": storable(item, MAX_DEPTH),
+                }
+                reason = ProtocolError(error.code, error.detail, field)
+                return Synthetic(INVALID_RECORD, args, refusal=reason)
     return record
 
 
@@ -268,7 +303,8 @@ def push(
         known = unit.session.get(SyncDevice, (actor.tenant_id, device_of(unit.session, actor)))
         if known is not None and known.retired_at is not None:
             return retired()
-        apply_mutations(unit.session, actor, synthesise(unit.session, actor, request))
+        mutations = synthesise(unit.session, actor, request)
+        apply_mutations(unit.session, actor, [*mutations, *request.refused])
         # Whatever the rules made of them, the app gets the server's rows back at its
         # next pull (rule 3 of § 15 leaves the app showing its own values otherwise).
         pushed = _row_ids(request)

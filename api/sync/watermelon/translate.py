@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from api.sync.watermelon.records import RawRecord, from_epoch_ms
 from sync_protocol.entities import EvidenceKind, Table
-from sync_protocol.errors import JSONValue
+from sync_protocol.errors import JSONValue, ProtocolError
 from sync_protocol.ownership import CREATE_FIELDS, PATCHABLE_FIELDS, WORK_ORDER_FIELDS, ValueKind
 from sync_protocol.workorder_status import Action, Status
 
@@ -53,6 +53,9 @@ class Synthetic:
 
     name: str
     args: dict[str, JSONValue]
+    # INVALID_RECORD: why the record was refused before any rule ran (a NUL, a lone
+    # surrogate, nesting past the limit): it is quarantined with this, alone.
+    refusal: ProtocolError | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ REFERENCE_TABLES = (
     Table.STATUS_CHANGES,
 )
 CREATE_RECORD = "create_record"  # not a protocol mutation: the push refuses it visibly
+# Not a protocol mutation either: a record whose values no database can store, refused
+# visibly (``sync.invalid_value``) and deleted from the app at its next pull.
+INVALID_RECORD = "invalid_record"
 _TIMESTAMPS = frozenset({"taken_at", "started_at", "ended_at"})
 _DECIMALS = frozenset({"quantity", "value"})
 

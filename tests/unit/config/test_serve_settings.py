@@ -35,7 +35,11 @@ def test_one_thread_per_worker_by_default(started: list[dict[str, Any]]) -> None
     result = CliRunner().invoke(main, ["serve"])
     assert result.exit_code == 0, result.output
     (options,) = started
-    assert (options["workers"], options["worker_class"], options["threads"]) == (2, "gthread", 1)
+    assert (options["workers"], options["worker_class"], options["threads"]) == (
+        2,
+        "api.http.refusals.ProblemWorker",
+        1,
+    )
     assert options["bind"] == "127.0.0.1:8000"
 
 

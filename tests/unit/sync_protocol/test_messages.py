@@ -32,7 +32,7 @@ from sync_protocol.records import (
     ResetRequired,
 )
 from sync_protocol.status_merge import Kept
-from sync_protocol.wire import decode
+from sync_protocol.wire import canonical_json, decode
 from sync_protocol.workorder_status import Party
 from tests.unit.sync_protocol.strategies import (
     conflict_codes,
@@ -226,11 +226,6 @@ def push(**overrides: object) -> dict[str, object]:
             "sync.wrong_type",
             "mutations[0].args",
         ),
-        (
-            push(mutations=[{"seq": 1, "hlc": HLC_TEXT, "name": "x", "args": {"a": float("nan")}}]),
-            "sync.invalid_value",
-            "mutations[0].args.a",
-        ),
         (push(outbox={"pending": -1, "oldest": None}), "sync.invalid_value", "outbox.pending"),
         (
             push(
@@ -289,3 +284,34 @@ def test_a_mutation_digest_ignores_key_order_but_not_content() -> None:
     b = Mutation(1, HLC(1, 0, "d"), "add_note", {"id": "1", "body": "x"})
     c = Mutation(1, HLC(1, 0, "d"), "add_note", {"id": "1", "body": "y"})
     assert a.digest() == b.digest() != c.digest()
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        ({"a": float("nan")}, "args.a"),
+        ({"a": "x\x00y"}, "args.a"),
+        ({"a": ["\ud800"]}, "args.a[0]"),
+        ({"k\x00": 1}, "args"),
+        (
+            {"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},
+            "args.a" + "[0]" * 32,
+        ),
+    ],
+)
+def test_a_bad_value_inside_args_marks_that_mutation_not_the_request(
+    args: dict[str, object], field: str
+) -> None:
+    good = {"seq": 1, "hlc": HLC_TEXT, "name": "add_note", "args": {"body": "ok"}}
+    bad = {"seq": 2, "hlc": HLC_TEXT, "name": "add_note", "args": args}
+    request = PushRequest.from_json(push(mutations=[good, bad]))
+    assert request.mutations[0].invalid is None
+    invalid = request.mutations[1].invalid
+    assert invalid is not None and invalid.code == "sync.invalid_value"
+    assert invalid.field == field
+    # What is kept of it is storable and has a stable digest of its own.
+    canonical_json(request.mutations[1].to_json()).decode("utf-8")
+    assert (
+        request.mutations[1].digest()
+        == PushRequest.from_json(push(mutations=[good, bad])).mutations[1].digest()
+    )
