@@ -77,6 +77,14 @@ class StaleVersion(PreconditionFailed):
     }
 
 
+class WeakETag(PreconditionFailed):
+    code = "concurrency.weak_etag"
+    titles = {
+        "en": "If-Match needs a strong ETag (without W/)",
+        "zh-CN": "If-Match 须为强 ETag（不带 W/）",
+    }
+
+
 class ConcurrentUpdate(Conflict):
     code = "concurrency.conflict"
     titles = {"en": "Another update won the race; retry", "zh-CN": "并发更新冲突，请重试"}

@@ -75,6 +75,17 @@ def test_update_without_if_match_is_428_and_stale_is_412(
     assert api.get(f"/v1/customers/{customer.id}").get_json()["name"] == "X"
 
 
+def test_a_weak_if_match_is_refused_as_rfc_9110_requires(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    customer = factories.customer(world)
+    api = client.as_(world.admin_token)
+    weak = api.patch(f"/v1/customers/{customer.id}", json={"name": "X"}, etag='W/"1"')
+    assert_problem(weak, 412, "concurrency.weak_etag")
+    assert api.get(f"/v1/customers/{customer.id}").get_json()["name"] != "X"
+
+
 def test_pagination_walks_every_customer_once_even_while_others_are_added(
     client: ApiClient, factories: Factories
 ) -> None:
