@@ -98,11 +98,6 @@ class ConflictingData(Conflict):
     }
 
 
-class AlreadyExists(Conflict):
-    code = "resource.already_exists"
-    titles = {"en": "A resource with this ID already exists", "zh-CN": "该 ID 的资源已存在"}
-
-
 class IdempotencyKeyReused(InvalidInput):
     code = "idempotency.key_reused"
     titles = {
