@@ -1,8 +1,9 @@
 """Checks every create and update service makes before it writes.
 
 * Client-supplied ids (offline devices mint UUIDv7s) must be unused across all
-  tenants, because ids are global primary keys: a clash is a 409, never an
-  overwrite and never a leak of whose row it was.
+  tenants, because ids are global primary keys. A taken id is answered exactly
+  like any other unusable id (422 on the ``id`` field), whoever's row holds it, so
+  the answer is never an oracle for another tenant's rows.
 * An update names the version the client read (``If-Match``); a different
   current version is a 412.
 """
@@ -15,12 +16,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.errors.common import AlreadyExists, StaleVersion
+from api.errors.base import FieldProblem
+from api.errors.common import StaleVersion, ValidationFailed
 
 
 def ensure_unused_id(session: Session, model: type[Any], entity_id: uuid.UUID | None) -> None:
     if entity_id is not None and session.get(model, entity_id) is not None:
-        raise AlreadyExists()
+        raise ValidationFailed(
+            errors=[FieldProblem("id", "invalid", "Not a usable id; mint a new UUIDv7")]
+        )
 
 
 def check_version(entity: Any, expected: int) -> None:

@@ -114,6 +114,14 @@ class StaleVersion(PreconditionFailed):
     }
 
 
+class WeakETag(PreconditionFailed):
+    code = "concurrency.weak_etag"
+    titles = {
+        "en": "If-Match needs a strong ETag (without W/)",
+        "zh-CN": "If-Match 须为强 ETag（不带 W/）",
+    }
+
+
 class ConcurrentUpdate(Conflict):
     code = "concurrency.conflict"
     titles = {"en": "Another update won the race; retry", "zh-CN": "并发更新冲突，请重试"}
@@ -125,11 +133,6 @@ class ConflictingData(Conflict):
         "en": "The change conflicts with existing data (a duplicate, or a reference in use)",
         "zh-CN": "该修改与现有数据冲突（重复或仍被引用）",
     }
-
-
-class AlreadyExists(Conflict):
-    code = "resource.already_exists"
-    titles = {"en": "A resource with this ID already exists", "zh-CN": "该 ID 的资源已存在"}
 
 
 class IdempotencyKeyReused(InvalidInput):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import request
 
-from api.errors.common import BadHeader, VersionRequired
+from api.errors.common import BadHeader, VersionRequired, WeakETag
 
 
 def etag_for(version: int) -> str:
@@ -33,7 +33,9 @@ def optional_version() -> int | None:
     if raw is None:
         return None
     value = raw.strip()
-    value = value.removeprefix("W/")
+    if value.startswith("W/"):
+        # RFC 9110 § 13.1.1: If-Match uses the strong comparison; a weak tag never matches.
+        raise WeakETag()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
     if not value.isdigit():

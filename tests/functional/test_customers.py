@@ -48,11 +48,11 @@ def test_client_generated_id_is_kept_and_cannot_be_reused(
         "/v1/customers", json={"id": customer_id, "name": "A"}
     )
     assert first.get_json()["id"] == customer_id
-    # The same id from another tenant is a conflict and reveals nothing else.
+    # The same id from another tenant is refused like any unusable id: no oracle.
     clash = client.as_(other.admin_token).post(
         "/v1/customers", json={"id": customer_id, "name": "B"}
     )
-    assert_problem(clash, 409, "resource.already_exists")
+    assert_problem(clash, 422, "request.validation_failed")
 
 
 def test_update_without_if_match_is_428_and_stale_is_412(
@@ -73,6 +73,17 @@ def test_update_without_if_match_is_428_and_stale_is_412(
     body = assert_problem(stale, 412, "concurrency.stale_version")
     assert body["current_version"] == 2
     assert api.get(f"/v1/customers/{customer.id}").get_json()["name"] == "X"
+
+
+def test_a_weak_if_match_is_refused_as_rfc_9110_requires(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    customer = factories.customer(world)
+    api = client.as_(world.admin_token)
+    weak = api.patch(f"/v1/customers/{customer.id}", json={"name": "X"}, etag='W/"1"')
+    assert_problem(weak, 412, "concurrency.weak_etag")
+    assert api.get(f"/v1/customers/{customer.id}").get_json()["name"] != "X"
 
 
 def test_pagination_walks_every_customer_once_even_while_others_are_added(

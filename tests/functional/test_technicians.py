@@ -107,7 +107,7 @@ def test_client_generated_id_is_kept_and_cannot_be_reused(
     clash = client.as_(other.admin_token).post(
         "/v1/technicians", json={"id": technician_id, "name": "李四"}
     )
-    assert_problem(clash, 409, "resource.already_exists")
+    assert_problem(clash, 422, "request.validation_failed")
 
 
 def test_skill_filter_needs_every_listed_skill_at_the_minimum_level(

@@ -85,7 +85,7 @@ def test_client_generated_id_is_kept_and_cannot_be_reused(
     first = api.post("/v1/work-orders", json=_body(scene, id=order_id))
     assert first.get_json()["id"] == order_id
     clash = api.post("/v1/work-orders", json=_body(scene, id=order_id))
-    assert_problem(clash, 409, "resource.already_exists")
+    assert_problem(clash, 422, "request.validation_failed")
 
 
 def test_a_retried_create_with_the_same_idempotency_key_makes_one_order(
