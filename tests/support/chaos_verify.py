@@ -17,6 +17,8 @@ every broken promise (the first 30):
   history row exactly when the decision carries a plan;
 - every replica equals the server's view: per scope, the device's checksum and
   row count equal :func:`api.sync.services.scope_rows` computed now;
+- and, independently of that shared checksum code, every replica row equals the
+  database's, column by column, read by plain SQL (:mod:`tests.support.chaos_replicas`);
 - every conflict receipt names records of ``sync_conflicts`` made for that device,
   listed in the inbox (``GET /v1/sync/conflicts``), and no record is unaccounted for;
 - every rejected receipt has its ``sync_quarantine`` entry, and there are no others.
