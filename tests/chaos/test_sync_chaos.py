@@ -57,3 +57,7 @@ def test_every_acknowledged_mutation_survives_chaos_exactly_once_and_replicas_co
     assert counts["acknowledged"] == counts["mutations"]  # every mutation got its receipt
     assert counts["restarts"] == 1
     assert sum(counts["faults"].values()) > 0 and counts["crashes"] > 0
+    # A checksum repair mid-run is a pull hole: a page the device should have had
+    # and did not. There must be none, not merely a count of them.
+    assert counts["repairs_during_run"] == 0, line
+    assert counts["rows_compared"] > 0

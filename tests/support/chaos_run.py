@@ -94,6 +94,7 @@ class ChaosResult:
             "evidence_rows": self.verified.evidence,
             "history_rows": self.verified.history,
             "scopes_checked": self.verified.scopes,
+            "rows_compared": self.verified.rows,
             "faults": self.faults,
             "network_errors": self.stats.network_errors,
             "restarts": self.restarts,

@@ -17,6 +17,8 @@ every broken promise (the first 30):
   history row exactly when the decision carries a plan;
 - every replica equals the server's view: per scope, the device's checksum and
   row count equal :func:`api.sync.services.scope_rows` computed now;
+- and, independently of that shared checksum code, every replica row equals the
+  database's, column by column, read by plain SQL (:mod:`tests.support.chaos_replicas`);
 - every conflict receipt names records of ``sync_conflicts`` made for that device,
   listed in the inbox (``GET /v1/sync/conflicts``), and no record is unaccounted for;
 - every rejected receipt has its ``sync_quarantine`` entry, and there are no others.
@@ -24,6 +26,7 @@ every broken promise (the first 30):
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -41,6 +44,7 @@ from api.workorders.models import Note, StatusChange
 from client_sdk.device import Device
 from sync_protocol.checksum import scope_checksum
 from sync_protocol.scopes import Scope, ScopeKind
+from tests.support.chaos_replicas import Rows, compare_scope, read_scope
 
 EVIDENCE: dict[str, Any] = {  # mutation name -> evidence model (Note lives with orders)
     "add_note": Note,
@@ -66,6 +70,7 @@ class DeviceSnapshot:
     quarantined: dict[int, str]  # seq -> code
     checksums: dict[str, str]
     counts: dict[str, int]
+    images: dict[str, Rows] = field(default_factory=dict)  # scope -> (table, id) -> row
 
     @classmethod
     def read(cls, name: str, device: Device, user_id: str) -> DeviceSnapshot:
@@ -87,6 +92,7 @@ class DeviceSnapshot:
             {q.mutation.seq: q.code for q in parked},
             {scope: replica.checksum(scope) for scope in scopes},
             {scope: counts.get(scope, 0) for scope in scopes},
+            {scope: _images(device, scope) for scope in scopes},
         )
 
 
@@ -99,6 +105,7 @@ class Verified:
     conflicts: int = 0
     quarantined: int = 0
     scopes: int = 0
+    rows: int = 0  # replica rows compared column by column with the database
 
 
 def verify(
@@ -118,6 +125,7 @@ def verify(
             _check_conflicts(session, tenant, devices, inbox_ids, problems, result)
             _check_quarantine(session, tenant, devices, problems, result)
             _check_replicas(session, tenant, devices, problems, result)
+            _check_rows(session, tenant, devices, problems, result)
             _check_membership(session, tenant, devices, problems)
             session.rollback()
     finally:
@@ -309,6 +317,33 @@ def _check_quarantine(
     if set(parked) != rejected or any(n != 1 for n in parked.values()):
         problems.append(f"{sum(parked.values())} quarantine entries, {len(rejected)} rejected")
     result.quarantined = sum(parked.values())
+
+
+def _check_rows(
+    session: Session,
+    tenant: uuid.UUID,
+    devices: list[DeviceSnapshot],
+    problems: list[str],
+    result: Verified,
+) -> None:
+    """Every row of every replica equals the database's, by an independent plain-SQL read."""
+    server: dict[str, Rows] = {}
+    conn = session.connection()
+    for snap in devices:
+        for scope, held in snap.images.items():
+            if scope not in server:
+                server[scope] = read_scope(conn, tenant, scope)
+            problems.extend(compare_scope(snap.name, scope, held, server[scope]))
+            result.rows += len(held)
+
+
+def _images(device: Device, scope: str) -> Rows:
+    return {
+        (str(tbl), str(ident)): json.loads(row)
+        for tbl, ident, row in device.store.conn.execute(
+            "SELECT tbl, id, row FROM rows WHERE scope = ? AND row IS NOT NULL", (scope,)
+        )
+    }
 
 
 def _check_replicas(
