@@ -30,6 +30,8 @@ from api.models import Base
 from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
 
+pytest_plugins = ["tests.support.migration_db"]  # own_engine, for tests that migrate down and up
+
 # CI replays the same examples every run, so a release is never blocked by a case
 # nobody has seen; developers' runs explore new ones, and hypothesis keeps every
 # failure it finds in .hypothesis/ until it passes.

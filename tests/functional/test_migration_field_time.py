@@ -3,38 +3,15 @@ existing notifications are known to be in Chinese."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import Engine, select
 
-from api.db import UnitOfWorkFactory, make_engine
+from api.db import UnitOfWorkFactory
 from api.migrations import migrate, upgrade
 from api.notifications.models import Notification
 from api.outbox.registry import HANDLERS
 from api.outbox.worker import run_once
 from api.workorders.models import Note, StatusChange
-from tests.conftest import PG_ADMIN_URL, backend
 from tests.support.factories import Factories
-
-
-@pytest.fixture
-def own_engine(tmp_path: Path) -> Iterator[Engine]:
-    """A database of this test's own, since it migrates down and up again."""
-    if backend() == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
-        yield engine
-        engine.dispose()
-        return
-    from tests.support.postgres import create_database, drop_database
-
-    name = f"fieldline_migration_{uuid.uuid4().hex[:8]}"
-    engine = make_engine(create_database(PG_ADMIN_URL, name))
-    yield engine
-    engine.dispose()
-    drop_database(PG_ADMIN_URL, name)
 
 
 def test_existing_history_evidence_and_notifications_are_carried_over(own_engine: Engine) -> None:

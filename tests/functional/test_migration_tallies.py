@@ -4,35 +4,14 @@ of every existing scope, equal to a recount, and later writes carry on from it."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func, select
 
-from api.db import UnitOfWorkFactory, make_engine
+from api.db import UnitOfWorkFactory
 from api.migrations import migrate, upgrade
 from api.sync import services, tallies
 from api.sync.models import SyncScopeTally
-from tests.conftest import PG_ADMIN_URL, backend
 from tests.support.factories import Factories
-
-
-@pytest.fixture
-def own_engine(tmp_path: Path) -> Iterator[Engine]:
-    """A database of this test's own, since it migrates down and up again."""
-    if backend() == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
-        yield engine
-        engine.dispose()
-        return
-    from tests.support.postgres import create_database, drop_database
-
-    name = f"fieldline_migration_{uuid.uuid4().hex[:8]}"
-    engine = make_engine(create_database(PG_ADMIN_URL, name))
-    yield engine
-    engine.dispose()
-    drop_database(PG_ADMIN_URL, name)
 
 
 def _kept_and_full(
