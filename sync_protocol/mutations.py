@@ -21,7 +21,13 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import ClassVar, TypeAlias
 
-from sync_protocol.entities import EvidenceKind, NoteVisibility, PhotoType, TimeEntryKind
+from sync_protocol.entities import (
+    EvidenceKind,
+    NoteVisibility,
+    PhotoType,
+    Symbology,
+    TimeEntryKind,
+)
 from sync_protocol.errors import JSONValue, ProtocolError
 from sync_protocol.hlc import HLC
 from sync_protocol.merge import EvidenceItem, FieldWrite
@@ -40,6 +46,7 @@ MAX_UNIT = 16
 MAX_ASSETS = 100
 MAX_PATCH_FIELDS = 16
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
+MAX_CODE = 256  # a scanned code, as an asset's barcode_value holds it
 
 _QUANTITY = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?", re.ASCII)
 _READING = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,6})?", re.ASCII)
@@ -56,6 +63,7 @@ class MutationName(StrEnum):
     ADD_TIME_ENTRY = "add_time_entry"
     ATTACH_PHOTO = "attach_photo"
     VOID_EVIDENCE = "void_evidence"
+    SCAN_CODE = "scan_code"
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -233,9 +241,29 @@ class VoidEvidence:
         return {**_refs(self), "evidence": self.evidence.value, "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class ScanCode:
+    """A code scanned at a job: the server names the asset (receipt ``entity_id``), or
+    makes a provisional one with ``id`` at the order's site when the code is unknown."""
+
+    name: ClassVar[MutationName] = MutationName.SCAN_CODE
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    code: str
+    symbology: Symbology | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "id": str(self.id),
+            "work_order_id": str(self.work_order_id),
+            "code": self.code,
+            "symbology": self.symbology.value if self.symbology else None,
+        }
+
+
 Evidence: TypeAlias = AddNote | RecordPart | RecordReading | AddTimeEntry | AttachPhoto
 MutationArgs: TypeAlias = (
-    CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder | Evidence | VoidEvidence
+    CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder | Evidence | VoidEvidence | ScanCode
 )
 
 
@@ -377,6 +405,15 @@ def _void(r: ObjectReader) -> VoidEvidence:
     )
 
 
+def _scan(r: ObjectReader) -> ScanCode:
+    return ScanCode(
+        r.uuid("id", v7=True),
+        r.uuid("work_order_id"),
+        r.text("code", max_len=MAX_CODE, min_len=1),
+        r.choice("symbology", Symbology) if r.has("symbology") else None,
+    )
+
+
 def _decimal(r: ObjectReader, key: str, pattern: re.Pattern[str], *, positive: bool) -> str:
     text = r.text(key, max_len=24)
     if pattern.fullmatch(text) is None or (positive and not text.strip("0.")):
@@ -396,6 +433,7 @@ _KEYS: Mapping[MutationName, frozenset[str]] = {
         AddTimeEntry,
         AttachPhoto,
         VoidEvidence,
+        ScanCode,
     )
 } | {MutationName.CREATE_WORK_ORDER: frozenset({"id", "asset_ids", *CREATE_FIELDS})}
 _PARSERS: Mapping[MutationName, Callable[[ObjectReader], MutationArgs]] = {
@@ -408,4 +446,5 @@ _PARSERS: Mapping[MutationName, Callable[[ObjectReader], MutationArgs]] = {
     MutationName.ADD_TIME_ENTRY: _time_entry,
     MutationName.ATTACH_PHOTO: _photo,
     MutationName.VOID_EVIDENCE: _void,
+    MutationName.SCAN_CODE: _scan,
 }

@@ -85,6 +85,12 @@ EXAMPLES: dict[MutationName, dict[str, Any]] = {
         "work_order_id": ORDER,
         "reason": "Wrong order",
     },
+    MutationName.SCAN_CODE: {
+        "id": NEW_ID,
+        "work_order_id": ORDER,
+        "code": "(01)09501101530003(21)SN9",
+        "symbology": "data_matrix",
+    },
 }
 
 
