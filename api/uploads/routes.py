@@ -24,11 +24,10 @@ from werkzeug.exceptions import ClientDisconnected
 from api.auth.permissions import Permission
 from api.db import utcnow
 from api.http.body import body_policy
-from api.http.context import new_uow, read_uow, state
+from api.http.context import blob_store, new_uow, read_uow, state
 from api.http.guard import current_actor, requires
 from api.uploads import errors, services
 from media import tus
-from media.blobs import FilesystemBlobStore
 
 blp = Blueprint(
     "uploads",
@@ -208,7 +207,7 @@ def _uploads() -> services.Uploads:
     return services.Uploads(
         uow=_WriteUow(),
         staging=tus.StagingArea(config.resolved_upload_dir()),
-        store=FilesystemBlobStore(config.resolved_blob_dir()),
+        store=blob_store(),
         max_bytes=config.upload_max_bytes,
     )
 

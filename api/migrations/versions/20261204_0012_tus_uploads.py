@@ -1,7 +1,7 @@
 """tus uploads: resumable photo uploads in progress
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-04 06:00:00
 
 ``tus_uploads`` holds one row per resumable upload (``/v1/uploads``, tus 1.0):
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
