@@ -1,7 +1,7 @@
 """rate limit counters: login limits shared by every worker and host
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0012 (the newest when this landed; ids were handed out before)
 Create Date: 2026-12-04 06:00:00
 
 ``rate_limit_counters`` holds one fixed window per limited key (a SHA-256 of the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
