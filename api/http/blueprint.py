@@ -88,8 +88,8 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         return decorate
 
     def _refuse_unknown_query(self) -> None:
-        if not request.args:
-            return
+        if not request.args or request.method == "OPTIONS":
+            return  # OPTIONS is no operation (CORS preflight, tus discovery)
         declared = self._declared_query(request.endpoint or "", request.method)
         unknown = sorted(set(request.args) - declared)
         if unknown:
