@@ -16,11 +16,13 @@ from api.evidence import models as evidence
 from api.idempotency import models as idempotency
 from api.notifications import models as notifications
 from api.outbox import models as outbox
+from api.ratelimits import models as ratelimits
 from api.sites import models as sites
 from api.sync import models as sync
 from api.teams import models as teams
 from api.technicians import models as technicians
 from api.tenants import models as tenants
+from api.uploads import models as uploads
 from api.users import models as users
 from api.workorders import models as workorders
 
@@ -35,11 +37,13 @@ __all__ = [
     "idempotency",
     "notifications",
     "outbox",
+    "ratelimits",
     "sites",
     "sync",
     "teams",
     "technicians",
     "tenants",
+    "uploads",
     "users",
     "workorders",
 ]
