@@ -16,6 +16,7 @@ from api.evidence import models as evidence
 from api.idempotency import models as idempotency
 from api.notifications import models as notifications
 from api.outbox import models as outbox
+from api.signoff import models as signoff
 from api.sites import models as sites
 from api.sync import models as sync
 from api.teams import models as teams
@@ -35,6 +36,7 @@ __all__ = [
     "idempotency",
     "notifications",
     "outbox",
+    "signoff",
     "sites",
     "sync",
     "teams",
