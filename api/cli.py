@@ -238,12 +238,11 @@ def sync_compact(days: int) -> None:
     from api.sync.blobs import collect_garbage
     from api.sync.capture import age_out
     from api.sync.retention import compact
-    from media.blobs import FilesystemBlobStore
 
     config = Config.from_env()
     engine = make_engine(config.database_url)
     factory = UnitOfWorkFactory(engine)
-    store = FilesystemBlobStore(config.resolved_blob_dir())
+    store = config.open_blob_store()
     try:
         for tenant_id in _tenant_ids(factory):
             with factory() as uow:
