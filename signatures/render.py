@@ -8,6 +8,7 @@ under their finger. Rendering is pure: same drawing, same bytes.
 from __future__ import annotations
 
 import io
+import itertools
 
 from PIL import Image, ImageDraw
 
@@ -45,7 +46,7 @@ def render_png(drawing: Drawing, *, max_width: int = 600) -> bytes:
         if len(stroke) == 1:
             _dot(pen, stroke[0], scale)
             continue
-        for a, b in zip(stroke, stroke[1:], strict=False):
+        for a, b in itertools.pairwise(stroke):
             width = max(1, round(_width((a.pressure + b.pressure) / 2) * scale))
             pen.line([(a.x * scale, a.y * scale), (b.x * scale, b.y * scale)], INK, width)
             _dot(pen, b, scale)  # round joins

@@ -18,6 +18,7 @@ own error type (problem+json online, a rejected receipt in sync).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -104,7 +105,7 @@ def ink_length(drawing: Drawing) -> float:
     """The total length of the strokes' polylines, in canvas pixels."""
     length = 0.0
     for stroke in drawing.strokes:
-        for a, b in zip(stroke, stroke[1:], strict=False):
+        for a, b in itertools.pairwise(stroke):
             length += math.hypot(b.x - a.x, b.y - a.y)
     return length
 

@@ -437,9 +437,15 @@ def _void(r: ObjectReader) -> VoidEvidence:
 def _sign_off(r: ObjectReader) -> SignOff:
     outcome = r.choice("outcome", SignOffOutcome)
     signed = outcome is SignOffOutcome.SIGNED
-    for key, wanted in (("drawing", signed), ("consent_text", signed), ("refusal_reason", not signed)):
+    for key, wanted in (
+        ("drawing", signed),
+        ("consent_text", signed),
+        ("refusal_reason", not signed),
+    ):
         if wanted and not r.has(key):
-            raise ProtocolError("sync.missing_field", f"{key} is required when {outcome}", r.at(key))
+            raise ProtocolError(
+                "sync.missing_field", f"{key} is required when {outcome}", r.at(key)
+            )
         if not wanted and r.has(key):
             raise ProtocolError("sync.invalid_value", f"Not allowed when {outcome}", r.at(key))
     return SignOff(

@@ -13,9 +13,9 @@ from api.signoff.models import WorkOrderSignOff
 from api.workorders.queries import access_work_order
 
 
-def find_sign_off(session: Session, tenant_id: uuid.UUID, work_order_id: uuid.UUID) -> (
-    WorkOrderSignOff | None
-):
+def find_sign_off(
+    session: Session, tenant_id: uuid.UUID, work_order_id: uuid.UUID
+) -> WorkOrderSignOff | None:
     return session.scalars(
         select(WorkOrderSignOff).where(
             WorkOrderSignOff.tenant_id == tenant_id,

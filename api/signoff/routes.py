@@ -21,7 +21,7 @@ from api.signoff import queries, services
 from api.signoff.errors import SignOffNotFound
 from api.signoff.schemas import SignOffCreateSchema, SignOffSchema
 from signatures.render import render_png, render_svg
-from signatures.strokes import read_drawing
+from signatures.strokes import Drawing, read_drawing
 
 blp = Blueprint(
     "signoff",
@@ -52,21 +52,36 @@ class WorkOrderSignOffView(MethodView):
         return services.sign_off_online(new_uow(), current_actor(), work_order_id, data)
 
 
-@blp.route("/work-orders/<uuid:work_order_id>/sign-off/signature.<any(svg, png):kind>")
-class SignatureImage(MethodView):
+@blp.route("/work-orders/<uuid:work_order_id>/sign-off/signature.svg")
+class SignatureSvg(MethodView):
     @requires(Permission.WORK_ORDERS_READ)
     @blp.response(200, description="The signature drawn again", content_type="image/svg+xml")
-    def get(self, work_order_id: uuid.UUID, kind: str) -> Any:
-        """The signature as SVG or PNG (404 `signoff.not_found` for a refusal)."""
-        with read_uow() as uow:
-            row = queries.access_sign_off(uow.session, current_actor(), work_order_id)
-            if row.drawing is None:
-                raise SignOffNotFound("The customer refused to sign")
-            drawing = read_drawing(row.drawing)
-        if kind == "svg":
-            response = Response(render_svg(drawing), mimetype="image/svg+xml")
-        else:
-            response = Response(render_png(drawing), mimetype="image/png")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.set_etag(row.signature_sha256 or "")
-        return response
+    def get(self, work_order_id: uuid.UUID) -> Any:
+        """The signature as SVG (404 `signoff.not_found` for a refusal)."""
+        drawing, digest = _drawing(work_order_id)
+        return _image(render_svg(drawing).encode(), "image/svg+xml", digest)
+
+
+@blp.route("/work-orders/<uuid:work_order_id>/sign-off/signature.png")
+class SignaturePng(MethodView):
+    @requires(Permission.WORK_ORDERS_READ)
+    @blp.response(200, description="The signature drawn again", content_type="image/png")
+    def get(self, work_order_id: uuid.UUID) -> Any:
+        """The signature as PNG on white, at most 600 px wide (404 for a refusal)."""
+        drawing, digest = _drawing(work_order_id)
+        return _image(render_png(drawing), "image/png", digest)
+
+
+def _drawing(work_order_id: uuid.UUID) -> tuple[Drawing, str]:
+    with read_uow() as uow:
+        row = queries.access_sign_off(uow.session, current_actor(), work_order_id)
+        if row.drawing is None or row.signature_sha256 is None:
+            raise SignOffNotFound("The customer refused to sign")
+        return read_drawing(row.drawing), row.signature_sha256
+
+
+def _image(data: bytes, mimetype: str, digest: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.set_etag(digest)
+    return response

@@ -5,10 +5,11 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api.http.schemas import Schema, UTCDateTime, text
+from api.signoff.models import WorkOrderSignOff
 from sync_protocol.mutations import MAX_CONSENT, MAX_NAME, MAX_REASON, MAX_SHORT, SignOffOutcome
 
 
-class PositionSchema(Schema):
+class SigningFixSchema(Schema):
     lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
     lon = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
     accuracy_m = fields.Float(validate=validate.Range(0, 100_000), allow_nan=False)
@@ -31,7 +32,7 @@ class SignOffCreateSchema(Schema):
             "at least 20 px of ink spanning 10 px"
         },
     )
-    position = fields.Nested(PositionSchema, allow_none=True)
+    position = fields.Nested(SigningFixSchema, allow_none=True)
 
     @validates_schema
     def _by_outcome(self, data: dict[str, object], **_: object) -> None:
@@ -61,11 +62,12 @@ class SignOffSchema(Schema):
     author_kind = fields.String()
     author_id = fields.UUID(allow_none=True)
     device_id = fields.UUID(allow_none=True)
-    occurred_at = UTCDateTime(metadata={"description": "When it was signed (device time if synced)"})
+    occurred_at = UTCDateTime(
+        metadata={"description": "When it was signed (device time if synced)"}
+    )
     created_at = UTCDateTime(metadata={"description": "When the server stored it"})
 
-    def _position(self, row: object) -> dict[str, float | None] | None:
-        lat = getattr(row, "gps_lat", None)
-        if lat is None:
+    def _position(self, row: WorkOrderSignOff) -> dict[str, float | None] | None:
+        if row.gps_lat is None or row.gps_lon is None:
             return None
-        return {"lat": lat, "lon": getattr(row, "gps_lon"), "accuracy_m": getattr(row, "gps_accuracy_m")}
+        return {"lat": row.gps_lat, "lon": row.gps_lon, "accuracy_m": row.gps_accuracy_m}

@@ -29,7 +29,7 @@ from api.signoff.errors import SignOffAlreadyRecorded, SignOffIdTaken
 from api.signoff.models import WorkOrderSignOff
 from api.workorders.models import WorkOrder
 from api.workorders.queries import access_work_order
-from signatures.strokes import StrokeError, read_drawing
+from signatures.strokes import Drawing, StrokeError, read_drawing
 from sync_protocol.mutations import Position, SignOff, SignOffOutcome
 from sync_protocol.wire import canonical_json
 
@@ -85,6 +85,8 @@ def record_sign_off(
     occurred_at: datetime,
 ) -> Recorded:
     """Store ``args`` on ``order`` (already access-checked and locked by the caller)."""
+    # First: a drawing with inf or a million points must not reach hashing or the database.
+    drawing = read_drawing(dict(args.drawing)) if args.drawing is not None else None
     digest = hashlib.sha256(canonical_json(args.to_json())).hexdigest()
     same_id = session.scalars(
         select(WorkOrderSignOff).where(WorkOrderSignOff.id == args.id)
@@ -105,7 +107,7 @@ def record_sign_off(
     )
     if taken is not None:
         raise SignOffAlreadyRecorded()
-    row = _new_row(actor, order, args, digest, device_id, hlc, occurred_at)
+    row = _new_row(actor, order, args, drawing, digest, device_id, hlc, occurred_at)
     session.add(row)
     session.flush()  # the unique constraint speaks now, not at commit
     audit.record(
@@ -123,12 +125,12 @@ def _new_row(
     actor: Actor,
     order: WorkOrder,
     args: SignOff,
+    drawing: Drawing | None,
     digest: str,
     device_id: uuid.UUID | None,
     hlc: str | None,
     occurred_at: datetime,
 ) -> WorkOrderSignOff:
-    drawing = read_drawing(dict(args.drawing)) if args.drawing is not None else None
     position = args.position
     return WorkOrderSignOff(
         id=args.id,

@@ -134,9 +134,7 @@ def _single_write(args: MutationArgs) -> bool:
     """Evidence and voids check everything first and write one row last, so a refusal
     leaves nothing to undo: they skip the savepoint (two round trips each), and their
     inserts reach the database together."""
-    return not isinstance(
-        args, CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder | SignOff
-    )
+    return not isinstance(args, CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder | SignOff)
 
 
 def _run(

@@ -92,7 +92,11 @@ EXAMPLES: dict[MutationName, dict[str, Any]] = {
         "signer_name": "王芳",
         "signer_role": "site manager",
         "consent_text": "I confirm the work described was done.",
-        "drawing": {"width": 300, "height": 100, "strokes": [[[10, 10, 0, 0.5], [90, 40, 30, 0.6]]]},
+        "drawing": {
+            "width": 300,
+            "height": 100,
+            "strokes": [[[10, 10, 0, 0.5], [90, 40, 30, 0.6]]],
+        },
         "position": {"lat": 31.23, "lon": 121.47, "accuracy_m": 8},
     },
 }
@@ -143,7 +147,12 @@ T, P, N = MutationName.TRANSITION_WORK_ORDER, MutationName.PATCH_WORK_ORDER, Mut
     [
         (S, with_(S, drawing=...), "sync.missing_field", "args.drawing"),
         (S, with_(S, refusal_reason="No"), "sync.invalid_value", "args.refusal_reason"),
-        (S, with_(S, outcome="refused", drawing=None, consent_text=...), "sync.missing_field", "args.refusal_reason"),
+        (
+            S,
+            with_(S, outcome="refused", drawing=None, consent_text=...),
+            "sync.missing_field",
+            "args.refusal_reason",
+        ),
         (S, with_(S, position={"lat": 91, "lon": 0}), "sync.invalid_value", "args.position.lat"),
         (S, with_(S, position={"lat": "1", "lon": 0}), "sync.wrong_type", "args.position.lat"),
         (S, with_(S, signer_name=" "), "sync.invalid_value", "args.signer_name"),
