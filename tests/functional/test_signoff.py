@@ -94,7 +94,9 @@ def test_a_resent_sign_off_is_a_duplicate_and_a_second_one_is_rejected_and_kept(
     assert (second.status, second.code) == (Outcome.REJECTED, "sync.already_signed")
     assert _count(engine) == 1
     office = client.as_(scene.dispatcher_token)
-    parked = office.get("/v1/sync/quarantine", query_string={"work_order_id": str(order_id)})
+    parked = office.get(
+        "/v1/sync/quarantine", query_string={"device_id": str(other_phone.device_id)}
+    )
     assert [e["mutation"]["args"]["signer_name"] for e in parked.get_json()["items"]] == ["Li"]
     kept = office.get(f"/v1/work-orders/{order_id}/sign-off").get_json()
     assert kept["signer_name"] == "王芳"

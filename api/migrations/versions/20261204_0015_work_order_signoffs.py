@@ -1,7 +1,7 @@
 """work order sign-offs: the customer's signature or refusal, one per order
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0011
 Create Date: 2026-12-04 06:30:00
 
 ``work_order_signoffs`` holds one immutable row per work order (``UNIQUE
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
