@@ -1,4 +1,4 @@
-"""``scan_code`` (PROTOCOL.md § 8.7): a code scanned at a job, named or made provisional.
+"""``scan_code`` (PROTOCOL.md § 8.8): a code scanned at a job, named or made provisional.
 
 The order gives the place and the scope: the writer must reach the order, and an
 unknown code becomes a provisional asset at the order's site with the device's
