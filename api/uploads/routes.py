@@ -18,11 +18,11 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from werkzeug.exceptions import ClientDisconnected
 
 from api.auth.permissions import Permission
 from api.db import utcnow
+from api.http.blueprint import Blueprint
 from api.http.body import body_policy
 from api.http.context import blob_store, new_uow, read_uow, state
 from api.http.guard import current_actor, requires
@@ -99,6 +99,8 @@ class UploadCollection(MethodView):
         }
     )
     @blp.response(201, description="Created; `Location` names the upload")
+    @blp.problem(412, "`upload.version_unsupported`: send `Tus-Resumable: 1.0.0`")
+    @blp.problem(460, "`upload.checksum_mismatch`: the body does not match `Upload-Checksum`")
     def post(self) -> Any:
         """Create an upload (tus creation, creation-with-upload).
 
@@ -132,8 +134,9 @@ class UploadCollection(MethodView):
 class UploadItem(MethodView):
     @requires(Permission.SYNC)
     @blp.response(200, description="`Upload-Offset`, `Upload-Length`, `Upload-Metadata`")
-    @blp.alt_response(404, description="No such upload of yours")
-    @blp.alt_response(410, description="Expired")
+    @blp.problem(404, "`upload.not_found`: no such upload of yours")
+    @blp.problem(410, "`upload.expired`")
+    @blp.problem(412, "`upload.version_unsupported`: send `Tus-Resumable: 1.0.0`")
     def head(self, upload_id: uuid.UUID) -> Any:
         """How far an upload got: resume from its `Upload-Offset`.
 
@@ -159,6 +162,10 @@ class UploadItem(MethodView):
         }
     )
     @blp.response(204, description="Appended; `Upload-Offset` is the new offset")
+    @blp.problem(410, "`upload.expired`")
+    @blp.problem(412, "`upload.version_unsupported`: send `Tus-Resumable: 1.0.0`")
+    @blp.problem(423, "`upload.locked`: another append to this upload is running")
+    @blp.problem(460, "`upload.checksum_mismatch`: the body does not match `Upload-Checksum`")
     def patch(self, upload_id: uuid.UUID) -> Any:
         """Append bytes at `Upload-Offset` (tus core, checksum).
 
@@ -186,6 +193,7 @@ class UploadItem(MethodView):
 
     @requires(Permission.SYNC)
     @blp.response(204, description="Removed with its bytes")
+    @blp.problem(412, "`upload.version_unsupported`: send `Tus-Resumable: 1.0.0`")
     def delete(self, upload_id: uuid.UUID) -> Any:
         """Terminate an upload (tus termination); a finished photo's blob stays.
 
