@@ -39,6 +39,7 @@ BLUEPRINT_MODULES = [
     "api.categories.routes",
     "api.workorders.routes",
     "api.evidence.routes",
+    "api.signoff.routes",
     "api.audit.routes",
     "api.notifications.routes",
     "api.sync.routes",

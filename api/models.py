@@ -17,6 +17,7 @@ from api.idempotency import models as idempotency
 from api.notifications import models as notifications
 from api.outbox import models as outbox
 from api.ratelimits import models as ratelimits
+from api.signoff import models as signoff
 from api.sites import models as sites
 from api.sync import models as sync
 from api.teams import models as teams
@@ -38,6 +39,7 @@ __all__ = [
     "notifications",
     "outbox",
     "ratelimits",
+    "signoff",
     "sites",
     "sync",
     "teams",
