@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from api.auth.actor import Actor
 from api.db import UnitOfWork, UnitOfWorkFactory
 from api.errors.common import RouteNotFound
+from api.evidence.errors import from_media
 from api.evidence.models import Photo
 from api.sync.models import SyncBlob
 from media.blobs import (
@@ -41,6 +42,7 @@ from media.blobs import (
     MalformedDigest,
     check_digest,
 )
+from media.validate import ImageInfo, MediaRefused, validate_image
 from sync_protocol.entities import BlobState, PhotoType, blob_state
 from sync_protocol.errors import ProtocolError
 from sync_protocol.mutations import MAX_PHOTO_BYTES
@@ -81,14 +83,26 @@ def upload_blob(
     """Verify and store the bytes, then record them and settle the photos waiting for them.
 
     Refusals (nothing is kept): ``sync.unsupported_media_type``, ``sync.blob_too_large``
-    (declared or streamed past 25 MiB), ``sync.checksum_mismatch``.
+    (declared or streamed past 25 MiB), ``sync.checksum_mismatch``, then the image
+    checks of :mod:`media.validate` (``media.unsupported_type``, ``media.corrupt``,
+    ``media.too_many_pixels``, ``media.polyglot``) on the verified bytes before the
+    store makes them visible.
     """
     _require_digest(upload.sha256)
     content_type = _photo_type(upload.content_type)
     if upload.declared_size is not None and upload.declared_size > MAX_PHOTO_BYTES:
         raise _too_large()  # refused before a byte is read
+    validated: list[ImageInfo] = []
     try:
-        stored = store.put(actor.tenant_id, upload.sha256, stream, MAX_PHOTO_BYTES)
+        stored = store.put(
+            actor.tenant_id,
+            upload.sha256,
+            stream,
+            MAX_PHOTO_BYTES,
+            check=lambda kept: validated.append(validate_image(kept)),
+        )
+    except MediaRefused as refusal:
+        raise from_media(refusal) from None
     except BlobTooLarge:
         raise _too_large() from None
     except ChecksumMismatch as mismatch:
@@ -96,6 +110,8 @@ def upload_blob(
             "sync.checksum_mismatch",
             f"The bytes hash to {mismatch.actual}, not to the SHA-256 in the URL",
         ) from None
+    # The type the bytes are, not the one the client named: it is what GET serves.
+    content_type = stored_type(validated[0])
     with uow as unit:
         lock_blob(unit.session, actor.tenant_id, upload.sha256)
         created = _record(unit.session, actor.tenant_id, upload.sha256, content_type, stored.size)
@@ -140,6 +156,15 @@ def _require_digest(sha256: str) -> None:
         check_digest(sha256)
     except MalformedDigest:
         raise RouteNotFound("A blob is named by 64 lowercase hex digits of SHA-256") from None
+
+
+def stored_type(image: ImageInfo) -> PhotoType:
+    """The content type recorded (and served) for validated bytes: what they are.
+
+    HEIF images that are not HEVC-coded (brand ``mif1``) are recorded as HEIC, the
+    one HEIF type of § 9: clients decode both with the same library.
+    """
+    return PhotoType.HEIC if image.mime == "image/heif" else PhotoType(image.mime)
 
 
 def _record(
