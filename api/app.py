@@ -20,6 +20,7 @@ from api.db.engine import make_read_engine
 from api.db.notices import SYNC_CHANNEL, Generation
 from api.errors import problem
 from api.http import hostile
+from api.http.blueprint import register_problem_responses
 from api.http.body import read_body
 from api.http.context import FieldlineState, release_read_connection
 from api.http.envelope import RequestEnvelope
@@ -44,12 +45,18 @@ BLUEPRINT_MODULES = [
     "api.sync.blob_routes",
     "api.sync.watermelon.routes",
     "api.sync.inbox.routes",
+    "api.uploads.routes",
     "api.web.routes",
 ]
 
 
 class FieldlineApi(Api):  # type: ignore[misc]
     """flask-smorest's Api with problem+json as the documented error shape."""
+
+    ERROR_SCHEMA = problem.ProblemSchema
+
+    def _register_responses(self) -> None:
+        register_problem_responses(self.spec, self.ERROR_SCHEMA)
 
     def handle_http_exception(self, error: Any) -> Response:
         return problem.problem_response(problem.from_http_exception(error))

@@ -263,6 +263,29 @@ def sync_compact(days: int) -> None:
         engine.dispose()
 
 
+@main.command("uploads-expire")
+def uploads_expire() -> None:
+    """Remove resumable uploads past their Upload-Expires (24 hours after their last
+    append), their staged bytes, and staged files no upload owns. Safe at any time, e.g.
+    hourly from cron; an upload being appended to right now is left for the next run."""
+    from api.db import UnitOfWorkFactory, make_engine, utcnow
+    from api.uploads.services import Uploads, expire_uploads
+    from media.tus import StagingArea
+
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
+    uploads = Uploads(
+        uow=UnitOfWorkFactory(engine),
+        staging=StagingArea(config.resolved_upload_dir()),
+        store=config.open_blob_store(),
+        max_bytes=config.upload_max_bytes,
+    )
+    try:
+        click.echo(f"{expire_uploads(uploads, utcnow())} expired uploads removed")
+    finally:
+        engine.dispose()
+
+
 @main.command()
 def errors() -> None:
     """Print the catalogue of error codes (docs/errors.md) as Markdown."""

@@ -32,6 +32,9 @@ def _env_bool(name: str, default: bool) -> bool:
 class Config:
     data_dir: Path = field(default_factory=lambda: Path("var").resolve())
     blob_dir: Path | None = None  # photo bytes; None: <data_dir>/blobs
+    # Partial resumable (tus) uploads, on local disk; None: <data_dir>/uploads
+    upload_dir: Path | None = None
+    upload_max_bytes: int = 25 * 1024 * 1024  # Tus-Max-Size (a photo's limit, PROTOCOL § 10)
     # "s3://bucket/prefix" keeps photo bytes in S3-compatible storage; "": in blob_dir.
     blob_store: str = ""
     # S3 endpoint (MinIO, Ceph...) and credentials; "" leaves them to boto3's usual chain.
@@ -67,9 +70,12 @@ class Config:
         data_dir = Path(_env("DATA_DIR", "var")).resolve()
         database_url = _env("DATABASE_URL", f"sqlite:///{data_dir / 'fieldline.db'}")
         blob_dir = _env("BLOB_DIR", "")
+        upload_dir = _env("UPLOAD_DIR", "")
         config = cls(
             data_dir=data_dir,
             blob_dir=Path(blob_dir).resolve() if blob_dir else None,
+            upload_dir=Path(upload_dir).resolve() if upload_dir else None,
+            upload_max_bytes=int(_env("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024))),
             blob_store=_env("BLOB_STORE", ""),
             s3_endpoint_url=_env("S3_ENDPOINT_URL", ""),
             s3_region=_env("S3_REGION", ""),
@@ -102,6 +108,11 @@ class Config:
     def resolved_blob_dir(self) -> Path:
         """Where photo bytes live: ``FIELDLINE_BLOB_DIR``, else ``blobs`` in the data folder."""
         return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
+
+    def resolved_upload_dir(self) -> Path:
+        """Where partial tus uploads wait: ``FIELDLINE_UPLOAD_DIR``, else ``uploads`` in the
+        data folder. Local disk: an append locks its file with ``flock``."""
+        return self.upload_dir if self.upload_dir is not None else self.data_dir / "uploads"
 
     def open_blob_store(self) -> BlobStore:
         """The one blob store of this configuration (the app keeps it on its state):
