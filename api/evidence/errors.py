@@ -58,12 +58,10 @@ class MediaPolyglot(InvalidInput):
     titles = {"en": "The image carries markup or script", "zh-CN": "图片中夹带了网页标记或脚本"}
 
 
-_MEDIA_ERRORS: dict[str, type[FieldlineError]] = {
-    kind.code: kind
-    for kind in (MediaUnsupportedType, MediaCorrupt, MediaTooManyPixels, MediaPolyglot)
-}
+MEDIA_ERRORS = (MediaUnsupportedType, MediaCorrupt, MediaTooManyPixels, MediaPolyglot)
+_BY_CODE: dict[str, type[FieldlineError]] = {kind.code: kind for kind in MEDIA_ERRORS}
 
 
 def from_media(refusal: MediaRefused) -> FieldlineError:
     """The API error for bytes :mod:`media.validate` refused: the same code and detail."""
-    return _MEDIA_ERRORS.get(refusal.code, MediaCorrupt)(refusal.detail)
+    return _BY_CODE.get(refusal.code, MediaCorrupt)(refusal.detail)

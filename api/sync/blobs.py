@@ -21,7 +21,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import delete, exists, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -40,6 +40,7 @@ from media.blobs import (
     ByteSource,
     ChecksumMismatch,
     MalformedDigest,
+    StoredBlob,
     check_digest,
 )
 from media.validate import ImageInfo, MediaRefused, validate_image
@@ -92,17 +93,10 @@ def upload_blob(
     content_type = _photo_type(upload.content_type)
     if upload.declared_size is not None and upload.declared_size > MAX_PHOTO_BYTES:
         raise _too_large()  # refused before a byte is read
-    validated: list[ImageInfo] = []
     try:
-        stored = store.put(
-            actor.tenant_id,
-            upload.sha256,
-            stream,
-            MAX_PHOTO_BYTES,
-            check=lambda kept: validated.append(validate_image(kept)),
+        stored, content_type = put_image(
+            store, actor.tenant_id, upload.sha256, stream, MAX_PHOTO_BYTES
         )
-    except MediaRefused as refusal:
-        raise from_media(refusal) from None
     except BlobTooLarge:
         raise _too_large() from None
     except ChecksumMismatch as mismatch:
@@ -110,14 +104,35 @@ def upload_blob(
             "sync.checksum_mismatch",
             f"The bytes hash to {mismatch.actual}, not to the SHA-256 in the URL",
         ) from None
-    # The type the bytes are, not the one the client named: it is what GET serves.
-    content_type = stored_type(validated[0])
     with uow as unit:
         created = record_blob(
             unit.session, actor.tenant_id, upload.sha256, content_type, stored.size
         )
         unit.commit()
     return StoredUpload(upload.sha256, content_type.value, stored.size, created)
+
+
+def put_image(
+    store: BlobStore, tenant_id: uuid.UUID, sha256: str, stream: ByteSource, max_bytes: int
+) -> tuple[StoredBlob, PhotoType]:
+    """Store photo bytes only if they are one whole image (:mod:`media.validate`, run by
+    the store on the verified bytes before they become visible); what was stored and
+    the type the bytes are (not the one the client named: it is what reads serve).
+
+    A refused image raises its ``media.*`` API error; the store's own refusals
+    (:class:`BlobTooLarge`, :class:`ChecksumMismatch`) are the caller's to answer.
+    Used by the PUT above and by resumable uploads (:mod:`api.uploads`).
+    """
+    validated: list[ImageInfo] = []
+
+    def judge(kept: BinaryIO) -> None:
+        validated.append(validate_image(kept))
+
+    try:
+        stored = store.put(tenant_id, sha256, stream, max_bytes, check=judge)
+    except MediaRefused as refusal:
+        raise from_media(refusal) from None
+    return stored, stored_type(validated[0])
 
 
 def record_blob(

@@ -4,6 +4,7 @@ is left behind. What is kept is served back as the image type it really is."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from typing import Any
@@ -149,3 +150,36 @@ def test_another_tenants_identical_bytes_do_not_spare_validation(
     assert_problem(upload(client.as_(first.technician_token), polyglot), 422, "media.polyglot")
     assert_problem(upload(client.as_(second.technician_token), polyglot), 422, "media.polyglot")
     assert blob_rows(uow_factory, second.world.tenant_id) == 0
+
+
+def test_a_resumable_upload_that_is_no_image_is_refused_at_its_last_byte_and_nothing_is_kept(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory, config: Config
+) -> None:
+    scene = factories.scene()
+    tech = client.as_(scene.technician_token)
+    polyglot = jpeg("resumed") + b"<script>alert(1)</script>"
+    tus = {"Tus-Resumable": "1.0.0"}
+    pairs = {"sha256": sha(polyglot), "filetype": "image/jpeg"}
+    metadata = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in pairs.items())
+    created = tech.request(
+        "POST",
+        "/v1/uploads",
+        headers={**tus, "Upload-Length": str(len(polyglot)), "Upload-Metadata": metadata},
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    url = created.headers["Location"].removeprefix("http://localhost")
+    octets = {**tus, "Content-Type": "application/offset+octet-stream"}
+
+    first = tech.request(
+        "PATCH", url, data=polyglot[:500], headers={**octets, "Upload-Offset": "0"}
+    )
+    assert first.status_code == 204
+    last = tech.request(
+        "PATCH", url, data=polyglot[500:], headers={**octets, "Upload-Offset": "500"}
+    )
+
+    assert_problem(last, 422, "media.polyglot")
+    tenant = scene.world.tenant_id
+    assert blob_rows(uow_factory, tenant) == 0
+    assert stored_files(config, tenant) == []
+    assert tech.request("HEAD", url, headers=tus).status_code == 404  # the upload is gone

@@ -33,7 +33,7 @@ from tests.support.images import jpeg
 from tests.support.push import Device, new_id
 from tests.support.sync import Replica
 
-JPEG = jpeg("a site photo")
+JPEG = jpeg("a site photo", (160, 120))  # several KB: uploads come in pieces
 JPEG_SHA = hashlib.sha256(JPEG).hexdigest()
 
 
