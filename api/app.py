@@ -25,7 +25,7 @@ from api.http.body import read_body
 from api.http.context import FieldlineState, release_read_connection
 from api.http.envelope import RequestEnvelope
 from api.http.json import OrjsonProvider
-from api.http.ratelimit import RateLimiter
+from api.http.ratelimit import RateLimiter, storage_for
 from api.sync.quiet_rows import QuietRows
 
 BLUEPRINT_MODULES = [
@@ -39,6 +39,7 @@ BLUEPRINT_MODULES = [
     "api.categories.routes",
     "api.workorders.routes",
     "api.evidence.routes",
+    "api.signoff.routes",
     "api.audit.routes",
     "api.notifications.routes",
     "api.sync.routes",
@@ -85,7 +86,7 @@ def create_app(config: Config | None = None) -> Flask:
         **_worker_caches(engine, config.session_cache_seconds),
     )
     app.extensions["fieldline_login_limiter"] = RateLimiter(
-        config.ratelimit_storage_uri, config.login_rate_limit
+        storage_for(config.ratelimit_storage_uri, engine), config.login_rate_limit
     )
 
     api = FieldlineApi(app, spec_kwargs=_spec_kwargs())

@@ -122,7 +122,9 @@ class UploadCollection(MethodView):
             raise errors.from_tus(error) from None
         upload = services.create_upload(uploads, current_actor(), length, metadata, utcnow())
         if request.mimetype == tus.OFFSET_CONTENT_TYPE:
-            upload = services.append_chunk(uploads, current_actor(), upload.id, _chunk(0), utcnow())
+            upload = services.append_chunk(
+                uploads, current_actor(), upload.id, _chunk(0, uploads.max_bytes), utcnow()
+            )
         response = _progress(upload, 201)
         response.headers["Location"] = f"{request.host_url.rstrip('/')}{blp.url_prefix}/{upload.id}"
         return response
@@ -186,9 +188,9 @@ class UploadItem(MethodView):
             offset = tus.parse_offset(request.headers.get("Upload-Offset"))
         except tus.TusError as error:
             raise errors.from_tus(error) from None
-        upload = services.append_chunk(
-            _uploads(), current_actor(), upload_id, _chunk(offset), utcnow()
-        )
+        uploads = _uploads()
+        chunk = _chunk(offset, uploads.max_bytes)
+        upload = services.append_chunk(uploads, current_actor(), upload_id, chunk, utcnow())
         return _progress(upload, 204)
 
     @requires(Permission.SYNC)
@@ -222,7 +224,10 @@ def _uploads() -> services.Uploads:
     )
 
 
-def _chunk(offset: int) -> services.Chunk:
+def _chunk(offset: int, max_bytes: int) -> services.Chunk:
+    # An upload's body may be as large as the upload, past the app's MAX_BODY_BYTES; the
+    # stream is not opened yet (body policy ``stream``), so the limit still applies.
+    request.max_content_length = max_bytes
     try:
         checksum = tus.parse_checksum(request.headers.get("Upload-Checksum"))
     except tus.TusError as error:
