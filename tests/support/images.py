@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 
 from PIL import Image
 
@@ -19,4 +20,13 @@ def image(label: str, fmt: str, size: tuple[int, int] = (32, 24)) -> bytes:
     pixels = (seed * (3 * size[0] * size[1] // len(seed) + 1))[: 3 * size[0] * size[1]]
     out = io.BytesIO()
     Image.frombytes("RGB", size, pixels).save(out, fmt)
+    return out.getvalue()
+
+
+def noise_jpeg(size: tuple[int, int], seed: int = 0) -> bytes:
+    """A valid JPEG of random pixels: as big as a photo of that size gets (noise does not
+    compress), e.g. about 1.4 MB at 1200×1000."""
+    pixels = random.Random(seed).randbytes(3 * size[0] * size[1])
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, pixels).save(out, "JPEG", quality=95)
     return out.getvalue()
