@@ -67,7 +67,7 @@ def test_a_label_sheet_is_an_a4_pdf_whose_codes_scan_to_each_asset(
     assert len(document) == 1
     width, height = document[0].get_size()
     assert (round(width), round(height)) == (595, 842)  # A4 in points
-    page = document[0].render(scale=2).to_pil()
+    page = document[0].render(scale=3).to_pil()
     found = {c.text for c in zxingcpp.read_barcodes(page)}
     expected = {f"http://localhost/r/{_token(factories, a.id)}" for a in assets}
     assert found == expected
