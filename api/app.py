@@ -44,6 +44,7 @@ BLUEPRINT_MODULES = [
     "api.sync.blob_routes",
     "api.sync.watermelon.routes",
     "api.sync.inbox.routes",
+    "api.location.routes",
     "api.web.routes",
 ]
 
