@@ -17,11 +17,14 @@ from api.idempotency import models as idempotency
 from api.location import models as location
 from api.notifications import models as notifications
 from api.outbox import models as outbox
+from api.ratelimits import models as ratelimits
+from api.signoff import models as signoff
 from api.sites import models as sites
 from api.sync import models as sync
 from api.teams import models as teams
 from api.technicians import models as technicians
 from api.tenants import models as tenants
+from api.uploads import models as uploads
 from api.users import models as users
 from api.workorders import models as workorders
 
@@ -37,11 +40,14 @@ __all__ = [
     "location",
     "notifications",
     "outbox",
+    "ratelimits",
+    "signoff",
     "sites",
     "sync",
     "teams",
     "technicians",
     "tenants",
+    "uploads",
     "users",
     "workorders",
 ]

@@ -6,13 +6,13 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.assets import queries, services
 from api.assets.schemas import AssetCreateSchema, AssetListArgs, AssetSchema, AssetUpdateSchema
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
-from api.http.etag import etag_header, required_version
+from api.http.etag import etag_header, if_match
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
 from api.http.pagination import page_schema
@@ -67,17 +67,17 @@ class AssetById(MethodView):
         return asset, etag_header(asset.version)
 
     @requires(Permission.ASSETS_WRITE)
+    @if_match
     @blp.arguments(AssetUpdateSchema)
     @blp.response(200, AssetSchema)
-    def patch(self, changes: dict[str, Any], asset_id: uuid.UUID) -> Any:
+    def patch(self, changes: dict[str, Any], asset_id: uuid.UUID, version: int) -> Any:
         """Change some fields of an asset, or move it (`site_id`). Needs `If-Match`."""
-        asset = services.update_asset(
-            new_uow(), current_actor(), asset_id, required_version(), changes
-        )
+        asset = services.update_asset(new_uow(), current_actor(), asset_id, version, changes)
         return asset, etag_header(asset.version)
 
     @requires(Permission.ASSETS_WRITE)
+    @if_match
     @blp.response(204)
-    def delete(self, asset_id: uuid.UUID) -> None:
+    def delete(self, asset_id: uuid.UUID, version: int) -> None:
         """Delete an asset that no work order names. Needs `If-Match`."""
-        services.delete_asset(new_uow(), current_actor(), asset_id, required_version())
+        services.delete_asset(new_uow(), current_actor(), asset_id, version)

@@ -1,7 +1,7 @@
 """technician positions
 
 Revision ID: 0016
-Revises: 0010
+Revises: 0015
 Create Date: 2026-12-04 05:51:16.646951
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0010"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.sync import capture, clock
 from api.sync.models import SyncQuarantine
-from api.sync.push import evidence, orders
+from api.sync.push import evidence, orders, signoff
 from api.sync.push.orders import Done
 from api.sync.push.writer import Writer
 from sync_protocol.errors import JSONValue, ProtocolError
@@ -31,6 +31,7 @@ from sync_protocol.mutations import (
     CreateWorkOrder,
     MutationArgs,
     PatchWorkOrder,
+    SignOff,
     TransitionWorkOrder,
     VoidEvidence,
     parse_args,
@@ -133,7 +134,7 @@ def _single_write(args: MutationArgs) -> bool:
     """Evidence and voids check everything first and write one row last, so a refusal
     leaves nothing to undo: they skip the savepoint (two round trips each), and their
     inserts reach the database together."""
-    return not isinstance(args, CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder)
+    return not isinstance(args, CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder | SignOff)
 
 
 def _run(
@@ -150,6 +151,8 @@ def _run(
         return orders.transition(session, writer, args, hlc, sent, mutation)
     if isinstance(args, PatchWorkOrder):
         return orders.patch(session, writer, args, hlc, sent, mutation)
+    if isinstance(args, SignOff):
+        return signoff.sign_off(session, writer, args, hlc, sent)
     if isinstance(args, VoidEvidence):
         return evidence.void(session, writer, args, hlc, sent)
     return evidence.add(session, writer, args, hlc, sent)
