@@ -9,10 +9,10 @@ from typing import Any
 import orjson
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
 from api.db import utcnow
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
 from api.http.guard import current_actor, requires
 from api.location import errors, services

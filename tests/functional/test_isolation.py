@@ -128,13 +128,14 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
     assert uploaded.status_code == 201, uploaded.get_json()
     photo_id = _shown_photo(phone, uow_factory, order.id, photo_sha, len(_VICTIM_PHOTO))
     sha_b64 = base64.b64encode(photo_sha.encode()).decode()
+    jpeg_b64 = base64.b64encode(b"image/jpeg").decode()
     upload = tech_api.request(
         "POST",
         "/v1/uploads",
         headers={
             "Tus-Resumable": "1.0.0",
             "Upload-Length": str(len(_VICTIM_PHOTO)),
-            "Upload-Metadata": f"sha256 {sha_b64},filetype {base64.b64encode(b'image/jpeg').decode()}",
+            "Upload-Metadata": f"sha256 {sha_b64},filetype {jpeg_b64}",
         },
     )
     assert upload.status_code == 201, upload.get_data(as_text=True)
