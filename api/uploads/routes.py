@@ -122,7 +122,9 @@ class UploadCollection(MethodView):
             raise errors.from_tus(error) from None
         upload = services.create_upload(uploads, current_actor(), length, metadata, utcnow())
         if request.mimetype == tus.OFFSET_CONTENT_TYPE:
-            upload = services.append_chunk(uploads, current_actor(), upload.id, _chunk(0), utcnow())
+            upload = services.append_chunk(
+                uploads, current_actor(), upload.id, _chunk(0, uploads.max_bytes), utcnow()
+            )
         response = _progress(upload, 201)
         response.headers["Location"] = f"{request.host_url.rstrip('/')}{blp.url_prefix}/{upload.id}"
         return response
@@ -172,7 +174,9 @@ class UploadItem(MethodView):
         <base64>` a body that does not match is 460 `upload.checksum_mismatch` and none of
         it is kept. One append at a time per upload: 423 `upload.locked`. The last byte
         stores the photo: bytes that do not hash to the `sha256` of `Upload-Metadata`
-        are 422 `upload.hash_mismatch` and the upload is removed.
+        are 422 `upload.hash_mismatch` and the upload is removed; bytes that are not one
+        whole image are 415 `media.unsupported_type` or 422 `media.corrupt`,
+        `media.too_many_pixels` or `media.polyglot`, and the upload is removed too.
 
         Needs `Tus-Resumable: 1.0.0` (else 412 `upload.version_unsupported`); see
         https://tus.io/protocols/resumable-upload and PROTOCOL.md § 10.
@@ -184,9 +188,9 @@ class UploadItem(MethodView):
             offset = tus.parse_offset(request.headers.get("Upload-Offset"))
         except tus.TusError as error:
             raise errors.from_tus(error) from None
-        upload = services.append_chunk(
-            _uploads(), current_actor(), upload_id, _chunk(offset), utcnow()
-        )
+        uploads = _uploads()
+        chunk = _chunk(offset, uploads.max_bytes)
+        upload = services.append_chunk(uploads, current_actor(), upload_id, chunk, utcnow())
         return _progress(upload, 204)
 
     @requires(Permission.SYNC)
@@ -220,7 +224,10 @@ def _uploads() -> services.Uploads:
     )
 
 
-def _chunk(offset: int) -> services.Chunk:
+def _chunk(offset: int, max_bytes: int) -> services.Chunk:
+    # An upload's body may be as large as the upload, past the app's MAX_BODY_BYTES; the
+    # stream is not opened yet (body policy ``stream``), so the limit still applies.
+    request.max_content_length = max_bytes
     try:
         checksum = tus.parse_checksum(request.headers.get("Upload-Checksum"))
     except tus.TusError as error:

@@ -35,6 +35,7 @@ from tests.functional.test_sync_blobs import (
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 from tests.support.factories.workorders import Scene
+from tests.support.images import noise_jpeg
 from tests.support.push import Device
 
 V1 = {"Tus-Resumable": "1.0.0"}
@@ -141,6 +142,20 @@ def test_a_photo_uploaded_in_two_pieces_becomes_ready(
     assert staged(config) == []
     # A client that lost the last answer asks again and sees the upload finished.
     assert head(tech, url).headers["Upload-Offset"] == str(len(JPEG))
+
+
+def test_one_append_may_be_larger_than_an_ordinary_request_body(
+    tech: ApiClient, config: Config
+) -> None:
+    data = noise_jpeg((1200, 1000))  # past FIELDLINE_MAX_BODY_BYTES (1 MiB)
+    sha256 = hashlib.sha256(data).hexdigest()
+    url = location(tech, **{"Upload-Length": str(len(data)), "Upload-Metadata": metadata(sha256)})
+
+    response = patch(tech, url, 0, data)
+
+    assert response.status_code == 204, response.get_data(as_text=True)
+    assert response.headers["Upload-Offset"] == str(len(data))
+    assert config.max_body_bytes < len(data)
 
 
 def test_creation_with_upload_stores_the_body_sent_with_the_post(
