@@ -40,6 +40,7 @@ BLUEPRINT_MODULES = [
     "api.workorders.routes",
     "api.evidence.routes",
     "api.signoff.routes",
+    "api.signoff.report_routes",
     "api.audit.routes",
     "api.notifications.routes",
     "api.sync.routes",
