@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow, state
 from api.http.guard import current_actor, public, requires
 from api.signoff import keys, sealing

@@ -1,8 +1,12 @@
-"""technician positions
+"""technician positions: GPS trails and each technician's current position
 
-Revision ID: 0016
-Revises: 0015
-Create Date: 2026-12-04 05:51:16.646951
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-04 06:10:00
+
+``technician_positions`` is append-only; its primary key (tenant, device, fix
+time) is the deduplication rule. ``technician_locations`` holds each technician's
+newest kept fix (see api/location/models.py).
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
