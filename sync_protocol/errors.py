@@ -120,6 +120,11 @@ CATALOGUE: Mapping[str, CodeInfo] = MappingProxyType(
         "sync.not_in_scope": _code(
             _M, "The record is not in this device's scope", "该记录不在此设备的同步范围内"
         ),
+        "sync.barcode_invalid": _code(
+            _M,
+            "The scanned code fails its symbology's check (check digit, characters, GS1)",
+            "扫描的条码未通过码制校验（校验位、字符或 GS1）",
+        ),
         "sync.illegal_transition": _code(
             _M, "The work order's status does not allow this action", "工单状态不允许此操作"
         ),

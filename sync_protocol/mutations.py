@@ -21,7 +21,13 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import ClassVar, TypeAlias
 
-from sync_protocol.entities import EvidenceKind, NoteVisibility, PhotoType, TimeEntryKind
+from sync_protocol.entities import (
+    EvidenceKind,
+    NoteVisibility,
+    PhotoType,
+    Symbology,
+    TimeEntryKind,
+)
 from sync_protocol.errors import JSONValue, ProtocolError
 from sync_protocol.hlc import HLC
 from sync_protocol.merge import EvidenceItem, FieldWrite
@@ -40,6 +46,7 @@ MAX_UNIT = 16
 MAX_ASSETS = 100
 MAX_PATCH_FIELDS = 16
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
+MAX_CODE = 256  # a scanned code, as an asset's barcode_value holds it
 
 _QUANTITY = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?", re.ASCII)
 _READING = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,6})?", re.ASCII)
@@ -57,6 +64,7 @@ class MutationName(StrEnum):
     ATTACH_PHOTO = "attach_photo"
     VOID_EVIDENCE = "void_evidence"
     SIGN_OFF = "sign_off"
+    SCAN_CODE = "scan_code"
 
 
 class SignOffOutcome(StrEnum):
@@ -290,9 +298,35 @@ class SignOff:
         }
 
 
+@dataclass(frozen=True)
+class ScanCode:
+    """A code scanned at a job: the server names the asset (receipt ``entity_id``), or
+    makes a provisional one with ``id`` at the order's site when the code is unknown."""
+
+    name: ClassVar[MutationName] = MutationName.SCAN_CODE
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    code: str
+    symbology: Symbology | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "id": str(self.id),
+            "work_order_id": str(self.work_order_id),
+            "code": self.code,
+            "symbology": self.symbology.value if self.symbology else None,
+        }
+
+
 Evidence: TypeAlias = AddNote | RecordPart | RecordReading | AddTimeEntry | AttachPhoto
 MutationArgs: TypeAlias = (
-    CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder | Evidence | VoidEvidence | SignOff
+    CreateWorkOrder
+    | TransitionWorkOrder
+    | PatchWorkOrder
+    | Evidence
+    | VoidEvidence
+    | SignOff
+    | ScanCode
 )
 
 
@@ -434,6 +468,15 @@ def _void(r: ObjectReader) -> VoidEvidence:
     )
 
 
+def _scan(r: ObjectReader) -> ScanCode:
+    return ScanCode(
+        r.uuid("id", v7=True),
+        r.uuid("work_order_id"),
+        r.text("code", max_len=MAX_CODE, min_len=1),
+        r.choice("symbology", Symbology) if r.has("symbology") else None,
+    )
+
+
 def _sign_off(r: ObjectReader) -> SignOff:
     outcome = r.choice("outcome", SignOffOutcome)
     signed = outcome is SignOffOutcome.SIGNED
@@ -501,6 +544,7 @@ _KEYS: Mapping[MutationName, frozenset[str]] = {
         AttachPhoto,
         VoidEvidence,
         SignOff,
+        ScanCode,
     )
 } | {MutationName.CREATE_WORK_ORDER: frozenset({"id", "asset_ids", *CREATE_FIELDS})}
 _PARSERS: Mapping[MutationName, Callable[[ObjectReader], MutationArgs]] = {
@@ -514,4 +558,5 @@ _PARSERS: Mapping[MutationName, Callable[[ObjectReader], MutationArgs]] = {
     MutationName.ATTACH_PHOTO: _photo,
     MutationName.VOID_EVIDENCE: _void,
     MutationName.SIGN_OFF: _sign_off,
+    MutationName.SCAN_CODE: _scan,
 }

@@ -40,6 +40,7 @@ _TRAITS = "fieldline"  # what the doc callback needs to know about an operation
 _PROBLEMS = "problems"  # statuses declared with Blueprint.problem, in the function's _apidoc
 _BODY_METHODS = {"post", "put", "patch"}
 _WRITE_METHODS = _BODY_METHODS | {"delete"}
+_STANDARD_STATUSES = frozenset(status.value for status in http.HTTPStatus)  # not tus's 460
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
@@ -173,9 +174,9 @@ def _prepare_problem_doc(
                     f"{existing.get('description', '')}; as a problem: {problem_text}"
                 )
             responses[status] = existing
-        elif description is not None:
+        elif description is not None or status not in _STANDARD_STATUSES:
             responses[status] = {
-                "description": description,
+                "description": description or f"A problem with status {status}",
                 "content": {PROBLEM_MIMETYPE: {"schema": problem_ref()}},
             }
         else:

@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
@@ -44,7 +44,7 @@ class WorkOrderSignOffView(MethodView):
     @idempotent
     @blp.arguments(SignOffCreateSchema)
     @blp.response(201, SignOffSchema)
-    @blp.alt_response(409, description="`signoff.already_recorded`: the order has one already")
+    @blp.problem(409, "`signoff.already_recorded`: the order has one already")
     def post(self, data: dict[str, Any], work_order_id: uuid.UUID) -> Any:
         """Record the signature (`outcome: signed`, with `drawing` and `consent_text`) or the
         refusal (`outcome: refused`, with `refusal_reason`). Bad drawings are 422 with field

@@ -1,8 +1,9 @@
-"""The login limit counts across workers: every app on one database shares its counts.
+"""The login limit counts across workers: every app on one store shares its counts.
 
 Each ``create_app`` here stands for one gunicorn worker (or one host): its own
-engine and connection pool on the same database, as in production. The real
-2-worker server is in tests/e2e/test_login_limit_across_workers.py.
+engine and connection pool on the same database, as in production, counting in
+the database (the default) or in one Redis. The real 2-worker server is in
+tests/e2e/test_login_limit_across_workers.py.
 """
 
 from __future__ import annotations
@@ -16,16 +17,32 @@ from werkzeug.test import TestResponse
 
 from api.app import create_app
 from api.config import Config
+from api.http.ratelimit import storage_for
 from api.ratelimits.models import RateLimitCounter
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
+from tests.support.redis_server import running_redis_server
 
 
-@pytest.fixture
-def workers(config: Config) -> Iterator[list[ApiClient]]:
-    """Two apps with the default storage and the production limit (10 a minute)."""
-    settings = {**config.__dict__, "login_rate_limit": "10/minute", "session_cache_seconds": 0}
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with running_redis_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["database", "redis"])
+def workers(request: pytest.FixtureRequest, config: Config) -> Iterator[list[ApiClient]]:
+    """Two apps at the production limit (10 a minute), counting in the database or Redis."""
+    storage = "database" if request.param == "database" else request.getfixturevalue("redis_url")
+    settings = {
+        **config.__dict__,
+        "login_rate_limit": "10/minute",
+        "ratelimit_storage_uri": storage,
+        "session_cache_seconds": 0,
+    }
     apps: list[Flask] = [create_app(Config(**settings)) for _ in range(2)]
+    if request.param == "redis":
+        storage_for(storage, apps[0].extensions["fieldline"].uow.engine).reset()
     try:
         yield [ApiClient(app.test_client()) for app in apps]
     finally:
@@ -71,11 +88,15 @@ def test_the_eleventh_attempt_from_an_address_is_refused_whichever_worker_takes_
     assert_problem(other, 401, "auth.invalid_credentials")
 
 
-def test_counters_keep_no_email_or_address(
-    workers: list[ApiClient], factories: Factories, engine: Engine
+def test_counters_in_the_database_keep_no_email_or_address(
+    config: Config, factories: Factories, engine: Engine
 ) -> None:
     world = factories.tenant()
-    attempt(workers[0], world.slug, world.admin.email)
+    app = create_app(Config(**{**config.__dict__, "session_cache_seconds": 0}))
+    try:
+        attempt(ApiClient(app.test_client()), world.slug, world.admin.email)
+    finally:
+        app.extensions["fieldline"].uow.dispose()
     with engine.connect() as connection:
         keys = connection.execute(select(RateLimitCounter.key)).scalars().all()
     assert len(keys) == 2  # one for the account, one for the address

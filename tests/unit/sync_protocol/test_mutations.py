@@ -99,6 +99,12 @@ EXAMPLES: dict[MutationName, dict[str, Any]] = {
         },
         "position": {"lat": 31.23, "lon": 121.47, "accuracy_m": 8},
     },
+    MutationName.SCAN_CODE: {
+        "id": NEW_ID,
+        "work_order_id": ORDER,
+        "code": "(01)09501101530003(21)SN9",
+        "symbology": "data_matrix",
+    },
 }
 S = MutationName.SIGN_OFF
 
