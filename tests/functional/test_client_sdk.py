@@ -24,7 +24,7 @@ from client_sdk.uploads import PIECE_BYTES
 from sync_protocol.messages import Receipt
 from tests.support.factories import Factories
 from tests.support.factories.core import PASSWORD
-from tests.support.images import jpeg
+from tests.support.images import jpeg, noise_jpeg
 
 SERVER = "http://fieldline.test"
 
@@ -259,7 +259,7 @@ def test_a_large_photo_resumes_from_the_server_offset_after_the_link_drops(
     device = Device(tmp_path / "phone", transport=link)
     device.login(SERVER, job["world"].slug, job["email"], PASSWORD)
     big = tmp_path / "pump.jpg"
-    big.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 6000)  # 1.5 MB: resumable
+    big.write_bytes(noise_jpeg((1200, 1000)))  # about 1.4 MB: a resumable upload
     device.sync()
     device.attach_photo(job["order"], big)
 
