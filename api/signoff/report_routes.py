@@ -50,7 +50,7 @@ class WorkOrderReports(MethodView):
     @requires(Permission.WORK_ORDERS_UPDATE)
     @blp.arguments(SealCreateSchema)
     @blp.response(201, SealedReportSchema)
-    @blp.alt_response(409, description="`report.order_not_completed`, `report.already_sealed`")
+    @blp.problem(409, "`report.order_not_completed`, `report.already_sealed`")
     def post(self, data: dict[str, Any], work_order_id: uuid.UUID) -> Any:
         """Seal the completion report (the order must be completed or closed). A sealed
         report is never edited: with `reason`, this seals an amendment, a new version that
@@ -99,7 +99,7 @@ class UploadedVerification(MethodView):
     @requires(Permission.WORK_ORDERS_READ)
     @blp.arguments(VerificationRequestSchema)
     @blp.response(200, VerificationSchema)
-    @blp.alt_response(422, description="`report.seal_invalid` with `reason`")
+    @blp.problem(422, "`report.seal_invalid` with `reason`")
     def post(self, data: dict[str, Any]) -> Any:
         """Check a report and seal someone showed you against this tenant's keys
         (retired keys included). Any changed byte is 422 `report.seal_invalid`."""
@@ -111,6 +111,7 @@ class UploadedVerification(MethodView):
 @blp.route("/r/<string:token>/verification")
 class PublicVerification(MethodView):
     @public
+    @blp.doc(security=[])
     @blp.response(200, PublicVerificationSchema)
     def get(self, token: str) -> Any:
         """Public check behind the report's QR code: 404 `report.not_found` for an
