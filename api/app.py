@@ -44,6 +44,7 @@ BLUEPRINT_MODULES = [
     "api.sync.blob_routes",
     "api.sync.watermelon.routes",
     "api.sync.inbox.routes",
+    "api.uploads.routes",
     "api.web.routes",
 ]
 
@@ -74,6 +75,7 @@ def create_app(config: Config | None = None) -> Flask:
             refresh_ttl=timedelta(days=config.refresh_ttl_days),
         ),
         config=config,
+        blobs=config.open_blob_store(),
         **_worker_caches(engine, config.session_cache_seconds),
     )
     app.extensions["fieldline_login_limiter"] = RateLimiter(

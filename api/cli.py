@@ -240,12 +240,11 @@ def sync_compact(days: int) -> None:
     from api.sync.blobs import collect_garbage
     from api.sync.capture import age_out
     from api.sync.retention import compact
-    from media.blobs import FilesystemBlobStore
 
     config = Config.from_env()
     engine = make_engine(config.database_url)
     factory = UnitOfWorkFactory(engine)
-    store = FilesystemBlobStore(config.resolved_blob_dir())
+    store = config.open_blob_store()
     try:
         for tenant_id in _tenant_ids(factory):
             with factory() as uow:
@@ -262,6 +261,29 @@ def sync_compact(days: int) -> None:
                 f"{collected.claims} unreferenced photo blobs dropped "
                 f"({collected.files} files)"
             )
+    finally:
+        engine.dispose()
+
+
+@main.command("uploads-expire")
+def uploads_expire() -> None:
+    """Remove resumable uploads past their Upload-Expires (24 hours after their last
+    append), their staged bytes, and staged files no upload owns. Safe at any time, e.g.
+    hourly from cron; an upload being appended to right now is left for the next run."""
+    from api.db import UnitOfWorkFactory, make_engine, utcnow
+    from api.uploads.services import Uploads, expire_uploads
+    from media.tus import StagingArea
+
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
+    uploads = Uploads(
+        uow=UnitOfWorkFactory(engine),
+        staging=StagingArea(config.resolved_upload_dir()),
+        store=config.open_blob_store(),
+        max_bytes=config.upload_max_bytes,
+    )
+    try:
+        click.echo(f"{expire_uploads(uploads, utcnow())} expired uploads removed")
     finally:
         engine.dispose()
 

@@ -21,6 +21,7 @@ from api.sync import models as sync
 from api.teams import models as teams
 from api.technicians import models as technicians
 from api.tenants import models as tenants
+from api.uploads import models as uploads
 from api.users import models as users
 from api.workorders import models as workorders
 
@@ -40,6 +41,7 @@ __all__ = [
     "teams",
     "technicians",
     "tenants",
+    "uploads",
     "users",
     "workorders",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date
 from enum import StrEnum
@@ -21,6 +22,11 @@ class Symbology(StrEnum):
     EAN_8 = "ean_8"
     UPC_A = "upc_a"
     PDF_417 = "pdf_417"
+
+
+def new_label_token() -> str:
+    """An unguessable token for the asset's public label (192 random bits, URL-safe)."""
+    return secrets.token_urlsafe(24)
 
 
 class Asset(Base, TenantOwned, Timestamped, Versioned):
@@ -49,3 +55,12 @@ class Asset(Base, TenantOwned, Timestamped, Versioned):
     warranty_ends_on: Mapped[date | None]
     notes: Mapped[str | None] = mapped_column(String(2000))
     active: Mapped[bool] = mapped_column(default=True)
+    # GS1 element strings read from the barcode (media.barcodes): AI 01, 21, 10, 17.
+    gs1_gtin: Mapped[str | None] = mapped_column(String(14))
+    gs1_serial: Mapped[str | None] = mapped_column(String(20))
+    gs1_lot: Mapped[str | None] = mapped_column(String(20))
+    gs1_expires_on: Mapped[date | None]
+    # Made by a scan of an unknown code; the office confirms it or merges it into another.
+    provisional: Mapped[bool] = mapped_column(default=False)
+    # The public repair-request label's token (QR); never synced to devices.
+    label_token: Mapped[str] = mapped_column(String(43), unique=True, default=new_label_token)

@@ -33,9 +33,32 @@ class AssetSchema(Schema):
     warranty_ends_on = fields.Date(allow_none=True)
     notes = fields.String(allow_none=True)
     active = fields.Boolean()
+    gs1 = fields.Method(
+        "_gs1",
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "GS1 element strings of the barcode (AI 01, 21, 10, 17), or null",
+            "type": "object",
+        },
+    )
+    provisional = fields.Boolean(
+        dump_only=True, metadata={"description": "Made by a scan; awaiting the office"}
+    )
     version = fields.Integer(dump_only=True)
     created_at = UTCDateTime(dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
+
+    def _gs1(self, asset: Any) -> dict[str, Any] | None:
+        expires = asset.gs1_expires_on
+        if not (asset.gs1_gtin or asset.gs1_serial or asset.gs1_lot or expires):
+            return None
+        return {
+            "gtin": asset.gs1_gtin,
+            "serial": asset.gs1_serial,
+            "lot": asset.gs1_lot,
+            "expires_on": expires.isoformat() if expires else None,
+        }
 
 
 class AssetUpdateSchema(Schema):
@@ -48,7 +71,12 @@ class AssetUpdateSchema(Schema):
     model = text(120)
     serial_number = text(120)
     barcode_value = _barcode(
-        allow_none=True, metadata={"description": "Unique in the tenant; what a scan reads"}
+        allow_none=True,
+        metadata={
+            "description": "Unique in the tenant; what a scan reads. Checked against the "
+            "symbology (EAN/UPC check digit, Code 128/39 characters); a GS1 element string "
+            "is parsed (`gs1`) and kept in its `(01)...` form"
+        },
     )
     barcode_symbology = fields.Enum(
         Symbology,

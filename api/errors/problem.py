@@ -18,11 +18,14 @@ from werkzeug.exceptions import HTTPException
 from api.errors import common
 from api.errors.base import (
     BadRequest,
+    ChecksumFailed,
     Conflict,
     FieldlineError,
     FieldProblem,
     Forbidden,
+    Gone,
     InvalidInput,
+    Locked,
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
@@ -44,14 +47,17 @@ _STATUS_BY_KIND: list[tuple[type[FieldlineError], int]] = [
     (NotFound, 404),
     (common.MethodNotAllowed, 405),
     (Conflict, 409),
+    (Gone, 410),
     (PreconditionFailed, 412),
     (common.PayloadTooLarge, 413),
     (common.UriTooLong, 414),
     (common.UnsupportedMediaType, 415),
     (InvalidInput, 422),
+    (Locked, 423),
     (PreconditionRequired, 428),
     (TooManyRequests, 429),
     (common.HeadersTooLarge, 431),
+    (ChecksumFailed, 460),
     (common.DatabaseUnavailable, 503),
 ]
 

@@ -21,10 +21,9 @@ from api.evidence.schemas import (
     TimeEntrySchema,
     VisibilitySchema,
 )
-from api.http.context import new_uow, read_uow, state
+from api.http.context import blob_store, new_uow, read_uow
 from api.http.guard import current_actor, requires
 from api.http.pagination import PageArgs, page_schema
-from media.blobs import FilesystemBlobStore
 
 blp = Blueprint(
     "evidence",
@@ -62,7 +61,7 @@ class WorkOrderPhotoContent(MethodView):
     def get(self, work_order_id: uuid.UUID, photo_id: uuid.UUID) -> Any:
         """A photo's bytes (404 `photo.not_found` for a photo you may not see). They never
         change (they are named by their SHA-256, also the `ETag`), so clients may cache them."""
-        store = FilesystemBlobStore(state().config.resolved_blob_dir())
+        store = blob_store()
         found = photos.open_photo(read_uow(), store, current_actor(), work_order_id, photo_id)
         response = send_file(found.stream, mimetype=found.content_type, etag=found.sha256)
         response.cache_control.private = True

@@ -19,11 +19,10 @@ from marshmallow import Schema, fields
 from api.auth.permissions import Permission
 from api.errors.common import RouteNotFound
 from api.http.body import body_policy
-from api.http.context import new_uow, read_uow, state
+from api.http.context import blob_store, new_uow, read_uow
 from api.http.guard import current_actor, requires
 from api.sync import blobs
 from api.sync.errors import from_protocol
-from media.blobs import FilesystemBlobStore
 from sync_protocol.entities import PhotoType
 from sync_protocol.errors import ProtocolError
 from sync_protocol.mutations import MAX_PHOTO_BYTES
@@ -81,7 +80,7 @@ class Blob(MethodView):
         declared size differs) in the same transaction, and sync to devices.
         """
         upload = blobs.BlobUpload(sha256, request.mimetype, request.content_length)
-        store = FilesystemBlobStore(state().config.resolved_blob_dir())
+        store = blob_store()
         try:
             # new_uow() hands the request's read connection back before the upload
             # streams in: a slow phone must not hold a pooled connection meanwhile.

@@ -98,13 +98,25 @@ def upload_blob(
             f"The bytes hash to {mismatch.actual}, not to the SHA-256 in the URL",
         ) from None
     with uow as unit:
-        lock_blob(unit.session, actor.tenant_id, upload.sha256)
-        created = _record(unit.session, actor.tenant_id, upload.sha256, content_type, stored.size)
-        # Also on a repeated PUT: a photo that arrived while the first upload was
-        # committing may still be pending, and a retry must be able to settle it.
-        settle_photos(unit.session, actor.tenant_id, upload.sha256, stored.size)
+        created = record_blob(
+            unit.session, actor.tenant_id, upload.sha256, content_type, stored.size
+        )
         unit.commit()
     return StoredUpload(upload.sha256, content_type.value, stored.size, created)
+
+
+def record_blob(
+    session: Session, tenant_id: uuid.UUID, sha256: str, content_type: PhotoType, size: int
+) -> bool:
+    """Record bytes now in the store as the tenant's and settle the photos waiting for
+    them (the caller commits); False if the tenant already had them. Used by the PUT
+    above and by resumable uploads (:mod:`api.uploads`) when their last byte arrives."""
+    lock_blob(session, tenant_id, sha256)
+    created = _record(session, tenant_id, sha256, content_type, size)
+    # Also on a repeated upload: a photo that arrived while the first upload was
+    # committing may still be pending, and a retry must be able to settle it.
+    settle_photos(session, tenant_id, sha256, size)
+    return created
 
 
 def lock_blob(session: Session, tenant_id: uuid.UUID, sha256: str) -> None:
