@@ -38,6 +38,7 @@ BLUEPRINT_MODULES = [
     "api.categories.routes",
     "api.workorders.routes",
     "api.evidence.routes",
+    "api.evidence.photo_routes",
     "api.audit.routes",
     "api.notifications.routes",
     "api.sync.routes",

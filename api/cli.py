@@ -125,12 +125,11 @@ def worker(once: bool) -> None:
     from api.observability import configure_logging
     from api.outbox.registry import handlers
     from api.outbox.worker import run_forever, run_once
-    from media.blobs import FilesystemBlobStore
 
     config = Config.from_env()
     configure_logging(config.log_level)
     factory = UnitOfWorkFactory(make_engine(config.database_url))
-    topics = handlers(FilesystemBlobStore(config.resolved_blob_dir()))
+    topics = handlers(config.open_blob_store())
     if once:
         while run_once(factory, topics):
             pass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.errors.base import Conflict, NotFound
+from api.errors.base import Conflict, Forbidden, NotFound
 
 
 class PhotoNotFound(NotFound):
@@ -23,3 +23,17 @@ class PhotoBytesNotReady(Conflict):
         "en": "The photo's bytes have not been uploaded yet",
         "zh-CN": "照片文件尚未上传",
     }
+
+
+class MediaLinkExpired(Forbidden):
+    """A genuine link whose time is up: list the photos again for fresh links."""
+
+    code = "media.link_expired"
+    titles = {"en": "This link has expired", "zh-CN": "链接已过期"}
+
+
+class MediaLinkInvalid(NotFound):
+    """Not a link this server made, or one that was altered."""
+
+    code = "media.link_invalid"
+    titles = {"en": "No such link", "zh-CN": "链接无效"}

@@ -6,7 +6,6 @@ import hashlib
 import io
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from PIL import Image
 
@@ -16,7 +15,7 @@ from api.outbox.registry import handlers
 from api.outbox.worker import RetryPolicy, run_once
 from api.sync.blobs import settle_photos
 from api.sync.models import SyncBlob
-from media.blobs import FilesystemBlobStore
+from media.blobs import BlobStore
 from sync_protocol.entities import PhotoType
 from sync_protocol.merge import Outcome
 from sync_protocol.mutations import AttachPhoto
@@ -77,10 +76,23 @@ class PhotoJob:
         tech = client.as_(scene.technician_token)
         return cls(client, scene, order.id, Device(tech))
 
-    def attach(self, data: bytes, *, upload: bool = True, caption: str = "Valve") -> uuid.UUID:
+    def attach(
+        self,
+        data: bytes,
+        *,
+        upload: bool = True,
+        caption: str = "Valve",
+        asset_id: uuid.UUID | None = None,
+    ) -> uuid.UUID:
         photo_id = new_id()
         args = AttachPhoto(
-            photo_id, self.order_id, sha(data), PhotoType.JPEG, len(data), caption=caption
+            photo_id,
+            self.order_id,
+            sha(data),
+            PhotoType.JPEG,
+            len(data),
+            caption=caption,
+            asset_id=asset_id,
         )
         (receipt,) = self.device.push_ok([self.device.mutation(args)]).receipts
         assert receipt.status is Outcome.APPLIED
@@ -112,8 +124,8 @@ def plant_bytes(uow_factory: UnitOfWorkFactory, config: Config, job: PhotoJob, d
         uow.commit()
 
 
-def blob_store(config: Config) -> FilesystemBlobStore:
-    return FilesystemBlobStore(Path(config.resolved_blob_dir()))
+def blob_store(config: Config) -> BlobStore:
+    return config.open_blob_store()  # the app's store (the tests' data folder)
 
 
 def run_worker(uow_factory: UnitOfWorkFactory, config: Config) -> int:
