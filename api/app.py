@@ -20,11 +20,12 @@ from api.db.engine import make_read_engine
 from api.db.notices import SYNC_CHANNEL, Generation
 from api.errors import problem
 from api.http import hostile
+from api.http.blueprint import register_problem_responses
 from api.http.body import read_body
 from api.http.context import FieldlineState, release_read_connection
 from api.http.envelope import RequestEnvelope
 from api.http.json import OrjsonProvider
-from api.http.ratelimit import RateLimiter
+from api.http.ratelimit import RateLimiter, storage_for
 from api.sync.quiet_rows import QuietRows
 
 BLUEPRINT_MODULES = [
@@ -39,6 +40,7 @@ BLUEPRINT_MODULES = [
     "api.workorders.routes",
     "api.evidence.routes",
     "api.evidence.photo_routes",
+    "api.signoff.routes",
     "api.audit.routes",
     "api.notifications.routes",
     "api.sync.routes",
@@ -52,6 +54,11 @@ BLUEPRINT_MODULES = [
 
 class FieldlineApi(Api):  # type: ignore[misc]
     """flask-smorest's Api with problem+json as the documented error shape."""
+
+    ERROR_SCHEMA = problem.ProblemSchema
+
+    def _register_responses(self) -> None:
+        register_problem_responses(self.spec, self.ERROR_SCHEMA)
 
     def handle_http_exception(self, error: Any) -> Response:
         return problem.problem_response(problem.from_http_exception(error))
@@ -80,7 +87,7 @@ def create_app(config: Config | None = None) -> Flask:
         **_worker_caches(engine, config.session_cache_seconds),
     )
     app.extensions["fieldline_login_limiter"] = RateLimiter(
-        config.ratelimit_storage_uri, config.login_rate_limit
+        storage_for(config.ratelimit_storage_uri, engine), config.login_rate_limit
     )
 
     api = FieldlineApi(app, spec_kwargs=_spec_kwargs())

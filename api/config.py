@@ -50,7 +50,8 @@ class Config:
     access_ttl_seconds: int = 900
     refresh_ttl_days: int = 30
     login_rate_limit: str = "10/minute"
-    ratelimit_storage_uri: str = "memory://"
+    # "database" (shared by every worker and host), "redis://..." or "memory://" (one process).
+    ratelimit_storage_uri: str = "database"
     trusted_proxies: int = 0
     log_level: str = "INFO"
     db_pool_size: int = 5
@@ -88,7 +89,7 @@ class Config:
             access_ttl_seconds=int(_env("ACCESS_TTL_SECONDS", "900")),
             refresh_ttl_days=int(_env("REFRESH_TTL_DAYS", "30")),
             login_rate_limit=_env("LOGIN_RATE_LIMIT", "10/minute"),
-            ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "memory://"),
+            ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "database"),
             trusted_proxies=int(_env("TRUSTED_PROXIES", "0")),
             log_level=_env("LOG_LEVEL", "INFO"),
             db_pool_size=int(_env("DB_POOL_SIZE", "5")),

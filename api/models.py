@@ -16,6 +16,8 @@ from api.evidence import models as evidence
 from api.idempotency import models as idempotency
 from api.notifications import models as notifications
 from api.outbox import models as outbox
+from api.ratelimits import models as ratelimits
+from api.signoff import models as signoff
 from api.sites import models as sites
 from api.sync import models as sync
 from api.teams import models as teams
@@ -36,6 +38,8 @@ __all__ = [
     "idempotency",
     "notifications",
     "outbox",
+    "ratelimits",
+    "signoff",
     "sites",
     "sync",
     "teams",

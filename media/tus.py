@@ -257,7 +257,7 @@ class StagedFile:
         said how many (fewer arriving means the connection broke)."""
         os.ftruncate(self.fd, offset)  # drop bytes of an append that was never recorded
         os.lseek(self.fd, offset, os.SEEK_SET)
-        digest = hashlib.sha256()
+        digest = hashlib.sha256() if checksum is not None else None
         written, interrupted = 0, False
         while True:
             want = min(CHUNK_BYTES, room + 1 - written)
@@ -273,12 +273,14 @@ class StagedFile:
             if written > room:
                 os.ftruncate(self.fd, offset)
                 raise UploadTooLarge("The body goes past the upload's Upload-Length")
-            digest.update(chunk)
+            if digest is not None:
+                digest.update(chunk)
             _write_all(self.fd, chunk)
-        if checksum is not None and (interrupted or digest.digest() != checksum.digest):
+        if checksum is not None and digest is not None and interrupted:
+            os.ftruncate(self.fd, offset)  # part of a checksummed body cannot be verified
+            return Appended(offset, interrupted=True)
+        if checksum is not None and digest is not None and digest.digest() != checksum.digest:
             os.ftruncate(self.fd, offset)
-            if interrupted:
-                return Appended(offset, interrupted=True)
             raise ChunkChecksumMismatch("The body does not match Upload-Checksum")
         os.fsync(self.fd)
         return Appended(offset + written, interrupted)

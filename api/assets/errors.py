@@ -48,3 +48,16 @@ class BarcodeGS1Invalid(InvalidInput):
         "en": "The GS1 element string cannot be parsed",
         "zh-CN": "GS1 元素串无法解析",
     }
+
+
+class AssetNotProvisional(Conflict):
+    code = "asset.not_provisional"
+    titles = {
+        "en": "Only a provisional asset can be confirmed or merged",
+        "zh-CN": "只有待确认设备可以确认或合并",
+    }
+
+
+class MergeIntoItself(InvalidInput):
+    code = "asset.merge_into_itself"
+    titles = {"en": "An asset cannot be merged into itself", "zh-CN": "设备不能合并到自身"}

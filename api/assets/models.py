@@ -5,23 +5,14 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import date
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, TenantOwned, Timestamped, Versioned, enum_type, new_id
+from sync_protocol.entities import Symbology  # one spelling for server and devices
 
-
-class Symbology(StrEnum):
-    QR = "qr"
-    DATA_MATRIX = "data_matrix"
-    CODE_128 = "code_128"
-    CODE_39 = "code_39"
-    EAN_13 = "ean_13"
-    EAN_8 = "ean_8"
-    UPC_A = "upc_a"
-    PDF_417 = "pdf_417"
+__all__ = ["Asset", "Symbology", "new_label_token"]
 
 
 def new_label_token() -> str:

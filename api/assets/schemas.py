@@ -10,6 +10,7 @@ from api.assets.models import Symbology
 from api.assets.queries import Warranty
 from api.http.pagination import PageArgs
 from api.http.schemas import Schema, UTCDateTime, text
+from api.workorders.states import Priority, Status
 
 
 def _barcode(**kw: Any) -> fields.String:
@@ -113,3 +114,81 @@ class AssetListArgs(PageArgs):
         metadata={"description": "`active`: ends today or later (tenant's time zone)"},
     )
     active = fields.Boolean()
+
+
+class ScanArgsSchema(Schema):
+    code = fields.String(
+        required=True,
+        validate=[validate.Length(min=1), validate.Length(max=256)],
+        metadata={"description": "What the scanner read (GS1: `]C1...` or `(01)...` alike)"},
+    )
+    symbology = fields.Enum(
+        Symbology,
+        by_value=True,
+        allow_none=True,
+        metadata={"description": "What the scanner read; checks the code (EAN/UPC check digit)"},
+    )
+    site_id = fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "Where the scan happens: an unknown code becomes a provisional "
+            "asset here. Without it an unknown code is `asset.not_found`"
+        },
+    )
+    id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "Client-generated UUIDv7 for a provisional asset, if made"},
+    )
+
+
+class SiteBriefSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+
+
+class WarrantySchema(Schema):
+    status = fields.String(
+        metadata={
+            "description": "`active` (ends today or later, tenant time zone), "
+            "`expired`, or `unknown` (no end date)"
+        }
+    )
+    ends_on = fields.Date(allow_none=True)
+
+
+class OrderBriefSchema(Schema):
+    id = fields.UUID()
+    number = fields.String()
+    title = fields.String()
+    status = fields.Enum(Status, by_value=True)
+    priority = fields.Enum(Priority, by_value=True)
+    category_id = fields.UUID(allow_none=True)
+    resolution = fields.String(allow_none=True)
+    created_at = UTCDateTime()
+    completed_at = UTCDateTime(allow_none=True)
+    closed_at = UTCDateTime(allow_none=True)
+    cancelled_at = UTCDateTime(allow_none=True)
+
+
+class ScanResultSchema(Schema):
+    asset = fields.Nested(AssetSchema)
+    provisional_created = fields.Boolean(
+        attribute="created",
+        metadata={"description": "The code was unknown: this scan made a provisional asset"},
+    )
+    site = fields.Nested(SiteBriefSchema)
+    warranty = fields.Nested(WarrantySchema)
+    open_work_orders = fields.List(fields.Nested(OrderBriefSchema))
+    service_history = fields.List(
+        fields.Nested(OrderBriefSchema),
+        metadata={"description": "Finished orders on the asset, newest first (at most 20)"},
+    )
+
+
+class MergeArgsSchema(Schema):
+    into_asset_id = fields.UUID(
+        required=True, metadata={"description": "The asset the provisional one really is"}
+    )

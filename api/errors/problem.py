@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask, Response, json, request
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -171,3 +172,54 @@ def install(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error", extra={"trace_id": request_id_var.get()})
         return problem_response(common.InternalError())
+
+
+class FieldErrorSchema(ma.Schema):
+    """One bad field of a request (``errors[]``)."""
+
+    field = ma.fields.String(
+        required=True, metadata={"description": "Dotted path: `site.lat`, a query or header name"}
+    )
+    code = ma.fields.String(
+        required=True, metadata={"description": "Stable field code (docs/errors.md)"}
+    )
+    message = ma.fields.String(required=True, metadata={"description": "Localised explanation"})
+
+
+class ProblemSchema(ma.Schema):
+    """The body of every error: RFC 9457 ``application/problem+json``, as
+    :func:`problem_response` writes it. Documentation only (nothing loads it), named
+    ``Problem`` in the OpenAPI components and referenced by every error response."""
+
+    class Meta:
+        # Some problems add context (`current_status`, `allowed_actions`, ...).
+        unknown = ma.INCLUDE
+        ordered = True
+
+    type = ma.fields.String(
+        required=True, metadata={"format": "uri", "example": TYPE_BASE + "request.not_found"}
+    )
+    title = ma.fields.String(
+        required=True, metadata={"description": "In the language of `Accept-Language`"}
+    )
+    status = ma.fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    detail = ma.fields.String(required=True)
+    instance = ma.fields.String(required=True, metadata={"description": "The request path"})
+    code = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "Stable dotted code to branch on (docs/errors.md)",
+            "example": "request.validation_failed",
+        },
+    )
+    trace_id = ma.fields.String(
+        required=True, metadata={"description": "Matches `X-Request-ID` and the server log"}
+    )
+    errors = ma.fields.List(
+        ma.fields.Nested(FieldErrorSchema),
+        metadata={"description": "Validation problems, one per field (422)"},
+    )
+    parameters = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "`request.unknown_query_parameter`: the query parameters refused"},
+    )

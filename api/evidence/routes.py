@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
 from api.evidence import photo_reads, photo_routes, photos, queries, services
@@ -21,6 +20,7 @@ from api.evidence.schemas import (
     TimeEntrySchema,
     VisibilitySchema,
 )
+from api.http.blueprint import Blueprint
 from api.http.context import blob_store, new_uow, read_uow
 from api.http.guard import current_actor, requires
 from api.http.pagination import PageArgs, page_schema
@@ -61,7 +61,7 @@ class WorkOrderPhotoContent(MethodView):
         description="The photo's bytes, with its `Content-Type`",
         content_type="application/octet-stream",
     )
-    @blp.alt_response(409, description="`photo.bytes_not_ready`: not uploaded yet (`state`)")
+    @blp.problem(409, "`photo.bytes_not_ready`: not uploaded yet (`state`)")
     def get(self, work_order_id: uuid.UUID, photo_id: uuid.UUID) -> Any:
         """A photo's bytes (404 `photo.not_found` for a photo you may not see). They never
         change (they are named by their SHA-256, also the `ETag`), so clients may cache them."""

@@ -13,11 +13,11 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth.permissions import Permission
 from api.errors.common import RouteNotFound
+from api.http.blueprint import Blueprint
 from api.http.body import body_policy
 from api.http.context import blob_store, new_uow, read_uow
 from api.http.guard import current_actor, requires

@@ -18,11 +18,11 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from werkzeug.exceptions import ClientDisconnected
 
 from api.auth.permissions import Permission
 from api.db import utcnow
+from api.http.blueprint import Blueprint
 from api.http.body import body_policy
 from api.http.context import blob_store, new_uow, read_uow, state
 from api.http.guard import current_actor, requires
@@ -99,6 +99,8 @@ class UploadCollection(MethodView):
         }
     )
     @blp.response(201, description="Created; `Location` names the upload")
+    @blp.problem(412, "`upload.version_unsupported`: send `Tus-Resumable: 1.0.0`")
+    @blp.problem(460, "`upload.checksum_mismatch`: the body does not match `Upload-Checksum`")
     def post(self) -> Any:
         """Create an upload (tus creation, creation-with-upload).
 
@@ -120,7 +122,9 @@ class UploadCollection(MethodView):
             raise errors.from_tus(error) from None
         upload = services.create_upload(uploads, current_actor(), length, metadata, utcnow())
         if request.mimetype == tus.OFFSET_CONTENT_TYPE:
-            upload = services.append_chunk(uploads, current_actor(), upload.id, _chunk(0), utcnow())
+            upload = services.append_chunk(
+                uploads, current_actor(), upload.id, _chunk(0, uploads.max_bytes), utcnow()
+            )
         response = _progress(upload, 201)
         response.headers["Location"] = f"{request.host_url.rstrip('/')}{blp.url_prefix}/{upload.id}"
         return response
@@ -130,8 +134,9 @@ class UploadCollection(MethodView):
 class UploadItem(MethodView):
     @requires(Permission.SYNC)
     @blp.response(200, description="`Upload-Offset`, `Upload-Length`, `Upload-Metadata`")
-    @blp.alt_response(404, description="No such upload of yours")
-    @blp.alt_response(410, description="Expired")
+    @blp.problem(404, "`upload.not_found`: no such upload of yours")
+    @blp.problem(410, "`upload.expired`")
+    @blp.problem(412, "`upload.version_unsupported`: send `Tus-Resumable: 1.0.0`")
     def head(self, upload_id: uuid.UUID) -> Any:
         """How far an upload got: resume from its `Upload-Offset`.
 
@@ -157,6 +162,10 @@ class UploadItem(MethodView):
         }
     )
     @blp.response(204, description="Appended; `Upload-Offset` is the new offset")
+    @blp.problem(410, "`upload.expired`")
+    @blp.problem(412, "`upload.version_unsupported`: send `Tus-Resumable: 1.0.0`")
+    @blp.problem(423, "`upload.locked`: another append to this upload is running")
+    @blp.problem(460, "`upload.checksum_mismatch`: the body does not match `Upload-Checksum`")
     def patch(self, upload_id: uuid.UUID) -> Any:
         """Append bytes at `Upload-Offset` (tus core, checksum).
 
@@ -177,13 +186,14 @@ class UploadItem(MethodView):
             offset = tus.parse_offset(request.headers.get("Upload-Offset"))
         except tus.TusError as error:
             raise errors.from_tus(error) from None
-        upload = services.append_chunk(
-            _uploads(), current_actor(), upload_id, _chunk(offset), utcnow()
-        )
+        uploads = _uploads()
+        chunk = _chunk(offset, uploads.max_bytes)
+        upload = services.append_chunk(uploads, current_actor(), upload_id, chunk, utcnow())
         return _progress(upload, 204)
 
     @requires(Permission.SYNC)
     @blp.response(204, description="Removed with its bytes")
+    @blp.problem(412, "`upload.version_unsupported`: send `Tus-Resumable: 1.0.0`")
     def delete(self, upload_id: uuid.UUID) -> Any:
         """Terminate an upload (tus termination); a finished photo's blob stays.
 
@@ -212,7 +222,10 @@ def _uploads() -> services.Uploads:
     )
 
 
-def _chunk(offset: int) -> services.Chunk:
+def _chunk(offset: int, max_bytes: int) -> services.Chunk:
+    # An upload's body may be as large as the upload, past the app's MAX_BODY_BYTES; the
+    # stream is not opened yet (body policy ``stream``), so the limit still applies.
+    request.max_content_length = max_bytes
     try:
         checksum = tus.parse_checksum(request.headers.get("Upload-Checksum"))
     except tus.TusError as error:

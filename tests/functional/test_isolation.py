@@ -50,6 +50,7 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/read", None),
     ("POST", "/resolution", {"resolution": "keep_server"}),
     ("PUT", "/visibility", {"visibility": "customer"}),
+    ("POST", "/merge", {"into_asset_id": "01938a3c-7c00-7000-8000-000000000001"}),
 ]
 
 

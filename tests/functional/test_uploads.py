@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import shutil
 import uuid
 from datetime import timedelta
@@ -141,6 +142,20 @@ def test_a_photo_uploaded_in_two_pieces_becomes_ready(
     assert staged(config) == []
     # A client that lost the last answer asks again and sees the upload finished.
     assert head(tech, url).headers["Upload-Offset"] == str(len(JPEG))
+
+
+def test_one_append_may_be_larger_than_an_ordinary_request_body(
+    tech: ApiClient, config: Config
+) -> None:
+    data = os.urandom(3 * 1024 * 1024)  # past FIELDLINE_MAX_BODY_BYTES (1 MiB)
+    sha256 = hashlib.sha256(data).hexdigest()
+    url = location(tech, **{"Upload-Length": str(len(data)), "Upload-Metadata": metadata(sha256)})
+
+    response = patch(tech, url, 0, data)
+
+    assert response.status_code == 204, response.get_data(as_text=True)
+    assert response.headers["Upload-Offset"] == str(len(data))
+    assert config.max_body_bytes < len(data)
 
 
 def test_creation_with_upload_stores_the_body_sent_with_the_post(

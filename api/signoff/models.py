@@ -1,0 +1,45 @@
+"""The sign-off table: one immutable row per work order, a signature or a refusal.
+
+A row is never updated: ``UNIQUE (work_order_id)`` makes a second sign-off for the
+same order fail at the database too, so two devices signing offline cannot both
+win. The drawing is kept as the device sent it (validated, canonical JSON) with
+its SHA-256, which the completion report seals.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base, TenantOwned, new_id, utcnow
+
+
+class WorkOrderSignOff(Base, TenantOwned):
+    __tablename__ = "work_order_signoffs"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    work_order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), unique=True
+    )
+    outcome: Mapped[str] = mapped_column(String(16))  # "signed" | "refused"
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_role: Mapped[str | None] = mapped_column(String(64))
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    refusal_reason: Mapped[str | None] = mapped_column(String(1000))
+    drawing: Mapped[dict[str, Any] | None]
+    signature_sha256: Mapped[str | None] = mapped_column(String(64))
+    point_count: Mapped[int] = mapped_column(default=0)
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    gps_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    author_kind: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[uuid.UUID | None]
+    device_id: Mapped[uuid.UUID | None]
+    hlc: Mapped[str | None] = mapped_column(String(90))
+    content_digest: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)  # when it was signed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # when the server stored it
