@@ -20,7 +20,7 @@ from api.db.engine import make_read_engine
 from api.db.notices import SYNC_CHANNEL, Generation
 from api.errors import problem
 from api.http import hostile
-from api.http.blueprint import register_problem_responses
+from api.http.blueprint import Blueprint, register_problem_responses
 from api.http.body import read_body
 from api.http.context import FieldlineState, release_read_connection
 from api.http.envelope import RequestEnvelope
@@ -59,6 +59,13 @@ class FieldlineApi(Api):  # type: ignore[misc]
 
     def _register_responses(self) -> None:
         register_problem_responses(self.spec, self.ERROR_SCHEMA)
+
+    def register_blueprint(self, blp: Any, **options: Any) -> None:
+        # Only the project's Blueprint documents problems and refuses unknown query
+        # parameters; a plain flask-smorest one would quietly do neither.
+        if not isinstance(blp, Blueprint):
+            raise TypeError(f"blueprint {blp.name!r}: use api.http.blueprint.Blueprint")
+        super().register_blueprint(blp, **options)
 
     def handle_http_exception(self, error: Any) -> Response:
         return problem.problem_response(problem.from_http_exception(error))

@@ -156,15 +156,20 @@ _PORT = click.IntRange(min=1, max=65535)
 )
 def serve(bind: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve the API with gunicorn (plus an outbox worker in embedded mode)."""
+    from api.http.ratelimit import per_process_warning
     from api.server import run_gunicorn
 
     config = Config.from_env()
     _ensure_data_dir(config)
     config.resolved_secret_key()  # made once here, before the workers start
+    workers = workers or config.workers
+    warning = per_process_warning(config.ratelimit_storage_uri, workers)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     run_gunicorn(
         config,
         bind=with_port(bind or config.bind, port),
-        workers=workers or config.workers,
+        workers=workers,
         threads=threads or config.threads,
     )
 

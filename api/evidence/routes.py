@@ -13,6 +13,7 @@ from flask.views import MethodView
 from api.auth.permissions import Permission
 from api.evidence import photo_reads, photo_routes, photos, queries, services
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
+from api.evidence.photos import inert_image_headers
 from api.evidence.schemas import (
     PartSchema,
     PhotoSchema,
@@ -64,14 +65,19 @@ class WorkOrderPhotoContent(MethodView):
     @blp.problem(409, "`photo.bytes_not_ready`: not uploaded yet (`state`)")
     def get(self, work_order_id: uuid.UUID, photo_id: uuid.UUID) -> Any:
         """A photo's bytes (404 `photo.not_found` for a photo you may not see). They never
-        change (they are named by their SHA-256, also the `ETag`), so clients may cache them."""
+        change (they are named by their SHA-256, also the `ETag`), so clients may cache them.
+        `Content-Type` is the image type the bytes were validated as on upload; with
+        `X-Content-Type-Options: nosniff`, `Content-Security-Policy: default-src 'none';
+        sandbox` and `Content-Disposition: inline; filename=...`, a browser shows them as
+        an image and never runs them as a page."""
         store = blob_store()
         found = photos.open_photo(read_uow(), store, current_actor(), work_order_id, photo_id)
         response = send_file(found.stream, mimetype=found.content_type, etag=found.sha256)
+        response.content_length = found.size
         response.cache_control.private = True
         response.cache_control.max_age = 31536000
         response.cache_control.immutable = True
-        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.update(inert_image_headers(found.content_type, f"photo-{photo_id}"))
         return response
 
 

@@ -74,7 +74,11 @@ class Blob(MethodView):
         URL's SHA-256 are 422 `sync.checksum_mismatch` and nothing is kept; over
         25 MiB is 413 `sync.blob_too_large`; a `Content-Type` other than
         image/jpeg, png, webp or heic is 415 `sync.unsupported_media_type`; the
-        body is sent as is (no `Content-Encoding`). A URL whose last segment is not
+        body is sent as is (no `Content-Encoding`). The verified bytes must then be
+        one whole image (checked from their magic bytes, not the header): 415
+        `media.unsupported_type`, 422 `media.corrupt`, `media.too_many_pixels` or
+        `media.polyglot` otherwise, and nothing is kept. The answer's `content_type`
+        is the type the bytes are, which is what reads serve. A URL whose last segment is not
         64 lowercase hex digits is 404 `request.not_found`.
         Photos waiting for these bytes become `ready` (or `invalid` when their
         declared size differs) in the same transaction, and sync to devices.

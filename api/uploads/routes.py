@@ -174,7 +174,9 @@ class UploadItem(MethodView):
         <base64>` a body that does not match is 460 `upload.checksum_mismatch` and none of
         it is kept. One append at a time per upload: 423 `upload.locked`. The last byte
         stores the photo: bytes that do not hash to the `sha256` of `Upload-Metadata`
-        are 422 `upload.hash_mismatch` and the upload is removed.
+        are 422 `upload.hash_mismatch` and the upload is removed; bytes that are not one
+        whole image are 415 `media.unsupported_type` or 422 `media.corrupt`,
+        `media.too_many_pixels` or `media.polyglot`, and the upload is removed too.
 
         Needs `Tus-Resumable: 1.0.0` (else 412 `upload.version_unsupported`); see
         https://tus.io/protocols/resumable-upload and PROTOCOL.md § 10.

@@ -23,7 +23,8 @@ from sqlalchemy import delete, select, update
 
 from api.auth.actor import Actor
 from api.db import UnitOfWork, new_id
-from api.sync.blobs import record_blob
+from api.evidence.errors import MEDIA_ERRORS
+from api.sync.blobs import put_image, record_blob
 from api.uploads import errors
 from api.uploads.models import TusUpload
 from media import tus
@@ -210,7 +211,12 @@ def _complete(
 ) -> Upload:
     with staged.reader() as source:
         try:
-            stored = uploads.store.put(actor.tenant_id, upload.sha256, source, upload.length)
+            stored, content_type = put_image(
+                uploads.store, actor.tenant_id, upload.sha256, source, upload.length
+            )
+        except MEDIA_ERRORS:  # not an image (media.*), and these bytes never will be
+            _remove(uploads, upload.id)
+            raise
         except ChecksumMismatch as mismatch:
             _remove(uploads, upload.id)  # these bytes can never become the declared blob
             raise errors.UploadHashMismatch(
@@ -219,7 +225,6 @@ def _complete(
     expires_at = tus.next_expiry(now)
     with uploads.uow() as unit:
         _compare_and_set(unit, upload, upload.length, expires_at, completed_at=now)
-        content_type = PhotoType(upload.content_type)
         record_blob(unit.session, actor.tenant_id, upload.sha256, content_type, stored.size)
         unit.commit()
     uploads.staging.discard(upload.id)

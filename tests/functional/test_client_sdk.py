@@ -22,6 +22,7 @@ from client_sdk.sync import Callbacks
 from sync_protocol.messages import Receipt
 from tests.support.factories import Factories
 from tests.support.factories.core import PASSWORD
+from tests.support.images import jpeg
 
 SERVER = "http://fieldline.test"
 
@@ -87,7 +88,7 @@ def _count(uow_factory: UnitOfWorkFactory, query: Any) -> int:
 @pytest.fixture
 def photo(tmp_path: Path) -> Path:
     path = tmp_path / "valve.jpg"
-    path.write_bytes(b"\xff\xd8\xff\xe0" + b"seal" * 400)
+    path.write_bytes(jpeg("the valve seal"))
     return path
 
 

@@ -38,6 +38,7 @@ from tests.conftest import count_rows
 from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
 from tests.support.factories.core import PASSWORD
+from tests.support.images import jpeg
 from tests.support.push import Device, new_id
 
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
@@ -61,8 +62,8 @@ _TENANT_WIDE = {"category_id"}
 # their own tenant. So another tenant's HEAD of the victim's hash must be 404, and
 # its PUT (without the bytes) must store nothing: 422, never a 2xx.
 _CONTENT_ADDRESSED = {"sha256"}
-_STRANGER_BYTES = b"\xff\xd8 not the victim's photo"
-_VICTIM_PHOTO = b"\xff\xd8 the victim's photo"
+_STRANGER_BYTES = jpeg("not the victim's photo")
+_VICTIM_PHOTO = jpeg("the victim's photo")
 
 
 @dataclass
