@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
 from api.evidence import photo_reads, services
 from api.evidence.schemas import AnnotationsSchema, PhotoSchema
+from api.http.blueprint import Blueprint
 from api.http.context import blob_store, new_uow, read_uow, state
 from api.http.guard import current_actor, public, requires
 from api.http.pagination import PageArgs, page_schema
@@ -71,8 +71,8 @@ class PhotoAnnotations(MethodView):
 class MediaContent(MethodView):
     @public
     @blp.response(200, description="The bytes", content_type="application/octet-stream")
-    @blp.alt_response(403, description="`media.link_expired`: list the photos again")
-    @blp.alt_response(404, description="`media.link_invalid`: not a link this server made")
+    @blp.problem(403, "`media.link_expired`: list the photos again for a fresh link")
+    @blp.problem(404, "`media.link_invalid`: not a link this server made, or altered")
     def get(self, token: str) -> Any:
         """The bytes behind a link from a photo listing; the link is the credential (no
         `Authorization`). Content-addressed, so cached for a year (privately: never by

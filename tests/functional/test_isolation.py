@@ -51,6 +51,7 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/read", None),
     ("POST", "/resolution", {"resolution": "keep_server"}),
     ("PUT", "/visibility", {"visibility": "customer"}),
+    ("PUT", "/annotations", {"shapes": []}),
     ("POST", "/merge", {"into_asset_id": "01938a3c-7c00-7000-8000-000000000001"}),
 ]
 
@@ -141,6 +142,9 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "device_id": str(phone.device_id),
         "photo_id": str(photo_id),
         "item_id": str(photo_id),  # /{kind}/{item_id}/visibility: the photo for photos
+        # /v1/media/{token}: a link is its own credential (tested in test_photo_reads);
+        # one this server did not make names nothing.
+        "token": "not-a-link-this-server-made",
     }
     customer_y_ids = {
         ids[k]
