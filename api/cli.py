@@ -292,6 +292,25 @@ def uploads_expire() -> None:
         engine.dispose()
 
 
+@main.command("purge-positions")
+@click.option("--days", default=90, show_default=True, help="keep GPS fixes this long")
+def purge_positions(days: int) -> None:
+    """Delete GPS fixes older than --days, a few thousand rows per short transaction,
+    so devices keep sending while it runs. Run it daily, e.g. from cron."""
+    from datetime import timedelta
+
+    from api.db import UnitOfWorkFactory, make_engine, utcnow
+    from api.location.services import purge_positions as purge
+
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
+    try:
+        purged = purge(UnitOfWorkFactory(engine), utcnow() - timedelta(days=days))
+        click.echo(f"{purged} GPS fixes older than {days} days deleted")
+    finally:
+        engine.dispose()
+
+
 @main.command()
 def errors() -> None:
     """Print the catalogue of error codes (docs/errors.md) as Markdown."""

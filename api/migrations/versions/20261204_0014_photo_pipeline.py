@@ -1,7 +1,7 @@
 """photo pipeline: derivatives, EXIF metadata, placeholders, annotations
 
 Revision ID: 0014
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-04 06:00:00
 
 ``photo_derivatives`` links a photo to its stored renditions (``thumb``,
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0014"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
