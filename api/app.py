@@ -40,6 +40,7 @@ BLUEPRINT_MODULES = [
     "api.categories.routes",
     "api.workorders.routes",
     "api.evidence.routes",
+    "api.evidence.photo_routes",
     "api.signoff.routes",
     "api.signoff.report_routes",
     "api.audit.routes",
