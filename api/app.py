@@ -39,6 +39,7 @@ BLUEPRINT_MODULES = [
     "api.categories.routes",
     "api.workorders.routes",
     "api.evidence.routes",
+    "api.evidence.photo_routes",
     "api.signoff.routes",
     "api.signoff.report_routes",
     "api.audit.routes",
@@ -47,6 +48,7 @@ BLUEPRINT_MODULES = [
     "api.sync.blob_routes",
     "api.sync.watermelon.routes",
     "api.sync.inbox.routes",
+    "api.location.routes",
     "api.uploads.routes",
     "api.web.routes",
 ]
