@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import api.models  # noqa: F401 - handlers need every table mapped, not just the ones they import
+from api.location.handlers import notify_arrival_suggested
 from api.notifications.handlers import notify_status_change
 from api.outbox.worker import Handler
 
 HANDLERS: dict[str, Handler] = {
     "work_order.status_changed": notify_status_change,
+    "work_order.arrival_suggested": notify_arrival_suggested,
 }
