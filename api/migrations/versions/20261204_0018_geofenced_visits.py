@@ -1,7 +1,7 @@
 """geofenced visits: when the technician's fixes show them arrive and leave
 
 Revision ID: 0018
-Revises: 0017
+Revises: 0014
 Create Date: 2026-12-04 06:15:00
 
 ``work_order_visits`` holds each order's detected arrival and departure;
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0017"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
