@@ -20,11 +20,12 @@ from api.db.engine import make_read_engine
 from api.db.notices import SYNC_CHANNEL, Generation
 from api.errors import problem
 from api.http import hostile
+from api.http.blueprint import Blueprint, register_problem_responses
 from api.http.body import read_body
 from api.http.context import FieldlineState, release_read_connection
 from api.http.envelope import RequestEnvelope
 from api.http.json import OrjsonProvider
-from api.http.ratelimit import RateLimiter
+from api.http.ratelimit import RateLimiter, storage_for
 from api.sync.quiet_rows import QuietRows
 
 BLUEPRINT_MODULES = [
@@ -38,18 +39,34 @@ BLUEPRINT_MODULES = [
     "api.categories.routes",
     "api.workorders.routes",
     "api.evidence.routes",
+    "api.signoff.routes",
+    "api.signoff.report_routes",
     "api.audit.routes",
     "api.notifications.routes",
     "api.sync.routes",
     "api.sync.blob_routes",
     "api.sync.watermelon.routes",
     "api.sync.inbox.routes",
+    "api.location.routes",
+    "api.uploads.routes",
     "api.web.routes",
 ]
 
 
 class FieldlineApi(Api):  # type: ignore[misc]
     """flask-smorest's Api with problem+json as the documented error shape."""
+
+    ERROR_SCHEMA = problem.ProblemSchema
+
+    def _register_responses(self) -> None:
+        register_problem_responses(self.spec, self.ERROR_SCHEMA)
+
+    def register_blueprint(self, blp: Any, **options: Any) -> None:
+        # Only the project's Blueprint documents problems and refuses unknown query
+        # parameters; a plain flask-smorest one would quietly do neither.
+        if not isinstance(blp, Blueprint):
+            raise TypeError(f"blueprint {blp.name!r}: use api.http.blueprint.Blueprint")
+        super().register_blueprint(blp, **options)
 
     def handle_http_exception(self, error: Any) -> Response:
         return problem.problem_response(problem.from_http_exception(error))
@@ -74,10 +91,11 @@ def create_app(config: Config | None = None) -> Flask:
             refresh_ttl=timedelta(days=config.refresh_ttl_days),
         ),
         config=config,
+        blobs=config.open_blob_store(),
         **_worker_caches(engine, config.session_cache_seconds),
     )
     app.extensions["fieldline_login_limiter"] = RateLimiter(
-        config.ratelimit_storage_uri, config.login_rate_limit
+        storage_for(config.ratelimit_storage_uri, engine), config.login_rate_limit
     )
 
     api = FieldlineApi(app, spec_kwargs=_spec_kwargs())

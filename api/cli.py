@@ -155,15 +155,20 @@ _PORT = click.IntRange(min=1, max=65535)
 )
 def serve(bind: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve the API with gunicorn (plus an outbox worker in embedded mode)."""
+    from api.http.ratelimit import per_process_warning
     from api.server import run_gunicorn
 
     config = Config.from_env()
     _ensure_data_dir(config)
     config.resolved_secret_key()  # made once here, before the workers start
+    workers = workers or config.workers
+    warning = per_process_warning(config.ratelimit_storage_uri, workers)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     run_gunicorn(
         config,
         bind=with_port(bind or config.bind, port),
-        workers=workers or config.workers,
+        workers=workers,
         threads=threads or config.threads,
     )
 
@@ -238,12 +243,11 @@ def sync_compact(days: int) -> None:
     from api.sync.blobs import collect_garbage
     from api.sync.capture import age_out
     from api.sync.retention import compact
-    from media.blobs import FilesystemBlobStore
 
     config = Config.from_env()
     engine = make_engine(config.database_url)
     factory = UnitOfWorkFactory(engine)
-    store = FilesystemBlobStore(config.resolved_blob_dir())
+    store = config.open_blob_store()
     try:
         for tenant_id in _tenant_ids(factory):
             with factory() as uow:
@@ -260,6 +264,48 @@ def sync_compact(days: int) -> None:
                 f"{collected.claims} unreferenced photo blobs dropped "
                 f"({collected.files} files)"
             )
+    finally:
+        engine.dispose()
+
+
+@main.command("uploads-expire")
+def uploads_expire() -> None:
+    """Remove resumable uploads past their Upload-Expires (24 hours after their last
+    append), their staged bytes, and staged files no upload owns. Safe at any time, e.g.
+    hourly from cron; an upload being appended to right now is left for the next run."""
+    from api.db import UnitOfWorkFactory, make_engine, utcnow
+    from api.uploads.services import Uploads, expire_uploads
+    from media.tus import StagingArea
+
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
+    uploads = Uploads(
+        uow=UnitOfWorkFactory(engine),
+        staging=StagingArea(config.resolved_upload_dir()),
+        store=config.open_blob_store(),
+        max_bytes=config.upload_max_bytes,
+    )
+    try:
+        click.echo(f"{expire_uploads(uploads, utcnow())} expired uploads removed")
+    finally:
+        engine.dispose()
+
+
+@main.command("purge-positions")
+@click.option("--days", default=90, show_default=True, help="keep GPS fixes this long")
+def purge_positions(days: int) -> None:
+    """Delete GPS fixes older than --days, a few thousand rows per short transaction,
+    so devices keep sending while it runs. Run it daily, e.g. from cron."""
+    from datetime import timedelta
+
+    from api.db import UnitOfWorkFactory, make_engine, utcnow
+    from api.location.services import purge_positions as purge
+
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
+    try:
+        purged = purge(UnitOfWorkFactory(engine), utcnow() - timedelta(days=days))
+        click.echo(f"{purged} GPS fixes older than {days} days deleted")
     finally:
         engine.dispose()
 

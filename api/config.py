@@ -13,6 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from media.blobs import BlobStore
+from media.stores import S3Settings, open_blob_store
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"FIELDLINE_{name}", default)
@@ -29,6 +32,16 @@ def _env_bool(name: str, default: bool) -> bool:
 class Config:
     data_dir: Path = field(default_factory=lambda: Path("var").resolve())
     blob_dir: Path | None = None  # photo bytes; None: <data_dir>/blobs
+    # Partial resumable (tus) uploads, on local disk; None: <data_dir>/uploads
+    upload_dir: Path | None = None
+    upload_max_bytes: int = 25 * 1024 * 1024  # Tus-Max-Size (a photo's limit, PROTOCOL § 10)
+    # "s3://bucket/prefix" keeps photo bytes in S3-compatible storage; "": in blob_dir.
+    blob_store: str = ""
+    # S3 endpoint (MinIO, Ceph...) and credentials; "" leaves them to boto3's usual chain.
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
     database_url: str = ""
     secret_key: str = ""
     max_body_bytes: int = 1024 * 1024
@@ -37,7 +50,8 @@ class Config:
     access_ttl_seconds: int = 900
     refresh_ttl_days: int = 30
     login_rate_limit: str = "10/minute"
-    ratelimit_storage_uri: str = "memory://"
+    # "database" (shared by every worker and host), "redis://..." or "memory://" (one process).
+    ratelimit_storage_uri: str = "database"
     trusted_proxies: int = 0
     log_level: str = "INFO"
     db_pool_size: int = 5
@@ -57,9 +71,17 @@ class Config:
         data_dir = Path(_env("DATA_DIR", "var")).resolve()
         database_url = _env("DATABASE_URL", f"sqlite:///{data_dir / 'fieldline.db'}")
         blob_dir = _env("BLOB_DIR", "")
+        upload_dir = _env("UPLOAD_DIR", "")
         config = cls(
             data_dir=data_dir,
             blob_dir=Path(blob_dir).resolve() if blob_dir else None,
+            upload_dir=Path(upload_dir).resolve() if upload_dir else None,
+            upload_max_bytes=int(_env("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024))),
+            blob_store=_env("BLOB_STORE", ""),
+            s3_endpoint_url=_env("S3_ENDPOINT_URL", ""),
+            s3_region=_env("S3_REGION", ""),
+            s3_access_key_id=_env("S3_ACCESS_KEY_ID", ""),
+            s3_secret_access_key=_env("S3_SECRET_ACCESS_KEY", ""),
             database_url=database_url,
             secret_key=os.environ.get("FIELDLINE_SECRET_KEY", ""),
             max_body_bytes=int(_env("MAX_BODY_BYTES", str(1024 * 1024))),
@@ -67,7 +89,7 @@ class Config:
             access_ttl_seconds=int(_env("ACCESS_TTL_SECONDS", "900")),
             refresh_ttl_days=int(_env("REFRESH_TTL_DAYS", "30")),
             login_rate_limit=_env("LOGIN_RATE_LIMIT", "10/minute"),
-            ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "memory://"),
+            ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "database"),
             trusted_proxies=int(_env("TRUSTED_PROXIES", "0")),
             log_level=_env("LOG_LEVEL", "INFO"),
             db_pool_size=int(_env("DB_POOL_SIZE", "5")),
@@ -87,6 +109,22 @@ class Config:
     def resolved_blob_dir(self) -> Path:
         """Where photo bytes live: ``FIELDLINE_BLOB_DIR``, else ``blobs`` in the data folder."""
         return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
+
+    def resolved_upload_dir(self) -> Path:
+        """Where partial tus uploads wait: ``FIELDLINE_UPLOAD_DIR``, else ``uploads`` in the
+        data folder. Local disk: an append locks its file with ``flock``."""
+        return self.upload_dir if self.upload_dir is not None else self.data_dir / "uploads"
+
+    def open_blob_store(self) -> BlobStore:
+        """The one blob store of this configuration (the app keeps it on its state):
+        ``FIELDLINE_BLOB_STORE=s3://bucket/prefix``, else the folder :meth:`resolved_blob_dir`."""
+        s3 = S3Settings(
+            endpoint_url=self.s3_endpoint_url or None,
+            region=self.s3_region or None,
+            access_key_id=self.s3_access_key_id or None,
+            secret_access_key=self.s3_secret_access_key or None,
+        )
+        return open_blob_store(self.blob_store or str(self.resolved_blob_dir()), s3)
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated once and kept in the data folder.

@@ -14,13 +14,17 @@ from api.customers import models as customers
 from api.db import Base
 from api.evidence import models as evidence
 from api.idempotency import models as idempotency
+from api.location import models as location
 from api.notifications import models as notifications
 from api.outbox import models as outbox
+from api.ratelimits import models as ratelimits
+from api.signoff import models as signoff
 from api.sites import models as sites
 from api.sync import models as sync
 from api.teams import models as teams
 from api.technicians import models as technicians
 from api.tenants import models as tenants
+from api.uploads import models as uploads
 from api.users import models as users
 from api.workorders import models as workorders
 
@@ -33,13 +37,17 @@ __all__ = [
     "customers",
     "evidence",
     "idempotency",
+    "location",
     "notifications",
     "outbox",
+    "ratelimits",
+    "signoff",
     "sites",
     "sync",
     "teams",
     "technicians",
     "tenants",
+    "uploads",
     "users",
     "workorders",
 ]

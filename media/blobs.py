@@ -16,7 +16,7 @@ import os
 import re
 import secrets
 import uuid
-from collections.abc import Set
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -29,6 +29,11 @@ class ByteSource(Protocol):
     """Anything bytes can be read from in chunks (a file, a WSGI input stream)."""
 
     def read(self, size: int, /) -> bytes: ...
+
+
+BlobCheck = Callable[[BinaryIO], None]
+"""Judges verified bytes (a readable file at offset 0) before they become visible;
+whatever it raises is raised by ``put``, and nothing is kept."""
 
 
 @dataclass(frozen=True)
@@ -67,12 +72,24 @@ class BlobMissing(BlobError, LookupError):
 
 
 class BlobStore(Protocol):
-    """Where a tenant's bytes live, by SHA-256 (filesystem today, S3 later)."""
+    """Where a tenant's bytes live, by SHA-256: :class:`FilesystemBlobStore` or
+    :class:`media.s3.S3BlobStore`, chosen by :func:`media.stores.open_blob_store`.
+    Both pass one contract test suite (tests/integration/test_blob_store_contract.py)."""
 
     def put(
-        self, tenant_id: uuid.UUID, sha256: str, stream: ByteSource, max_bytes: int
+        self,
+        tenant_id: uuid.UUID,
+        sha256: str,
+        stream: ByteSource,
+        max_bytes: int,
+        check: BlobCheck | None = None,
     ) -> StoredBlob:
-        """Store ``stream`` if it hashes to ``sha256`` and is at most ``max_bytes`` long."""
+        """Store ``stream`` if it hashes to ``sha256``, is at most ``max_bytes`` long and
+        ``check`` (e.g. image validation) accepts it; otherwise raise and keep nothing.
+
+        The body is streamed (held on local disk, never whole in memory) and only
+        becomes visible to ``exists``/``open`` once it has passed every test.
+        """
         ...
 
     def exists(self, tenant_id: uuid.UUID, sha256: str) -> bool: ...
@@ -114,13 +131,21 @@ class FilesystemBlobStore:
         return self.root / str(tenant_id) / sha256[:2] / sha256
 
     def put(
-        self, tenant_id: uuid.UUID, sha256: str, stream: ByteSource, max_bytes: int
+        self,
+        tenant_id: uuid.UUID,
+        sha256: str,
+        stream: ByteSource,
+        max_bytes: int,
+        check: BlobCheck | None = None,
     ) -> StoredBlob:
         target = self.path(tenant_id, sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f".{sha256}.{secrets.token_hex(8)}.partial")
         try:
             size = _write_verified(temp, sha256, stream, max_bytes)
+            if check is not None:
+                with temp.open("rb") as written:
+                    check(written)
             os.replace(temp, target)
         except BaseException:
             temp.unlink(missing_ok=True)
@@ -181,25 +206,36 @@ def _sweep_one(path: Path, older_than: float) -> int:
 
 def _write_verified(temp: Path, sha256: str, stream: ByteSource, max_bytes: int) -> int:
     """Copy ``stream`` into ``temp`` (created exclusively), hashing as it goes; the size."""
-    digest = hashlib.sha256()
-    size = 0
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
-        while True:
-            # Never ask for more than one byte past the limit: that byte proves "too large".
-            chunk = stream.read(min(CHUNK_BYTES, max_bytes + 1 - size))
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > max_bytes:
-                raise BlobTooLarge(max_bytes)
-            digest.update(chunk)
-            out.write(chunk)
-        actual = digest.hexdigest()
-        if actual != sha256:
-            raise ChecksumMismatch(sha256, actual)
+        size = copy_verified(stream, out, sha256, max_bytes)
         out.flush()
         os.fsync(out.fileno())
+    return size
+
+
+def copy_verified(stream: ByteSource, out: BinaryIO, sha256: str, max_bytes: int) -> int:
+    """Copy ``stream`` into ``out`` chunk by chunk, hashing as it goes; the size.
+
+    :class:`BlobTooLarge` past ``max_bytes``, :class:`ChecksumMismatch` if the bytes do
+    not hash to ``sha256``: either way ``out`` holds rejected bytes the caller discards.
+    Never more than one chunk is held in memory.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    while True:
+        # Never ask for more than one byte past the limit: that byte proves "too large".
+        chunk = stream.read(min(CHUNK_BYTES, max_bytes + 1 - size))
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > max_bytes:
+            raise BlobTooLarge(max_bytes)
+        digest.update(chunk)
+        out.write(chunk)
+    actual = digest.hexdigest()
+    if actual != sha256:
+        raise ChecksumMismatch(sha256, actual)
     return size
 
 

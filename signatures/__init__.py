@@ -1,4 +1,6 @@
-"""Sign-off: stroke signatures sealed to a canonical hash of the completion report,
-verification and the PDF service report.
+"""Sign-off: stroke signatures, canonical completion reports, Ed25519 seals, PDF reports.
 
-Not built yet: the sign-off issue builds it (see ``docs/roadmap.md``)."""
+Framework-free (no Flask, no database): :mod:`signatures.strokes` validates what a
+device drew, :mod:`signatures.render` draws it again as SVG or PNG. The API
+(``api/signoff``) and the sync push call these with plain data.
+"""

@@ -88,6 +88,19 @@ class PhotoType(StrEnum):
     HEIC = "image/heic"
 
 
+class Symbology(StrEnum):
+    """Barcode symbologies a scan may name (the server checks the code against it)."""
+
+    QR = "qr"
+    DATA_MATRIX = "data_matrix"
+    CODE_128 = "code_128"
+    CODE_39 = "code_39"
+    EAN_13 = "ean_13"
+    EAN_8 = "ean_8"
+    UPC_A = "upc_a"
+    PDF_417 = "pdf_417"
+
+
 class BlobState(StrEnum):
     """A photo's bytes: referenced but not here yet, here and verified, or not matching."""
 

@@ -120,6 +120,11 @@ CATALOGUE: Mapping[str, CodeInfo] = MappingProxyType(
         "sync.not_in_scope": _code(
             _M, "The record is not in this device's scope", "该记录不在此设备的同步范围内"
         ),
+        "sync.barcode_invalid": _code(
+            _M,
+            "The scanned code fails its symbology's check (check digit, characters, GS1)",
+            "扫描的条码未通过码制校验（校验位、字符或 GS1）",
+        ),
         "sync.illegal_transition": _code(
             _M, "The work order's status does not allow this action", "工单状态不允许此操作"
         ),
@@ -141,6 +146,16 @@ CATALOGUE: Mapping[str, CodeInfo] = MappingProxyType(
             "只有作者或调度可以作废此记录",
         ),
         "sync.entity_deleted": _code(_M, "The record has been deleted", "该记录已被删除"),
+        "sync.invalid_signature": _code(
+            _M,
+            "The signature drawing is empty, too large, degenerate or has bad points",
+            "签名笔迹为空、过大、过于简单或含有无效的点",
+        ),
+        "sync.already_signed": _code(
+            _M,
+            "The work order already has a signature or a recorded refusal",
+            "该工单已有签名或拒签记录",
+        ),
         "sync.internal_error": _code(
             _M, "The server failed to apply the mutation", "服务器应用变更时出错"
         ),

@@ -21,7 +21,13 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import ClassVar, TypeAlias
 
-from sync_protocol.entities import EvidenceKind, NoteVisibility, PhotoType, TimeEntryKind
+from sync_protocol.entities import (
+    EvidenceKind,
+    NoteVisibility,
+    PhotoType,
+    Symbology,
+    TimeEntryKind,
+)
 from sync_protocol.errors import JSONValue, ProtocolError
 from sync_protocol.hlc import HLC
 from sync_protocol.merge import EvidenceItem, FieldWrite
@@ -40,6 +46,7 @@ MAX_UNIT = 16
 MAX_ASSETS = 100
 MAX_PATCH_FIELDS = 16
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
+MAX_CODE = 256  # a scanned code, as an asset's barcode_value holds it
 
 _QUANTITY = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?", re.ASCII)
 _READING = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,6})?", re.ASCII)
@@ -56,6 +63,17 @@ class MutationName(StrEnum):
     ADD_TIME_ENTRY = "add_time_entry"
     ATTACH_PHOTO = "attach_photo"
     VOID_EVIDENCE = "void_evidence"
+    SIGN_OFF = "sign_off"
+    SCAN_CODE = "scan_code"
+
+
+class SignOffOutcome(StrEnum):
+    SIGNED = "signed"
+    REFUSED = "refused"
+
+
+MAX_CONSENT = 4_000
+MAX_NAME = 200
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -233,9 +251,82 @@ class VoidEvidence:
         return {**_refs(self), "evidence": self.evidence.value, "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where the device was when the customer signed (WGS84; accuracy in metres)."""
+
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {"lat": self.lat, "lon": self.lon, "accuracy_m": self.accuracy_m}
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """The customer signed (``drawing``, ``consent_text``) or refused (``refusal_reason``).
+
+    When it happened is the mutation's HLC, as for evidence (§ 7.3). The drawing
+    is free-form JSON here; its strokes are checked by the server's
+    ``signatures.strokes`` (``sync.invalid_signature``), which the client SDK
+    may run too. Immutable once recorded (PROTOCOL.md § 8.7).
+    """
+
+    name: ClassVar[MutationName] = MutationName.SIGN_OFF
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    outcome: SignOffOutcome
+    signer_name: str
+    signer_role: str | None = None
+    consent_text: str | None = None
+    refusal_reason: str | None = None
+    drawing: Mapping[str, JSONValue] | None = None
+    position: Position | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "id": str(self.id),
+            "work_order_id": str(self.work_order_id),
+            "outcome": self.outcome.value,
+            "signer_name": self.signer_name,
+            "signer_role": self.signer_role,
+            "consent_text": self.consent_text,
+            "refusal_reason": self.refusal_reason,
+            "drawing": dict(self.drawing) if self.drawing is not None else None,
+            "position": self.position.to_json() if self.position else None,
+        }
+
+
+@dataclass(frozen=True)
+class ScanCode:
+    """A code scanned at a job: the server names the asset (receipt ``entity_id``), or
+    makes a provisional one with ``id`` at the order's site when the code is unknown."""
+
+    name: ClassVar[MutationName] = MutationName.SCAN_CODE
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    code: str
+    symbology: Symbology | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "id": str(self.id),
+            "work_order_id": str(self.work_order_id),
+            "code": self.code,
+            "symbology": self.symbology.value if self.symbology else None,
+        }
+
+
 Evidence: TypeAlias = AddNote | RecordPart | RecordReading | AddTimeEntry | AttachPhoto
 MutationArgs: TypeAlias = (
-    CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder | Evidence | VoidEvidence
+    CreateWorkOrder
+    | TransitionWorkOrder
+    | PatchWorkOrder
+    | Evidence
+    | VoidEvidence
+    | SignOff
+    | ScanCode
 )
 
 
@@ -377,6 +468,62 @@ def _void(r: ObjectReader) -> VoidEvidence:
     )
 
 
+def _scan(r: ObjectReader) -> ScanCode:
+    return ScanCode(
+        r.uuid("id", v7=True),
+        r.uuid("work_order_id"),
+        r.text("code", max_len=MAX_CODE, min_len=1),
+        r.choice("symbology", Symbology) if r.has("symbology") else None,
+    )
+
+
+def _sign_off(r: ObjectReader) -> SignOff:
+    outcome = r.choice("outcome", SignOffOutcome)
+    signed = outcome is SignOffOutcome.SIGNED
+    for key, wanted in (
+        ("drawing", signed),
+        ("consent_text", signed),
+        ("refusal_reason", not signed),
+    ):
+        if wanted and not r.has(key):
+            raise ProtocolError(
+                "sync.missing_field", f"{key} is required when {outcome}", r.at(key)
+            )
+        if not wanted and r.has(key):
+            raise ProtocolError("sync.invalid_value", f"Not allowed when {outcome}", r.at(key))
+    return SignOff(
+        r.uuid("id", v7=True),
+        r.uuid("work_order_id"),
+        outcome,
+        r.text("signer_name", max_len=MAX_NAME, min_len=1),
+        r.optional_text("signer_role", max_len=MAX_SHORT),
+        r.optional_text("consent_text", max_len=MAX_CONSENT, min_len=1),
+        r.optional_text("refusal_reason", max_len=MAX_REASON, min_len=1),
+        MappingProxyType(r.json_object("drawing")) if signed else None,
+        _position(r.obj("position", _POSITION_KEYS)) if r.has("position") else None,
+    )
+
+
+_POSITION_KEYS = frozenset({"lat", "lon", "accuracy_m"})
+
+
+def _position(r: ObjectReader) -> Position:
+    lat = _number(r, "lat", -90, 90)
+    lon = _number(r, "lon", -180, 180)
+    accuracy = _number(r, "accuracy_m", 0, 100_000) if r.has("accuracy_m") else None
+    return Position(lat, lon, accuracy)
+
+
+def _number(r: ObjectReader, key: str, low: float, high: float) -> float:
+    value = r.raw(key)
+    if type(value) not in (int, float):
+        raise ProtocolError("sync.wrong_type", "Expected a number", r.at(key))
+    assert isinstance(value, int | float)
+    if not low <= value <= high:  # NaN fails both comparisons
+        raise ProtocolError("sync.invalid_value", f"Expected {low} to {high}", r.at(key))
+    return float(value)
+
+
 def _decimal(r: ObjectReader, key: str, pattern: re.Pattern[str], *, positive: bool) -> str:
     text = r.text(key, max_len=24)
     if pattern.fullmatch(text) is None or (positive and not text.strip("0.")):
@@ -396,6 +543,8 @@ _KEYS: Mapping[MutationName, frozenset[str]] = {
         AddTimeEntry,
         AttachPhoto,
         VoidEvidence,
+        SignOff,
+        ScanCode,
     )
 } | {MutationName.CREATE_WORK_ORDER: frozenset({"id", "asset_ids", *CREATE_FIELDS})}
 _PARSERS: Mapping[MutationName, Callable[[ObjectReader], MutationArgs]] = {
@@ -408,4 +557,6 @@ _PARSERS: Mapping[MutationName, Callable[[ObjectReader], MutationArgs]] = {
     MutationName.ADD_TIME_ENTRY: _time_entry,
     MutationName.ATTACH_PHOTO: _photo,
     MutationName.VOID_EVIDENCE: _void,
+    MutationName.SIGN_OFF: _sign_off,
+    MutationName.SCAN_CODE: _scan,
 }

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, TenantOwned, Timestamped, Versioned, enum_type, new_id
+from sync_protocol.entities import Symbology  # one spelling for server and devices
+
+__all__ = ["Asset", "Symbology", "new_label_token"]
 
 
-class Symbology(StrEnum):
-    QR = "qr"
-    DATA_MATRIX = "data_matrix"
-    CODE_128 = "code_128"
-    CODE_39 = "code_39"
-    EAN_13 = "ean_13"
-    EAN_8 = "ean_8"
-    UPC_A = "upc_a"
-    PDF_417 = "pdf_417"
+def new_label_token() -> str:
+    """An unguessable token for the asset's public label (192 random bits, URL-safe)."""
+    return secrets.token_urlsafe(24)
 
 
 class Asset(Base, TenantOwned, Timestamped, Versioned):
@@ -49,3 +46,12 @@ class Asset(Base, TenantOwned, Timestamped, Versioned):
     warranty_ends_on: Mapped[date | None]
     notes: Mapped[str | None] = mapped_column(String(2000))
     active: Mapped[bool] = mapped_column(default=True)
+    # GS1 element strings read from the barcode (media.barcodes): AI 01, 21, 10, 17.
+    gs1_gtin: Mapped[str | None] = mapped_column(String(14))
+    gs1_serial: Mapped[str | None] = mapped_column(String(20))
+    gs1_lot: Mapped[str | None] = mapped_column(String(20))
+    gs1_expires_on: Mapped[date | None]
+    # Made by a scan of an unknown code; the office confirms it or merges it into another.
+    provisional: Mapped[bool] = mapped_column(default=False)
+    # The public repair-request label's token (QR); never synced to devices.
+    label_token: Mapped[str] = mapped_column(String(43), unique=True, default=new_label_token)

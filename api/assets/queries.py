@@ -68,7 +68,7 @@ def list_assets(
     if active is not None:
         stmt = stmt.where(Asset.active.is_(active))
     if warranty is not None:
-        today = _tenant_today(session, actor.tenant_id)
+        today = tenant_today(session, actor.tenant_id)
         stmt = stmt.where(
             Asset.warranty_ends_on >= today
             if warranty is Warranty.ACTIVE
@@ -97,7 +97,7 @@ def _one_visible(session: Session, actor: Actor, condition: ColumnElement[bool])
     return asset
 
 
-def _tenant_today(session: Session, tenant_id: uuid.UUID) -> date:
+def tenant_today(session: Session, tenant_id: uuid.UUID) -> date:
     """Today's date where the tenant works: a warranty lapses at local midnight, not UTC's."""
     zone = session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
     return datetime.now(ZoneInfo(zone or "Asia/Shanghai")).date()

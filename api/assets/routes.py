@@ -6,13 +6,21 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from api.assets import queries, services
-from api.assets.schemas import AssetCreateSchema, AssetListArgs, AssetSchema, AssetUpdateSchema
+from api.assets import queries, scans, services
+from api.assets.schemas import (
+    AssetCreateSchema,
+    AssetListArgs,
+    AssetSchema,
+    AssetUpdateSchema,
+    MergeArgsSchema,
+    ScanArgsSchema,
+    ScanResultSchema,
+)
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
-from api.http.etag import etag_header, required_version
+from api.http.etag import etag_header, if_match
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
 from api.http.pagination import page_schema
@@ -67,17 +75,66 @@ class AssetById(MethodView):
         return asset, etag_header(asset.version)
 
     @requires(Permission.ASSETS_WRITE)
+    @if_match
     @blp.arguments(AssetUpdateSchema)
     @blp.response(200, AssetSchema)
-    def patch(self, changes: dict[str, Any], asset_id: uuid.UUID) -> Any:
+    def patch(self, changes: dict[str, Any], asset_id: uuid.UUID, version: int) -> Any:
         """Change some fields of an asset, or move it (`site_id`). Needs `If-Match`."""
-        asset = services.update_asset(
-            new_uow(), current_actor(), asset_id, required_version(), changes
-        )
+        asset = services.update_asset(new_uow(), current_actor(), asset_id, version, changes)
         return asset, etag_header(asset.version)
 
     @requires(Permission.ASSETS_WRITE)
+    @if_match
     @blp.response(204)
-    def delete(self, asset_id: uuid.UUID) -> None:
+    def delete(self, asset_id: uuid.UUID, version: int) -> None:
         """Delete an asset that no work order names. Needs `If-Match`."""
-        services.delete_asset(new_uow(), current_actor(), asset_id, required_version())
+        services.delete_asset(new_uow(), current_actor(), asset_id, version)
+
+
+@blp.route("/scans")
+class Scans(MethodView):
+    @requires(Permission.ASSETS_SCAN)
+    @blp.arguments(ScanArgsSchema)
+    @blp.response(200, ScanResultSchema)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Scan a code: the asset it names in your tenant, its site, warranty, open orders and
+        service history. The code is checked against its symbology first (422 `barcode.*`).
+        An unknown code with a `site_id` makes a provisional asset there
+        (`provisional_created`) for the office to confirm or merge; without one it is 404."""
+        return scans.scan(
+            new_uow(),
+            current_actor(),
+            args["code"],
+            args.get("symbology"),
+            args.get("site_id"),
+            args.get("id"),
+        )
+
+
+@blp.route("/assets/<uuid:asset_id>/confirmation")
+class AssetConfirmation(MethodView):
+    @requires(Permission.ASSETS_WRITE)
+    @if_match(required=False)
+    @blp.response(200, AssetSchema)
+    def post(self, asset_id: uuid.UUID, version: int | None) -> Any:
+        """Accept a provisional asset (made by a scan) as a real one. With `If-Match`, only
+        if the asset is still at that version (412 otherwise)."""
+        asset = scans.confirm_asset(new_uow(), current_actor(), asset_id, version)
+        return asset, etag_header(asset.version)
+
+
+@blp.route("/assets/<uuid:asset_id>/merge")
+class AssetMerge(MethodView):
+    @requires(Permission.ASSETS_WRITE)
+    @if_match(required=False)
+    @blp.arguments(MergeArgsSchema)
+    @blp.response(200, AssetSchema)
+    def post(self, args: dict[str, Any], asset_id: uuid.UUID, version: int | None) -> Any:
+        """Merge a provisional asset into the asset it really is: its work order links,
+        parts, readings and photos move there, the target takes the scanned code if it has
+        none, and the provisional asset is deleted; answers the target. With `If-Match`
+        (the provisional asset's ETag), only if it is still at that version."""
+        asset = scans.merge_asset(
+            new_uow(), current_actor(), asset_id, version, args["into_asset_id"]
+        )
+        return asset, etag_header(asset.version)

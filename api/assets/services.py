@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from api.assets.codes import apply_code, checked_code
 from api.assets.errors import AssetBarcodeTaken, AssetInUse
-from api.assets.models import Asset
+from api.assets.models import Asset, Symbology
 from api.assets.queries import access_asset
 from api.audit import services as audit
 from api.audit.changes import Diff, apply_changes, snapshot
@@ -25,6 +26,7 @@ from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.sites.queries import access_site
 from api.workorders.models import WorkOrderAsset
+from media.barcodes import ScannedCode
 
 ASSET_FIELDS = frozenset(
     {
@@ -52,11 +54,13 @@ def create_asset(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Asse
         asset_id = data.get("id") or None
         ensure_unused_id(session, Asset, asset_id)
         fields = pick(data, ASSET_FIELDS)
-        _check_barcode(session, actor, fields.get("barcode_value"))
+        code = _code(fields.get("barcode_value"), fields.get("barcode_symbology"))
+        _check_barcode(session, actor, code.value if code else None)
         asset = Asset(tenant_id=actor.tenant_id, site_id=site.id, customer_id=site.customer_id)
         if asset_id:
             asset.id = asset_id
         apply_changes(asset, fields, ASSET_FIELDS)
+        apply_code(asset, code)
         _check_symbology(asset)
         session.add(asset)
         session.flush()  # assigns defaults (active, id) before the audit snapshot
@@ -90,9 +94,18 @@ def update_asset(
             place = {"site_id": site.id, "customer_id": site.customer_id}
             diff |= apply_changes(asset, place, PLACE_FIELDS)
         fields = pick(changes, ASSET_FIELDS)
-        if "barcode_value" in fields and fields["barcode_value"] != asset.barcode_value:
-            _check_barcode(session, actor, fields["barcode_value"])
+        code = None
+        if {"barcode_value", "barcode_symbology"} & fields.keys():
+            # Either half of the key changing re-checks the pair as it will be.
+            code = _code(
+                fields.get("barcode_value", asset.barcode_value),
+                fields.get("barcode_symbology", asset.barcode_symbology),
+            )
+            if code is not None and code.value != asset.barcode_value:
+                _check_barcode(session, actor, code.value)
         diff |= apply_changes(asset, fields, ASSET_FIELDS)
+        if {"barcode_value", "barcode_symbology"} & fields.keys():
+            apply_code(asset, code)
         _check_symbology(asset)
         audit.record(session, actor, "update", "asset", asset.id, diff)
         uow.commit()
@@ -116,6 +129,10 @@ def delete_asset(uow: UnitOfWork, actor: Actor, asset_id: uuid.UUID, expected_ve
         )
         session.delete(asset)
         uow.commit()
+
+
+def _code(value: str | None, symbology: Symbology | None) -> ScannedCode | None:
+    return checked_code(value, symbology) if value is not None else None
 
 
 def _check_barcode(session: Session, actor: Actor, barcode_value: str | None) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.audit.queries import list_events
 from api.audit.schemas import AuditEventSchema, AuditListArgs
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.context import read_uow
 from api.http.guard import current_actor, requires
 from api.http.pagination import page_schema

@@ -31,6 +31,7 @@ class Permission(StrEnum):
     SITES_WRITE = "sites:write"
     ASSETS_READ = "assets:read"
     ASSETS_WRITE = "assets:write"
+    ASSETS_SCAN = "assets:scan"  # look up a code; an unknown one makes a provisional asset
     TECHNICIANS_READ = "technicians:read"
     TECHNICIANS_WRITE = "technicians:write"
     TEAMS_READ = "teams:read"
@@ -80,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.TEAMS_READ,
         Permission.WORK_ORDERS_TRANSITION,
         Permission.SYNC,
+        Permission.ASSETS_SCAN,
     },
     Role.CUSTOMER_CONTACT: _READ_REFERENCE
     | {Permission.WORK_ORDERS_CREATE, Permission.WORK_ORDERS_TRANSITION},

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth import keys, services
 from api.auth.permissions import Permission
@@ -21,6 +20,7 @@ from api.auth.schemas import (
     SessionListSchema,
     TokenSchema,
 )
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow, state
 from api.http.guard import current_actor, public, requires
 from api.http.pagination import PageArgs, page_schema
@@ -45,6 +45,8 @@ def _tokens(issued: services.IssuedTokens) -> dict[str, Any]:
 class Login(MethodView):
     @public
     @blp.doc(security=[])
+    @blp.problem(401, "Unknown tenant or email, wrong password (`auth.invalid_credentials`)")
+    @blp.problem(429, "Too many attempts from this address or on this account (`Retry-After`)")
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     def post(self, data: dict[str, Any]) -> Any:
@@ -70,6 +72,7 @@ class Login(MethodView):
 class Refresh(MethodView):
     @public
     @blp.doc(security=[])
+    @blp.problem(401, "Refresh token invalid, expired or reused (its session is then revoked)")
     @blp.arguments(RefreshSchema)
     @blp.response(200, TokenSchema)
     def post(self, data: dict[str, Any]) -> Any:

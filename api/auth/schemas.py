@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import fields, validate
 
-from api.auth.permissions import GRANTABLE_SCOPES, Role
+from api.auth.permissions import GRANTABLE_SCOPES, PERSON_ROLES, Role
 from api.http.schemas import Schema, UTCDateTime, text
+
+_PERSON_ROLE_VALUES = [role.value for role in PERSON_ROLES]
+
+
+class PersonRole(fields.String):
+    """A user's role: every :class:`Role` but ``integration``, which only API keys hold
+    (an integration is never a user). Accepted, answered and documented alike: the
+    OpenAPI enum is exactly the values this field loads."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.OneOf(_PERSON_ROLE_VALUES), **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else Role(value).value
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        # Anything else is left as text for the OneOf validator to refuse.
+        return Role(text) if text in _PERSON_ROLE_VALUES else text
 
 
 class LoginSchema(Schema):
@@ -30,7 +51,7 @@ class MeSchema(Schema):
     tenant_id = fields.UUID()
     email = fields.String()
     name = fields.String()
-    role = fields.Enum(Role, by_value=True)
+    role = PersonRole()
     locale = fields.String()
     technician_id = fields.UUID(allow_none=True)
     customer_id = fields.UUID(allow_none=True)

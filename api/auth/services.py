@@ -18,7 +18,7 @@ from api.auth.actor import Actor
 from api.auth.models import ApiKey, AuthSession, RefreshToken
 from api.auth.passwords import verify_password
 from api.auth.permissions import Permission, Role
-from api.auth.session_cache import SessionCache
+from api.auth.session_cache import SessionCache, SessionIdentity
 from api.customers.models import Contact
 from api.db import UnitOfWork, UnitOfWorkFactory, utcnow
 from api.technicians.models import Technician
@@ -201,39 +201,56 @@ def identify(
     claims = tokens.read_access_token(bearer, settings.secret_key)
     if claims is None:
         return None
-    if sessions is None or not sessions.is_live(claims.session_id, claims.user_id):
+    identity = None if sessions is None else sessions.lookup(claims.session_id, claims.user_id)
+    if identity is None:
         generation = sessions.generation() if sessions is not None else None
         if reader is None:
             with uows.read_connection() as connection:
-                live = _session_is_live(connection, claims)
+                identity = _live_identity(connection, claims)
         else:
-            live = _session_is_live(reader(), claims)
-        if not live:
+            identity = _live_identity(reader(), claims)
+        if identity is None:
             return None
         if sessions is not None:
-            sessions.remember(generation, claims.session_id, claims.user_id)
+            sessions.remember(generation, claims.session_id, claims.user_id, identity)
+    # Only the user and session come from the token: the signature proves who logged
+    # in, the rows say what they may do today. A token re-signed with another
+    # tenant's id or a higher role (a leaked key) gains nothing.
     return Actor(
-        tenant_id=claims.tenant_id,
-        role=claims.role,
+        tenant_id=identity.tenant_id,
+        role=identity.role,
         user_id=claims.user_id,
         session_id=claims.session_id,
-        technician_id=claims.technician_id,
-        customer_id=claims.customer_id,
+        technician_id=identity.technician_id,
+        customer_id=identity.customer_id,
     )
 
 
 # Runs on every authenticated request, so it is built once: a prebuilt Core
 # statement skips building expressions and its cache key, and returns plain rows.
 _SESSION_STATE = (
-    select(AuthSession.revoked_at, User.active)
-    .join(User, User.id == AuthSession.user_id)
+    select(
+        AuthSession.revoked_at,
+        User.active,
+        User.tenant_id,
+        User.role,
+        Technician.id.label("technician_id"),
+        Contact.customer_id,
+    )
+    .join(User, (User.id == AuthSession.user_id) & (User.tenant_id == AuthSession.tenant_id))
+    .outerjoin(Technician, Technician.user_id == User.id)
+    .outerjoin(Contact, Contact.user_id == User.id)
     .where(AuthSession.id == bindparam("session_id"), AuthSession.user_id == bindparam("user_id"))
 )
 
 
-def _session_is_live(connection: Connection, claims: tokens.AccessClaims) -> bool:
-    """Checked on every request, so revoking a session (or deactivating its user)
-    stops its access tokens at once."""
+def _live_identity(connection: Connection, claims: tokens.AccessClaims) -> SessionIdentity | None:
+    """The identity of the token's session if it is live, else None.
+
+    Checked on every request, so revoking a session (or deactivating its user)
+    stops its access tokens at once, and a change of role or link takes effect on
+    the next request.
+    """
     try:
         row = connection.execute(
             _SESSION_STATE, {"session_id": claims.session_id, "user_id": claims.user_id}
@@ -242,7 +259,15 @@ def _session_is_live(connection: Connection, claims: tokens.AccessClaims) -> boo
         # End the lookup's transaction (a no-op under PostgreSQL's autocommit reads),
         # so a view reading on this connection starts from a fresh snapshot on SQLite.
         connection.rollback()
-    return row is not None and row.revoked_at is None and bool(row.active)
+    if row is None or row.revoked_at is not None or not row.active:
+        return None
+    role = Role(row.role)
+    return SessionIdentity(
+        tenant_id=row.tenant_id,
+        role=role,
+        technician_id=row.technician_id if role is Role.TECHNICIAN else None,
+        customer_id=row.customer_id if role is Role.CUSTOMER_CONTACT else None,
+    )
 
 
 def _identify_api_key(uow: UnitOfWork, key_id: uuid.UUID, secret: str) -> Actor | None:

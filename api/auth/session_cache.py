@@ -44,8 +44,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
+from api.auth.permissions import Role
 from api.db import notices
 
 TTL_SECONDS = 5.0
@@ -54,6 +56,17 @@ STALE_AFTER_SECONDS = 3.0
 MAX_ENTRIES = 10_000
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionIdentity:
+    """Who a live session acts as, read from its user's row (never from the token):
+    the tenant, the role, and the technician or customer the user is linked to."""
+
+    tenant_id: uuid.UUID
+    role: Role
+    technician_id: uuid.UUID | None = None
+    customer_id: uuid.UUID | None = None
 
 
 class Listener(Protocol):
@@ -67,7 +80,7 @@ ListenerStarter = Callable[["SessionCache"], Listener]
 
 
 class SessionCache:
-    """Sessions seen live recently: ``session id -> (user id, valid until)``.
+    """Sessions seen live recently: ``session id -> (user id, identity, valid until)``.
 
     Usable only while its listener reports in (:meth:`listener_up`,
     :meth:`heartbeat`); :meth:`invalidate` is called for every notice.
@@ -77,7 +90,7 @@ class SessionCache:
         self.ttl = ttl
         self._start_listener = start_listener
         self._lock = threading.Lock()
-        self._entries: dict[uuid.UUID, tuple[uuid.UUID, float]] = {}
+        self._entries: dict[uuid.UUID, tuple[uuid.UUID, SessionIdentity, float]] = {}
         self._generation = 0
         self._online = False
         self._alive_until = 0.0
@@ -87,11 +100,17 @@ class SessionCache:
 
     # -- the request side --------------------------------------------------------
 
+    def lookup(self, session_id: uuid.UUID, user_id: uuid.UUID) -> SessionIdentity | None:
+        """The identity of this session if it was seen live lately and nothing since
+        may have ended or changed it; None means: ask the database."""
+        if not self._usable() or self._held(session_id, user_id) is None:
+            return None
+        if not self.caught_up():
+            return None
+        return self._held(session_id, user_id)
+
     def is_live(self, session_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-        """True if this session was seen live lately and nothing since may have ended it."""
-        if not self._usable() or not self._holds(session_id, user_id):
-            return False
-        return self.caught_up() and self._holds(session_id, user_id)
+        return self.lookup(session_id, user_id) is not None
 
     def caught_up(self) -> bool:
         """Apply every notice already on the wire (of every channel the listener
@@ -107,7 +126,13 @@ class SessionCache:
         """Note this before reading the database; None when the cache is off."""
         return self._generation if self._usable() else None
 
-    def remember(self, generation: int | None, session_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    def remember(
+        self,
+        generation: int | None,
+        session_id: uuid.UUID,
+        user_id: uuid.UUID,
+        identity: SessionIdentity,
+    ) -> None:
         """Cache a session read live, unless a notice arrived since ``generation``."""
         if generation is None:
             return
@@ -116,7 +141,7 @@ class SessionCache:
                 return
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()  # crude, but a full cache only costs lookups
-            self._entries[session_id] = (user_id, time.monotonic() + self.ttl)
+            self._entries[session_id] = (user_id, identity, time.monotonic() + self.ttl)
 
     # -- the listener side -------------------------------------------------------
 
@@ -158,9 +183,11 @@ class SessionCache:
         if listener is not None:
             listener.stop()
 
-    def _holds(self, session_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    def _held(self, session_id: uuid.UUID, user_id: uuid.UUID) -> SessionIdentity | None:
         entry = self._entries.get(session_id)
-        return entry is not None and entry[0] == user_id and entry[1] > time.monotonic()
+        if entry is None or entry[0] != user_id or entry[2] <= time.monotonic():
+            return None
+        return entry[1]
 
     def _usable(self) -> bool:
         if self._pid != os.getpid():

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
 from api.categories import queries, services
@@ -17,8 +16,9 @@ from api.categories.schemas import (
     CategorySchema,
     CategoryUpdateSchema,
 )
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
-from api.http.etag import etag_header, required_version
+from api.http.etag import etag_header, if_match
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
 from api.http.pagination import page_schema
@@ -74,12 +74,13 @@ class CategoryById(MethodView):
         return category, etag_header(category.version)
 
     @requires(Permission.CATEGORIES_WRITE)
+    @if_match
     @blp.arguments(CategoryUpdateSchema)
     @blp.response(200, CategorySchema)
-    def patch(self, changes: dict[str, Any], category_id: uuid.UUID) -> Any:
+    def patch(self, changes: dict[str, Any], category_id: uuid.UUID, version: int) -> Any:
         """Rename, reorder, deactivate or reactivate a category. Needs `If-Match`.
         Its code, parent and level never change."""
         category = services.update_category(
-            new_uow(), current_actor(), category_id, required_version(), changes
+            new_uow(), current_actor(), category_id, version, changes
         )
         return category, etag_header(category.version)

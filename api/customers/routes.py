@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
 from api.customers import queries, services
@@ -19,8 +18,9 @@ from api.customers.schemas import (
     CustomerSchema,
     CustomerUpdateSchema,
 )
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
-from api.http.etag import etag_header, required_version
+from api.http.etag import etag_header, if_match
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
 from api.http.pagination import PageArgs, page_schema
@@ -59,20 +59,22 @@ class CustomerById(MethodView):
         return customer, etag_header(customer.version)
 
     @requires(Permission.CUSTOMERS_WRITE)
+    @if_match
     @blp.arguments(CustomerUpdateSchema)
     @blp.response(200, CustomerSchema)
-    def patch(self, changes: dict[str, Any], customer_id: uuid.UUID) -> Any:
+    def patch(self, changes: dict[str, Any], customer_id: uuid.UUID, version: int) -> Any:
         """Change some fields of a customer. Needs `If-Match`."""
         customer = services.update_customer(
-            new_uow(), current_actor(), customer_id, required_version(), changes
+            new_uow(), current_actor(), customer_id, version, changes
         )
         return customer, etag_header(customer.version)
 
     @requires(Permission.CUSTOMERS_WRITE)
+    @if_match
     @blp.response(204)
-    def delete(self, customer_id: uuid.UUID) -> None:
+    def delete(self, customer_id: uuid.UUID, version: int) -> None:
         """Delete a customer that has no sites or work orders. Needs `If-Match`."""
-        services.delete_customer(new_uow(), current_actor(), customer_id, required_version())
+        services.delete_customer(new_uow(), current_actor(), customer_id, version)
 
 
 @blp.route("/customers/<uuid:customer_id>/contacts")
@@ -106,11 +108,10 @@ class ContactById(MethodView):
         return contact, etag_header(contact.version)
 
     @requires(Permission.CUSTOMERS_WRITE)
+    @if_match
     @blp.arguments(ContactUpdateSchema)
     @blp.response(200, ContactSchema)
-    def patch(self, changes: dict[str, Any], contact_id: uuid.UUID) -> Any:
+    def patch(self, changes: dict[str, Any], contact_id: uuid.UUID, version: int) -> Any:
         """Change some fields of a contact. Needs `If-Match`."""
-        contact = services.update_contact(
-            new_uow(), current_actor(), contact_id, required_version(), changes
-        )
+        contact = services.update_contact(new_uow(), current_actor(), contact_id, version, changes)
         return contact, etag_header(contact.version)

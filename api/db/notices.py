@@ -2,9 +2,11 @@
 
 Workers cache two things that other processes' commits can make wrong:
 
-- ``fieldline_auth``: "this login session is live" (:mod:`api.auth.session_cache`).
-  Sound only if every transaction that can end a session (revoking it,
-  deactivating or deleting its user, deleting its tenant) tells every worker.
+- ``fieldline_auth``: "this login session is live, as this tenant, role,
+  technician or customer" (:mod:`api.auth.session_cache`). Sound only if every
+  transaction that can end a session or change what it acts as (revoking it,
+  deactivating, re-roling or deleting its user, relinking its technician or
+  contact, deleting its tenant) tells every worker.
 - ``fieldline_sync``: what a device's quiet pull read last (:mod:`api.sync.quiet_rows`):
   the change counter, the device's row, the compaction floors. Any write to them
   (a new change, a device registered, retired or its health recorded) tells.
@@ -37,7 +39,7 @@ AUTH_CHANNEL = "fieldline_auth"
 SYNC_CHANNEL = "fieldline_sync"
 CHANNELS = (AUTH_CHANNEL, SYNC_CHANNEL)
 WATCHED_TABLES = {
-    AUTH_CHANNEL: ("auth_sessions", "users", "tenants"),
+    AUTH_CHANNEL: ("auth_sessions", "users", "tenants", "technicians", "contacts"),
     SYNC_CHANNEL: ("sync_counter", "sync_scope_changes", "sync_scope_floors", "sync_devices"),
 }
 # A plain INSERT cannot end a session, but a new device row changes a quiet pull.

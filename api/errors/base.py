@@ -87,6 +87,18 @@ class Conflict(FieldlineError):
     """The request conflicts with the current state (409)."""
 
 
+class Gone(FieldlineError):
+    """It existed but is gone for good, e.g. an expired upload (410)."""
+
+
+class Locked(FieldlineError):
+    """Another request holds the resource right now; retry shortly (423)."""
+
+
+class ChecksumFailed(FieldlineError):
+    """The body does not match the checksum sent with it (460, the tus checksum extension)."""
+
+
 class PreconditionFailed(FieldlineError):
     """``If-Match`` named a version that is no longer current (412)."""
 

@@ -31,6 +31,16 @@ class BadHeader(BadRequest):
     titles = {"en": "A request header is not valid", "zh-CN": "请求头无效"}
 
 
+class UnknownQueryParameter(BadRequest):
+    """A query parameter the operation does not declare (named in ``parameters``)."""
+
+    code = "request.unknown_query_parameter"
+    titles = {
+        "en": "The request has query parameters this operation does not take",
+        "zh-CN": "请求包含此接口不接受的查询参数",
+    }
+
+
 class NestingTooDeep(BadRequest):
     code = "request.nesting_too_deep"
     titles = {

@@ -53,6 +53,27 @@ FIELD_CODES: dict[str, dict[str, str]] = {
         "en": "Text is not valid Unicode (a lone surrogate or bytes that are not UTF-8).",
         "zh-CN": "文本不是有效的 Unicode（孤立代理项或非 UTF-8 字节）。",
     },
+    "signature_empty": {"en": "Draw a signature.", "zh-CN": "请签名。"},
+    "signature_too_many_strokes": {
+        "en": "The signature has too many strokes.",
+        "zh-CN": "签名笔画过多。",
+    },
+    "signature_too_many_points": {
+        "en": "The signature has too many points.",
+        "zh-CN": "签名的点过多。",
+    },
+    "signature_invalid_point": {
+        "en": "A point of the signature is not a finite [x, y, t, pressure] on the canvas.",
+        "zh-CN": "签名中有点不是画布内有限的 [x, y, t, 压力] 值。",
+    },
+    "signature_invalid_canvas": {
+        "en": "The signature canvas needs a width and height from 1 to 4096.",
+        "zh-CN": "签名画布的宽和高须为 1 到 4096。",
+    },
+    "signature_degenerate": {
+        "en": "Too small to be a signature.",
+        "zh-CN": "笔迹过小，不能作为签名。",
+    },
     "invalid": {"en": "The value is not valid.", "zh-CN": "值无效。"},
 }
 

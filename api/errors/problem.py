@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask, Response, json, request
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,11 +19,14 @@ from werkzeug.exceptions import HTTPException
 from api.errors import common
 from api.errors.base import (
     BadRequest,
+    ChecksumFailed,
     Conflict,
     FieldlineError,
     FieldProblem,
     Forbidden,
+    Gone,
     InvalidInput,
+    Locked,
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
@@ -44,14 +48,17 @@ _STATUS_BY_KIND: list[tuple[type[FieldlineError], int]] = [
     (NotFound, 404),
     (common.MethodNotAllowed, 405),
     (Conflict, 409),
+    (Gone, 410),
     (PreconditionFailed, 412),
     (common.PayloadTooLarge, 413),
     (common.UriTooLong, 414),
     (common.UnsupportedMediaType, 415),
     (InvalidInput, 422),
+    (Locked, 423),
     (PreconditionRequired, 428),
     (TooManyRequests, 429),
     (common.HeadersTooLarge, 431),
+    (ChecksumFailed, 460),
     (common.DatabaseUnavailable, 503),
 ]
 
@@ -165,3 +172,54 @@ def install(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error", extra={"trace_id": request_id_var.get()})
         return problem_response(common.InternalError())
+
+
+class FieldErrorSchema(ma.Schema):
+    """One bad field of a request (``errors[]``)."""
+
+    field = ma.fields.String(
+        required=True, metadata={"description": "Dotted path: `site.lat`, a query or header name"}
+    )
+    code = ma.fields.String(
+        required=True, metadata={"description": "Stable field code (docs/errors.md)"}
+    )
+    message = ma.fields.String(required=True, metadata={"description": "Localised explanation"})
+
+
+class ProblemSchema(ma.Schema):
+    """The body of every error: RFC 9457 ``application/problem+json``, as
+    :func:`problem_response` writes it. Documentation only (nothing loads it), named
+    ``Problem`` in the OpenAPI components and referenced by every error response."""
+
+    class Meta:
+        # Some problems add context (`current_status`, `allowed_actions`, ...).
+        unknown = ma.INCLUDE
+        ordered = True
+
+    type = ma.fields.String(
+        required=True, metadata={"format": "uri", "example": TYPE_BASE + "request.not_found"}
+    )
+    title = ma.fields.String(
+        required=True, metadata={"description": "In the language of `Accept-Language`"}
+    )
+    status = ma.fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    detail = ma.fields.String(required=True)
+    instance = ma.fields.String(required=True, metadata={"description": "The request path"})
+    code = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "Stable dotted code to branch on (docs/errors.md)",
+            "example": "request.validation_failed",
+        },
+    )
+    trace_id = ma.fields.String(
+        required=True, metadata={"description": "Matches `X-Request-ID` and the server log"}
+    )
+    errors = ma.fields.List(
+        ma.fields.Nested(FieldErrorSchema),
+        metadata={"description": "Validation problems, one per field (422)"},
+    )
+    parameters = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "`request.unknown_query_parameter`: the query parameters refused"},
+    )

@@ -4,7 +4,8 @@ The bytes are found through the photo (never by hash alone): the caller must be
 able to open the order and, for a customer contact, the photo must be shown to
 customers. The store is the tenant's own (bytes are stored per tenant), and
 only a ``ready`` photo's bytes are served: those are the bytes that hashed to
-its SHA-256 and had its declared size.
+its SHA-256, had its declared size and passed :mod:`media.validate`, and they are
+served as the image type they were validated as.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import uuid
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from sqlalchemy import select
+
 from api.auth.actor import Actor
 from api.db import UnitOfWork
 from api.evidence.errors import PhotoBytesNotReady
 from api.evidence.queries import access_photo
+from api.sync.models import SyncBlob
 from media.blobs import BlobMissing, BlobStore
 from sync_protocol.entities import BlobState
 
@@ -46,10 +50,37 @@ def open_photo(
             photo.size,
             photo.state,
         )
+        # The type the bytes were validated as when uploaded (never the type a device
+        # declared for the photo): what the browser is told it is receiving.
+        validated = uow.session.scalar(
+            select(SyncBlob.content_type).where(
+                SyncBlob.tenant_id == actor.tenant_id, SyncBlob.sha256 == sha256
+            )
+        )
     if state != BlobState.READY.value:
         raise PhotoBytesNotReady(extra={"state": state})
+    if validated is not None:
+        content_type = validated
     try:
         stream = store.open(actor.tenant_id, sha256)
     except BlobMissing:
         raise PhotoBytesNotReady(extra={"state": "missing"}) from None
     return PhotoBytes(sha256, content_type, size, stream)
+
+
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
+
+
+def inert_image_headers(content_type: str, name: str) -> dict[str, str]:
+    """Headers that keep served image bytes an image: no sniffing, no script, no page.
+
+    ``sandbox`` with ``default-src 'none'`` leaves a document opened from these bytes
+    without script, plugins, forms or same-origin access even if a browser ever read
+    them as markup; the file name gives saved copies an image extension.
+    """
+    extension = _EXTENSIONS.get(content_type, "bin")
+    return {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Content-Disposition": f'inline; filename="{name}.{extension}"',
+    }

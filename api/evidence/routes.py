@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
 from api.evidence import photos, queries, services
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
+from api.evidence.photos import inert_image_headers
 from api.evidence.schemas import (
     PartSchema,
     PhotoSchema,
@@ -21,10 +21,10 @@ from api.evidence.schemas import (
     TimeEntrySchema,
     VisibilitySchema,
 )
-from api.http.context import new_uow, read_uow, state
+from api.http.blueprint import Blueprint
+from api.http.context import blob_store, new_uow, read_uow
 from api.http.guard import current_actor, requires
 from api.http.pagination import PageArgs, page_schema
-from media.blobs import FilesystemBlobStore
 
 blp = Blueprint(
     "evidence",
@@ -58,17 +58,22 @@ class WorkOrderPhotoContent(MethodView):
         description="The photo's bytes, with its `Content-Type`",
         content_type="application/octet-stream",
     )
-    @blp.alt_response(409, description="`photo.bytes_not_ready`: not uploaded yet (`state`)")
+    @blp.problem(409, "`photo.bytes_not_ready`: not uploaded yet (`state`)")
     def get(self, work_order_id: uuid.UUID, photo_id: uuid.UUID) -> Any:
         """A photo's bytes (404 `photo.not_found` for a photo you may not see). They never
-        change (they are named by their SHA-256, also the `ETag`), so clients may cache them."""
-        store = FilesystemBlobStore(state().config.resolved_blob_dir())
+        change (they are named by their SHA-256, also the `ETag`), so clients may cache them.
+        `Content-Type` is the image type the bytes were validated as on upload; with
+        `X-Content-Type-Options: nosniff`, `Content-Security-Policy: default-src 'none';
+        sandbox` and `Content-Disposition: inline; filename=...`, a browser shows them as
+        an image and never runs them as a page."""
+        store = blob_store()
         found = photos.open_photo(read_uow(), store, current_actor(), work_order_id, photo_id)
         response = send_file(found.stream, mimetype=found.content_type, etag=found.sha256)
+        response.content_length = found.size
         response.cache_control.private = True
         response.cache_control.max_age = 31536000
         response.cache_control.immutable = True
-        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.update(inert_image_headers(found.content_type, f"photo-{photo_id}"))
         return response
 
 

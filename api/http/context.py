@@ -24,6 +24,7 @@ from api.auth.services import AuthSettings
 from api.auth.session_cache import SessionCache
 from api.db import UnitOfWork, UnitOfWorkFactory
 from api.sync.quiet_rows import QuietRows
+from media.blobs import BlobStore
 
 _READ_CONNECTION = "fieldline_read_connection"
 
@@ -35,6 +36,8 @@ class FieldlineState:
     uow: UnitOfWorkFactory
     auth_settings: AuthSettings
     config: Any
+    # Where photo bytes live (Config.open_blob_store): every feature uses this one store.
+    blobs: BlobStore
     # Live sessions seen lately (PostgreSQL only; see api.auth.session_cache).
     session_cache: SessionCache | None = None
     # The quiet pull's rows read lately (with the session cache; see api.sync.quiet_rows).
@@ -43,6 +46,11 @@ class FieldlineState:
 
 def state() -> FieldlineState:
     return current_app.extensions["fieldline"]  # type: ignore[no-any-return]
+
+
+def blob_store() -> BlobStore:
+    """The app's blob store (filesystem or S3, chosen once by the configuration)."""
+    return state().blobs
 
 
 def new_uow() -> UnitOfWork:

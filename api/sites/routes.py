@@ -6,11 +6,11 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
-from api.http.etag import etag_header, required_version
+from api.http.etag import etag_header, if_match
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
 from api.http.pagination import page_schema
@@ -54,17 +54,17 @@ class SiteById(MethodView):
         return site, etag_header(site.version)
 
     @requires(Permission.SITES_WRITE)
+    @if_match
     @blp.arguments(SiteUpdateSchema)
     @blp.response(200, SiteSchema)
-    def patch(self, changes: dict[str, Any], site_id: uuid.UUID) -> Any:
+    def patch(self, changes: dict[str, Any], site_id: uuid.UUID, version: int) -> Any:
         """Change some fields of a site. Needs `If-Match`. `position: null` clears it."""
-        site = services.update_site(
-            new_uow(), current_actor(), site_id, required_version(), changes
-        )
+        site = services.update_site(new_uow(), current_actor(), site_id, version, changes)
         return site, etag_header(site.version)
 
     @requires(Permission.SITES_WRITE)
+    @if_match
     @blp.response(204)
-    def delete(self, site_id: uuid.UUID) -> None:
+    def delete(self, site_id: uuid.UUID, version: int) -> None:
         """Delete a site that has no assets or work orders. Needs `If-Match`."""
-        services.delete_site(new_uow(), current_actor(), site_id, required_version())
+        services.delete_site(new_uow(), current_actor(), site_id, version)

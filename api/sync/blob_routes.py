@@ -13,17 +13,16 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth.permissions import Permission
 from api.errors.common import RouteNotFound
+from api.http.blueprint import Blueprint
 from api.http.body import body_policy
-from api.http.context import new_uow, read_uow, state
+from api.http.context import blob_store, new_uow, read_uow
 from api.http.guard import current_actor, requires
 from api.sync import blobs
 from api.sync.errors import from_protocol
-from media.blobs import FilesystemBlobStore
 from sync_protocol.entities import PhotoType
 from sync_protocol.errors import ProtocolError
 from sync_protocol.mutations import MAX_PHOTO_BYTES
@@ -75,13 +74,17 @@ class Blob(MethodView):
         URL's SHA-256 are 422 `sync.checksum_mismatch` and nothing is kept; over
         25 MiB is 413 `sync.blob_too_large`; a `Content-Type` other than
         image/jpeg, png, webp or heic is 415 `sync.unsupported_media_type`; the
-        body is sent as is (no `Content-Encoding`). A URL whose last segment is not
+        body is sent as is (no `Content-Encoding`). The verified bytes must then be
+        one whole image (checked from their magic bytes, not the header): 415
+        `media.unsupported_type`, 422 `media.corrupt`, `media.too_many_pixels` or
+        `media.polyglot` otherwise, and nothing is kept. The answer's `content_type`
+        is the type the bytes are, which is what reads serve. A URL whose last segment is not
         64 lowercase hex digits is 404 `request.not_found`.
         Photos waiting for these bytes become `ready` (or `invalid` when their
         declared size differs) in the same transaction, and sync to devices.
         """
         upload = blobs.BlobUpload(sha256, request.mimetype, request.content_length)
-        store = FilesystemBlobStore(state().config.resolved_blob_dir())
+        store = blob_store()
         try:
             # new_uow() hands the request's read connection back before the upload
             # streams in: a slow phone must not hold a pooled connection meanwhile.

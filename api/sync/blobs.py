@@ -21,7 +21,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import delete, exists, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from api.auth.actor import Actor
 from api.db import UnitOfWork, UnitOfWorkFactory
 from api.errors.common import RouteNotFound
+from api.evidence.errors import from_media
 from api.evidence.models import Photo
 from api.sync.models import SyncBlob
 from media.blobs import (
@@ -39,8 +40,10 @@ from media.blobs import (
     ByteSource,
     ChecksumMismatch,
     MalformedDigest,
+    StoredBlob,
     check_digest,
 )
+from media.validate import ImageInfo, MediaRefused, validate_image
 from sync_protocol.entities import BlobState, PhotoType, blob_state
 from sync_protocol.errors import ProtocolError
 from sync_protocol.mutations import MAX_PHOTO_BYTES
@@ -81,14 +84,19 @@ def upload_blob(
     """Verify and store the bytes, then record them and settle the photos waiting for them.
 
     Refusals (nothing is kept): ``sync.unsupported_media_type``, ``sync.blob_too_large``
-    (declared or streamed past 25 MiB), ``sync.checksum_mismatch``.
+    (declared or streamed past 25 MiB), ``sync.checksum_mismatch``, then the image
+    checks of :mod:`media.validate` (``media.unsupported_type``, ``media.corrupt``,
+    ``media.too_many_pixels``, ``media.polyglot``) on the verified bytes before the
+    store makes them visible.
     """
     _require_digest(upload.sha256)
     content_type = _photo_type(upload.content_type)
     if upload.declared_size is not None and upload.declared_size > MAX_PHOTO_BYTES:
         raise _too_large()  # refused before a byte is read
     try:
-        stored = store.put(actor.tenant_id, upload.sha256, stream, MAX_PHOTO_BYTES)
+        stored, content_type = put_image(
+            store, actor.tenant_id, upload.sha256, stream, MAX_PHOTO_BYTES
+        )
     except BlobTooLarge:
         raise _too_large() from None
     except ChecksumMismatch as mismatch:
@@ -97,13 +105,48 @@ def upload_blob(
             f"The bytes hash to {mismatch.actual}, not to the SHA-256 in the URL",
         ) from None
     with uow as unit:
-        lock_blob(unit.session, actor.tenant_id, upload.sha256)
-        created = _record(unit.session, actor.tenant_id, upload.sha256, content_type, stored.size)
-        # Also on a repeated PUT: a photo that arrived while the first upload was
-        # committing may still be pending, and a retry must be able to settle it.
-        settle_photos(unit.session, actor.tenant_id, upload.sha256, stored.size)
+        created = record_blob(
+            unit.session, actor.tenant_id, upload.sha256, content_type, stored.size
+        )
         unit.commit()
     return StoredUpload(upload.sha256, content_type.value, stored.size, created)
+
+
+def put_image(
+    store: BlobStore, tenant_id: uuid.UUID, sha256: str, stream: ByteSource, max_bytes: int
+) -> tuple[StoredBlob, PhotoType]:
+    """Store photo bytes only if they are one whole image (:mod:`media.validate`, run by
+    the store on the verified bytes before they become visible); what was stored and
+    the type the bytes are (not the one the client named: it is what reads serve).
+
+    A refused image raises its ``media.*`` API error; the store's own refusals
+    (:class:`BlobTooLarge`, :class:`ChecksumMismatch`) are the caller's to answer.
+    Used by the PUT above and by resumable uploads (:mod:`api.uploads`).
+    """
+    validated: list[ImageInfo] = []
+
+    def judge(kept: BinaryIO) -> None:
+        validated.append(validate_image(kept))
+
+    try:
+        stored = store.put(tenant_id, sha256, stream, max_bytes, check=judge)
+    except MediaRefused as refusal:
+        raise from_media(refusal) from None
+    return stored, stored_type(validated[0])
+
+
+def record_blob(
+    session: Session, tenant_id: uuid.UUID, sha256: str, content_type: PhotoType, size: int
+) -> bool:
+    """Record bytes now in the store as the tenant's and settle the photos waiting for
+    them (the caller commits); False if the tenant already had them. Used by the PUT
+    above and by resumable uploads (:mod:`api.uploads`) when their last byte arrives."""
+    lock_blob(session, tenant_id, sha256)
+    created = _record(session, tenant_id, sha256, content_type, size)
+    # Also on a repeated upload: a photo that arrived while the first upload was
+    # committing may still be pending, and a retry must be able to settle it.
+    settle_photos(session, tenant_id, sha256, size)
+    return created
 
 
 def lock_blob(session: Session, tenant_id: uuid.UUID, sha256: str) -> None:
@@ -140,6 +183,15 @@ def _require_digest(sha256: str) -> None:
         check_digest(sha256)
     except MalformedDigest:
         raise RouteNotFound("A blob is named by 64 lowercase hex digits of SHA-256") from None
+
+
+def stored_type(image: ImageInfo) -> PhotoType:
+    """The content type recorded (and served) for validated bytes: what they are.
+
+    HEIF images that are not HEVC-coded (brand ``mif1``) are recorded as HEIC, the
+    one HEIF type of § 9: clients decode both with the same library.
+    """
+    return PhotoType.HEIC if image.mime == "image/heif" else PhotoType(image.mime)
 
 
 def _record(

@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.body import body_bytes, body_policy
 from api.http.context import read_connection, state
 from api.http.guard import current_actor, requires

@@ -54,7 +54,8 @@ SYNCABLE: dict[type[Any], Syncable] = {
         Syncable(Table.CUSTOMERS, Customer),
         Syncable(Table.CONTACTS, Contact, ("customer_id",), frozenset({"user_id"})),
         Syncable(Table.SITES, Site),
-        Syncable(Table.ASSETS, Asset),
+        # The label token is the office's to print; devices have no use for it.
+        Syncable(Table.ASSETS, Asset, (), frozenset({"label_token"})),
         Syncable(Table.CATEGORIES, Category),
         Syncable(Table.STATUS_CHANGES, StatusChange, ("work_order_id",)),
         Syncable(Table.NOTES, Note, ("work_order_id",), _EVIDENCE_HIDDEN),

@@ -6,11 +6,11 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
-from api.http.etag import etag_header, required_version
+from api.http.etag import etag_header, if_match
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
 from api.http.pagination import PageArgs, page_schema
@@ -52,20 +52,20 @@ class TeamById(MethodView):
         return team, etag_header(team.version)
 
     @requires(Permission.TEAMS_WRITE)
+    @if_match
     @blp.arguments(TeamUpdateSchema)
     @blp.response(200, TeamSchema)
-    def patch(self, changes: dict[str, Any], team_id: uuid.UUID) -> Any:
+    def patch(self, changes: dict[str, Any], team_id: uuid.UUID, version: int) -> Any:
         """Change some fields of a team. Needs `If-Match`."""
-        team = services.update_team(
-            new_uow(), current_actor(), team_id, required_version(), changes
-        )
+        team = services.update_team(new_uow(), current_actor(), team_id, version, changes)
         return team, etag_header(team.version)
 
     @requires(Permission.TEAMS_WRITE)
+    @if_match
     @blp.response(204)
-    def delete(self, team_id: uuid.UUID) -> None:
+    def delete(self, team_id: uuid.UUID, version: int) -> None:
         """Delete a team that has no technicians (active or not). Needs `If-Match`."""
-        services.delete_team(new_uow(), current_actor(), team_id, required_version())
+        services.delete_team(new_uow(), current_actor(), team_id, version)
 
 
 @blp.route("/teams/<uuid:team_id>/members")

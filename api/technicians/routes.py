@@ -6,11 +6,11 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
-from api.http.etag import etag_header, required_version
+from api.http.etag import etag_header, if_match
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
 from api.http.pagination import page_schema
@@ -61,13 +61,14 @@ class TechnicianById(MethodView):
         return technician, etag_header(technician.version)
 
     @requires(Permission.TECHNICIANS_WRITE)
+    @if_match
     @blp.arguments(TechnicianUpdateSchema)
     @blp.response(200, TechnicianSchema)
-    def patch(self, changes: dict[str, Any], technician_id: uuid.UUID) -> Any:
+    def patch(self, changes: dict[str, Any], technician_id: uuid.UUID, version: int) -> Any:
         """Change some fields of a technician; `skills` replaces the whole set.
 
         There is no delete: send `active: false`, which keeps their history. Needs `If-Match`."""
         technician = services.update_technician(
-            new_uow(), current_actor(), technician_id, required_version(), changes
+            new_uow(), current_actor(), technician_id, version, changes
         )
         return technician, etag_header(technician.version)

@@ -21,6 +21,11 @@ class Tenant(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     locale: Mapped[str] = mapped_column(String(16), default="zh-CN")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Repeat-issue detection: this many orders of one category on one asset within
+    # this many days flag the asset; optionally a preventive order is opened.
+    repeat_window_days: Mapped[int] = mapped_column(default=3)
+    repeat_threshold: Mapped[int] = mapped_column(default=3)
+    repeat_opens_preventive: Mapped[bool] = mapped_column(default=False)
 
 
 class TenantCounter(Base):

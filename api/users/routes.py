@@ -6,11 +6,11 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
-from api.http.etag import etag_header, required_version
+from api.http.etag import etag_header, if_match
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
 from api.http.pagination import page_schema
@@ -51,12 +51,11 @@ class UserById(MethodView):
         return user, etag_header(user.version)
 
     @requires(Permission.USERS_WRITE)
+    @if_match
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
-    def patch(self, changes: dict[str, Any], user_id: uuid.UUID) -> Any:
+    def patch(self, changes: dict[str, Any], user_id: uuid.UUID, version: int) -> Any:
         """Change a user (role, password, deactivate). Role, password and activity
         changes sign the user out everywhere. Needs `If-Match`."""
-        user = services.update_user(
-            new_uow(), current_actor(), user_id, required_version(), changes
-        )
+        user = services.update_user(new_uow(), current_actor(), user_id, version, changes)
         return user, etag_header(user.version)

@@ -5,18 +5,16 @@ from __future__ import annotations
 from marshmallow import fields, validate
 from webargs.fields import DelimitedList
 
-from api.auth.permissions import PERSON_ROLES, Role
+from api.auth.schemas import PersonRole
 from api.http.pagination import PageArgs
 from api.http.schemas import Schema, UTCDateTime, text
-
-_ROLE = fields.Enum(Role, by_value=True, validate=validate.OneOf(PERSON_ROLES))
 
 
 class UserSchema(Schema):
     id = fields.UUID()
     email = fields.String()
     name = fields.String()
-    role = fields.Enum(Role, by_value=True)
+    role = PersonRole()
     locale = fields.String()
     active = fields.Boolean()
     version = fields.Integer()
@@ -28,7 +26,7 @@ class UserCreateSchema(Schema):
     id = fields.UUID()
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = text(200, required=True)
-    role = fields.Enum(Role, by_value=True, required=True, validate=validate.OneOf(PERSON_ROLES))
+    role = PersonRole(required=True)
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
     locale = fields.String(validate=validate.OneOf(["zh-CN", "en"]))
     technician_id = fields.UUID(metadata={"description": "Required when role is technician"})
@@ -38,11 +36,11 @@ class UserCreateSchema(Schema):
 class UserUpdateSchema(Schema):
     email = fields.Email(validate=validate.Length(max=254))
     name = text(200, allow_none=False)
-    role = fields.Enum(Role, by_value=True, validate=validate.OneOf(PERSON_ROLES))
+    role = PersonRole()
     password = fields.String(load_only=True, validate=validate.Length(max=256))
     locale = fields.String(validate=validate.OneOf(["zh-CN", "en"]))
     active = fields.Boolean()
 
 
 class UserListArgs(PageArgs):
-    role = DelimitedList(_ROLE)
+    role = DelimitedList(PersonRole())

@@ -6,11 +6,11 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_connection, read_uow
-from api.http.etag import etag_header, optional_version, required_version
+from api.http.etag import etag_header, if_match
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
 from api.http.pagination import PageArgs, page_schema
@@ -67,13 +67,14 @@ class WorkOrderById(MethodView):
         return order, etag_header(order.version)
 
     @requires(Permission.WORK_ORDERS_UPDATE)
+    @if_match
     @blp.arguments(WorkOrderUpdateSchema)
     @blp.response(200, WorkOrderSchema)
-    def patch(self, changes: dict[str, Any], work_order_id: uuid.UUID) -> Any:
+    def patch(self, changes: dict[str, Any], work_order_id: uuid.UUID, version: int) -> Any:
         """Change some fields of a work order. Status and assignee change only through
         transitions. Needs `If-Match`."""
         order = services.update_work_order(
-            new_uow(), current_actor(), work_order_id, required_version(), changes
+            new_uow(), current_actor(), work_order_id, version, changes
         )
         return order, etag_header(order.version)
 
@@ -81,17 +82,18 @@ class WorkOrderById(MethodView):
 @blp.route("/work-orders/<uuid:work_order_id>/transitions")
 class WorkOrderTransitions(MethodView):
     @requires(Permission.WORK_ORDERS_TRANSITION)
+    @if_match(required=False)
     @idempotent
     @blp.arguments(TransitionSchema)
     @blp.response(200, WorkOrderSchema)
-    def post(self, command: dict[str, Any], work_order_id: uuid.UUID) -> Any:
+    def post(self, command: dict[str, Any], work_order_id: uuid.UUID, version: int | None) -> Any:
         """Move the order to its next status. 409 `work_order.illegal_transition` (with
         `current_status` and `allowed_actions`) if the status does not allow the action,
         403 `work_order.transition_forbidden` if your role may not take it. `If-Match` is
         optional: send it to refuse the change if the order moved on since you read it.
         Send `Idempotency-Key` so a retry after a lost response is not applied twice."""
         order = transitions.transition_work_order(
-            new_uow(), current_actor(), work_order_id, command, optional_version()
+            new_uow(), current_actor(), work_order_id, command, version
         )
         return order, etag_header(order.version)
 

@@ -216,7 +216,7 @@ def test_one_access_line_per_request_without_the_query_string(
 ) -> None:
     world = factories.tenant()
     with caplog.at_level(logging.INFO, logger="fieldline.access"):
-        client.as_(world.admin_token).get("/v1/customers?limit=5&token=secret-in-query")
+        client.as_(world.admin_token).get("/v1/customers?limit=5&q=secret-in-query")
         client.get("/v1/nowhere")
     lines = [r for r in caplog.records if r.name == "fieldline.access"]
     assert [(r.method, r.path, r.status) for r in lines] == [  # type: ignore[attr-defined]

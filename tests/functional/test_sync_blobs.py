@@ -29,10 +29,11 @@ from tests.conftest import count_rows
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 from tests.support.factories.workorders import Scene
+from tests.support.images import jpeg
 from tests.support.push import Device, new_id
 from tests.support.sync import Replica
 
-JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
+JPEG = jpeg("a site photo", (160, 120))  # several KB: uploads come in pieces
 JPEG_SHA = hashlib.sha256(JPEG).hexdigest()
 
 

@@ -27,10 +27,11 @@ from sync_protocol.scopes import technician_scope
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 from tests.support.factories.workorders import Scene
+from tests.support.images import jpeg
 from tests.support.push import Device, new_id
 from tests.support.sync import Replica
 
-JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8 + b"\xff\xd9"
+JPEG = jpeg("evidence")
 JPEG_SHA = hashlib.sha256(JPEG).hexdigest()
 AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 KINDS = ("photos", "parts", "readings", "time-entries")
@@ -134,6 +135,12 @@ def test_the_office_fetches_a_photos_bytes(client: ApiClient, factories: Factori
         assert response.data == JPEG
         assert response.mimetype == "image/jpeg"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+        # Even opened as a page, the bytes get no script, no plugins, no origin.
+        policy = response.headers["Content-Security-Policy"]
+        assert "sandbox" in policy and "default-src 'none'" in policy
+        assert response.headers["Content-Disposition"] == (
+            f'inline; filename="photo-{job.photo_id}.jpg"'
+        )
         assert response.headers["ETag"] == f'"{JPEG_SHA}"'
     cached = {"If-None-Match": f'"{JPEG_SHA}"'}
     with office.get(job.content_url, headers=cached) as again:

@@ -12,9 +12,9 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
 from api.http.guard import current_actor, requires
 from api.http.pagination import page_schema

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.sync import capture, clock
 from api.sync.models import SyncQuarantine
-from api.sync.push import evidence, orders
+from api.sync.push import evidence, orders, scans, signoff
 from api.sync.push.orders import Done
 from api.sync.push.writer import Writer
 from sync_protocol.errors import JSONValue, ProtocolError
@@ -31,6 +31,8 @@ from sync_protocol.mutations import (
     CreateWorkOrder,
     MutationArgs,
     PatchWorkOrder,
+    ScanCode,
+    SignOff,
     TransitionWorkOrder,
     VoidEvidence,
     parse_args,
@@ -133,7 +135,10 @@ def _single_write(args: MutationArgs) -> bool:
     """Evidence and voids check everything first and write one row last, so a refusal
     leaves nothing to undo: they skip the savepoint (two round trips each), and their
     inserts reach the database together."""
-    return not isinstance(args, CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder)
+    written_with_savepoint = (
+        CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder | SignOff | ScanCode
+    )
+    return not isinstance(args, written_with_savepoint)
 
 
 def _run(
@@ -150,8 +155,12 @@ def _run(
         return orders.transition(session, writer, args, hlc, sent, mutation)
     if isinstance(args, PatchWorkOrder):
         return orders.patch(session, writer, args, hlc, sent, mutation)
+    if isinstance(args, SignOff):
+        return signoff.sign_off(session, writer, args, hlc, sent)
     if isinstance(args, VoidEvidence):
         return evidence.void(session, writer, args, hlc, sent)
+    if isinstance(args, ScanCode):
+        return scans.scan(session, writer, args, sent)
     return evidence.add(session, writer, args, hlc, sent)
 
 

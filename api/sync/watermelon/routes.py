@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
 from api.http.body import body_bytes, body_policy
 from api.http.context import state
 from api.http.guard import current_actor, requires
@@ -49,6 +49,7 @@ class Watermelon(MethodView):
     @blp.doc(parameters=PULL_PARAMETERS)
     @blp.response(200, PullChangesSchema)
     @blp.alt_response(409, schema=ResetRequiredSchema, description="The app must re-prime")
+    @blp.problem(409, "`sync.schema_too_new`: `replica_schema` is newer than the server's")
     def get(self) -> Any:
         """pullChanges: every change of the caller's scopes since `last_pulled_at`.
 

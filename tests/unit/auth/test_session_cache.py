@@ -8,11 +8,13 @@ from collections.abc import Iterator
 import pytest
 
 from api.auth import session_cache
-from api.auth.session_cache import SessionCache
+from api.auth.permissions import Role
+from api.auth.session_cache import SessionCache, SessionIdentity
 from api.db import notices
 from tests.unit.conftest import Clock, FakeListener
 
 SESSION, USER = uuid.uuid4(), uuid.uuid4()
+IDENTITY = SessionIdentity(tenant_id=uuid.uuid4(), role=Role.DISPATCHER)
 
 
 @pytest.fixture
@@ -25,12 +27,12 @@ def cache(clock: Clock, listener: FakeListener) -> Iterator[SessionCache]:
 
 
 def remember(cache: SessionCache) -> None:
-    cache.remember(cache.generation(), SESSION, USER)
+    cache.remember(cache.generation(), SESSION, USER, IDENTITY)
 
 
 def test_a_session_read_live_is_served_until_its_ttl(cache: SessionCache, clock: Clock) -> None:
     remember(cache)
-    assert cache.is_live(SESSION, USER)
+    assert cache.lookup(SESSION, USER) == IDENTITY
     assert not cache.is_live(SESSION, uuid.uuid4())  # the token must name the same user
     clock.now += 5.0
     assert not cache.is_live(SESSION, USER)
@@ -39,7 +41,7 @@ def test_a_session_read_live_is_served_until_its_ttl(cache: SessionCache, clock:
 def test_a_notice_during_the_lookup_keeps_its_stale_answer_out(cache: SessionCache) -> None:
     before = cache.generation()  # a request notes the generation, then reads the database
     cache.invalidate()  # meanwhile a revocation commits and its notice arrives
-    cache.remember(before, SESSION, USER)  # the answer read before it must not be kept
+    cache.remember(before, SESSION, USER, IDENTITY)  # read before it: must not be kept
     assert not cache.is_live(SESSION, USER)
 
 

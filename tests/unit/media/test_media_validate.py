@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import random
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -57,3 +59,48 @@ def test_too_many_pixels_is_refused() -> None:
     with pytest.raises(TooManyPixels) as exc:
         validate_image(_image("PNG", (3000, 3000)), max_pixels=1_000_000)
     assert exc.value.code == "media.too_many_pixels"
+
+
+def _noise_jpeg(size: tuple[int, int], seed: int = 7) -> bytes:
+    """Incompressible pixels: entropy-coded data as close to random as photos get."""
+    rng = random.Random(seed)
+    pixels = rng.randbytes(size[0] * size[1] * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, pixels).save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+def test_a_heic_made_by_pillow_heif_passes_and_a_truncated_one_is_corrupt() -> None:
+    heic = _image("HEIF")
+    info = validate_image(heic)
+    assert (info.mime, info.width, info.height) == ("image/heic", 64, 48)
+    with pytest.raises(CorruptImage):
+        validate_image(heic[: len(heic) // 2])
+
+
+def test_images_are_validated_from_a_file_without_reading_it_into_memory(tmp_path: Path) -> None:
+    path = tmp_path / "photo.png"
+    path.write_bytes(_image("PNG"))
+    with path.open("rb") as handle:
+        assert validate_image(handle).mime == "image/png"
+
+
+def test_a_large_noisy_photo_is_not_mistaken_for_markup() -> None:
+    data = _noise_jpeg((1600, 1200))
+    assert len(data) > 1_000_000
+    assert validate_image(data).mime == "image/jpeg"
+
+
+def test_a_jpeg_cut_anywhere_in_its_pixel_data_is_corrupt_even_though_decoded_small() -> None:
+    data = _noise_jpeg((1600, 1200))
+    for cut in (len(data) // 3, len(data) - 4096):
+        with pytest.raises(CorruptImage):
+            validate_image(data[:cut])
+
+
+@pytest.mark.parametrize("offset", [0, 1, 3, 7])
+def test_markup_split_across_two_reads_is_still_found(offset: int) -> None:
+    body = _image("JPEG")
+    padding = b"\0" * (64 * 1024 - len(body) - offset)  # the marker straddles 64 KiB
+    with pytest.raises(PolyglotImage):
+        validate_image(body + padding + b"<script>alert(1)</script>")

@@ -85,7 +85,28 @@ EXAMPLES: dict[MutationName, dict[str, Any]] = {
         "work_order_id": ORDER,
         "reason": "Wrong order",
     },
+    MutationName.SIGN_OFF: {
+        "id": NEW_ID,
+        "work_order_id": ORDER,
+        "outcome": "signed",
+        "signer_name": "王芳",
+        "signer_role": "site manager",
+        "consent_text": "I confirm the work described was done.",
+        "drawing": {
+            "width": 300,
+            "height": 100,
+            "strokes": [[[10, 10, 0, 0.5], [90, 40, 30, 0.6]]],
+        },
+        "position": {"lat": 31.23, "lon": 121.47, "accuracy_m": 8},
+    },
+    MutationName.SCAN_CODE: {
+        "id": NEW_ID,
+        "work_order_id": ORDER,
+        "code": "(01)09501101530003(21)SN9",
+        "symbology": "data_matrix",
+    },
 }
+S = MutationName.SIGN_OFF
 
 
 def test_the_examples_cover_the_whole_catalogue() -> None:
@@ -130,6 +151,17 @@ T, P, N = MutationName.TRANSITION_WORK_ORDER, MutationName.PATCH_WORK_ORDER, Mut
 @pytest.mark.parametrize(
     ("name", "args", "code", "field"),
     [
+        (S, with_(S, drawing=...), "sync.missing_field", "args.drawing"),
+        (S, with_(S, refusal_reason="No"), "sync.invalid_value", "args.refusal_reason"),
+        (
+            S,
+            with_(S, outcome="refused", drawing=None, consent_text=...),
+            "sync.missing_field",
+            "args.refusal_reason",
+        ),
+        (S, with_(S, position={"lat": 91, "lon": 0}), "sync.invalid_value", "args.position.lat"),
+        (S, with_(S, position={"lat": "1", "lon": 0}), "sync.wrong_type", "args.position.lat"),
+        (S, with_(S, signer_name=" "), "sync.invalid_value", "args.signer_name"),
         (N, with_(N, id="6f1c2f0e-8c6b-4b8e-9d53-0a8a4f0e9d11"), "sync.invalid_uuid", "args.id"),
         (N, with_(N, body="   "), "sync.invalid_value", "args.body"),
         (N, with_(N, body="x" * 10_001), "sync.too_long", "args.body"),

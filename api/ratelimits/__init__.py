@@ -1,0 +1,1 @@
+"""Rate limit counters that every worker and host shares (see :mod:`api.ratelimits.storage`)."""

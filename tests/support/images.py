@@ -1,0 +1,32 @@
+"""Real image bytes for tests: uploads are validated, so fake "JPEG" bytes are refused."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+
+from PIL import Image
+
+
+def jpeg(label: str = "photo", size: tuple[int, int] = (32, 24)) -> bytes:
+    """A small, valid JPEG whose bytes differ for each ``label``."""
+    return image(label, "JPEG", size)
+
+
+def image(label: str, fmt: str, size: tuple[int, int] = (32, 24)) -> bytes:
+    """A valid ``fmt`` image (JPEG, PNG, WEBP, HEIF), coloured by ``label``."""
+    seed = hashlib.sha256(label.encode()).digest()
+    pixels = (seed * (3 * size[0] * size[1] // len(seed) + 1))[: 3 * size[0] * size[1]]
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, pixels).save(out, fmt)
+    return out.getvalue()
+
+
+def noise_jpeg(size: tuple[int, int], seed: int = 0) -> bytes:
+    """A valid JPEG of random pixels: as big as a photo of that size gets (noise does not
+    compress), e.g. about 1.4 MB at 1200×1000."""
+    pixels = random.Random(seed).randbytes(3 * size[0] * size[1])
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, pixels).save(out, "JPEG", quality=95)
+    return out.getvalue()
