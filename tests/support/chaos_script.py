@@ -27,10 +27,14 @@ Office requests cut by the server restart are settled by reading the order back
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
+from tests.support.chaos import DeviceCrash
 from tests.support.chaos_device import Phone
 from tests.support.chaos_world import Api, Technician, World, read_order
 
@@ -86,9 +90,7 @@ class Script:
             for n, order in enumerate(plan.edited):
                 p.patch(order, {"scheduled_start": "2025-03-12T14:00:00Z"})
                 p.patch(order, {"title": f"现场实为二号楼 / building 2, not 1 ({n})"})
-                photo = workdir / f"meter-{n}.png"
-                photo.write_bytes(b"\x89PNG\r\n\x1a\n" + f"chaos {order}".encode() * 20)
-                p.attach_photo(order, photo, caption="压力表 / gauge")
+                p.attach_photo(order, _photo(workdir / f"meter-{n}.png", n), caption="压力表")
                 t.transition(order, "complete", resolution="平板完成 / done on the tablet")
             # The office acts online while both devices hold these offline.
             for order in plan.cancelled:
@@ -103,6 +105,7 @@ class Script:
                 p.transition(order, "pause", reason="等待备件 / waiting for parts")
             phone.drain()
             tablet.drain()
+            _upload_all(phone)  # a failed upload waits out its backoff; the run does not
             for device in (phone, tablet):  # what the script recorded, for the run's count
                 device.stats.mutations = int(device.open().store.get("next_seq") or "1") - 1
         finally:
@@ -124,3 +127,21 @@ class Script:
             if response is not None:
                 raise AssertionError(f"office {kind} {body} on {order}: {response.text[:300]}")
         raise AssertionError(f"office {kind} {body} on {order} never went through")
+
+
+def _photo(path: Path, n: int) -> Path:
+    """A small real PNG (the server decodes what it keeps), different for every ``n``."""
+    Image.new("RGB", (8, 8), (n % 256, 90, 160)).save(path, format="PNG")
+    return path
+
+
+def _upload_all(phone: Phone, deadline_s: float = 60.0) -> None:
+    """Send every queued photo now, through faults, so each ends ``ready``."""
+    deadline = time.monotonic() + deadline_s
+    while (device := phone.open()).uploads.pending():
+        try:
+            device.uploads.run_due(device.client, force=True)
+        except DeviceCrash:
+            phone.crash()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{phone.name}: photos not uploaded: {device.status()}")
