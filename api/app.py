@@ -20,7 +20,7 @@ from api.db.engine import make_read_engine
 from api.db.notices import SYNC_CHANNEL, Generation
 from api.errors import problem
 from api.http import hostile
-from api.http.blueprint import register_problem_responses
+from api.http.blueprint import Blueprint, register_problem_responses
 from api.http.body import read_body
 from api.http.context import FieldlineState, release_read_connection
 from api.http.envelope import RequestEnvelope
@@ -39,13 +39,16 @@ BLUEPRINT_MODULES = [
     "api.categories.routes",
     "api.workorders.routes",
     "api.evidence.routes",
+    "api.evidence.photo_routes",
     "api.signoff.routes",
+    "api.signoff.report_routes",
     "api.audit.routes",
     "api.notifications.routes",
     "api.sync.routes",
     "api.sync.blob_routes",
     "api.sync.watermelon.routes",
     "api.sync.inbox.routes",
+    "api.location.routes",
     "api.uploads.routes",
     "api.web.routes",
 ]
@@ -58,6 +61,13 @@ class FieldlineApi(Api):  # type: ignore[misc]
 
     def _register_responses(self) -> None:
         register_problem_responses(self.spec, self.ERROR_SCHEMA)
+
+    def register_blueprint(self, blp: Any, **options: Any) -> None:
+        # Only the project's Blueprint documents problems and refuses unknown query
+        # parameters; a plain flask-smorest one would quietly do neither.
+        if not isinstance(blp, Blueprint):
+            raise TypeError(f"blueprint {blp.name!r}: use api.http.blueprint.Blueprint")
+        super().register_blueprint(blp, **options)
 
     def handle_http_exception(self, error: Any) -> Response:
         return problem.problem_response(problem.from_http_exception(error))

@@ -13,10 +13,13 @@ a typed :class:`~client_sdk.errors.FieldlineError`; a dropped connection becomes
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -24,6 +27,7 @@ from client_sdk.errors import AuthError, FieldlineError, NetworkError, error_for
 from sync_protocol.messages import PullRequest, PullResponse, PushRequest, PushResponse
 
 USER_AGENT = "fieldline-client-sdk/0.1"
+TUS = {"Tus-Resumable": "1.0.0"}
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,38 @@ class FieldlineClient:
         headers = {"Content-Type": content_type}
         response = self.request("PUT", f"/v1/sync/blobs/{sha256}", content=data, headers=headers)
         return response.status_code
+
+    # --- resumable uploads (tus 1.0, PROTOCOL.md § 10) ------------------------------------
+
+    def create_upload(self, length: int, metadata: Mapping[str, str]) -> str:
+        """A new resumable upload of ``length`` bytes; its path (``/v1/uploads/{id}``)."""
+        encoded = ",".join(
+            f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in metadata.items()
+        )
+        headers = {**TUS, "Upload-Length": str(length), "Upload-Metadata": encoded}
+        response = self.request("POST", "/v1/uploads", headers=headers)
+        return urlsplit(response.headers["Location"]).path
+
+    def upload_offset(self, path: str) -> int | None:
+        """How many bytes the server has; None if the upload is gone (expired, removed)."""
+        response = self.request("HEAD", path, headers=TUS, check=False)
+        if response.status_code in (404, 410):
+            return None
+        if response.status_code >= 400:
+            raise _error(response)
+        return int(response.headers["Upload-Offset"])
+
+    def append_upload(self, path: str, offset: int, data: bytes) -> int:
+        """Send ``data`` at ``offset`` with its SHA-256 (``Upload-Checksum``); the new offset."""
+        checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        headers = {
+            **TUS,
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": str(offset),
+            "Upload-Checksum": f"sha256 {checksum}",
+        }
+        response = self.request("PATCH", path, content=data, headers=headers)
+        return int(response.headers["Upload-Offset"])
 
     # --- plumbing ---------------------------------------------------------------------
 

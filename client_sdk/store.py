@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS uploads (
     size INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
     next_ms INTEGER NOT NULL DEFAULT 0, last_error TEXT, done_ms INTEGER
 );
+-- The server's resumable upload for a queued photo, while its bytes are on the way.
+CREATE TABLE IF NOT EXISTS tus_uploads (sha256 TEXT PRIMARY KEY, path TEXT NOT NULL);
 """
 
 

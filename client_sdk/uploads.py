@@ -5,10 +5,14 @@ A photo is content-addressed: :meth:`UploadQueue.add` hashes the file
 technician may delete the original), and queues the upload, in the same
 transaction as the ``attach_photo`` mutation when the caller wraps both.
 :meth:`UploadQueue.run_due` asks ``HEAD /v1/sync/blobs/{sha256}`` first (the
-server may already have the bytes, from this or another device) and else
-``PUT``\\ s them. A failure only delays that one upload, with exponential
-backoff; it never blocks the outbox, because the server accepts the mutation
-before or after its bytes.
+server may already have the bytes, from this or another device) and else sends
+them. A photo up to :data:`SIMPLE_PUT_MAX_BYTES` goes in one ``PUT`` (one round
+trip; resending it whole after a cut costs little). A larger one goes through a
+resumable tus upload (``/v1/uploads``): the upload's path is kept in the device
+file, so after a cut, a crash or a restart the queue asks the server how far it got
+(``HEAD``) and sends only the rest, in checksummed pieces of :data:`PIECE_BYTES`.
+A failure only delays that one upload, with exponential backoff; it never blocks
+the outbox, because the server accepts the mutation before or after its bytes.
 """
 
 from __future__ import annotations
@@ -28,6 +32,13 @@ from sync_protocol.hlc import system_ms
 BASE_DELAY_MS = 2_000
 MAX_DELAY_MS = 30 * 60_000
 _CHUNK = 1 << 20
+# Up to this size a photo is PUT whole; above, it is uploaded resumably (tus).
+SIMPLE_PUT_MAX_BYTES = 512 * 1024
+PIECE_BYTES = 1 << 20  # one PATCH: what a cut can cost at most, and the checksummed unit
+
+
+# The bytes do not hash to their name: the PUT's and the resumable upload's codes.
+_DAMAGED = ("sync.checksum_mismatch", "upload.hash_mismatch")
 
 
 @dataclass(frozen=True)
@@ -99,8 +110,11 @@ class UploadQueue:
             try:
                 if client.blob_exists(sha256):
                     present += 1
-                else:
+                elif Path(path).stat().st_size <= SIMPLE_PUT_MAX_BYTES:
                     client.put_blob(sha256, Path(path).read_bytes(), content_type)
+                    uploaded += 1
+                else:
+                    self._resume(client, sha256, Path(path), content_type)
                     uploaded += 1
             except (FieldlineError, OSError) as error:
                 failed += 1
@@ -111,7 +125,31 @@ class UploadQueue:
                     "UPDATE uploads SET done_ms = ?, last_error = NULL WHERE sha256 = ?",
                     (self._now(), sha256),
                 )
+                conn.execute("DELETE FROM tus_uploads WHERE sha256 = ?", (sha256,))
         return UploadResult(uploaded, present, failed)
+
+    def _resume(self, client: FieldlineClient, sha256: str, path: Path, content_type: str) -> None:
+        """Send what the server lacks of ``path`` through its resumable upload (made if none)."""
+        size = path.stat().st_size
+        row = self.store.conn.execute(
+            "SELECT path FROM tus_uploads WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        offset = client.upload_offset(row[0]) if row else None
+        if row is None or offset is None:  # none yet, or it expired on the server
+            metadata = {"sha256": sha256, "filetype": content_type, "filename": path.name}
+            location = client.create_upload(size, metadata)
+            with self.store.transaction() as conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO tus_uploads (sha256, path) VALUES (?, ?)",
+                    (sha256, location),
+                )
+            offset = 0
+        else:
+            location = row[0]
+        with path.open("rb") as handle:
+            while offset < size:
+                handle.seek(offset)
+                offset = client.append_upload(location, offset, handle.read(PIECE_BYTES))
 
     def _failed(self, sha256: str, error: Exception) -> None:
         code = error.code if isinstance(error, FieldlineError) else "sdk.blob_unreadable"
@@ -120,8 +158,9 @@ class UploadQueue:
                 "SELECT attempts FROM uploads WHERE sha256 = ?", (sha256,)
             ).fetchone()
             delay = min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** min(int(attempts), 20))
-            if isinstance(error, ValidationError) and error.code == "sync.checksum_mismatch":
+            if isinstance(error, ValidationError) and error.code in _DAMAGED:
                 delay = MAX_DELAY_MS  # the local copy is damaged; do not hammer the server
+                conn.execute("DELETE FROM tus_uploads WHERE sha256 = ?", (sha256,))
             conn.execute(
                 "UPDATE uploads SET attempts = attempts + 1, next_ms = ?, last_error = ? "
                 "WHERE sha256 = ?",

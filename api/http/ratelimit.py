@@ -32,6 +32,17 @@ def storage_for(uri: str, engine: Engine) -> storage.Storage:
     return counts
 
 
+def per_process_warning(uri: str, workers: int) -> str | None:
+    """What ``fieldline serve`` says when each worker would count login attempts alone."""
+    if workers > 1 and uri.strip().lower().startswith("memory"):
+        return (
+            f"FIELDLINE_RATELIMIT_STORAGE_URI={uri} with {workers} workers: each worker "
+            f"counts login attempts alone, so up to {workers} times the login limit gets "
+            "through. Use the default (database) or redis://."
+        )
+    return None
+
+
 class RateLimiter:
     def __init__(self, counts: storage.Storage, limit: str) -> None:
         # Fixed windows: the one strategy every storage offers alike, and one atomic

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api.http.schemas import Schema, UTCDateTime, text
-from api.signoff.models import WorkOrderSignOff
+from api.signoff.models import SealedReport, WorkOrderSignOff
 from sync_protocol.mutations import MAX_CONSENT, MAX_NAME, MAX_REASON, MAX_SHORT, SignOffOutcome
 
 
@@ -71,3 +71,82 @@ class SignOffSchema(Schema):
         if row.gps_lat is None or row.gps_lon is None:
             return None
         return {"lat": row.gps_lat, "lon": row.gps_lon, "accuracy_m": row.gps_accuracy_m}
+
+
+class SealCreateSchema(Schema):
+    reason = text(
+        MAX_REASON,
+        metadata={"description": "Required to seal an amendment of a sealed report"},
+    )
+
+
+class SealSchema(Schema):
+    algorithm = fields.String(required=True, validate=validate.Equal("Ed25519"))
+    key_id = text(64, required=True)
+    sha256 = text(64, required=True)
+    signature = text(128, required=True, metadata={"description": "base64 of 64 bytes"})
+
+
+class SealedReportSchema(Schema):
+    id = fields.UUID()
+    work_order_id = fields.UUID()
+    version = fields.Integer()
+    previous_id = fields.UUID(allow_none=True, metadata={"description": "The version amended"})
+    reason = fields.String(allow_none=True)
+    sealed_at = UTCDateTime()
+    seal = fields.Method("_seal")
+    verification_path = fields.Method(
+        "_path", metadata={"description": "Public verification (printed as the report's QR)"}
+    )
+    pdf_sha256 = fields.String(allow_none=True, metadata={"description": "Once rendered"})
+
+    def _seal(self, row: SealedReport) -> dict[str, str]:
+        return {
+            "algorithm": "Ed25519",
+            "key_id": str(row.key_id),
+            "sha256": row.sha256,
+            "signature": row.signature,
+        }
+
+    def _path(self, row: SealedReport) -> str:
+        return f"/r/{row.token}/verification"
+
+
+class VerificationRequestSchema(Schema):
+    report = fields.String(
+        required=True,
+        validate=validate.Length(min=2, max=2_000_000),
+        metadata={"description": "The report's exact canonical JSON text (RFC 8785)"},
+    )
+    seal = fields.Nested(SealSchema, required=True)
+
+
+class VerificationSchema(Schema):
+    valid = fields.Boolean()
+    failure = fields.String(
+        allow_none=True,
+        metadata={"description": "not_canonical, digest_mismatch, unknown_key, bad_signature"},
+    )
+    report_id = fields.UUID(allow_none=True)
+    work_order_id = fields.UUID(allow_none=True)
+    version = fields.Integer(allow_none=True)
+    sealed_at = UTCDateTime(allow_none=True)
+    superseded = fields.Boolean(metadata={"description": "A newer amendment exists"})
+
+
+class PublicVerificationSchema(Schema):
+    valid = fields.Boolean()
+    work_order_number = fields.String()
+    version = fields.Integer()
+    sealed_at = UTCDateTime()
+    sha256 = fields.String()
+    key_id = fields.String()
+    superseded = fields.Boolean(metadata={"description": "A newer amendment exists"})
+
+
+class SigningKeySchema(Schema):
+    id = fields.UUID(metadata={"description": "The key id named by seals"})
+    algorithm = fields.String()
+    public_key = fields.String(metadata={"description": "base64 of the raw 32-byte key"})
+    created_at = UTCDateTime()
+    retired_at = UTCDateTime(allow_none=True)

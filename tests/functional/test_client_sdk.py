@@ -15,14 +15,16 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from api.db import UnitOfWorkFactory
+from api.evidence.models import Photo
 from api.workorders.models import Note, StatusChange, WorkOrder
 from client_sdk.device import Device
 from client_sdk.errors import NetworkError
 from client_sdk.sync import Callbacks
+from client_sdk.uploads import PIECE_BYTES
 from sync_protocol.messages import Receipt
 from tests.support.factories import Factories
 from tests.support.factories.core import PASSWORD
-from tests.support.images import jpeg
+from tests.support.images import jpeg, noise_jpeg
 
 SERVER = "http://fieldline.test"
 
@@ -232,3 +234,47 @@ def test_the_pull_after_a_push_asks_for_a_fresh_answer(
     assert quiet_round and set(quiet_round) == {None}
     assert pulls and set(pulls) == {"no-cache"}
     assert device.job(job["order"]).status.value == "accepted"  # type: ignore[union-attr]
+
+
+class CutAfterPatches(Flaky):
+    """The link drops after ``allowed`` tus PATCHes; every PATCH sent is logged."""
+
+    def __init__(self, app: Flask, allowed: int) -> None:
+        super().__init__(app)
+        self.allowed = allowed
+        self.patches: list[tuple[int, int]] = []  # (Upload-Offset, body length)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH":
+            if len(self.patches) >= self.allowed:
+                raise httpx.WriteError("signal lost mid-upload", request=request)
+            self.patches.append((int(request.headers["Upload-Offset"]), len(request.read())))
+        return super().handle_request(request)
+
+
+def test_a_large_photo_resumes_from_the_server_offset_after_the_link_drops(
+    tmp_path: Path, app: Flask, job: dict[str, Any], uow_factory: UnitOfWorkFactory
+) -> None:
+    link = CutAfterPatches(app, allowed=1)
+    device = Device(tmp_path / "phone", transport=link)
+    device.login(SERVER, job["world"].slug, job["email"], PASSWORD)
+    big = tmp_path / "pump.jpg"
+    big.write_bytes(noise_jpeg((1200, 1000)))  # about 1.4 MB: a resumable upload
+    device.sync()
+    device.attach_photo(job["order"], big)
+
+    first = device.sync()
+
+    assert (first.uploads.uploaded, first.uploads.failed) == (0, 1)
+    assert link.patches == [(0, PIECE_BYTES)]
+    link.allowed = 10
+    retried = device.uploads.run_due(device.engine.client, force=True)
+
+    assert retried.uploaded == 1
+    size = big.stat().st_size
+    assert link.patches[1:] == [(PIECE_BYTES, size - PIECE_BYTES)]  # only the rest was sent
+    assert device.status()["pending_uploads"] == 0
+    with uow_factory.reader() as uow:
+        photo = uow.session.scalars(select(Photo)).one()
+    assert (photo.size, photo.state) == (size, "ready")
+    device.close()

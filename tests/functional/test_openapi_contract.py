@@ -199,7 +199,8 @@ def test_every_declared_query_parameter_is_taken(
 
 
 def test_every_v1_blueprint_is_the_project_blueprint(app: Flask) -> None:
-    """So no blueprint escapes the problem docs and the query-string check."""
+    """So no blueprint escapes the problem docs and the query-string check (the app also
+    refuses to register any other kind)."""
     documented = [
         blueprint
         for blueprint in app.blueprints.values()

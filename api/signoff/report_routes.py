@@ -1,0 +1,161 @@
+"""Sealed completion reports: seal, amend, read, verify; and the tenant's signing keys.
+
+``/r/{token}/verification`` is public (the report's QR code): it says whether the
+stored report still matches its seal, and never shows internal IDs or content.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+
+from api.auth.permissions import Permission
+from api.http.blueprint import Blueprint
+from api.http.context import new_uow, read_uow, state
+from api.http.guard import current_actor, public, requires
+from api.signoff import keys, sealing
+from api.signoff.schemas import (
+    PublicVerificationSchema,
+    SealCreateSchema,
+    SealedReportSchema,
+    SigningKeySchema,
+    VerificationRequestSchema,
+    VerificationSchema,
+)
+
+blp = Blueprint(
+    "reports",
+    __name__,
+    url_prefix="",
+    description="Completion reports sealed with the tenant's Ed25519 key, and their verification",
+)
+
+
+def _secret() -> str:
+    return str(state().config.resolved_secret_key())
+
+
+@blp.route("/v1/work-orders/<uuid:work_order_id>/reports")
+class WorkOrderReports(MethodView):
+    @requires(Permission.WORK_ORDERS_READ)
+    @blp.response(200, SealedReportSchema(many=True))
+    def get(self, work_order_id: uuid.UUID) -> Any:
+        """The order's sealed report versions, oldest first."""
+        with read_uow() as uow:
+            return sealing.list_reports(uow.session, current_actor(), work_order_id)
+
+    @requires(Permission.WORK_ORDERS_UPDATE)
+    @blp.arguments(SealCreateSchema)
+    @blp.response(201, SealedReportSchema)
+    @blp.problem(409, "`report.order_not_completed`, `report.already_sealed`")
+    def post(self, data: dict[str, Any], work_order_id: uuid.UUID) -> Any:
+        """Seal the completion report (the order must be completed or closed). A sealed
+        report is never edited: with `reason`, this seals an amendment, a new version that
+        names the previous one and its hash; without, a second seal is 409
+        `report.already_sealed`."""
+        return sealing.seal_report(new_uow(), current_actor(), work_order_id, data, _secret())
+
+
+@blp.route("/v1/reports/<uuid:report_id>")
+class ReportView(MethodView):
+    @requires(Permission.WORK_ORDERS_READ)
+    @blp.response(200, SealedReportSchema)
+    def get(self, report_id: uuid.UUID) -> Any:
+        """One sealed report version."""
+        with read_uow() as uow:
+            return sealing.access_report(uow.session, current_actor(), report_id)
+
+
+@blp.route("/v1/reports/<uuid:report_id>/content")
+class ReportContent(MethodView):
+    @requires(Permission.WORK_ORDERS_READ)
+    @blp.response(200, description="The exact sealed bytes (RFC 8785 JSON)")
+    def get(self, report_id: uuid.UUID) -> Any:
+        """The report's exact canonical JSON: hash these bytes to check the seal."""
+        with read_uow() as uow:
+            row = sealing.access_report(uow.session, current_actor(), report_id)
+            response = Response(row.report.encode("utf-8"), mimetype="application/json")
+            response.set_etag(row.sha256)
+            return response
+
+
+@blp.route("/v1/reports/<uuid:report_id>/verification")
+class StoredVerification(MethodView):
+    @requires(Permission.WORK_ORDERS_READ)
+    @blp.response(200, VerificationSchema)
+    def get(self, report_id: uuid.UUID) -> Any:
+        """Whether the stored report still matches its seal."""
+        with read_uow() as uow:
+            row = sealing.access_report(uow.session, current_actor(), report_id)
+            verdict = sealing.verify_stored(uow.session, row)
+            return _verification(row, verdict.valid, verdict.failure, uow.session)
+
+
+@blp.route("/v1/report-verifications")
+class UploadedVerification(MethodView):
+    @requires(Permission.WORK_ORDERS_READ)
+    @blp.arguments(VerificationRequestSchema)
+    @blp.response(200, VerificationSchema)
+    @blp.problem(422, "`report.seal_invalid` with `reason`")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Check a report and seal someone showed you against this tenant's keys
+        (retired keys included). Any changed byte is 422 `report.seal_invalid`."""
+        with read_uow() as uow:
+            checked = sealing.verify_uploaded(uow.session, current_actor(), data)
+            return _verification(checked.report, True, None, uow.session)
+
+
+@blp.route("/r/<string:token>/verification")
+class PublicVerification(MethodView):
+    @public
+    @blp.doc(security=[])
+    @blp.response(200, PublicVerificationSchema)
+    def get(self, token: str) -> Any:
+        """Public check behind the report's QR code: 404 `report.not_found` for an
+        unknown token."""
+        with read_uow() as uow:
+            row = sealing.report_by_token(uow.session, token[:64])
+            verdict = sealing.verify_stored(uow.session, row)
+            return {
+                "valid": verdict.valid,
+                "work_order_number": sealing.order_number(uow.session, row),
+                "version": row.version,
+                "sealed_at": row.sealed_at,
+                "sha256": row.sha256,
+                "key_id": str(row.key_id),
+                "superseded": sealing.superseded(uow.session, row),
+            }
+
+
+@blp.route("/v1/signing-keys")
+class SigningKeys(MethodView):
+    @requires(Permission.AUDIT_READ)
+    @blp.response(200, SigningKeySchema(many=True))
+    def get(self) -> Any:
+        """The tenant's signing keys, newest first; retired keys still verify."""
+        with read_uow() as uow:
+            return keys.list_keys(uow.session, current_actor())
+
+
+@blp.route("/v1/signing-keys/rotation")
+class SigningKeyRotation(MethodView):
+    @requires(Permission.TENANT_MANAGE)
+    @blp.response(201, SigningKeySchema)
+    def post(self) -> Any:
+        """Retire the active key and make a new one (new seals use it)."""
+        return keys.rotate_key(new_uow(), current_actor(), _secret())
+
+
+def _verification(row: Any, valid: bool, failure: Any, session: Any) -> dict[str, Any]:
+    return {
+        "valid": valid,
+        "failure": failure.value if failure else None,
+        "report_id": row.id if row else None,
+        "work_order_id": row.work_order_id if row else None,
+        "version": row.version if row else None,
+        "sealed_at": row.sealed_at if row else None,
+        "superseded": sealing.superseded(session, row) if row else False,
+    }
