@@ -34,6 +34,7 @@ BLUEPRINT_MODULES = [
     "api.customers.routes",
     "api.sites.routes",
     "api.assets.routes",
+    "api.assets.label_routes",
     "api.technicians.routes",
     "api.teams.routes",
     "api.categories.routes",
