@@ -120,23 +120,24 @@ def demo(reset: bool) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Process what is due, then exit.")
 def worker(once: bool) -> None:
-    """Run outbox side effects (notifications, and later web push, webhooks...)."""
+    """Run outbox side effects (notifications, the photo pipeline; later web push, webhooks...)."""
     from api.db import UnitOfWorkFactory, make_engine
     from api.observability import configure_logging
-    from api.outbox.registry import HANDLERS
+    from api.outbox.registry import handlers
     from api.outbox.worker import run_forever, run_once
 
     config = Config.from_env()
     configure_logging(config.log_level)
     factory = UnitOfWorkFactory(make_engine(config.database_url))
+    topics = handlers(config.open_blob_store())
     if once:
-        while run_once(factory, HANDLERS):
+        while run_once(factory, topics):
             pass
         return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_forever(factory, HANDLERS, stop, poll_interval=config.worker_poll_seconds)
+    run_forever(factory, topics, stop, poll_interval=config.worker_poll_seconds)
 
 
 _BIND_HELP = "host:port (default FIELDLINE_BIND or 127.0.0.1:8000)"

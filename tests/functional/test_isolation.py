@@ -52,6 +52,7 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/read", None),
     ("POST", "/resolution", {"resolution": "keep_server"}),
     ("PUT", "/visibility", {"visibility": "customer"}),
+    ("PUT", "/annotations", {"shapes": []}),
     (
         "POST",
         "/sign-off",
@@ -159,6 +160,9 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "device_id": str(phone.device_id),
         "photo_id": str(photo_id),
         "item_id": str(photo_id),  # /{kind}/{item_id}/visibility: the photo for photos
+        # /v1/media/{token}: a link is its own credential (tested in test_photo_reads);
+        # one this server did not make names nothing.
+        "token": "not-a-link-this-server-made",
         "upload_id": upload.headers["Location"].rsplit("/", 1)[-1],
     }
     customer_y_ids = {
