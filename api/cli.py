@@ -120,23 +120,24 @@ def demo(reset: bool) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Process what is due, then exit.")
 def worker(once: bool) -> None:
-    """Run outbox side effects (notifications, and later web push, webhooks...)."""
+    """Run outbox side effects (notifications, the photo pipeline; later web push, webhooks...)."""
     from api.db import UnitOfWorkFactory, make_engine
     from api.observability import configure_logging
-    from api.outbox.registry import HANDLERS
+    from api.outbox.registry import handlers
     from api.outbox.worker import run_forever, run_once
 
     config = Config.from_env()
     configure_logging(config.log_level)
     factory = UnitOfWorkFactory(make_engine(config.database_url))
+    topics = handlers(config.open_blob_store())
     if once:
-        while run_once(factory, HANDLERS):
+        while run_once(factory, topics):
             pass
         return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_forever(factory, HANDLERS, stop, poll_interval=config.worker_poll_seconds)
+    run_forever(factory, topics, stop, poll_interval=config.worker_poll_seconds)
 
 
 _BIND_HELP = "host:port (default FIELDLINE_BIND or 127.0.0.1:8000)"
@@ -287,6 +288,25 @@ def uploads_expire() -> None:
     )
     try:
         click.echo(f"{expire_uploads(uploads, utcnow())} expired uploads removed")
+    finally:
+        engine.dispose()
+
+
+@main.command("purge-positions")
+@click.option("--days", default=90, show_default=True, help="keep GPS fixes this long")
+def purge_positions(days: int) -> None:
+    """Delete GPS fixes older than --days, a few thousand rows per short transaction,
+    so devices keep sending while it runs. Run it daily, e.g. from cron."""
+    from datetime import timedelta
+
+    from api.db import UnitOfWorkFactory, make_engine, utcnow
+    from api.location.services import purge_positions as purge
+
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
+    try:
+        purged = purge(UnitOfWorkFactory(engine), utcnow() - timedelta(days=days))
+        click.echo(f"{purged} GPS fixes older than {days} days deleted")
     finally:
         engine.dispose()
 

@@ -14,6 +14,7 @@ from api.customers import models as customers
 from api.db import Base
 from api.evidence import models as evidence
 from api.idempotency import models as idempotency
+from api.location import models as location
 from api.notifications import models as notifications
 from api.outbox import models as outbox
 from api.ratelimits import models as ratelimits
@@ -36,6 +37,7 @@ __all__ = [
     "customers",
     "evidence",
     "idempotency",
+    "location",
     "notifications",
     "outbox",
     "ratelimits",

@@ -33,6 +33,7 @@ from media.blobs import (
     check_digest,
     copy_verified,
 )
+from media.links import safe_filename
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -103,6 +104,32 @@ class S3BlobStore:
                 raise BlobMissing(sha256) from None
             raise
         return io.BufferedReader(_StreamingBody(found["Body"]), CHUNK_BYTES)
+
+    def presigned_url(
+        self,
+        tenant_id: uuid.UUID,
+        sha256: str,
+        *,
+        content_type: str,
+        filename: str,
+        expires_in: int,
+    ) -> str:
+        """A GET URL the bucket (or a CDN in front of it) serves for ``expires_in``
+        seconds, answering with this type, an inline ``Content-Disposition`` and
+        year-long private caching (the bytes never change): :class:`media.links.PresigningStore`."""
+        return str(
+            self.client.generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": self.key(tenant_id, sha256),
+                    "ResponseContentType": content_type,
+                    "ResponseContentDisposition": f'inline; filename="{safe_filename(filename)}"',
+                    "ResponseCacheControl": "private, max-age=31536000, immutable",
+                },
+                ExpiresIn=expires_in,
+            )
+        )
 
     def delete(self, tenant_id: uuid.UUID, sha256: str) -> bool:
         key = self.key(tenant_id, sha256)

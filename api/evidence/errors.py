@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.errors.base import Conflict, FieldlineError, InvalidInput, NotFound
+from api.errors.base import Conflict, FieldlineError, Forbidden, InvalidInput, NotFound
 from api.errors.common import UnsupportedMediaType
 from media.validate import MediaRefused
 
@@ -65,3 +65,17 @@ _BY_CODE: dict[str, type[FieldlineError]] = {kind.code: kind for kind in MEDIA_E
 def from_media(refusal: MediaRefused) -> FieldlineError:
     """The API error for bytes :mod:`media.validate` refused: the same code and detail."""
     return _BY_CODE.get(refusal.code, MediaCorrupt)(refusal.detail)
+
+
+class MediaLinkExpired(Forbidden):
+    """A genuine link whose time is up: list the photos again for fresh links."""
+
+    code = "media.link_expired"
+    titles = {"en": "This link has expired", "zh-CN": "链接已过期"}
+
+
+class MediaLinkInvalid(NotFound):
+    """Not a link this server made, or one that was altered."""
+
+    code = "media.link_invalid"
+    titles = {"en": "No such link", "zh-CN": "链接无效"}

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from api.db import Base, TenantOwned, new_id, utcnow
@@ -98,3 +99,44 @@ class Photo(Base, EvidenceRecord, AssetEvidence):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     # Photos may show people, other equipment or internal remarks in the caption.
     visibility: Mapped[str] = _visibility("internal")
+
+    # What the pipeline (:mod:`api.evidence.pipeline`) found once the bytes were here.
+    # Server-side only: not in the synced row image (the device has the original).
+    processing: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    processing_error: Mapped[str | None] = mapped_column(String(64))  # a media.* code
+    width: Mapped[int | None]  # of the original, upright
+    height: Mapped[int | None]
+    # Evidence metadata from the original's EXIF (never in a derivative).
+    captured_at: Mapped[datetime | None]  # an instant, when the EXIF says its time zone
+    captured_local: Mapped[str | None] = mapped_column(String(19))  # the camera's clock
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    gps_alt: Mapped[float | None] = mapped_column(Float)  # metres above sea level
+    blurhash: Mapped[str | None] = mapped_column(String(64))
+    dominant_color: Mapped[str | None] = mapped_column(String(7))
+    # Arrows, circles and text over the original, in normalised coordinates.
+    annotations: Mapped[list[dict[str, Any]] | None]
+
+
+class PhotoDerivative(Base, TenantOwned):
+    """A stored rendition of a photo (``thumb``, ``display``, ``annotated``): WebP bytes in
+    the blob store under their own SHA-256, without EXIF. Photos with the same original
+    share the bytes (the pipeline renders a hash once per tenant); each has its rows."""
+
+    __tablename__ = "photo_derivatives"
+    __table_args__ = (
+        UniqueConstraint("photo_id", "kind"),
+        Index("ix_photo_derivatives_tenant_id_sha256", "tenant_id", "sha256"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    photo_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_order_photos.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int]
+    height: Mapped[int]
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

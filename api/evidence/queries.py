@@ -39,7 +39,7 @@ def list_evidence(
 ) -> Page:
     """One kind of evidence of an order, oldest first by when it was recorded (``occurred_at``)."""
     access_work_order(session, actor, work_order_id)
-    stmt = _visible(actor, model).where(model.work_order_id == work_order_id)
+    stmt = visible(actor, model).where(model.work_order_id == work_order_id)
     return paginate(session, stmt, model.id, limit=limit, cursor=cursor, after=model.occurred_at)
 
 
@@ -49,14 +49,14 @@ def access_photo(
     """The photo if this actor may see it on this order; otherwise 404, whether or not
     it exists (in another order, another tenant, or hidden from a customer)."""
     access_work_order(session, actor, work_order_id)
-    stmt = _visible(actor, Photo).where(Photo.work_order_id == work_order_id, Photo.id == photo_id)
+    stmt = visible(actor, Photo).where(Photo.work_order_id == work_order_id, Photo.id == photo_id)
     photo: Photo | None = session.scalars(stmt).one_or_none()
     if photo is None:
         raise PhotoNotFound()
     return photo
 
 
-def _visible(actor: Actor, model: EvidenceModel) -> Any:
+def visible(actor: Actor, model: EvidenceModel) -> Any:
     stmt = select(model).where(model.tenant_id == actor.tenant_id)
     if actor.role is Role.CUSTOMER_CONTACT:
         stmt = stmt.where(

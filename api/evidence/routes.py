@@ -11,7 +11,7 @@ from flask import send_file
 from flask.views import MethodView
 
 from api.auth.permissions import Permission
-from api.evidence import photos, queries, services
+from api.evidence import photo_reads, photo_routes, photos, queries, services
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
 from api.evidence.photos import inert_image_headers
 from api.evidence.schemas import (
@@ -45,9 +45,13 @@ class WorkOrderPhotos(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(PhotoSchema))
     def get(self, args: dict[str, Any], work_order_id: uuid.UUID) -> Any:
-        """The order's photos. Fetch a `ready` photo's bytes from its `content` URL."""
+        """The order's photos with their renditions (`derivatives`: upright WebP without
+        EXIF, smallest first), placeholder and, for staff, EXIF position and `original`;
+        each with a short-lived `url`. Customer contacts see only photos shown to them."""
         with read_uow() as uow:
-            return queries.list_evidence(uow.session, current_actor(), work_order_id, Photo, **args)
+            return photo_reads.list_order_photos(
+                uow.session, current_actor(), photo_routes.linker(), work_order_id, **args
+            )
 
 
 @blp.route("/work-orders/<uuid:work_order_id>/photos/<uuid:photo_id>/content")

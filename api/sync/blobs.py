@@ -32,7 +32,8 @@ from api.auth.actor import Actor
 from api.db import UnitOfWork, UnitOfWorkFactory
 from api.errors.common import RouteNotFound
 from api.evidence.errors import from_media
-from api.evidence.models import Photo
+from api.evidence.models import Photo, PhotoDerivative
+from api.evidence.pipeline import queue_processing
 from api.sync.models import SyncBlob
 from media.blobs import (
     BlobStore,
@@ -175,6 +176,8 @@ def settle_photos(session: Session, tenant_id: uuid.UUID, sha256: str, size: int
     ).all()
     for photo in pending:
         photo.state = blob_state(present=True, size_matches=photo.size == size).value
+        if photo.state == BlobState.READY.value:
+            queue_processing(session, tenant_id, photo.id)
     return len(pending)
 
 
@@ -262,6 +265,12 @@ def collect_garbage(
     with uow.reader() as reader:
         keep = set(
             reader.session.scalars(select(SyncBlob.sha256).where(SyncBlob.tenant_id == tenant_id))
+        )
+        # The pipeline's renditions live in the same store; their photos own them.
+        keep |= set(
+            reader.session.scalars(
+                select(PhotoDerivative.sha256).where(PhotoDerivative.tenant_id == tenant_id)
+            )
         )
     files = store.sweep(tenant_id, keep, (now - UPLOAD_GRACE).timestamp())
     return Collected(claims, files)

@@ -46,6 +46,22 @@ _EVIDENCE_HIDDEN = frozenset({"content_digest"})
 # Customer visibility of parts, readings, time entries and photos is the office's
 # (server-side, not in the protocol's row images); a note's visibility is its author's.
 _SHARED_HIDDEN = _EVIDENCE_HIDDEN | {"visibility"}
+# What the photo pipeline derives on the server (processing state, EXIF metadata,
+# placeholder) and the office's annotations: the device has the original itself.
+_PHOTO_HIDDEN = _SHARED_HIDDEN | {
+    "processing",
+    "processing_error",
+    "width",
+    "height",
+    "captured_at",
+    "captured_local",
+    "gps_lat",
+    "gps_lon",
+    "gps_alt",
+    "blurhash",
+    "dominant_color",
+    "annotations",
+}
 
 SYNCABLE: dict[type[Any], Syncable] = {
     s.model: s
@@ -62,7 +78,7 @@ SYNCABLE: dict[type[Any], Syncable] = {
         Syncable(Table.PARTS_USED, PartUsed, ("work_order_id",), _SHARED_HIDDEN),
         Syncable(Table.READINGS, Reading, ("work_order_id",), _SHARED_HIDDEN),
         Syncable(Table.TIME_ENTRIES, TimeEntry, ("work_order_id",), _SHARED_HIDDEN),
-        Syncable(Table.PHOTOS, Photo, ("work_order_id",), _SHARED_HIDDEN),
+        Syncable(Table.PHOTOS, Photo, ("work_order_id",), _PHOTO_HIDDEN),
         # A technician's own conflicts and parked mutations (PROTOCOL.md § 5.1).
         Syncable(Table.CONFLICTS, SyncConflict, ("technician_id",)),
         Syncable(Table.QUARANTINE, SyncQuarantine, ("technician_id",)),

@@ -15,6 +15,7 @@ contains none of the victim's ids.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -51,6 +52,12 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/read", None),
     ("POST", "/resolution", {"resolution": "keep_server"}),
     ("PUT", "/visibility", {"visibility": "customer"}),
+    ("PUT", "/annotations", {"shapes": []}),
+    (
+        "POST",
+        "/sign-off",
+        {"outcome": "refused", "signer_name": "入侵测试", "refusal_reason": "测试"},
+    ),
     ("POST", "/merge", {"into_asset_id": "01938a3c-7c00-7000-8000-000000000001"}),
 ]
 
@@ -121,6 +128,18 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
     )
     assert uploaded.status_code == 201, uploaded.get_json()
     photo_id = _shown_photo(phone, uow_factory, order.id, photo_sha, len(_VICTIM_PHOTO))
+    sha_b64 = base64.b64encode(photo_sha.encode()).decode()
+    jpeg_b64 = base64.b64encode(b"image/jpeg").decode()
+    upload = tech_api.request(
+        "POST",
+        "/v1/uploads",
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(_VICTIM_PHOTO)),
+            "Upload-Metadata": f"sha256 {sha_b64},filetype {jpeg_b64}",
+        },
+    )
+    assert upload.status_code == 201, upload.get_data(as_text=True)
     ids = {
         "customer_id": str(customer_y.id),
         "contact_id": str(contact_y.id),
@@ -141,6 +160,10 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "device_id": str(phone.device_id),
         "photo_id": str(photo_id),
         "item_id": str(photo_id),  # /{kind}/{item_id}/visibility: the photo for photos
+        # /v1/media/{token}: a link is its own credential (tested in test_photo_reads);
+        # one this server did not make names nothing.
+        "token": "not-a-link-this-server-made",
+        "upload_id": upload.headers["Location"].rsplit("/", 1)[-1],
     }
     customer_y_ids = {
         ids[k]
@@ -196,6 +219,11 @@ def _fill(rule: str, ids: dict[str, str]) -> str:
 def _attempt(api: ApiClient, method: str, rule: str, ids: dict[str, str]):
     path = _fill(rule, ids)
     body = next((b for m, suffix, b in _BODIES if m == method and rule.endswith(suffix)), {})
+    if rule.startswith("/v1/uploads/"):  # tus: speak the protocol, so the lookup is reached
+        headers = {"Tus-Resumable": "1.0.0"}
+        if method == "PATCH":
+            headers |= {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+        return api.request(method, path, data=_STRANGER_BYTES, headers=headers)
     if method in ("PATCH", "DELETE"):
         return api.request(method, path, json=body or None, headers={"If-Match": '"1"'})
     if method == "POST":

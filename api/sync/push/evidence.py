@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from api.assets.models import Asset
 from api.db import utcnow
 from api.evidence.models import EvidenceRecord, PartUsed, Photo, Reading, TimeEntry
+from api.evidence.pipeline import queue_processing
 from api.sync import capture
 from api.sync.blobs import lock_blob
 from api.sync.models import SyncBlob
@@ -27,7 +28,7 @@ from api.sync.push.access import order_for_update
 from api.sync.push.orders import Done
 from api.sync.push.writer import Writer
 from api.workorders.models import Note
-from sync_protocol.entities import EvidenceKind, blob_state
+from sync_protocol.entities import BlobState, EvidenceKind, blob_state
 from sync_protocol.errors import ProtocolError
 from sync_protocol.hlc import HLC
 from sync_protocol.merge import Outcome
@@ -92,6 +93,8 @@ def add(session: Session, writer: Writer, args: Evidence, hlc: HLC, sent: HLC) -
     if model is Photo:
         make: Any = model  # the mixin's columns are only known to the concrete model
         session.add(make(**values))
+        if values["state"] == BlobState.READY.value:  # the bytes came first
+            queue_processing(session, writer.tenant_id, args.id)
     else:
         # Appended and never read back in the push: one INSERT per table for the batch.
         capture.queue_insert(session, model, values)

@@ -1,7 +1,7 @@
 """audit events hash-chained per work order; chain heads
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-04 07:00:00
 
 ``audit_events`` gains ``chain_id``, ``chain_seq``, ``prev_hash`` and ``hash``
@@ -23,8 +23,8 @@ from sqlalchemy.dialects import postgresql
 
 from signatures.chain import GENESIS, link_hash
 
-revision = "0017"
-down_revision = "0016"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

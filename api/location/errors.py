@@ -1,0 +1,28 @@
+"""Location errors (request-level; a single bad fix is reported per fix, not raised)."""
+
+from __future__ import annotations
+
+from api.errors.base import Forbidden, InvalidInput, NotFound
+
+
+class NotATechnician(Forbidden):
+    code = "location.not_a_technician"
+    titles = {
+        "en": "Only a technician's login records positions",
+        "zh-CN": "只有技师账号可以上报位置",
+    }
+
+
+class BatchTooLarge(InvalidInput):
+    code = "location.batch_too_large"
+    titles = {"en": "Too many fixes in one batch", "zh-CN": "单批位置点过多"}
+
+
+class NoPositionYet(NotFound):
+    code = "location.no_position"
+    titles = {"en": "No position has been recorded yet", "zh-CN": "尚无位置记录"}
+
+
+class NoVisitYet(NotFound):
+    code = "location.no_visit"
+    titles = {"en": "No arrival has been detected yet", "zh-CN": "尚未检测到到达"}

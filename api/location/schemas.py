@@ -1,0 +1,121 @@
+"""Position request/response schemas.
+
+A batch is read leniently, fix by fix (:func:`read_fixes`): one unreadable fix is
+reported in ``rejected`` and the rest are still kept, which a strict schema over
+the whole batch could not do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from api.http.schemas import Schema, UTCDateTime, latitude, longitude
+from dispatch.fixes import MAX_BATCH, Fix
+
+
+class FixSchema(Schema):
+    fixed_at = UTCDateTime(required=True, metadata={"description": "When the device took the fix"})
+    lat = latitude(required=True)
+    lon = longitude(required=True)
+    accuracy_m = fields.Float(
+        allow_none=True, allow_nan=False, validate=validate.Range(min=0), load_default=None
+    )
+    speed_mps = fields.Float(allow_none=True, allow_nan=False, load_default=None)
+    heading_deg = fields.Float(
+        allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=360), load_default=None
+    )
+    altitude_m = fields.Float(allow_none=True, allow_nan=False, load_default=None)
+
+
+class _UncheckedFix(fields.Nested):
+    """Documented as a Fix, but passed on unread: :func:`read_fixes` reads each one,
+    so a bad fix is reported alone instead of failing the batch."""
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        return value
+
+
+class PositionBatchSchema(Schema):
+    fixes = fields.List(
+        _UncheckedFix(FixSchema),
+        required=True,
+        metadata={"description": f"At most {MAX_BATCH}, in any order; resends are harmless"},
+    )
+
+
+class SyncPositionBatchSchema(PositionBatchSchema):
+    device_id = fields.UUID(required=True)
+
+
+class RejectionSchema(Schema):
+    index = fields.Integer(metadata={"description": "Position of the fix in the batch"})
+    code = fields.String(metadata={"description": "location.invalid_fix, location.inaccurate, ..."})
+    detail = fields.String()
+
+
+class CurrentLocationSchema(Schema):
+    technician_id = fields.UUID()
+    fixed_at = UTCDateTime()
+    lat = fields.Float()
+    lon = fields.Float()
+    accuracy_m = fields.Float(allow_none=True)
+    device_id = fields.String()
+
+
+class RecordedSchema(Schema):
+    accepted = fields.Integer(metadata={"description": "Fixes kept now"})
+    duplicates = fields.Integer(metadata={"description": "Fixes this device had sent before"})
+    rejected = fields.List(fields.Nested(RejectionSchema))
+    current = fields.Nested(CurrentLocationSchema, allow_none=True)
+
+
+class VisitSchema(Schema):
+    work_order_id = fields.UUID()
+    technician_id = fields.UUID()
+    arrived_at = UTCDateTime()
+    left_at = UTCDateTime(allow_none=True)
+    arrival = fields.String(metadata={"description": "`recorded` or `suggested`"})
+
+
+class TrailArgs(Schema):
+    start = UTCDateTime(
+        data_key="from", load_default=None, metadata={"description": "Default: `to` minus a day"}
+    )
+    end = UTCDateTime(data_key="to", load_default=None, metadata={"description": "Default: now"})
+    tolerance_m = fields.Float(
+        load_default=10.0, validate=validate.Range(min=0, max=1000), allow_nan=False
+    )
+    format = fields.String(load_default="geojson", validate=validate.OneOf(["geojson", "gpx"]))
+
+
+_FIX = FixSchema()
+
+
+def read_fixes(items: list[Any]) -> tuple[list[Fix], list[int], list[tuple[int, str]]]:
+    """The readable fixes with their batch indexes, and the unreadable ones' errors."""
+    kept: list[Fix] = []
+    indexes: list[int] = []
+    invalid: list[tuple[int, str]] = []
+    for index, item in enumerate(items):
+        try:
+            data = _FIX.load(item) if isinstance(item, dict) else _FIX.load({"_": item})
+        except ma.ValidationError as error:
+            invalid.append((index, _first_message(error.messages)))
+            continue
+        kept.append(Fix(**data))
+        indexes.append(index)
+    return kept, indexes, invalid
+
+
+def _first_message(messages: Any) -> str:
+    if isinstance(messages, dict):
+        field, value = next(iter(messages.items()))
+        return f"{field}: {_first_message(value)}"
+    if isinstance(messages, list) and messages:
+        return str(messages[0])
+    return str(messages)

@@ -1,0 +1,182 @@
+"""GPS fixes: which of a device's batch are kept, and where the technician is now.
+
+Devices buffer fixes while offline and send them in batches, late, out of order
+and sometimes twice. :func:`admit` decides, for one batch, fix by fix:
+
+- **invalid** (``location.invalid_fix``): latitude outside ±90, longitude outside
+  ±180, NaN or infinity anywhere, a negative accuracy;
+- **in the future** (``location.fix_in_future``): more than :data:`FUTURE_SKEW`
+  past the server's clock (a device clock set wrong);
+- **too old** (``location.fix_too_old``): before the device was first seen, or
+  older than the retention window (it would be purged at once);
+- **inaccurate** (``location.inaccurate``): accuracy worse than the limit;
+- **implausible** (``location.implausible_speed``): reaching it from the kept fix
+  just before it (in fix time, stored or in this batch) needs more than the speed
+  limit: the classic GPS jump;
+- **off duty** (``location.off_duty``): neither on shift nor on an active job at
+  the fix's time (privacy: :mod:`dispatch.shifts` says when);
+- **duplicate**: the same device already sent a fix with this time. Not an error:
+  a resent batch is answered as if it were new, and nothing is stored twice.
+
+Everything else is kept. Rejections are per fix: the good fixes of a batch are
+kept whatever the bad ones are.
+
+The current position only moves forward in fix time (:func:`advances`): a late
+batch of old fixes fills in the trail but never moves the technician back to
+where they were this morning.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from geopy.distance import geodesic
+
+FUTURE_SKEW = timedelta(minutes=5)
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One position report. Times are UTC and timezone-aware."""
+
+    fixed_at: datetime
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+    speed_mps: float | None = None
+    heading_deg: float | None = None
+    altitude_m: float | None = None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A tenant's admission rules."""
+
+    max_accuracy_m: float = 150.0
+    max_speed_mps: float = 70.0  # 252 km/h: faster than any service van
+    retention: timedelta = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    code: str
+    detail: str
+
+
+@dataclass
+class Admission:
+    """What to store (in fix-time order), what was a resend, and what was refused."""
+
+    kept: list[Fix] = field(default_factory=list)
+    kept_indexes: list[int] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+    @property
+    def newest(self) -> Fix | None:
+        return self.kept[-1] if self.kept else None
+
+
+# The kept fix just before a time, if any (from storage); and whether a time is on duty.
+PreviousFix = Callable[[datetime], Fix | None]
+OnDuty = Callable[[datetime], bool]
+
+
+def admit(
+    fixes: Sequence[Fix],
+    *,
+    now: datetime,
+    first_seen: datetime,
+    known_times: Iterable[datetime],
+    previous: PreviousFix,
+    on_duty: OnDuty,
+    rules: Rules = Rules(),
+) -> Admission:
+    """Decide a batch. ``known_times`` are the device's stored fix times within the
+    batch's span (duplicates); ``previous`` finds the stored fix before a time."""
+    admission = Admission()
+    seen = set(known_times)
+    floor = max(first_seen, now - rules.retention)
+    candidates: list[tuple[int, Fix]] = []
+    for index, fix in enumerate(fixes):
+        refusal = _refusal(fix, now=now, floor=floor, rules=rules)
+        if refusal is not None:
+            admission.rejected.append(Rejection(index, *refusal))
+        elif fix.fixed_at in seen:
+            admission.duplicates.append(index)
+        else:
+            seen.add(fix.fixed_at)
+            candidates.append((index, fix))
+    candidates.sort(key=lambda pair: pair[1].fixed_at)
+    last: Fix | None = None
+    for index, fix in candidates:
+        before = previous(fix.fixed_at)  # stored, just before it
+        if last is not None and (before is None or last.fixed_at > before.fixed_at):
+            before = last
+        speed = implied_speed(before, fix)
+        if speed is not None and speed > rules.max_speed_mps:
+            admission.rejected.append(
+                Rejection(
+                    index,
+                    "location.implausible_speed",
+                    f"reaching it from the fix before needs {speed * 3.6:.0f} km/h",
+                )
+            )
+            continue
+        if not on_duty(fix.fixed_at):
+            admission.rejected.append(
+                Rejection(index, "location.off_duty", "neither on shift nor on an active job")
+            )
+            continue
+        admission.kept.append(fix)
+        admission.kept_indexes.append(index)
+        last = fix
+    admission.rejected.sort(key=lambda rejection: rejection.index)
+    return admission
+
+
+def implied_speed(before: Fix | None, fix: Fix) -> float | None:
+    """Metres per second needed to go from ``before`` to ``fix``; None without a
+    fix before. Each fix's own accuracy is forgiven first, so two noisy fixes a
+    second apart do not look like a jump."""
+    if before is None:
+        return None
+    seconds = (fix.fixed_at - before.fixed_at).total_seconds()
+    metres = float(geodesic((before.lat, before.lon), (fix.lat, fix.lon)).meters)
+    slack = (before.accuracy_m or 0.0) + (fix.accuracy_m or 0.0)
+    metres = max(0.0, metres - slack)
+    if seconds <= 0:
+        return math.inf if metres > 0 else 0.0
+    return metres / seconds
+
+
+def advances(current: datetime | None, candidate: Fix | None) -> bool:
+    """Whether ``candidate`` becomes the current position: only a newer fix does."""
+    return candidate is not None and (current is None or candidate.fixed_at > current)
+
+
+def _refusal(fix: Fix, *, now: datetime, floor: datetime, rules: Rules) -> tuple[str, str] | None:
+    numbers = (fix.lat, fix.lon, fix.accuracy_m, fix.speed_mps, fix.heading_deg, fix.altitude_m)
+    if any(value is not None and not math.isfinite(value) for value in numbers):
+        return "location.invalid_fix", "NaN or infinity is not a position"
+    if not -90.0 <= fix.lat <= 90.0:
+        return "location.invalid_fix", f"latitude {fix.lat} is outside -90..90"
+    if not -180.0 <= fix.lon <= 180.0:
+        return "location.invalid_fix", f"longitude {fix.lon} is outside -180..180"
+    if fix.accuracy_m is not None and fix.accuracy_m < 0:
+        return "location.invalid_fix", "accuracy cannot be negative"
+    if fix.fixed_at > now + FUTURE_SKEW:
+        return "location.fix_in_future", "the fix is later than the server's clock"
+    if fix.fixed_at < floor:
+        return "location.fix_too_old", "the fix is older than the device or the retention window"
+    if fix.accuracy_m is not None and fix.accuracy_m > rules.max_accuracy_m:
+        return (
+            "location.inaccurate",
+            f"accuracy {fix.accuracy_m:.0f} m is worse than {rules.max_accuracy_m:.0f} m",
+        )
+    return None
