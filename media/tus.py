@@ -151,6 +151,14 @@ def parse_metadata(header: str | None) -> dict[str, str]:
     return metadata
 
 
+def encode_metadata(metadata: dict[str, str]) -> str:
+    """The ``Upload-Metadata`` header for ``metadata`` (:func:`parse_metadata` reads it back)."""
+    return ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}".rstrip()
+        for key, value in sorted(metadata.items())
+    )
+
+
 def parse_checksum(header: str | None) -> Checksum | None:
     """``Upload-Checksum: sha256 <base64 digest>`` (the checksum extension); None if absent."""
     if header is None:
