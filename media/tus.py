@@ -126,6 +126,8 @@ def check_version(header: str | None) -> None:
 
 def parse_length(header: str | None, max_bytes: int) -> int:
     length = _non_negative("Upload-Length", header)
+    if length == 0:  # no photo is empty, and an empty upload could never finish
+        raise InvalidHeader("Upload-Length must be at least 1")
     if length > max_bytes:
         raise UploadTooLarge(f"An upload is at most {max_bytes} bytes")
     return length
