@@ -35,6 +35,8 @@ BLUEPRINT_MODULES = [
     "api.sites.routes",
     "api.assets.routes",
     "api.assets.label_routes",
+    "api.repairs.routes",
+    "api.tenants.routes",
     "api.technicians.routes",
     "api.teams.routes",
     "api.categories.routes",
@@ -98,6 +100,9 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.extensions["fieldline_login_limiter"] = RateLimiter(
         storage_for(config.ratelimit_storage_uri, engine), config.login_rate_limit
+    )
+    app.extensions["fieldline_repair_limiter"] = RateLimiter(
+        storage_for(config.ratelimit_storage_uri, engine), config.repair_rate_limit, "repair"
     )
 
     api = FieldlineApi(app, spec_kwargs=_spec_kwargs())

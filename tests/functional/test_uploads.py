@@ -108,6 +108,9 @@ def test_options_advertise_tus_and_its_extensions_without_credentials(client: Ap
     assert response.headers["Tus-Checksum-Algorithm"] == "sha256"
     assert "Upload-Offset" in response.headers["Access-Control-Allow-Headers"]
     assert "PATCH" in response.headers["Access-Control-Allow-Methods"]
+    preflight = client.request("OPTIONS", f"/v1/uploads/{uuid.uuid4()}")  # before a PATCH
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
 
 
 def test_a_photo_uploaded_in_two_pieces_becomes_ready(
@@ -216,6 +219,7 @@ def test_checksums_other_than_sha256_and_malformed_headers_are_refused(tech: Api
     assert_problem(create(tech, **{"Upload-Metadata": "sha256 !!!"}), 400, "upload.invalid_header")
     no_length = tech.request("POST", "/v1/uploads", headers={**V1, "Upload-Metadata": metadata()})
     assert_problem(no_length, 400, "upload.invalid_header")
+    assert_problem(create(tech, length=0), 400, "upload.invalid_header")
     plain = tech.request(
         "PATCH", url, data=b"x", headers={**V1, "Upload-Offset": "0", "Content-Type": "image/jpeg"}
     )
