@@ -53,6 +53,11 @@ class Config:
     # "database" (shared by every worker and host), "redis://..." or "memory://" (one process).
     ratelimit_storage_uri: str = "database"
     trusted_proxies: int = 0
+    # The public address customers reach (QR labels link to <public_url>/r/<token>);
+    # "": the address the office's request came in on.
+    public_url: str = ""
+    # Public repair requests (/r/<token>): per label token and per client address.
+    repair_rate_limit: str = "10/hour"
     log_level: str = "INFO"
     db_pool_size: int = 5
     # Seconds a worker may serve a session's liveness, and a quiet sync poll's row, from
@@ -91,6 +96,8 @@ class Config:
             login_rate_limit=_env("LOGIN_RATE_LIMIT", "10/minute"),
             ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "database"),
             trusted_proxies=int(_env("TRUSTED_PROXIES", "0")),
+            public_url=_env("PUBLIC_URL", ""),
+            repair_rate_limit=_env("REPAIR_RATE_LIMIT", "10/hour"),
             log_level=_env("LOG_LEVEL", "INFO"),
             db_pool_size=int(_env("DB_POOL_SIZE", "5")),
             session_cache_seconds=float(_env("SESSION_CACHE_SECONDS", "5")),

@@ -6,7 +6,7 @@ refused upload leaves nothing behind. :func:`check_image` fits ``BlobStore.put``
 ``check``: the store hands it the verified bytes on local disk before they become visible.
 
 Validation reads from a file, never the whole body into memory: the type comes from
-the first bytes, the markup scan reads 64 KiB at a time, and Pillow decodes from the
+the first bytes, the markup scan reads 1 MiB at a time, and Pillow decodes from the
 file. A JPEG is decoded at 1/8 scale (its draft mode still reads every entropy-coded
 block, so a truncated or broken file fails as it would at full size), so judging a
 12-megapixel photo costs about 0.6 MB of pixels instead of 36 MB; PNG, WebP and
@@ -31,7 +31,7 @@ MAX_SIDE = 20_000
 pillow_heif.register_heif_opener()
 
 _SNIFF_BYTES = 1024
-_SCAN_BYTES = 64 * 1024
+SCAN_BYTES = 1024 * 1024  # read at a time by the markup scan
 _SCAN_OVERLAP = 1024  # longer than any marker, so one split across two reads is still seen
 # Markup a browser would run if the bytes were ever read as HTML, anywhere in them
 # (polyglots): an opening tag closed after printable text, or a script URL.
@@ -40,10 +40,11 @@ _SCAN_OVERLAP = 1024  # longer than any marker, so one split across two reads is
 # not on the list: XMP metadata legitimately starts with it, and a file only parses as
 # XML if it starts as XML, which no accepted image type does.
 _TAGS = rb"!doctype\s+html|html|head|body|script|svg|iframe|object|embed"
-_MARKUP = re.compile(
-    rb"<(?:" + _TAGS + rb")(?:>|[\s/][\x09-\x0d\x20-\x7e]{0,512}?>)|javascript:",
-    re.IGNORECASE,
-)
+# One literal first byte ("<") lets the regex engine skip ahead fast; a script URL is
+# looked for in a lowercased copy, which is several times faster than an IGNORECASE
+# regex (the whole scan costs about 0.3 s per 50 MB here).
+_TAG = re.compile(rb"<(?:" + _TAGS + rb")(?:>|[\s/][\x09-\x0d\x20-\x7e]{0,512}?>)", re.IGNORECASE)
+_SCRIPT_URL = b"javascript:"
 
 
 @dataclass(frozen=True)
@@ -135,9 +136,9 @@ def check_image(source: BinaryIO) -> None:
 
 def _carries_markup(source: BinaryIO) -> bool:
     tail = b""
-    while chunk := source.read(_SCAN_BYTES):
+    while chunk := source.read(SCAN_BYTES):
         window = tail + chunk
-        if _MARKUP.search(window):
+        if _TAG.search(window) or _SCRIPT_URL in window.lower():
             return True
         tail = window[-_SCAN_OVERLAP:]
     return False

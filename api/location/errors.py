@@ -21,3 +21,8 @@ class BatchTooLarge(InvalidInput):
 class NoPositionYet(NotFound):
     code = "location.no_position"
     titles = {"en": "No position has been recorded yet", "zh-CN": "尚无位置记录"}
+
+
+class NoVisitYet(NotFound):
+    code = "location.no_visit"
+    titles = {"en": "No arrival has been detected yet", "zh-CN": "尚未检测到到达"}

@@ -69,3 +69,25 @@ class CurrentLocation(Base):
     lon: Mapped[float]
     accuracy_m: Mapped[float | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Visit(Base):
+    """A work order's geofenced visit: when its technician's fixes showed them
+    arrive at the site and leave it. Each time is set once, then kept."""
+
+    __tablename__ = "work_order_visits"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    work_order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    technician_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("technicians.id", ondelete="CASCADE")
+    )
+    arrived_at: Mapped[datetime]
+    left_at: Mapped[datetime | None]
+    # "recorded": the order was moved on site; "suggested": the technician was asked.
+    arrival: Mapped[str] = mapped_column(String(16))
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,13 +15,14 @@ from api.db import utcnow
 from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
 from api.http.guard import current_actor, requires
-from api.location import errors, services
+from api.location import arrivals, errors, services
 from api.location.schemas import (
     CurrentLocationSchema,
     PositionBatchSchema,
     RecordedSchema,
     SyncPositionBatchSchema,
     TrailArgs,
+    VisitSchema,
     read_fixes,
 )
 from api.sync.errors import from_protocol
@@ -95,6 +96,21 @@ class TechnicianLocation(MethodView):
             if location is None:
                 raise errors.NoPositionYet()
             return location
+
+
+@blp.route("/work-orders/<uuid:work_order_id>/visit")
+class WorkOrderVisit(MethodView):
+    @requires(Permission.WORK_ORDERS_READ)
+    @blp.response(200, VisitSchema)
+    def get(self, work_order_id: uuid.UUID) -> Any:
+        """When the technician's fixes showed them arrive at the site and leave it
+        (404 until an arrival is detected). `arrival` says whether the order was moved
+        on site (`recorded`, tenant setting `auto`) or the technician asked (`suggested`)."""
+        with read_uow() as uow:
+            visit = arrivals.visit_of(uow.session, current_actor(), work_order_id)
+            if visit is None:
+                raise errors.NoVisitYet()
+            return visit
 
 
 @blp.route("/technicians/<uuid:technician_id>/trail")

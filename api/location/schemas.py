@@ -74,6 +74,14 @@ class RecordedSchema(Schema):
     current = fields.Nested(CurrentLocationSchema, allow_none=True)
 
 
+class VisitSchema(Schema):
+    work_order_id = fields.UUID()
+    technician_id = fields.UUID()
+    arrived_at = UTCDateTime()
+    left_at = UTCDateTime(allow_none=True)
+    arrival = fields.String(metadata={"description": "`recorded` or `suggested`"})
+
+
 class TrailArgs(Schema):
     start = UTCDateTime(
         data_key="from", load_default=None, metadata={"description": "Default: `to` minus a day"}

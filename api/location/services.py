@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from api.auth.actor import Actor
 from api.auth.models import AuthSession
 from api.db import UnitOfWork, UnitOfWorkFactory, utcnow
-from api.location import errors
+from api.location import arrivals, errors
 from api.location.models import CurrentLocation, Position
 from api.sync import devices
 from api.technicians.errors import TechnicianNotFound
@@ -101,6 +101,8 @@ def record_positions(
         _insert(session, actor, device_id, admission.kept, now)
         if admission.newest is not None:
             _advance_current(session, actor, device_id, admission.newest, now)
+        if admission.kept:
+            arrivals.detect_visits(session, actor)
         uow.commit()
     with uow:
         current = uow.session.get(CurrentLocation, (actor.tenant_id, actor.technician_id))

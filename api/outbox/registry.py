@@ -5,12 +5,14 @@ from __future__ import annotations
 import api.models  # noqa: F401 - handlers need every table mapped, not just the ones they import
 from api.evidence.pipeline import TOPIC as PHOTO_PROCESS
 from api.evidence.pipeline import photo_handler
+from api.location.handlers import notify_arrival_suggested
 from api.notifications.handlers import notify_status_change
 from api.outbox.worker import Handler
 from media.blobs import BlobStore
 
 HANDLERS: dict[str, Handler] = {
     "work_order.status_changed": notify_status_change,
+    "work_order.arrival_suggested": notify_arrival_suggested,
 }
 
 

@@ -26,6 +26,9 @@ class Tenant(Base):
     repeat_window_days: Mapped[int] = mapped_column(default=3)
     repeat_threshold: Mapped[int] = mapped_column(default=3)
     repeat_opens_preventive: Mapped[bool] = mapped_column(default=False)
+    # Geofenced arrival: "suggest" asks the technician to confirm, "auto" records it.
+    arrival_mode: Mapped[str] = mapped_column(String(16), default="suggest")
+    geofence_radius_m: Mapped[int] = mapped_column(default=100)
 
 
 class TenantCounter(Base):

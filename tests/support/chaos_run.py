@@ -8,9 +8,11 @@
    phone and a tablet), and prime their replicas;
 2. turns faults on and runs every device in its own thread
    (:meth:`~tests.support.chaos_device.Phone.work`) while the dispatcher acts
-   online; when the devices have made a share of their mutations the gunicorn
-   process is stopped and started again on the same port (devices retry with
-   backoff meanwhile);
+   online, and beside them a script that plays every kind of conflict
+   ``per_kind`` times on orders of its own with a third technician's phone and
+   tablet (:mod:`tests.support.chaos_script`); when the devices have made a
+   share of their mutations the gunicorn process is stopped and started again on
+   the same port (devices retry with backoff meanwhile);
 3. quiescence: faults off, the dispatcher stops, every device (reopened from its
    folder) syncs until its outbox is empty, then every device syncs once more so
    it pulls what the others pushed last; that round must need no repair. Between
@@ -18,8 +20,11 @@
    worker: a worker answers a quiet poll from memory until the notice of a commit
    elsewhere arrives (``api.sync.quiet_rows``; within milliseconds, at most its
    5 s lifetime), so a poll made in the same instant may still hear "nothing new";
-4. checks everything against the database (:mod:`tests.support.chaos_verify`)
-   and returns the counts, with :meth:`ChaosResult.summary` as one line.
+4. checks everything against the database (:mod:`tests.support.chaos_verify`),
+   including every order's final state against an oracle of the merge rules fed
+   with the office's requests (:class:`~tests.support.chaos_world.OfficeLog`) and
+   the devices' mutations, and returns the counts (conflicts met by kind
+   included), with :meth:`ChaosResult.summary` as one line.
 
 Everything random comes from ``config.seed``: the same seed replays the same
 choices (thread timing still varies).
@@ -38,7 +43,8 @@ from typing import Any, TypeVar
 
 from tests.support.chaos import FaultInjector, FaultLedger, FaultRates, FaultSwitch
 from tests.support.chaos_device import Phone, PhoneStats
-from tests.support.chaos_verify import DeviceSnapshot, Verified, verify
+from tests.support.chaos_script import Plan, Script
+from tests.support.chaos_verify import DeviceSnapshot, Office, Verified, verify
 from tests.support.chaos_world import PASSWORD, Api, Dispatcher, World, build_world
 from tests.support.server import FieldlineServer, json_body
 
@@ -55,6 +61,7 @@ class ChaosConfig:
     devices_per_technician: int = 2  # a phone and a tablet
     orders_per_technician: int = 4
     restarts: int = 1
+    per_kind: int = 5  # scripted instances of each conflict kind (chaos_script)
     sync_p: float = 0.15  # chance of a sync after a local write
     crash_p: float = 0.04  # chance the app dies right after a local write
     rates: FaultRates = field(default_factory=FaultRates)
@@ -90,6 +97,8 @@ class ChaosResult:
             "conflicts": receipts["conflict"],
             "rejected": receipts["rejected"],
             "conflict_records": self.verified.conflicts,
+            "kinds": dict(self.verified.kinds),
+            "orders_checked": self.verified.orders,
             "quarantined": self.verified.quarantined,
             "evidence_rows": self.verified.evidence,
             "history_rows": self.verified.history,
@@ -120,32 +129,46 @@ class ChaosResult:
 def run_chaos(server: FieldlineServer, workdir: Path, config: ChaosConfig) -> ChaosResult:
     started = time.monotonic()
     rng = random.Random(config.seed)
-    world = build_world(server, config.technicians, config.orders_per_technician)
+    world = build_world(
+        server, config.technicians, config.orders_per_technician, 3 * config.per_kind
+    )
     switch, ledger = FaultSwitch(), FaultLedger()
+    names = [f"device-{n}" for n in range(config.devices)] + ["script-phone", "script-tablet"]
     phones = [
         Phone(
-            f"device-{n}",
-            workdir / f"device-{n}",
+            name,
+            workdir / name,
             FaultInjector(random.Random(rng.random()), config.rates, switch, ledger),
             server.base_url,
             world.tenant_slug,
         )
-        for n in range(config.devices)
+        for name in names
     ]
-    owners = [world.technicians[n // config.devices_per_technician] for n in range(len(phones))]
-    with ThreadPoolExecutor(max_workers=len(phones) + 1, thread_name_prefix="chaos") as pool:
+    randoms = phones[: config.devices]
+    owners = [world.technicians[n // config.devices_per_technician] for n in range(len(randoms))]
+    owners += [world.script_technicians[0]] * 2
+    script_api = Api(server, world.dispatcher_token)
+    script = Script(
+        script_api,
+        world,
+        phones[-2],
+        phones[-1],
+        Plan.split(world.scripted, config.per_kind, world.script_technicians[1]),
+    )
+    (workdir / "script").mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=len(phones) + 2, thread_name_prefix="chaos") as pool:
         _each(pool, phones, lambda p, i: _prime(p, owners[i].email))
         switch.on()
         stop = threading.Event()
         dispatcher = Dispatcher(server, world, random.Random(rng.random()), len(world.orders) // 6)
         office = pool.submit(dispatcher.run, stop)
         run_started = time.monotonic()
-        work = [
-            pool.submit(_work, phone, config) for phone in phones
-        ]  # fmt: skip
+        work = [pool.submit(_work, phone, config) for phone in randoms]
+        scripted = pool.submit(script.run, workdir / "script")
         downtime: list[float] = []
-        restarts = _restart_midway(server, config, phones, work, downtime)
-        _wait(work)
+        restarts = _restart_midway(server, config, randoms, work, downtime)
+        _wait([*work, scripted])
+        script_api.close()
         run_s = time.monotonic() - run_started
         stop.set()
         office.result()
@@ -157,7 +180,9 @@ def run_chaos(server: FieldlineServer, workdir: Path, config: ChaosConfig) -> Ch
     snapshots = [snap for snap, _ in finals]
     for phone, (_, repaired) in zip(phones, finals, strict=True):
         assert not repaired, f"{phone.name}: the final round had to repair {repaired}"
-    verified = verify(server.database_url, world.tenant_id, snapshots, _inbox(server, world))
+    office_log = Office(world.dispatcher_id, list(world.office.acts))
+    inbox = _inbox(server, world)
+    verified = verify(server.database_url, world.tenant_id, snapshots, inbox, office_log)
     return ChaosResult(
         config,
         verified,

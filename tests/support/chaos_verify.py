@@ -21,7 +21,13 @@ every broken promise (the first 30):
   database's, column by column, read by plain SQL (:mod:`tests.support.chaos_replicas`);
 - every conflict receipt names records of ``sync_conflicts`` made for that device,
   listed in the inbox (``GET /v1/sync/conflicts``), and no record is unaccounted for;
-- every rejected receipt has its ``sync_quarantine`` entry, and there are no others.
+- every rejected receipt has its ``sync_quarantine`` entry, and there are no others;
+- every work order's final status, assignee and fields, and every transition's and
+  patch's receipt, are what an oracle of the merge rules gives
+  (:mod:`tests.support.chaos_oracle`, written from PROTOCOL.md alone) from what the
+  office and the devices did, in the order the server took them;
+- and :attr:`Verified.kinds` counts, from receipts and the database, each conflict
+  the run met (:data:`tests.support.chaos_script.KINDS_ALL`).
 """
 
 from __future__ import annotations
@@ -32,11 +38,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from api.db import make_engine
-from api.evidence.models import PartUsed, Reading, TimeEntry
+from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
 from api.sync import queries
 from api.sync.models import SyncConflict, SyncDevice, SyncQuarantine, SyncReceipt
 from api.sync.services import scope_rows
@@ -44,13 +50,16 @@ from api.workorders.models import Note, StatusChange
 from client_sdk.device import Device
 from sync_protocol.checksum import scope_checksum
 from sync_protocol.scopes import Scope, ScopeKind
+from tests.support import chaos_oracle as oracle
 from tests.support.chaos_replicas import Rows, compare_scope, read_scope
+from tests.support.chaos_world import OfficeAct
 
 EVIDENCE: dict[str, Any] = {  # mutation name -> evidence model (Note lives with orders)
     "add_note": Note,
     "record_part": PartUsed,
     "record_reading": Reading,
     "add_time_entry": TimeEntry,
+    "attach_photo": Photo,
 }
 MOVED = ("applied", "merged")
 
@@ -106,10 +115,24 @@ class Verified:
     quarantined: int = 0
     scopes: int = 0
     rows: int = 0  # replica rows compared column by column with the database
+    orders: int = 0  # work orders whose final state the oracle checked
+    kinds: Counter[str] = field(default_factory=Counter)  # conflicts met, by kind
+
+
+@dataclass(frozen=True)
+class Office:
+    """What the office did: its requests and the user they were made as."""
+
+    user_id: str
+    acts: list[OfficeAct]
 
 
 def verify(
-    database_url: str, tenant_id: str, devices: list[DeviceSnapshot], inbox_ids: set[str]
+    database_url: str,
+    tenant_id: str,
+    devices: list[DeviceSnapshot],
+    inbox_ids: set[str],
+    office: Office | None = None,
 ) -> Verified:
     engine = make_engine(database_url)
     problems: list[str] = []
@@ -127,6 +150,8 @@ def verify(
             _check_replicas(session, tenant, devices, problems, result)
             _check_rows(session, tenant, devices, problems, result)
             _check_membership(session, tenant, devices, problems)
+            if office is not None:
+                check_oracle(session, tenant, devices, office, problems, result)
             session.rollback()
     finally:
         engine.dispose()
@@ -388,3 +413,214 @@ def _status(snap: DeviceSnapshot, seq: int) -> str:
     if seq in snap.quarantined:
         return "rejected"
     return str(snap.receipts[seq]["status"])
+
+
+# --- the oracle of the merge rules --------------------------------------------------------
+
+
+def check_oracle(
+    session: Session,
+    tenant: uuid.UUID,
+    devices: list[DeviceSnapshot],
+    office: Office,
+    problems: list[str],
+    result: Verified,
+) -> None:
+    """Final state and receipts against :func:`tests.support.chaos_oracle.replay`."""
+    conn = session.connection()
+    initial, events = _office_events(conn, tenant, office, problems)
+    stamps = {
+        (str(device), int(seq)): created
+        for device, seq, created in conn.execute(
+            text("SELECT device_id, seq, created_at FROM sync_receipts WHERE tenant_id = :t"),
+            {"t": tenant},
+        )
+    }
+    stored = _receipts(session, tenant)
+    for snap in devices:
+        for seq, mutation in sorted(snap.mutations.items()):
+            receipt = stored.get(snap.device_id, {}).get(seq)
+            stamp = stamps.get((str(snap.device_id), seq))
+            if receipt is None or stamp is None:
+                continue  # reported by _check_device
+            event = _device_event(snap, seq, mutation, receipt, stamp)
+            if event is not None:
+                events.setdefault(str(mutation["args"]["work_order_id"]), []).append(event)
+    actual = {
+        str(row["id"]): dict(row)
+        for row in conn.execute(
+            text(
+                "SELECT id, status, assignee_id, title, scheduled_start, resolution, "
+                "actual_start, actual_end FROM work_orders WHERE tenant_id = :t"
+            ),
+            {"t": tenant},
+        ).mappings()
+    }
+    recorded: dict[str, list[tuple[str, Any]]] = {}
+    for row in conn.execute(
+        text(
+            "SELECT work_order_id, to_status, occurred_at FROM work_order_status_changes "
+            "WHERE tenant_id = :t AND actor_id IN :users ORDER BY recorded_at, occurred_at"
+        ).bindparams(bindparam("users", expanding=True)),
+        {"t": tenant, "users": sorted({d.user_id for d in devices})},
+    ):
+        status = getattr(row.to_status, "value", row.to_status)
+        at = oracle.aware(row.occurred_at)
+        recorded.setdefault(str(row.work_order_id), []).append((str(status), at))
+    for order, state in sorted(initial.items()):
+        steps = oracle.Recorded(recorded.get(order, []))
+        done = oracle.replay(state, events.get(order, []), steps)
+        wrong = [f"order {order}: {p}" for p in done.problems]
+        wrong += oracle.compare(order, done.state, actual.get(order, {}))
+        if wrong:  # what happened to it, for whoever reads the failure
+            trace = sorted(events.get(order, []), key=lambda e: e.key)
+            wrong.append(f"order {order} events: " + "; ".join(_describe(e) for e in trace))
+        problems.extend(wrong)
+        result.orders += 1
+    for order in set(events) - set(initial):
+        problems.append(f"order {order}: mutations on an order the office never created")
+    result.kinds.update(_kinds(conn, tenant, initial, events, actual))
+
+
+def _describe(event: oracle.Event) -> str:
+    if isinstance(event, oracle.DeviceStep):
+        made = oracle.wall_time(event.sent).time()
+        got = f"{event.receipt.status}/{event.receipt.code}"
+        return f"{event.ref} {event.action} from {event.base_status} made {made} -> {got}"
+    if isinstance(event, oracle.DevicePatch):
+        return f"{event.ref} patch {sorted(event.fields)} -> {event.receipt.status}"
+    if isinstance(event, oracle.OfficeStep):
+        return f"office {event.action} {event.assignee_id or ''} at {event.occurred_at.time()}"
+    return f"office patch {sorted(event.fields)}"
+
+
+def _office_events(
+    conn: Any, tenant: uuid.UUID, office: Office, problems: list[str]
+) -> tuple[dict[str, oracle.OrderState], dict[str, list[oracle.Event]]]:
+    """The office's requests that took effect, each placed by its history row's stamps."""
+    rows: dict[str, list[Any]] = {}
+    for row in conn.execute(
+        text(
+            "SELECT work_order_id, action, occurred_at, recorded_at "
+            "FROM work_order_status_changes WHERE tenant_id = :t AND actor_id = :u "
+            "ORDER BY recorded_at"
+        ),
+        {"t": tenant, "u": uuid.UUID(office.user_id)},
+    ):
+        rows.setdefault(str(row.work_order_id), []).append(row)
+    initial: dict[str, oracle.OrderState] = {}
+    events: dict[str, list[oracle.Event]] = {}
+    for act in office.acts:
+        if act.kind == "create" and act.outcome == "ok":
+            history = rows.get(act.order, [])
+            if not history or history[0].action != "create":
+                problems.append(f"order {act.order}: created by the office, no create row")
+                continue
+            at = oracle.aware(history[0].occurred_at)
+            initial[act.order] = oracle.created(act.body["title"], at)
+    for order in initial:
+        history = rows.get(order, [])[1:]
+        asked = [a for a in office.acts if a.order == order and a.outcome == "ok"]
+        steps = [a for a in asked if a.kind == "transition"]
+        if [a.body["action"] for a in steps] != [h.action for h in history]:
+            problems.append(
+                f"order {order}: the office's steps {[a.body['action'] for a in steps]}, "
+                f"its history {[h.action for h in history]}"
+            )
+            continue
+        found: list[oracle.Event] = [
+            oracle.OfficeStep(
+                act.body["action"],
+                oracle.aware(row.occurred_at),
+                oracle.arrival_key(row.recorded_at),
+                act.body.get("assignee_id"),
+                f"office {act.body['action']} #{n}",
+            )
+            for n, (act, row) in enumerate(zip(steps, history, strict=True))
+        ]
+        # Only the office writes office fields, one request at a time per order.
+        found += [
+            oracle.OfficeWrite(act.body, oracle.arrival_key(act.at), f"office patch #{n}")
+            for n, act in enumerate(a for a in asked if a.kind == "patch")
+        ]
+        events[order] = found
+    return initial, events
+
+
+def _device_event(
+    snap: DeviceSnapshot,
+    seq: int,
+    mutation: dict[str, Any],
+    receipt: dict[str, Any],
+    stamp: Any,
+) -> oracle.Event | None:
+    name, args = mutation["name"], mutation["args"]
+    got = oracle.Receipt(str(receipt["status"]), receipt.get("code"))
+    key = oracle.arrival_key(stamp, str(snap.device_id), seq)
+    ref = f"{snap.name} seq {seq}"
+    tech = str(snap.technician_id)
+    effective = oracle.parse_hlc(str(receipt.get("hlc") or mutation["hlc"]))
+    if name == "transition_work_order":
+        return oracle.DeviceStep(
+            tech,
+            str(args["action"]),
+            str(args["base_status"]),
+            effective,
+            oracle.parse_hlc(str(mutation["hlc"])),
+            key,
+            got,
+            args.get("resolution"),
+            ref,
+        )
+    if name == "patch_work_order":
+        fields = {str(k): str(v) for k, v in (receipt.get("fields") or {}).items()}
+        return oracle.DevicePatch(tech, dict(args["fields"]), effective, key, got, fields, ref)
+    return None
+
+
+def _kinds(
+    conn: Any,
+    tenant: uuid.UUID,
+    initial: dict[str, oracle.OrderState],
+    events: dict[str, list[oracle.Event]],
+    actual: dict[str, dict[str, Any]],
+) -> Counter[str]:
+    """How many orders met each conflict kind, from receipts and the database."""
+    met: dict[str, set[str]] = {}
+    for order, found in events.items():
+        office_edits = [
+            e for e in found if isinstance(e, oracle.OfficeWrite) and "scheduled_start" in e.fields
+        ]
+        for event in found:
+            if isinstance(event, oracle.DeviceStep):
+                got = event.receipt
+                if (
+                    event.action == "complete"
+                    and got.code == "sync.concurrent_status"
+                    and actual.get(order, {}).get("status") == "cancelled"
+                ):
+                    met.setdefault("cancel_vs_complete", set()).add(order)
+                if got.code == "sync.reassigned":
+                    met.setdefault("reassigned_offline", set()).add(order)
+            is_device = isinstance(event, oracle.DeviceStep | oracle.DevicePatch)
+            if is_device and event.receipt.status == "merged":  # type: ignore[union-attr]
+                met.setdefault("merged", set()).add(order)
+            if isinstance(event, oracle.DevicePatch):
+                proposed = {f for f, o in event.field_outcomes.items() if o == "proposed"}
+                if proposed:
+                    met.setdefault("proposal", set()).add(order)
+                made = oracle.wall_time(event.hlc)
+                if "scheduled_start" in proposed and any(e.key[0] > made for e in office_edits):
+                    met.setdefault("stale_office_edit", set()).add(order)
+    counts = Counter({kind: len(orders) for kind, orders in met.items()})
+    counts["photo_pending_to_ready"] = int(
+        conn.execute(
+            text(
+                "SELECT count(*) FROM work_order_photos p JOIN sync_blobs b "
+                "ON b.tenant_id = p.tenant_id AND b.sha256 = p.sha256 "
+                "WHERE p.tenant_id = :t AND p.state = 'ready' AND b.created_at > p.created_at"
+            ),
+            {"t": tenant},
+        ).scalar_one()
+    )
+    return counts

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,13 +37,109 @@ class Technician:
     email: str
 
 
+@dataclass(frozen=True)
+class OfficeAct:
+    """One request of the office: what it asked and whether it took effect.
+
+    ``outcome`` is ``ok`` (2xx), ``refused`` (an answer saying no) or ``unknown``
+    (no answer: the server was restarting; it may or may not have taken effect).
+    ``at`` is when the office had its answer (the office's own clock, for ordering
+    its own requests on one order).
+    """
+
+    order: str
+    kind: str  # create, transition, patch
+    body: dict[str, Any]
+    outcome: str
+    at: datetime
+
+
+class OfficeLog:
+    """Every office request of a run, from any thread (the oracle's office side).
+
+    A request the restart cuts off is settled by reading the order back: only the
+    office assigns to another technician, cancels or edits office fields, so what
+    the order shows says whether the request took effect (``ok``) or not (``lost``).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.acts: list[OfficeAct] = []
+
+    def call(
+        self,
+        api: Api,
+        method: str,
+        order: str,
+        kind: str,
+        body: dict[str, Any],
+        path: str,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[requests.Response | None, OfficeAct]:
+        try:
+            response = api.call(method, path, json=body, headers=headers or {})
+        except requests.RequestException:
+            took = bool(order) and took_effect(kind, body, read_order(api, order))
+            return None, self.add(OfficeAct(order, kind, body, "ok" if took else "lost", _now()))
+        outcome = "ok" if response.status_code < 300 else "refused"
+        if kind == "create" and outcome == "ok":
+            order = str(response.json()["id"])
+        return response, self.add(OfficeAct(order, kind, body, outcome, _now()))
+
+    def add(self, act: OfficeAct) -> OfficeAct:
+        with self._lock:
+            self.acts.append(act)
+        return act
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def read_order(api: Api, order: str, deadline_s: float = 60.0) -> dict[str, Any]:
+    """The order as the office sees it now, waiting for a restarting server."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            response = api.call("GET", f"/v1/work-orders/{order}")
+            if response.status_code == 200:
+                return response.json()  # type: ignore[no-any-return]
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"cannot read order {order} back")
+        time.sleep(0.2)
+
+
+def took_effect(kind: str, body: dict[str, Any], shown: dict[str, Any]) -> bool:
+    """Whether an office request shows on the order (no one else could have done it)."""
+    if kind == "transition" and body["action"] == "cancel":
+        return bool(shown["status"] == "cancelled")
+    if kind == "transition" and body["action"] == "assign":
+        return str(shown["assignee_id"]) == body["assignee_id"]
+    if kind == "patch":
+        return all(_same(shown.get(name), value) for name, value in body.items())
+    raise AssertionError(f"cannot tell whether {kind} {body} took effect")
+
+
+def _same(shown: Any, sent: Any) -> bool:
+    if isinstance(shown, str) and isinstance(sent, str) and sent.endswith("Z"):
+        parse = datetime.fromisoformat
+        return parse(shown.replace("Z", "+00:00")) == parse(sent.replace("Z", "+00:00"))
+    return bool(shown == sent)
+
+
 @dataclass
 class World:
     tenant_slug: str
     tenant_id: str
     dispatcher_token: str
+    dispatcher_id: str  # the office's user: its history rows are the office's steps
     technicians: list[Technician]
     orders: list[str]
+    office: OfficeLog
+    scripted: list[str] = field(default_factory=list)  # orders of the scripted conflicts
+    script_technicians: list[Technician] = field(default_factory=list)
 
 
 class Api:
@@ -72,7 +169,11 @@ class Api:
         self.session.close()
 
 
-def build_world(server: FieldlineServer, technicians: int, orders_each: int) -> World:
+def build_world(
+    server: FieldlineServer, technicians: int, orders_each: int, scripted_orders: int = 0
+) -> World:
+    """The run's people and orders; ``scripted_orders`` more for two technicians of their own
+    (all assigned to the first: :mod:`tests.support.chaos_script`)."""
     api = Api(server)
     try:
         api.token = api.log_in(TenantSpec().admin_email, ADMIN_PASSWORD)
@@ -88,17 +189,33 @@ def build_world(server: FieldlineServer, technicians: int, orders_each: int) -> 
                 "position": {"lat": 31.2035, "lon": 121.5914},
             },
         )
-        people = [_technician(api, n) for n in range(technicians)]
+        people = [technician(api, n) for n in range(technicians)]
+        scripters = [technician(api, technicians + n) for n in range(2 if scripted_orders else 0)]
         dispatcher_api = Api(server)
         token = dispatcher_api.log_in(dispatcher["email"], PASSWORD)
         dispatcher_api.token = token
+        office = OfficeLog()
         orders = [
-            _assigned_order(dispatcher_api, customer["id"], site["id"], tech, n)
+            assigned_order(office, dispatcher_api, customer["id"], site["id"], tech, f"{n}")
             for tech in people
             for n in range(orders_each)
         ]
+        scripted = [
+            assigned_order(office, dispatcher_api, customer["id"], site["id"], scripters[0], s)
+            for s in (f"S{n}" for n in range(scripted_orders))
+        ]
         dispatcher_api.close()
-        return World(TenantSpec().slug, str(me["tenant_id"]), token, people, orders)
+        return World(
+            TenantSpec().slug,
+            str(me["tenant_id"]),
+            token,
+            str(dispatcher["id"]),
+            people,
+            orders,
+            office,
+            scripted,
+            scripters,
+        )
     finally:
         api.close()
 
@@ -109,23 +226,20 @@ def _user(api: Api, role: str, name: str, **link: str) -> dict[str, Any]:
     return api.create("/v1/users", body)
 
 
-def _technician(api: Api, n: int) -> Technician:
+def technician(api: Api, n: int) -> Technician:
     tech = api.create("/v1/technicians", {"name": f"技师 {n}", "name_en": f"Technician {n}"})
     user = _user(api, "technician", f"tech-{n}", technician_id=tech["id"])
     return Technician(tech["id"], user["id"], user["email"])
 
 
-def _assigned_order(api: Api, customer: str, site: str, tech: Technician, n: int) -> str:
-    order = api.create(
-        "/v1/work-orders",
-        {"title": f"巡检 {n} / inspection {n}", "customer_id": customer, "site_id": site},
-    )
-    response = api.call(
-        "POST",
-        f"/v1/work-orders/{order['id']}/transitions",
-        json={"action": "assign", "assignee_id": tech.id},
-    )
-    json_body(response, 200)
+def assigned_order(
+    office: OfficeLog, api: Api, customer: str, site: str, tech: Technician, n: str
+) -> str:
+    body = {"title": f"巡检 {n} / inspection {n}", "customer_id": customer, "site_id": site}
+    order = json_body(office.call(api, "POST", "", "create", body, "/v1/work-orders")[0], 201)
+    body = {"action": "assign", "assignee_id": tech.id}
+    path = f"/v1/work-orders/{order['id']}/transitions"
+    json_body(office.call(api, "POST", order["id"], "transition", body, path)[0], 200)
     return str(order["id"])
 
 
@@ -175,7 +289,7 @@ class Dispatcher:
         if response.status_code != 200:
             self.actions["read_failed"] += 1
             return
-        items = response.json()["items"]
+        items = [o for o in response.json()["items"] if o["id"] in self.world.orders]
         held = Counter(str(o["assignee_id"]) for o in items if o["assignee_id"])
         movable = [
             o
@@ -199,7 +313,7 @@ class Dispatcher:
         if response.status_code != 200:
             self.actions["read_failed"] += 1
             return None
-        items = response.json()["items"]
+        items = [o for o in response.json()["items"] if o["id"] in self.world.orders]
         return self.rng.choice(items) if items else None
 
     def _send(
@@ -215,5 +329,8 @@ class Dispatcher:
         headers = {"If-Match": f'"{order["version"]}"'}
         if method == "POST":
             headers["Idempotency-Key"] = str(uuid.uuid4())
-        response = api.call(method, path, json=body, headers=headers)
+        what = "transition" if sub else "patch"
+        response, _ = self.world.office.call(api, method, order["id"], what, body, path, headers)
+        if response is None:
+            raise requests.ConnectionError("restarting")  # counted as unreachable
         self.actions[kind if response.status_code == 200 else f"{kind}_refused"] += 1

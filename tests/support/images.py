@@ -30,3 +30,17 @@ def noise_jpeg(size: tuple[int, int], seed: int = 0) -> bytes:
     out = io.BytesIO()
     Image.frombytes("RGB", size, pixels).save(out, "JPEG", quality=95)
     return out.getvalue()
+
+
+def big_jpeg(megabytes: float, seed: int = 0) -> bytes:
+    """A valid JPEG of at least ``megabytes`` MB and few pixels (4000 wide, noise at
+    quality 100 without chroma subsampling: about 4 bytes a pixel, so 50 MB is 12.5
+    megapixels, 36 MB to encode here)."""
+    width = 4000
+    height = int(megabytes * 1_000_000 / (3.9 * width)) + 1
+    pixels = random.Random(seed).randbytes(3 * width * height)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (width, height), pixels).save(out, "JPEG", quality=100, subsampling=0)
+    data = out.getvalue()
+    assert len(data) >= megabytes * 1_000_000, len(data)
+    return data

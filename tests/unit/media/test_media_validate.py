@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from media import validate
 from media.validate import (
     CorruptImage,
     PolyglotImage,
@@ -101,6 +102,12 @@ def test_a_jpeg_cut_anywhere_in_its_pixel_data_is_corrupt_even_though_decoded_sm
 @pytest.mark.parametrize("offset", [0, 1, 3, 7])
 def test_markup_split_across_two_reads_is_still_found(offset: int) -> None:
     body = _image("JPEG")
-    padding = b"\0" * (64 * 1024 - len(body) - offset)  # the marker straddles 64 KiB
+    padding = b"\0" * (validate.SCAN_BYTES - len(body) - offset)  # straddles one read
     with pytest.raises(PolyglotImage):
         validate_image(body + padding + b"<script>alert(1)</script>")
+
+
+@pytest.mark.parametrize("markup", [b"<SCRIPT>alert(1)</SCRIPT>", b"JavaScript:alert(1)"])
+def test_markup_is_found_whatever_its_case(markup: bytes) -> None:
+    with pytest.raises(PolyglotImage):
+        validate_image(_image("PNG") + markup)

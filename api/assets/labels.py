@@ -1,0 +1,53 @@
+"""QR labels: the public URL each asset's label carries, and sheets of labels to print.
+
+A label's QR code opens ``<public_url>/r/<label_token>``, the asset's public
+repair-request page. The token is random (192 bits) and unique across tenants,
+so it names one asset without revealing its id, and guessing one is hopeless.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import scoping
+from api.assets.errors import AssetNotFound
+from api.assets.models import Asset
+from api.assets.queries import access_asset
+from api.auth.actor import Actor
+from media.labels import Label, label_sheet_pdf
+
+
+def repair_url(public_url: str, asset: Asset) -> str:
+    return f"{public_url.rstrip('/')}/r/{asset.label_token}"
+
+
+def label_url(session: Session, actor: Actor, asset_id: uuid.UUID, public_url: str) -> str:
+    """The URL the asset's label holds; 404 for an asset the actor may not see."""
+    return repair_url(public_url, access_asset(session, actor, asset_id))
+
+
+def label_sheet(
+    session: Session, actor: Actor, asset_ids: Sequence[uuid.UUID], public_url: str
+) -> bytes:
+    """A PDF of the assets' labels in the order given; any asset not visible is a 404."""
+    wanted = list(dict.fromkeys(asset_ids))
+    found = {
+        asset.id: asset
+        for asset in session.scalars(
+            select(Asset).where(
+                Asset.id.in_(wanted), Asset.tenant_id == actor.tenant_id, scoping.assets(actor)
+            )
+        )
+    }
+    if len(found) != len(wanted):
+        raise AssetNotFound()
+    return label_sheet_pdf([_label(found[i], public_url) for i in wanted])
+
+
+def _label(asset: Asset, public_url: str) -> Label:
+    code = asset.serial_number or asset.barcode_value or ""
+    return Label(repair_url(public_url, asset), asset.name, code)
