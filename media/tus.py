@@ -147,9 +147,12 @@ def parse_metadata(header: str | None) -> dict[str, str]:
         if not _METADATA_KEY.fullmatch(key) or key in metadata or " " in encoded.strip():
             raise InvalidHeader("Upload-Metadata is key base64-value pairs, keys unique")
         try:
-            metadata[key] = base64.b64decode(encoded.strip(), validate=True).decode()
+            value = base64.b64decode(encoded.strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             raise InvalidHeader(f"Upload-Metadata {key}: not base64 of UTF-8 text") from None
+        if "\x00" in value:  # text, never NUL (PostgreSQL's JSON cannot even hold it)
+            raise InvalidHeader(f"Upload-Metadata {key}: NUL is not text")
+        metadata[key] = value
     return metadata
 
 
