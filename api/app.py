@@ -27,6 +27,7 @@ from api.http.envelope import RequestEnvelope
 from api.http.json import OrjsonProvider
 from api.http.ratelimit import RateLimiter, storage_for
 from api.sync.quiet_rows import QuietRows
+from api.uploads.override import TusMethodOverride
 
 BLUEPRINT_MODULES = [
     "api.auth.routes",
@@ -35,6 +36,8 @@ BLUEPRINT_MODULES = [
     "api.sites.routes",
     "api.assets.routes",
     "api.assets.label_routes",
+    "api.repairs.routes",
+    "api.tenants.routes",
     "api.technicians.routes",
     "api.teams.routes",
     "api.categories.routes",
@@ -81,6 +84,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(_flask_settings(config))
     if config.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies, x_proto=1)  # type: ignore[method-assign]
+    app.wsgi_app = TusMethodOverride(app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = RequestEnvelope(app.wsgi_app)  # type: ignore[method-assign]
 
     engine = make_engine(config.database_url, pool_size=config.db_pool_size)
@@ -98,6 +102,9 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.extensions["fieldline_login_limiter"] = RateLimiter(
         storage_for(config.ratelimit_storage_uri, engine), config.login_rate_limit
+    )
+    app.extensions["fieldline_repair_limiter"] = RateLimiter(
+        storage_for(config.ratelimit_storage_uri, engine), config.repair_rate_limit, "repair"
     )
 
     api = FieldlineApi(app, spec_kwargs=_spec_kwargs())

@@ -126,6 +126,8 @@ def check_version(header: str | None) -> None:
 
 def parse_length(header: str | None, max_bytes: int) -> int:
     length = _non_negative("Upload-Length", header)
+    if length == 0:  # no photo is empty, and an empty upload could never finish
+        raise InvalidHeader("Upload-Length must be at least 1")
     if length > max_bytes:
         raise UploadTooLarge(f"An upload is at most {max_bytes} bytes")
     return length
@@ -149,6 +151,14 @@ def parse_metadata(header: str | None) -> dict[str, str]:
         except (binascii.Error, UnicodeDecodeError):
             raise InvalidHeader(f"Upload-Metadata {key}: not base64 of UTF-8 text") from None
     return metadata
+
+
+def encode_metadata(metadata: dict[str, str]) -> str:
+    """The ``Upload-Metadata`` header for ``metadata`` (:func:`parse_metadata` reads it back)."""
+    return ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}".rstrip()
+        for key, value in sorted(metadata.items())
+    )
 
 
 def parse_checksum(header: str | None) -> Checksum | None:

@@ -156,6 +156,11 @@ CATALOGUE: Mapping[str, CodeInfo] = MappingProxyType(
             "The work order already has a signature or a recorded refusal",
             "该工单已有签名或拒签记录",
         ),
+        "sync.sign_off_required": _code(
+            _M,
+            "Completing this work order needs the customer's signature or a recorded refusal",
+            "完成此工单需要客户签名或拒签记录",
+        ),
         "sync.internal_error": _code(
             _M, "The server failed to apply the mutation", "服务器应用变更时出错"
         ),

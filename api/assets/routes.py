@@ -14,16 +14,20 @@ from api.assets.schemas import (
     AssetSchema,
     AssetUpdateSchema,
     MergeArgsSchema,
+    PhotoCodesSchema,
     ScanArgsSchema,
     ScanResultSchema,
 )
 from api.auth.permissions import Permission
 from api.http.blueprint import Blueprint
+from api.http.body import body_bytes, body_policy
 from api.http.context import new_uow, read_uow
 from api.http.etag import etag_header, if_match
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
 from api.http.pagination import page_schema
+
+MAX_SCAN_PHOTO_BYTES = 10 * 1024 * 1024
 
 blp = Blueprint("assets", __name__, url_prefix="/v1", description="Equipment at customer sites")
 
@@ -138,3 +142,27 @@ class AssetMerge(MethodView):
             new_uow(), current_actor(), asset_id, version, args["into_asset_id"]
         )
         return asset, etag_header(asset.version)
+
+
+@blp.route("/scans/photo")
+class PhotoScans(MethodView):
+    @requires(Permission.ASSETS_SCAN)
+    @body_policy(max_bytes=MAX_SCAN_PHOTO_BYTES, json=False)
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in ("image/jpeg", "image/png", "image/webp", "image/heic")
+            },
+        }
+    )
+    @blp.response(200, PhotoCodesSchema)
+    def post(self) -> Any:
+        """Read the barcodes and QR codes in a photo (the raw image as the body, up to
+        10 MiB), for devices that cannot scan: each code as read, whether it passes its
+        symbology's check, and the asset of your tenant it names (or null). Nothing is
+        created. A body that is not a whole JPEG, PNG, WebP or HEIC image is a `media.*`
+        problem."""
+        codes = scans.codes_in_photo(read_uow(), current_actor(), body_bytes())
+        return {"codes": codes}

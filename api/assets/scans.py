@@ -29,10 +29,14 @@ from api.audit.changes import snapshot
 from api.auth.actor import Actor
 from api.db import UnitOfWork
 from api.db.checks import check_version, ensure_unused_id
+from api.errors.base import FieldlineError
+from api.evidence.errors import from_media
 from api.evidence.models import PartUsed, Photo, Reading
 from api.sites.models import Site
 from api.sites.queries import access_site
 from api.workorders.models import WorkOrderAsset
+from media.decode import decode_codes
+from media.validate import MediaRefused
 
 PROVISIONAL_NAME = "待确认设备"
 PROVISIONAL_NAME_EN = "Unconfirmed asset"
@@ -201,3 +205,42 @@ def _move_references(session: Session, source: Asset, target: Asset) -> int:
             item.asset_id = target.id  # type: ignore[attr-defined]
             moved += 1
     return moved
+
+
+@dataclass(frozen=True)
+class PhotoCode:
+    """One code read in a photo: its stored form if it passed its checks, and its asset."""
+
+    code: str
+    symbology: Symbology | None
+    format: str
+    problem: str | None  # the barcode.* code it failed with, if any
+    asset: Asset | None
+
+
+def codes_in_photo(uow: UnitOfWork, actor: Actor, photo: bytes) -> list[PhotoCode]:
+    """Every code in the photo and the asset (of the caller's tenant, visible to them) it
+    names. Read-only: an unknown code is reported, never made into a provisional asset."""
+    try:
+        decoded = decode_codes(photo)
+    except MediaRefused as refusal:
+        raise from_media(refusal) from None
+    found: list[PhotoCode] = []
+    with uow:
+        session = uow.session
+        for item in decoded:
+            symbology = Symbology(item.symbology) if item.symbology else None
+            try:
+                scanned = checked_code(item.text, symbology)
+            except FieldlineError as error:
+                found.append(PhotoCode(item.text, symbology, item.format, error.code, None))
+                continue
+            asset = session.scalars(
+                select(Asset).where(
+                    Asset.tenant_id == actor.tenant_id,
+                    Asset.barcode_value == scanned.value,
+                    scoping.assets(actor),
+                )
+            ).one_or_none()
+            found.append(PhotoCode(scanned.value, symbology, item.format, None, asset))
+    return found

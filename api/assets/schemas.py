@@ -192,3 +192,17 @@ class MergeArgsSchema(Schema):
     into_asset_id = fields.UUID(
         required=True, metadata={"description": "The asset the provisional one really is"}
     )
+
+
+class PhotoCodeSchema(Schema):
+    code = fields.String(metadata={"description": "As read; GS1 in its `(01)...` form"})
+    symbology = fields.Enum(Symbology, by_value=True, allow_none=True)
+    format = fields.String(metadata={"description": "The reader's name of the format"})
+    problem = fields.String(
+        allow_none=True, metadata={"description": "The `barcode.*` check it failed, if any"}
+    )
+    asset = fields.Nested(AssetSchema, allow_none=True)
+
+
+class PhotoCodesSchema(Schema):
+    codes = fields.List(fields.Nested(PhotoCodeSchema))

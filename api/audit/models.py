@@ -1,4 +1,4 @@
-"""The audit event table (append-only)."""
+"""The audit event table (append-only, hash-chained: see :mod:`api.audit.chain`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, TenantOwned, new_id, utcnow
@@ -14,7 +14,10 @@ from api.db import Base, TenantOwned, new_id, utcnow
 
 class AuditEvent(Base, TenantOwned):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_entity", "tenant_id", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_entity", "tenant_id", "entity_type", "entity_id"),
+        UniqueConstraint("tenant_id", "chain_id", "chain_seq"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -26,3 +29,23 @@ class AuditEvent(Base, TenantOwned):
     # {"field": {"before": ..., "after": ...}}; a create has only "after" values.
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # The hash chain (api.audit.chain): the work order's (or the tenant's) chain, this
+    # event's place in it, the previous event's hash and this one's. Set at commit.
+    chain_id: Mapped[uuid.UUID | None]
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The last link of each chain, kept apart so a cut tail is noticed; locked while
+    a transaction appends, so a chain never forks."""
+
+    __tablename__ = "audit_chain_heads"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    chain_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

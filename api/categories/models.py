@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, TenantOwned, Timestamped, Versioned, new_id
@@ -29,3 +29,6 @@ class Category(Base, TenantOwned, Timestamped, Versioned):
     name_en: Mapped[str | None] = mapped_column(String(120))
     sort_order: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Completing an order of this category (or of one below it) needs the customer's
+    # signature or a recorded refusal (api.signoff.rules).
+    requires_sign_off: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -22,6 +22,9 @@ class CategorySchema(Schema):
     name_en = fields.String(allow_none=True)
     sort_order = fields.Integer()
     active = fields.Boolean()
+    requires_sign_off = fields.Boolean(
+        metadata={"description": "Completing its orders (and those below it) needs a sign-off"}
+    )
     version = fields.Integer(dump_only=True)
     created_at = UTCDateTime(dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
@@ -43,6 +46,12 @@ class CategoryUpdateSchema(Schema):
     sort_order = fields.Integer(validate=SORT_ORDER_RANGE, metadata={"description": "Lower first"})
     active = fields.Boolean(
         metadata={"description": "Deactivate children first; activate the parent first"}
+    )
+    requires_sign_off = fields.Boolean(
+        metadata={
+            "description": "Completing orders of this category, or of any below it, needs the "
+            "customer's signature or a recorded refusal (default false)"
+        }
     )
 
 

@@ -32,7 +32,7 @@ from api.db import UnitOfWork
 from api.db.checks import check_version, ensure_unused_id, pick
 from api.errors.base import FieldProblem
 
-UPDATE_FIELDS = frozenset({"name", "name_en", "sort_order", "active"})
+UPDATE_FIELDS = frozenset({"name", "name_en", "sort_order", "active", "requires_sign_off"})
 CREATE_FIELDS = UPDATE_FIELDS | {"code"}
 
 

@@ -55,7 +55,9 @@ def set_visibility(
         if item is None:
             raise PhotoNotFound() if model is Photo else EvidenceNotFound()
         diff = apply_changes(item, {"visibility": visibility.value}, {"visibility"})
-        audit.record(session, actor, "update", _AUDITED_AS[model], item.id, diff)
+        audit.record(
+            session, actor, "update", _AUDITED_AS[model], item.id, diff, work_order_id=work_order_id
+        )
         uow.commit()
         return item
 

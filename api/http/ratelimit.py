@@ -44,16 +44,19 @@ def per_process_warning(uri: str, workers: int) -> str | None:
 
 
 class RateLimiter:
-    def __init__(self, counts: storage.Storage, limit: str) -> None:
+    def __init__(self, counts: storage.Storage, limit: str, namespace: str = "login") -> None:
         # Fixed windows: the one strategy every storage offers alike, and one atomic
         # statement per hit in the database. A window opens at a key's first attempt.
         self._strategy = strategies.FixedWindowRateLimiter(counts)
         self._limit = parse(limit)
+        self._namespace = namespace  # keeps the counts of one limit apart from another's
 
     def hit(self, *identifiers: str) -> None:
         """Count one attempt for each identifier; 429 if any is over its limit."""
         for identifier in identifiers:
-            if not self._strategy.hit(self._limit, "login", identifier):
-                reset_at, _ = self._strategy.get_window_stats(self._limit, "login", identifier)
+            if not self._strategy.hit(self._limit, self._namespace, identifier):
+                reset_at, _ = self._strategy.get_window_stats(
+                    self._limit, self._namespace, identifier
+                )
                 retry_after = max(1, math.ceil(reset_at - time.time()))
                 raise RateLimited(headers={"Retry-After": str(retry_after)})

@@ -71,3 +71,15 @@ class SigningKeyUnavailable(Conflict):
         "en": "The signing key cannot be opened with this server's secret",
         "zh-CN": "无法用本服务器的密钥打开签名密钥",
     }
+
+
+class SignOffRequired(Conflict):
+    """The order's category requires the customer's signature or a recorded refusal.
+
+    The same code is the sync receipt's (PROTOCOL.md § 8.7), so clients branch once."""
+
+    code = "sync.sign_off_required"
+    titles = {
+        "en": "Completing this work order needs the customer's signature or a recorded refusal",
+        "zh-CN": "完成此工单需要客户签名或拒签记录",
+    }

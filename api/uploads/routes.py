@@ -12,7 +12,6 @@ the tus headers; refusals are problem+json with ``upload.*`` codes.
 
 from __future__ import annotations
 
-import base64
 import uuid
 from typing import Any
 
@@ -57,7 +56,14 @@ _CORS = {
 _PREFLIGHT = {
     "Access-Control-Allow-Methods": "POST, HEAD, PATCH, DELETE, OPTIONS",
     "Access-Control-Allow-Headers": ", ".join(
-        ("Authorization", "Content-Type", "X-Requested-With", "X-Request-ID", *_TUS_HEADERS)
+        (
+            "Authorization",
+            "Content-Type",
+            "X-Requested-With",
+            "X-Request-ID",
+            "X-HTTP-Method-Override",
+            *_TUS_HEADERS,
+        )
     ),
     "Access-Control-Max-Age": "86400",
 }
@@ -147,7 +153,7 @@ class UploadItem(MethodView):
         upload = services.inspect_upload(read_uow(), current_actor(), upload_id, utcnow())
         response = _progress(upload, 200)
         response.headers["Upload-Length"] = str(upload.length)
-        response.headers["Upload-Metadata"] = _encode_metadata(upload.metadata)
+        response.headers["Upload-Metadata"] = tus.encode_metadata(upload.metadata)
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -241,13 +247,6 @@ def _progress(upload: services.Upload, status: int) -> Response:
     if not upload.completed:
         response.headers["Upload-Expires"] = tus.http_date(upload.expires_at)
     return response
-
-
-def _encode_metadata(metadata: dict[str, str]) -> str:
-    return ",".join(
-        f"{key} {base64.b64encode(value.encode()).decode()}".rstrip()
-        for key, value in sorted(metadata.items())
-    )
 
 
 class _WriteUow:

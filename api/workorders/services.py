@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from api.assets.repeats import check_repeats
 from api.audit import services as audit
 from api.audit.changes import apply_changes, jsonable, snapshot
 from api.auth.actor import Actor
@@ -91,6 +92,7 @@ def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) ->
         session.flush()  # defaults (priority, source) and the id, for links and the snapshot
         link_assets(session, order, asset_ids)
         append_history(session, actor, order, "create", None, reason=None)
+        check_repeats(session, actor, order, asset_ids)
         changes = snapshot(order, AUDITED_FIELDS)
         changes["asset_ids"] = {"after": jsonable(sorted(asset_ids))}
         audit.record(session, actor, "create", "work_order", order.id, changes)

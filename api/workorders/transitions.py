@@ -28,6 +28,7 @@ from api.db.checks import check_version
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.outbox.services import publish
+from api.signoff import rules as signoff_rules
 from api.sync import clock as sync_clock
 from api.workorders import queries, rules
 from api.workorders.models import StatusChange, WorkOrder
@@ -94,6 +95,8 @@ def carry_out(
     leaves exactly the trail of an online one.
     ``occurred_at`` is when the step happened (default: now).
     """
+    if plan.action is Action.COMPLETE:
+        signoff_rules.check_completion(session, order.tenant_id, order.id, order.category_id)
     occurred = occurred_at or utcnow()
     previous_assignee = order.assignee_id
     changes = _changes(session, actor, plan, command, occurred)

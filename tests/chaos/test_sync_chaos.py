@@ -49,7 +49,9 @@ def test_every_acknowledged_mutation_survives_chaos_exactly_once_and_replicas_co
         print(f"\nchaos seed={seed} (FIELDLINE_CHAOS_SEED={seed} replays it)", flush=True)
     record_property("chaos_seed", seed)
 
-    config = ChaosConfig(seed=seed)
+    # 24 random mutations per device (not 30) pay for the scripted conflicts' ~95:
+    # the run stays near 30 s on 2 shared cores.
+    config = ChaosConfig(seed=seed, mutations=24)
     result = run_chaos(chaos_server, tmp_path / "devices", config)
 
     line = result.summary()
@@ -57,7 +59,7 @@ def test_every_acknowledged_mutation_survives_chaos_exactly_once_and_replicas_co
         print(line, flush=True)
     record_property("chaos_summary", line)
     counts = result.counts()
-    assert counts["mutations"] > 8 * 30  # the random work plus the scripted conflicts
+    assert counts["mutations"] > 8 * config.mutations  # random work plus scripted conflicts
     assert counts["acknowledged"] == counts["mutations"]  # every mutation got its receipt
     assert counts["restarts"] == 1
     assert sum(counts["faults"].values()) > 0 and counts["crashes"] > 0

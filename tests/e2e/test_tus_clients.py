@@ -1,7 +1,11 @@
 """Stock tus clients upload photos to a real server (gunicorn, 2 workers): ``tuspy`` in
 pieces with SHA-256 checksums, ``tuspy`` again through a connection that drops mid-body
 and then resumes from the offset the server reports, and ``tus-js-client`` in Node.
-Each upload ends as the content-addressed blob of PROTOCOL.md § 10.
+Each upload ends as the content-addressed blob of PROTOCOL.md § 10. Two appends to one
+upload at once: the second is 423 ``upload.locked`` while the first (a chunked body)
+lands whole. Refusals carry the CORS and tus headers a browser needs to read them. An
+append sent the way tus-java-client (tus-android-client) falls back to on JREs that refuse
+PATCH (POST + X-HTTP-Method-Override, chunked, Expect: 100-continue) lands whole too.
 
 ``tests/tus/node_modules`` is installed from its ``package-lock.json`` when missing
 (``./dev test`` does it before the suite).
@@ -9,8 +13,11 @@ Each upload ends as the content-addressed blob of PROTOCOL.md § 10.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import fcntl
 import hashlib
+import http.client
 import io
 import json
 import random
@@ -19,10 +26,13 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from PIL import Image
 from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError, TusUploadFailed
@@ -48,6 +58,17 @@ def photo(seed: int) -> bytes:
     out = io.BytesIO()
     Image.frombytes("RGB", (900, 800), noise).save(out, "JPEG", quality=95)
     return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def fieldline_server(
+    e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FieldlineServer]:
+    """As in conftest, with 4 request threads per worker: appends to one upload can then
+    meet in one process (threads) as well as in two (workers)."""
+    workdir = tmp_path_factory.mktemp("e2e-server")
+    with FieldlineServer(e2e_database_url, workdir, env={"FIELDLINE_THREADS": "4"}) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -236,3 +257,123 @@ def test_the_cleanup_command_removes_expired_uploads_only(
     assert "0 expired uploads removed" in output
     path = urlsplit(uploader.url).path
     assert admin.call("HEAD", path, headers={"Tus-Resumable": "1.0.0"}).status_code == 200
+
+
+def test_two_appends_to_one_upload_never_both_land(
+    fieldline_server: FieldlineServer, admin: Http
+) -> None:
+    data = photo(5)
+    url = admin_upload(fieldline_server, admin, data)
+    half = len(data) // 2
+    started, release = threading.Event(), threading.Event()
+
+    def slow_body() -> Iterator[bytes]:  # chunked: a client streaming from a camera
+        yield data[:65536]
+        started.set()
+        release.wait(30)
+        yield data[65536:half]
+
+    first: list[requests.Response] = []
+    writer = threading.Thread(
+        target=lambda: first.append(tus_patch(admin, url, 0, slow_body())), daemon=True
+    )
+    writer.start()
+    assert started.wait(30)
+    staged = fieldline_server.workdir / "data" / "uploads" / url.rsplit("/", 1)[1]
+    wait_until_locked(staged)  # the first PATCH is writing: it holds the upload's lock
+    second = tus_patch(admin, url, 0, data[:half])
+    release.set()
+    writer.join(30)
+
+    assert second.status_code == 423, second.text
+    assert second.json()["code"] == "upload.locked"
+    assert first[0].status_code == 204, first[0].text
+    assert first[0].headers["Upload-Offset"] == str(half)
+    rest = tus_patch(admin, url, half, data[half:])
+    assert rest.headers["Upload-Offset"] == str(len(data))
+    assert blob_stored(admin, data)
+
+
+def test_errors_carry_the_cors_and_tus_headers_a_browser_needs(
+    fieldline_server: FieldlineServer,
+) -> None:
+    response = requests.post(
+        fieldline_server.url("/v1/uploads"),
+        headers={"Tus-Resumable": "1.0.0", "Origin": "https://app.example"},
+        timeout=30,
+    )
+
+    assert response.status_code == 401
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Upload-Offset" in response.headers["Access-Control-Expose-Headers"]
+    assert response.headers["Tus-Resumable"] == "1.0.0"
+
+
+def wait_until_locked(path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with path.open("rb") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        time.sleep(0.05)
+    raise AssertionError(f"nobody took the lock on {path}")
+
+
+def admin_upload(server: FieldlineServer, admin: Http, data: bytes) -> str:
+    meta = ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}"
+        for key, value in metadata(data).items()
+    )
+    created = admin.call(
+        "POST",
+        "/v1/uploads",
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": meta,
+        },
+    )
+    assert created.status_code == 201, created.text
+    return urlsplit(created.headers["Location"]).path
+
+
+def tus_patch(admin: Http, path: str, offset: int, body: Any) -> requests.Response:
+    headers = {
+        "Tus-Resumable": "1.0.0",
+        "Content-Type": "application/offset+octet-stream",
+        "Upload-Offset": str(offset),
+    }
+    return admin.call("PATCH", path, headers=headers, data=body)
+
+
+def test_a_java_style_append_arrives_whole(fieldline_server: FieldlineServer, admin: Http) -> None:
+    """What tus-java-client sends on a JRE that refuses PATCH: POST with
+    X-HTTP-Method-Override, a chunked body and Expect: 100-continue."""
+    data = photo(6)
+    path = admin_upload(fieldline_server, admin, data)
+    host, port = urlsplit(fieldline_server.base_url).netloc.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    pieces = (data[i : i + 2 * 1024 * 1024] for i in range(0, len(data), 2 * 1024 * 1024))
+    connection.request(
+        "POST",
+        path,
+        body=pieces,
+        headers={
+            "Authorization": f"Bearer {admin.token}",
+            "Tus-Resumable": "1.0.0",
+            "X-HTTP-Method-Override": "PATCH",
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "0",
+            "Expect": "100-continue",
+        },
+        encode_chunked=True,
+    )
+    response = connection.getresponse()
+
+    assert response.status == 204, response.read()
+    assert response.getheader("Upload-Offset") == str(len(data))
+    connection.close()
+    assert blob_stored(admin, data)

@@ -108,6 +108,9 @@ def test_options_advertise_tus_and_its_extensions_without_credentials(client: Ap
     assert response.headers["Tus-Checksum-Algorithm"] == "sha256"
     assert "Upload-Offset" in response.headers["Access-Control-Allow-Headers"]
     assert "PATCH" in response.headers["Access-Control-Allow-Methods"]
+    preflight = client.request("OPTIONS", f"/v1/uploads/{uuid.uuid4()}")  # before a PATCH
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
 
 
 def test_a_photo_uploaded_in_two_pieces_becomes_ready(
@@ -156,6 +159,20 @@ def test_one_append_may_be_larger_than_an_ordinary_request_body(
     assert response.status_code == 204, response.get_data(as_text=True)
     assert response.headers["Upload-Offset"] == str(len(data))
     assert config.max_body_bytes < len(data)
+
+
+def test_clients_that_cannot_send_patch_or_delete_may_override_a_post(tech: ApiClient) -> None:
+    url = location(tech)
+    sent = {**OCTETS, "Upload-Offset": "0", "X-HTTP-Method-Override": "PATCH"}
+
+    appended = tech.request("POST", url, data=JPEG[:100], headers=sent)
+
+    assert appended.headers["Upload-Offset"] == "100"
+    removed = tech.request("POST", url, headers={**V1, "X-HTTP-Method-Override": "DELETE"})
+    assert removed.status_code == 204
+    assert head(tech, url).status_code == 404
+    elsewhere = tech.request("POST", "/v1/uploads", headers={**V1, "X-HTTP-Method-Override": "GET"})
+    assert_problem(elsewhere, 400, "upload.invalid_header")  # still a POST: no Upload-Length
 
 
 def test_creation_with_upload_stores_the_body_sent_with_the_post(
@@ -216,6 +233,7 @@ def test_checksums_other_than_sha256_and_malformed_headers_are_refused(tech: Api
     assert_problem(create(tech, **{"Upload-Metadata": "sha256 !!!"}), 400, "upload.invalid_header")
     no_length = tech.request("POST", "/v1/uploads", headers={**V1, "Upload-Metadata": metadata()})
     assert_problem(no_length, 400, "upload.invalid_header")
+    assert_problem(create(tech, length=0), 400, "upload.invalid_header")
     plain = tech.request(
         "PATCH", url, data=b"x", headers={**V1, "Upload-Offset": "0", "Content-Type": "image/jpeg"}
     )

@@ -22,6 +22,7 @@ from api.audit import services as audit
 from api.audit.changes import jsonable, snapshot
 from api.customers.queries import access_customer
 from api.errors.base import FieldlineError, FieldProblem
+from api.signoff.rules import SignOffRequired
 from api.sync.push import conflicts
 from api.sync.push.access import order_for_update
 from api.sync.push.writer import Writer
@@ -132,7 +133,12 @@ def transition(
         # When it happened on the device, never before the step it was taken from (§ 7.3).
         floor = step_time(session, order, args.base_status)
         occurred = writer.occurred_at(sent, floor)
-        carry_out(session, writer.actor, order, decision.plan, command, hlc, occurred)
+        try:
+            carry_out(session, writer.actor, order, decision.plan, command, hlc, occurred)
+        except SignOffRequired as refused:
+            raise ProtocolError(
+                "sync.sign_off_required", refused.detail or "", "args.action"
+            ) from None
     elif decision.state.status_hlc != state.status_hlc and decision.state.status_hlc is not None:
         order.status_hlc = str(decision.state.status_hlc)  # the register's stamp moves on (row 17)
     conflict_ids: tuple[uuid.UUID, ...] = ()

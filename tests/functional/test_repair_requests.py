@@ -1,0 +1,147 @@
+"""Public repair requests (报修) from a label's token: no login, abuse-limited."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from api.assets.models import Asset
+from api.evidence.models import Photo
+from api.workorders.models import WorkOrder, WorkOrderAsset
+from tests.conftest import count_rows
+from tests.support.api_client import ApiClient, assert_problem
+from tests.support.factories import Factories
+from tests.support.images import jpeg
+
+
+def _token(factories: Factories, asset: Asset) -> str:
+    with factories.uow() as uow:
+        return uow.session.scalars(select(Asset.label_token).where(Asset.id == asset.id)).one()
+
+
+def _form(**extra: Any) -> dict[str, Any]:
+    return {
+        "description": "空调外机噪音很大，还漏水",
+        "contact_name": "李先生",
+        "contact_phone": "138 0013 8000",
+        **extra,
+    }
+
+
+def _post(client: ApiClient, token: str, data: dict[str, Any], address: str = "203.0.113.9"):
+    return client.post(
+        f"/r/{token}/repair-requests",
+        data=data,
+        content_type="multipart/form-data",
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_a_label_opens_a_prefilled_work_order_with_photos(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    customer = factories.customer(world)
+    site = factories.site(world, customer)
+    asset = factories.asset(world, site, name="3 号空调外机")
+    token = _token(factories, asset)
+
+    shown = client.get(f"/r/{token}/asset")
+    assert shown.status_code == 200
+    assert shown.get_json() == {
+        "name": "3 号空调外机",
+        "name_en": asset.name_en,
+        "site_name": site.name,
+        "site_name_en": site.name_en,
+    }
+    sent = _post(client, token, _form(photos=[(io.BytesIO(jpeg("leak")), "leak.jpg")]))
+    assert sent.status_code == 201, sent.get_json()
+    reference = sent.get_json()["reference"]
+    with factories.uow() as uow:
+        order = uow.session.scalars(select(WorkOrder).where(WorkOrder.number == reference)).one()
+        links = uow.session.scalars(
+            select(WorkOrderAsset.asset_id).where(WorkOrderAsset.work_order_id == order.id)
+        ).all()
+        photos = uow.session.scalars(select(Photo).where(Photo.work_order_id == order.id)).all()
+    assert (order.tenant_id, order.customer_id, order.site_id) == (
+        world.tenant_id,
+        customer.id,
+        site.id,
+    )
+    assert links == [asset.id] and order.source == "repair_request"
+    assert "空调外机噪音很大" in (order.description or "") and "138 0013 8000" in (
+        order.description or ""
+    )
+    assert [(p.state, p.asset_id, p.author_kind) for p in photos] == [("ready", asset.id, "public")]
+    # The office sees it like any order.
+    listed = client.as_(world.admin_token).get(f"/v1/work-orders/{order.id}")
+    assert listed.status_code == 200
+    assert str(asset.id) not in sent.get_data(as_text=True)
+
+
+def test_an_unknown_token_is_not_found_and_opens_nothing(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    world = factories.tenant()
+    factories.asset(world, factories.site(world, factories.customer(world)))
+    before = count_rows(engine)
+    assert_problem(client.get("/r/not-a-real-token/asset"), 404, "repair.link_not_found")
+    refused = _post(client, "not-a-real-token", _form())
+    assert_problem(refused, 404, "repair.link_not_found")
+    after = count_rows(engine)
+    after.pop("rate_limit_counters", None), before.pop("rate_limit_counters", None)
+    assert after == before
+
+
+def test_the_honeypot_answers_like_a_success_and_keeps_nothing(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    world = factories.tenant()
+    asset = factories.asset(world, factories.site(world, factories.customer(world)))
+    token = _token(factories, asset)
+    before = count_rows(engine)
+
+    trapped = _post(client, token, _form(website="http://spam.example"))
+    assert trapped.status_code == 201 and trapped.get_json()["reference"].startswith("WO-")
+    after = count_rows(engine)
+    after.pop("rate_limit_counters", None), before.pop("rate_limit_counters", None)
+    assert after == before
+
+
+def test_bad_input_is_refused_before_an_order_opens(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    world = factories.tenant()
+    asset = factories.asset(world, factories.site(world, factories.customer(world)))
+    token = _token(factories, asset)
+    before = count_rows(engine)["work_orders"]
+
+    too_long = _post(client, token, _form(description="漏" * 2001))
+    assert_problem(too_long, 422, "request.validation_failed")
+    not_a_photo = _post(client, token, _form(photos=[(io.BytesIO(b"<html>hi</html>"), "a.jpg")]))
+    assert not_a_photo.status_code in (415, 422), not_a_photo.get_json()
+    assert not_a_photo.get_json()["code"].startswith("media.")
+    many = [(io.BytesIO(jpeg(f"p{n}")), f"{n}.jpg") for n in range(4)]
+    assert_problem(_post(client, token, _form(photos=many)), 422, "request.validation_failed")
+    unknown = _post(client, token, _form(customer_id="x"))
+    assert_problem(unknown, 422, "request.validation_failed")
+    assert count_rows(engine)["work_orders"] == before
+
+
+def test_requests_are_limited_per_label_and_per_address(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    site = factories.site(world, factories.customer(world))
+    first, second = (_token(factories, factories.asset(world, site)) for _ in range(2))
+
+    for _ in range(10):  # FIELDLINE_REPAIR_RATE_LIMIT's default: 10/hour
+        assert _post(client, first, _form(), "198.51.100.1").status_code == 201
+    over_label = _post(client, first, _form(), "198.51.100.2")
+    assert_problem(over_label, 429, "request.rate_limited")
+    assert int(over_label.headers["Retry-After"]) > 0
+    over_address = _post(client, second, _form(), "198.51.100.1")
+    assert_problem(over_address, 429, "request.rate_limited")
+    assert _post(client, second, _form(), "198.51.100.3").status_code == 201
