@@ -24,14 +24,26 @@ KEYS = st.text(
 NOW = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
 
 
-@given(st.dictionaries(KEYS, st.text(max_size=40), max_size=6))
+@given(
+    st.dictionaries(
+        KEYS,
+        st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40),
+        max_size=6,
+    )
+)
 def test_metadata_survives_a_round_trip(metadata: dict[str, str]) -> None:
     assert tus.parse_metadata(tus.encode_metadata(metadata)) == metadata
 
 
 @pytest.mark.parametrize(
     "header",
-    ["a b c", "sha256 !!!", "a YQ==,a YQ==", "k " + base64.b64encode(b"\xff").decode()],
+    [
+        "a b c",
+        "name " + base64.b64encode(b"a\x00b").decode(),
+        "sha256 !!!",
+        "a YQ==,a YQ==",
+        "k " + base64.b64encode(b"\xff").decode(),
+    ],
 )
 def test_malformed_metadata_is_refused(header: str) -> None:
     with pytest.raises(tus.InvalidHeader):
@@ -102,7 +114,9 @@ def test_a_refused_body_leaves_the_file_as_it_was(tmp_path: Path) -> None:
         with pytest.raises(tus.ChunkChecksumMismatch):
             staged.append(3, io.BytesIO(b"def"), 7, wrong, 3)
         with pytest.raises(tus.UploadTooLarge):
-            staged.append(3, io.BytesIO(b"d" * 8), 7, None, 8)
+            staged.append(3, io.BytesIO(b"d" * 8), 7, None, 8)  # said so: nothing read
+        with pytest.raises(tus.UploadTooLarge):
+            staged.append(3, io.BytesIO(b"d" * 8), 7, None, None)  # chunked: found out
         short = staged.append(3, io.BytesIO(b"de"), 7, None, 4)  # 2 of 4 bytes came
 
     assert short == tus.Appended(5, interrupted=True)
