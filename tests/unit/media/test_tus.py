@@ -114,7 +114,9 @@ def test_a_refused_body_leaves_the_file_as_it_was(tmp_path: Path) -> None:
         with pytest.raises(tus.ChunkChecksumMismatch):
             staged.append(3, io.BytesIO(b"def"), 7, wrong, 3)
         with pytest.raises(tus.UploadTooLarge):
-            staged.append(3, io.BytesIO(b"d" * 8), 7, None, 8)
+            staged.append(3, io.BytesIO(b"d" * 8), 7, None, 8)  # said so: nothing read
+        with pytest.raises(tus.UploadTooLarge):
+            staged.append(3, io.BytesIO(b"d" * 8), 7, None, None)  # chunked: found out
         short = staged.append(3, io.BytesIO(b"de"), 7, None, 4)  # 2 of 4 bytes came
 
     assert short == tus.Appended(5, interrupted=True)
