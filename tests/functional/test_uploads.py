@@ -234,6 +234,8 @@ def test_checksums_other_than_sha256_and_malformed_headers_are_refused(tech: Api
     no_length = tech.request("POST", "/v1/uploads", headers={**V1, "Upload-Metadata": metadata()})
     assert_problem(no_length, 400, "upload.invalid_header")
     assert_problem(create(tech, length=0), 400, "upload.invalid_header")
+    nul = create(tech, **{"Upload-Metadata": metadata(filename="pump\x00.jpg")})
+    assert_problem(nul, 400, "upload.invalid_header")
     plain = tech.request(
         "PATCH", url, data=b"x", headers={**V1, "Upload-Offset": "0", "Content-Type": "image/jpeg"}
     )
