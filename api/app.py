@@ -27,6 +27,7 @@ from api.http.envelope import RequestEnvelope
 from api.http.json import OrjsonProvider
 from api.http.ratelimit import RateLimiter, storage_for
 from api.sync.quiet_rows import QuietRows
+from api.uploads.override import TusMethodOverride
 
 BLUEPRINT_MODULES = [
     "api.auth.routes",
@@ -83,6 +84,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(_flask_settings(config))
     if config.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies, x_proto=1)  # type: ignore[method-assign]
+    app.wsgi_app = TusMethodOverride(app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = RequestEnvelope(app.wsgi_app)  # type: ignore[method-assign]
 
     engine = make_engine(config.database_url, pool_size=config.db_pool_size)

@@ -147,9 +147,12 @@ def parse_metadata(header: str | None) -> dict[str, str]:
         if not _METADATA_KEY.fullmatch(key) or key in metadata or " " in encoded.strip():
             raise InvalidHeader("Upload-Metadata is key base64-value pairs, keys unique")
         try:
-            metadata[key] = base64.b64decode(encoded.strip(), validate=True).decode()
+            value = base64.b64decode(encoded.strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             raise InvalidHeader(f"Upload-Metadata {key}: not base64 of UTF-8 text") from None
+        if "\x00" in value:  # text, never NUL (PostgreSQL's JSON cannot even hold it)
+            raise InvalidHeader(f"Upload-Metadata {key}: NUL is not text")
+        metadata[key] = value
     return metadata
 
 
@@ -270,6 +273,8 @@ class StagedFile:
         """Write the body at ``offset``: at most ``room`` bytes, ``declared`` if the client
         said how many (fewer arriving means the connection broke)."""
         os.ftruncate(self.fd, offset)  # drop bytes of an append that was never recorded
+        if declared is not None and declared > room:  # refused before a byte is read
+            raise UploadTooLarge("The body goes past the upload's Upload-Length")
         os.lseek(self.fd, offset, os.SEEK_SET)
         digest = hashlib.sha256() if checksum is not None else None
         written, interrupted = 0, False

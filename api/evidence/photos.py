@@ -1,10 +1,11 @@
-"""A photo's bytes for the people who may see the photo.
+"""A photo's original bytes for the staff who may see the photo.
 
 The bytes are found through the photo (never by hash alone): the caller must be
-able to open the order and, for a customer contact, the photo must be shown to
-customers. The store is the tenant's own (bytes are stored per tenant), and
-only a ``ready`` photo's bytes are served: those are the bytes that hashed to
-its SHA-256, had its declared size and passed :mod:`media.validate`, and they are
+able to open the order. Customer contacts never get an original (it keeps its
+EXIF position): they are shown customer-visible photos through their renditions.
+The store is the tenant's own (bytes are stored per tenant), and only a
+``ready`` photo's bytes are served: those are the bytes that hashed to its
+SHA-256, had its declared size and passed :mod:`media.validate`, and they are
 served as the image type they were validated as.
 """
 
@@ -17,8 +18,9 @@ from typing import BinaryIO
 from sqlalchemy import select
 
 from api.auth.actor import Actor
+from api.auth.permissions import Role
 from api.db import UnitOfWork
-from api.evidence.errors import PhotoBytesNotReady
+from api.evidence.errors import PhotoBytesNotReady, PhotoNotFound
 from api.evidence.queries import access_photo
 from api.sync.models import SyncBlob
 from media.blobs import BlobMissing, BlobStore
@@ -44,6 +46,10 @@ def open_photo(
     while the bytes have not arrived (``state`` says pending or invalid)."""
     with reader as uow:
         photo = access_photo(uow.session, actor, work_order_id, photo_id)
+        if actor.role is Role.CUSTOMER_CONTACT:
+            # The original still carries its EXIF (GPS position, capture time): customers
+            # see a photo through its renditions (:mod:`api.evidence.photo_reads`).
+            raise PhotoNotFound()
         sha256, content_type, size, state = (
             photo.sha256,
             photo.content_type,

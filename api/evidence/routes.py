@@ -64,7 +64,8 @@ class WorkOrderPhotoContent(MethodView):
     )
     @blp.problem(409, "`photo.bytes_not_ready`: not uploaded yet (`state`)")
     def get(self, work_order_id: uuid.UUID, photo_id: uuid.UUID) -> Any:
-        """A photo's bytes (404 `photo.not_found` for a photo you may not see). They never
+        """A photo's original bytes, for staff (404 `photo.not_found` for a photo you may not
+        see; customer contacts fetch renditions through the links in the list). They never
         change (they are named by their SHA-256, also the `ETag`), so clients may cache them.
         `Content-Type` is the image type the bytes were validated as on upload; with
         `X-Content-Type-Options: nosniff`, `Content-Security-Policy: default-src 'none';

@@ -56,7 +56,14 @@ _CORS = {
 _PREFLIGHT = {
     "Access-Control-Allow-Methods": "POST, HEAD, PATCH, DELETE, OPTIONS",
     "Access-Control-Allow-Headers": ", ".join(
-        ("Authorization", "Content-Type", "X-Requested-With", "X-Request-ID", *_TUS_HEADERS)
+        (
+            "Authorization",
+            "Content-Type",
+            "X-Requested-With",
+            "X-Request-ID",
+            "X-HTTP-Method-Override",
+            *_TUS_HEADERS,
+        )
     ),
     "Access-Control-Max-Age": "86400",
 }

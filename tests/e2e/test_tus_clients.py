@@ -3,7 +3,9 @@ pieces with SHA-256 checksums, ``tuspy`` again through a connection that drops m
 and then resumes from the offset the server reports, and ``tus-js-client`` in Node.
 Each upload ends as the content-addressed blob of PROTOCOL.md § 10. Two appends to one
 upload at once: the second is 423 ``upload.locked`` while the first (a chunked body)
-lands whole. Refusals carry the CORS and tus headers a browser needs to read them.
+lands whole. Refusals carry the CORS and tus headers a browser needs to read them. An
+append sent the way tus-java-client (tus-android-client) falls back to on JREs that refuse
+PATCH (POST + X-HTTP-Method-Override, chunked, Expect: 100-continue) lands whole too.
 
 ``tests/tus/node_modules`` is installed from its ``package-lock.json`` when missing
 (``./dev test`` does it before the suite).
@@ -15,6 +17,7 @@ import base64
 import contextlib
 import fcntl
 import hashlib
+import http.client
 import io
 import json
 import random
@@ -344,3 +347,33 @@ def tus_patch(admin: Http, path: str, offset: int, body: Any) -> requests.Respon
         "Upload-Offset": str(offset),
     }
     return admin.call("PATCH", path, headers=headers, data=body)
+
+
+def test_a_java_style_append_arrives_whole(fieldline_server: FieldlineServer, admin: Http) -> None:
+    """What tus-java-client sends on a JRE that refuses PATCH: POST with
+    X-HTTP-Method-Override, a chunked body and Expect: 100-continue."""
+    data = photo(6)
+    path = admin_upload(fieldline_server, admin, data)
+    host, port = urlsplit(fieldline_server.base_url).netloc.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    pieces = (data[i : i + 2 * 1024 * 1024] for i in range(0, len(data), 2 * 1024 * 1024))
+    connection.request(
+        "POST",
+        path,
+        body=pieces,
+        headers={
+            "Authorization": f"Bearer {admin.token}",
+            "Tus-Resumable": "1.0.0",
+            "X-HTTP-Method-Override": "PATCH",
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "0",
+            "Expect": "100-continue",
+        },
+        encode_chunked=True,
+    )
+    response = connection.getresponse()
+
+    assert response.status == 204, response.read()
+    assert response.getheader("Upload-Offset") == str(len(data))
+    connection.close()
+    assert blob_stored(admin, data)

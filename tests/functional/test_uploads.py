@@ -161,6 +161,20 @@ def test_one_append_may_be_larger_than_an_ordinary_request_body(
     assert config.max_body_bytes < len(data)
 
 
+def test_clients_that_cannot_send_patch_or_delete_may_override_a_post(tech: ApiClient) -> None:
+    url = location(tech)
+    sent = {**OCTETS, "Upload-Offset": "0", "X-HTTP-Method-Override": "PATCH"}
+
+    appended = tech.request("POST", url, data=JPEG[:100], headers=sent)
+
+    assert appended.headers["Upload-Offset"] == "100"
+    removed = tech.request("POST", url, headers={**V1, "X-HTTP-Method-Override": "DELETE"})
+    assert removed.status_code == 204
+    assert head(tech, url).status_code == 404
+    elsewhere = tech.request("POST", "/v1/uploads", headers={**V1, "X-HTTP-Method-Override": "GET"})
+    assert_problem(elsewhere, 400, "upload.invalid_header")  # still a POST: no Upload-Length
+
+
 def test_creation_with_upload_stores_the_body_sent_with_the_post(
     tech: ApiClient, scene: Scene, uow_factory: UnitOfWorkFactory
 ) -> None:
@@ -220,6 +234,8 @@ def test_checksums_other_than_sha256_and_malformed_headers_are_refused(tech: Api
     no_length = tech.request("POST", "/v1/uploads", headers={**V1, "Upload-Metadata": metadata()})
     assert_problem(no_length, 400, "upload.invalid_header")
     assert_problem(create(tech, length=0), 400, "upload.invalid_header")
+    nul = create(tech, **{"Upload-Metadata": metadata(filename="pump\x00.jpg")})
+    assert_problem(nul, 400, "upload.invalid_header")
     plain = tech.request(
         "PATCH", url, data=b"x", headers={**V1, "Upload-Offset": "0", "Content-Type": "image/jpeg"}
     )

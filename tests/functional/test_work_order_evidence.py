@@ -190,8 +190,9 @@ def test_customer_contacts_see_only_what_is_shown_to_customers(
     assert hidden.status_code == 200
     assert _ids(contact.get(job.url("parts"))) == []
     assert _ids(contact.get(job.url("photos"))) == [str(job.photo_id)]
-    with contact.get(job.content_url) as shown:
-        assert shown.status_code == 200 and shown.data == JPEG
+    # The original keeps its EXIF (GPS position, capture time): customers are shown the
+    # photo through its renditions (see test_photo_reads), never the original.
+    assert_problem(contact.get(job.content_url), 404, "photo.not_found")
 
 
 def test_another_customers_contact_and_another_tenant_get_404(

@@ -8,9 +8,11 @@
    phone and a tablet), and prime their replicas;
 2. turns faults on and runs every device in its own thread
    (:meth:`~tests.support.chaos_device.Phone.work`) while the dispatcher acts
-   online; when the devices have made a share of their mutations the gunicorn
-   process is stopped and started again on the same port (devices retry with
-   backoff meanwhile);
+   online, and beside them a script that plays every kind of conflict
+   ``per_kind`` times on orders of its own with a third technician's phone and
+   tablet (:mod:`tests.support.chaos_script`); when the devices have made a
+   share of their mutations the gunicorn process is stopped and started again on
+   the same port (devices retry with backoff meanwhile);
 3. quiescence: faults off, the dispatcher stops, every device (reopened from its
    folder) syncs until its outbox is empty, then every device syncs once more so
    it pulls what the others pushed last; that round must need no repair. Between
@@ -18,8 +20,11 @@
    worker: a worker answers a quiet poll from memory until the notice of a commit
    elsewhere arrives (``api.sync.quiet_rows``; within milliseconds, at most its
    5 s lifetime), so a poll made in the same instant may still hear "nothing new";
-4. checks everything against the database (:mod:`tests.support.chaos_verify`)
-   and returns the counts, with :meth:`ChaosResult.summary` as one line.
+4. checks everything against the database (:mod:`tests.support.chaos_verify`),
+   including every order's final state against an oracle of the merge rules fed
+   with the office's requests (:class:`~tests.support.chaos_world.OfficeLog`) and
+   the devices' mutations, and returns the counts (conflicts met by kind
+   included), with :meth:`ChaosResult.summary` as one line.
 
 Everything random comes from ``config.seed``: the same seed replays the same
 choices (thread timing still varies).
