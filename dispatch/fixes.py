@@ -31,9 +31,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from geopy.distance import geodesic
+from dispatch.geo import metres as ground_metres
 
 FUTURE_SKEW = timedelta(minutes=5)
 MAX_BATCH = 1000
@@ -140,6 +141,48 @@ def admit(
     return admission
 
 
+_FIELDS = frozenset(
+    {"fixed_at", "lat", "lon", "accuracy_m", "speed_mps", "heading_deg", "altitude_m"}
+)
+_OPTIONAL = ("accuracy_m", "speed_mps", "heading_deg", "altitude_m")
+_MAX_TIME_TEXT = 40
+
+
+def parse_fix(item: Any) -> Fix | str:
+    """A fix as sent on the wire (PROTOCOL.md § 10.1), or why it cannot be read.
+
+    A batch carries up to a thousand fixes and each is read alone (one bad fix
+    must not sink the batch), so this is a plain function, not a schema: it costs
+    a few microseconds a fix. Ranges are :func:`admit`'s business."""
+    if not isinstance(item, dict):
+        return "a fix is a JSON object"
+    unknown = item.keys() - _FIELDS
+    if unknown:
+        return f"{sorted(map(str, unknown))[0]}: unknown field"
+    stamp = item.get("fixed_at")
+    if not isinstance(stamp, str) or len(stamp) > _MAX_TIME_TEXT:
+        return "fixed_at: an RFC 3339 time is required"
+    try:
+        at = datetime.fromisoformat(stamp)
+    except ValueError:
+        return "fixed_at: not an RFC 3339 time"
+    if at.tzinfo is None:
+        return "fixed_at: the time needs a zone (Z or an offset)"
+    values: dict[str, float | None] = {}
+    for name in ("lat", "lon", *_OPTIONAL):
+        value = item.get(name)
+        if value is None and name in _OPTIONAL:
+            values[name] = None
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"{name}: a number is required"
+        else:
+            values[name] = float(value)
+    heading = values["heading_deg"]
+    if heading is not None and not 0.0 <= heading <= 360.0:
+        return "heading_deg: between 0 and 360"
+    return Fix(fixed_at=at.astimezone(UTC), **values)  # type: ignore[arg-type]
+
+
 def implied_speed(before: Fix | None, fix: Fix) -> float | None:
     """Metres per second needed to go from ``before`` to ``fix``; None without a
     fix before. Each fix's own accuracy is forgiven first, so two noisy fixes a
@@ -147,7 +190,7 @@ def implied_speed(before: Fix | None, fix: Fix) -> float | None:
     if before is None:
         return None
     seconds = (fix.fixed_at - before.fixed_at).total_seconds()
-    metres = float(geodesic((before.lat, before.lon), (fix.lat, fix.lon)).meters)
+    metres = ground_metres(before.lat, before.lon, fix.lat, fix.lon)
     slack = (before.accuracy_m or 0.0) + (fix.accuracy_m or 0.0)
     metres = max(0.0, metres - slack)
     if seconds <= 0:

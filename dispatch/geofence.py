@@ -21,14 +21,12 @@ flickering across the edge never makes arrival and departure flap.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dispatch.fixes import Fix
-
-_EARTH_RADIUS_M = 6_371_008.8
+from dispatch.geo import metres
 
 
 @dataclass(frozen=True)
@@ -70,18 +68,10 @@ def detect(
 
 def _side(site: tuple[float, float], fix: Fix, rules: FenceRules) -> int:
     """1 inside, -1 outside, 0 in the band between."""
-    distance = _metres(site, (fix.lat, fix.lon))
+    distance = metres(site[0], site[1], fix.lat, fix.lon)
     slack = min(fix.accuracy_m or 0.0, rules.enter_m)
     if distance - slack <= rules.enter_m:
         return 1
     if distance > rules.exit_m:
         return -1
     return 0
-
-
-def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Equirectangular distance: within centimetres at a fence's scale."""
-    mean_lat = math.radians((a[0] + b[0]) / 2)
-    dx = math.radians(b[1] - a[1]) * math.cos(mean_lat)
-    dy = math.radians(b[0] - a[0])
-    return math.hypot(dx, dy) * _EARTH_RADIUS_M

@@ -25,11 +25,11 @@ from geopy.distance import geodesic
 from simplification.cutil import simplify_coords_idx
 
 from dispatch.fixes import Fix
+from dispatch.geo import EARTH_RADIUS_M, metres
 
 STOP_RADIUS_M = 80.0
 STOP_MIN = timedelta(minutes=5)
 DEFAULT_TOLERANCE_M = 10.0
-_EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def simplify(fixes: Sequence[Fix], tolerance_m: float) -> list[Fix]:
     mean_lat = math.radians(sum(fix.lat for fix in fixes) / len(fixes))
     scale = math.cos(mean_lat)
     projected = [
-        [math.radians(fix.lon) * scale * _EARTH_RADIUS_M, math.radians(fix.lat) * _EARTH_RADIUS_M]
+        [math.radians(fix.lon) * scale * EARTH_RADIUS_M, math.radians(fix.lat) * EARTH_RADIUS_M]
         for fix in fixes
     ]
     return [fixes[int(index)] for index in simplify_coords_idx(projected, tolerance_m)]
@@ -156,8 +156,4 @@ def to_gpx(trail: Trail, name: str) -> str:
 
 
 def _metres(a: Fix, b: Fix) -> float:
-    """Equirectangular distance: exact enough within a stop's radius, and cheap."""
-    mean_lat = math.radians((a.lat + b.lat) / 2)
-    dx = math.radians(b.lon - a.lon) * math.cos(mean_lat)
-    dy = math.radians(b.lat - a.lat)
-    return math.hypot(dx, dy) * _EARTH_RADIUS_M
+    return metres(a.lat, a.lon, b.lat, b.lon)

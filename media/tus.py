@@ -273,6 +273,8 @@ class StagedFile:
         """Write the body at ``offset``: at most ``room`` bytes, ``declared`` if the client
         said how many (fewer arriving means the connection broke)."""
         os.ftruncate(self.fd, offset)  # drop bytes of an append that was never recorded
+        if declared is not None and declared > room:  # refused before a byte is read
+            raise UploadTooLarge("The body goes past the upload's Upload-Length")
         os.lseek(self.fd, offset, os.SEEK_SET)
         digest = hashlib.sha256() if checksum is not None else None
         written, interrupted = 0, False

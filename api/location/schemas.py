@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.http.schemas import Schema, UTCDateTime, latitude, longitude
-from dispatch.fixes import MAX_BATCH, Fix
+from dispatch.fixes import MAX_BATCH, Fix, parse_fix
 
 
 class FixSchema(Schema):
@@ -93,29 +92,17 @@ class TrailArgs(Schema):
     format = fields.String(load_default="geojson", validate=validate.OneOf(["geojson", "gpx"]))
 
 
-_FIX = FixSchema()
-
-
 def read_fixes(items: list[Any]) -> tuple[list[Fix], list[int], list[tuple[int, str]]]:
-    """The readable fixes with their batch indexes, and the unreadable ones' errors."""
+    """The readable fixes with their batch indexes, and the unreadable ones' errors
+    (:func:`dispatch.fixes.parse_fix` reads each; :class:`FixSchema` documents it)."""
     kept: list[Fix] = []
     indexes: list[int] = []
     invalid: list[tuple[int, str]] = []
     for index, item in enumerate(items):
-        try:
-            data = _FIX.load(item) if isinstance(item, dict) else _FIX.load({"_": item})
-        except ma.ValidationError as error:
-            invalid.append((index, _first_message(error.messages)))
-            continue
-        kept.append(Fix(**data))
-        indexes.append(index)
+        fix = parse_fix(item)
+        if isinstance(fix, str):
+            invalid.append((index, fix))
+        else:
+            kept.append(fix)
+            indexes.append(index)
     return kept, indexes, invalid
-
-
-def _first_message(messages: Any) -> str:
-    if isinstance(messages, dict):
-        field, value = next(iter(messages.items()))
-        return f"{field}: {_first_message(value)}"
-    if isinstance(messages, list) and messages:
-        return str(messages[0])
-    return str(messages)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,8 +33,6 @@ from dispatch import fixes as rules
 from dispatch import shifts
 from dispatch.fixes import Admission, Fix
 
-# How far before a batch a stored fix still counts as "the fix before" (speed check).
-_LOOKBEHIND = timedelta(hours=12)
 PURGE_BATCH = 5000
 # A device is registered by its first sync, which follows its login within moments;
 # fixes it took before that, by this much, are still its own.
@@ -200,22 +198,28 @@ def purge_positions(uows: UnitOfWorkFactory, older_than: datetime) -> int:
 def _stored_fixes(
     session: Session, tenant_id: uuid.UUID, device_id: str, batch: Sequence[Fix]
 ) -> list[Fix]:
-    """The device's stored fixes over the batch's span (and a while before it)."""
+    """What the checks need of the device's stored fixes: those within the batch's
+    span (duplicates, neighbours) and the last one before it (the speed check)."""
     if not batch:
         return []
-    start = min(fix.fixed_at for fix in batch) - _LOOKBEHIND
+    start = min(fix.fixed_at for fix in batch)
     end = max(fix.fixed_at for fix in batch)
-    rows = session.execute(
-        select(Position.fixed_at, Position.lat, Position.lon, Position.accuracy_m)
-        .where(
-            Position.tenant_id == tenant_id,
-            Position.device_id == device_id,
-            Position.fixed_at >= start,
-            Position.fixed_at <= end,
-        )
+    columns = (Position.fixed_at, Position.lat, Position.lon, Position.accuracy_m)
+    mine = (Position.tenant_id == tenant_id, Position.device_id == device_id)
+    before = session.execute(
+        select(*columns)
+        .where(*mine, Position.fixed_at < start)
+        .order_by(Position.fixed_at.desc())
+        .limit(1)
+    ).all()
+    within = session.execute(
+        select(*columns)
+        .where(*mine, Position.fixed_at >= start, Position.fixed_at <= end)
         .order_by(Position.fixed_at)
-    )
-    return [Fix(fixed_at=t, lat=lat, lon=lon, accuracy_m=acc) for t, lat, lon, acc in rows]
+    ).all()
+    return [
+        Fix(fixed_at=t, lat=lat, lon=lon, accuracy_m=acc) for t, lat, lon, acc in [*before, *within]
+    ]
 
 
 def _active_spans(
@@ -239,28 +243,56 @@ def _active_spans(
     )
 
 
+# PostgreSQL takes a whole batch as one statement over arrays: about five times
+# faster than an executemany of a thousand rows (one round of binary array
+# parameters instead of a thousand bound rows).
+_PG_INSERT = text(
+    """
+    INSERT INTO technician_positions (tenant_id, device_id, fixed_at, technician_id, lat, lon,
+        accuracy_m, speed_mps, heading_deg, altitude_m, received_at)
+    SELECT :tenant_id, :device_id, f.fixed_at, :technician_id, f.lat, f.lon,
+        f.accuracy_m, f.speed_mps, f.heading_deg, f.altitude_m, :received_at
+    FROM unnest(CAST(:fixed_at AS timestamptz[]), CAST(:lat AS float8[]),
+        CAST(:lon AS float8[]), CAST(:accuracy_m AS float8[]), CAST(:speed_mps AS float8[]),
+        CAST(:heading_deg AS float8[]), CAST(:altitude_m AS float8[]))
+        AS f(fixed_at, lat, lon, accuracy_m, speed_mps, heading_deg, altitude_m)
+    ON CONFLICT DO NOTHING
+    """
+)
+_FIX_COLUMNS = ("fixed_at", "lat", "lon", "accuracy_m", "speed_mps", "heading_deg", "altitude_m")
+
+
 def _insert(
     session: Session, actor: Actor, device_id: str, kept: Sequence[Fix], now: datetime
 ) -> None:
+    """Keep the fixes (a concurrent resend of one is skipped by the primary key)."""
     if not kept:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        columns = {name: [getattr(fix, name) for fix in kept] for name in _FIX_COLUMNS}
+        connection.execute(
+            _PG_INSERT,
+            {
+                "tenant_id": actor.tenant_id,
+                "device_id": device_id,
+                "technician_id": actor.technician_id,
+                "received_at": now,
+                **columns,
+            },
+        )
         return
     rows = [
         {
             "tenant_id": actor.tenant_id,
             "device_id": device_id,
-            "fixed_at": fix.fixed_at,
             "technician_id": actor.technician_id,
-            "lat": fix.lat,
-            "lon": fix.lon,
-            "accuracy_m": fix.accuracy_m,
-            "speed_mps": fix.speed_mps,
-            "heading_deg": fix.heading_deg,
-            "altitude_m": fix.altitude_m,
             "received_at": now,
+            **{name: getattr(fix, name) for name in _FIX_COLUMNS},
         }
         for fix in kept
     ]
-    session.execute(_insert_for(session)(Position).on_conflict_do_nothing(), rows)
+    connection.execute(sqlite_insert(Position).on_conflict_do_nothing(), rows)
 
 
 def _advance_current(

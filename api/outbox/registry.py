@@ -8,6 +8,8 @@ from api.evidence.pipeline import photo_handler
 from api.location.handlers import notify_arrival_suggested
 from api.notifications.handlers import notify_status_change
 from api.outbox.worker import Handler
+from api.signoff.pdf_job import TOPIC as REPORT_PDF
+from api.signoff.pdf_job import pdf_handler
 from media.blobs import BlobStore
 
 HANDLERS: dict[str, Handler] = {
@@ -18,4 +20,4 @@ HANDLERS: dict[str, Handler] = {
 
 def handlers(store: BlobStore) -> dict[str, Handler]:
     """Every topic's handler, those that keep bytes storing them in ``store``."""
-    return {**HANDLERS, PHOTO_PROCESS: photo_handler(store)}
+    return {**HANDLERS, PHOTO_PROCESS: photo_handler(store), REPORT_PDF: pdf_handler(store)}

@@ -83,3 +83,10 @@ class SignOffRequired(Conflict):
         "en": "Completing this work order needs the customer's signature or a recorded refusal",
         "zh-CN": "完成此工单需要客户签名或拒签记录",
     }
+
+
+class ReportPdfNotReady(Conflict):
+    """The worker has not rendered the report's PDF yet; try again shortly."""
+
+    code = "report.pdf_not_ready"
+    titles = {"en": "The report's PDF is not ready yet", "zh-CN": "报告 PDF 尚未生成"}

@@ -1,6 +1,6 @@
 """Sealed completion reports: seal, amend, read, verify; and the tenant's signing keys.
 
-``/r/{token}/verification`` is public (the report's QR code): it says whether the
+``/v/{token}/verification`` is public (the report's QR code): it says whether the
 stored report still matches its seal, and never shows internal IDs or content.
 """
 
@@ -9,15 +9,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 from flask.views import MethodView
 
 from api.auth.permissions import Permission
 from api.http.blueprint import Blueprint
-from api.http.context import new_uow, read_uow, state
+from api.http.context import blob_store, new_uow, read_uow, state
 from api.http.guard import current_actor, public, requires
-from api.signoff import keys, sealing
+from api.signoff import keys, pdf, sealing
 from api.signoff.schemas import (
+    PdfArgs,
     PublicVerificationSchema,
     SealCreateSchema,
     SealedReportSchema,
@@ -38,6 +39,10 @@ def _secret() -> str:
     return str(state().config.resolved_secret_key())
 
 
+def _public_url() -> str:
+    return str(state().config.public_url or request.url_root)
+
+
 @blp.route("/v1/work-orders/<uuid:work_order_id>/reports")
 class WorkOrderReports(MethodView):
     @requires(Permission.WORK_ORDERS_READ)
@@ -56,7 +61,9 @@ class WorkOrderReports(MethodView):
         report is never edited: with `reason`, this seals an amendment, a new version that
         names the previous one and its hash; without, a second seal is 409
         `report.already_sealed`."""
-        return sealing.seal_report(new_uow(), current_actor(), work_order_id, data, _secret())
+        return sealing.seal_report(
+            new_uow(), current_actor(), work_order_id, data, _secret(), _public_url()
+        )
 
 
 @blp.route("/v1/reports/<uuid:report_id>")
@@ -80,6 +87,31 @@ class ReportContent(MethodView):
             response = Response(row.report.encode("utf-8"), mimetype="application/json")
             response.set_etag(row.sha256)
             return response
+
+
+@blp.route("/v1/reports/<uuid:report_id>/pdf")
+class ReportPdf(MethodView):
+    @requires(Permission.WORK_ORDERS_READ)
+    @blp.arguments(PdfArgs, location="query")
+    @blp.response(200, description="The PDF service report", content_type="application/pdf")
+    @blp.problem(409, "`report.pdf_not_ready`: the worker has not rendered it yet")
+    def get(self, args: dict[str, Any], report_id: uuid.UUID) -> Any:
+        """The service report as PDF, in the tenant's language (rendered by the worker after
+        sealing, stored by its SHA-256, also the `ETag`); `language` asks for another one,
+        rendered on request."""
+        with read_uow() as uow:
+            found = pdf.open_pdf(
+                uow.session,
+                blob_store(),
+                current_actor(),
+                report_id,
+                args.get("language"),
+                _public_url(),
+            )
+        response = Response(found.data, mimetype="application/pdf")
+        response.set_etag(found.sha256)
+        response.headers["Content-Disposition"] = f'inline; filename="{found.filename}"'
+        return response
 
 
 @blp.route("/v1/reports/<uuid:report_id>/verification")
@@ -108,7 +140,7 @@ class UploadedVerification(MethodView):
             return _verification(checked.report, True, None, uow.session)
 
 
-@blp.route("/r/<string:token>/verification")
+@blp.route("/v/<string:token>/verification")
 class PublicVerification(MethodView):
     @public
     @blp.doc(security=[])

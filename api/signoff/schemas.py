@@ -109,7 +109,7 @@ class SealedReportSchema(Schema):
         }
 
     def _path(self, row: SealedReport) -> str:
-        return f"/r/{row.token}/verification"
+        return f"/v/{row.token}/verification"
 
 
 class VerificationRequestSchema(Schema):
@@ -150,3 +150,10 @@ class SigningKeySchema(Schema):
     public_key = fields.String(metadata={"description": "base64 of the raw 32-byte key"})
     created_at = UTCDateTime()
     retired_at = UTCDateTime(allow_none=True)
+
+
+class PdfArgs(Schema):
+    language = fields.String(
+        validate=validate.OneOf(["zh-CN", "en"]),
+        metadata={"description": "zh-CN or en; default: the tenant's language"},
+    )

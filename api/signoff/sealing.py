@@ -30,6 +30,7 @@ from api.signoff.errors import (
     ReportSealInvalid,
 )
 from api.signoff.models import SealedReport
+from api.signoff.pdf_job import queue_pdf
 from api.signoff.report import build_report
 from api.workorders.models import WorkOrder
 from api.workorders.queries import access_work_order
@@ -41,7 +42,12 @@ SEALABLE = frozenset({Status.COMPLETED, Status.CLOSED})
 
 
 def seal_report(
-    uow: UnitOfWork, actor: Actor, work_order_id: uuid.UUID, data: Mapping[str, Any], secret: str
+    uow: UnitOfWork,
+    actor: Actor,
+    work_order_id: uuid.UUID,
+    data: Mapping[str, Any],
+    secret: str,
+    public_url: str,
 ) -> SealedReport:
     """Seal version 1, or (with ``reason``) an amendment of the newest version."""
     with uow:
@@ -54,6 +60,7 @@ def seal_report(
         if previous is not None and not reason:
             raise ReportAlreadySealed("Give a reason to seal an amendment")
         row = _seal(session, actor, order, previous, reason, secret)
+        queue_pdf(session, row, public_url)  # rendered by the worker once this commits
         uow.commit()
         return row
 

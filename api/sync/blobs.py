@@ -34,6 +34,7 @@ from api.errors.common import RouteNotFound
 from api.evidence.errors import from_media
 from api.evidence.models import Photo, PhotoDerivative
 from api.evidence.pipeline import queue_processing
+from api.signoff.models import SealedReport
 from api.sync.models import SyncBlob
 from media.blobs import (
     BlobStore,
@@ -270,6 +271,14 @@ def collect_garbage(
         keep |= set(
             reader.session.scalars(
                 select(PhotoDerivative.sha256).where(PhotoDerivative.tenant_id == tenant_id)
+            )
+        )
+        # Sealed reports' PDFs too (api.signoff.pdf_job); a report is never deleted.
+        keep |= set(
+            reader.session.scalars(
+                select(SealedReport.pdf_sha256).where(
+                    SealedReport.tenant_id == tenant_id, SealedReport.pdf_sha256.is_not(None)
+                )
             )
         )
     files = store.sweep(tenant_id, keep, (now - UPLOAD_GRACE).timestamp())

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
 from api.config import Config
-from api.db import UnitOfWorkFactory
+from api.db import UnitOfWorkFactory, utcnow
 from api.evidence import pipeline
 from api.evidence.models import Photo, PhotoDerivative
 from api.outbox.models import OutboxMessage, OutboxStatus
+from api.sync.blobs import collect_garbage
 from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
 from tests.support.photos import PhotoJob, blob_store, camera_jpeg, plant_bytes, run_worker
@@ -157,3 +158,19 @@ def test_a_photo_without_exif_is_processed_without_metadata(
         None,
         None,
     )
+
+
+def test_blob_garbage_collection_keeps_the_renditions_of_kept_photos(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory, config: Config
+) -> None:
+    job = PhotoJob.start(client, factories)
+    photo_id = job.attach(camera_jpeg())
+    run_worker(uow_factory, config)
+    store = blob_store(config)
+    tenant_id = job.scene.world.tenant_id
+
+    collect_garbage(uow_factory, store, tenant_id, utcnow() + timedelta(days=30))
+
+    renditions = _renditions(uow_factory, photo_id)
+    assert len(renditions) == 2
+    assert all(store.exists(tenant_id, r.sha256) for r in renditions.values())

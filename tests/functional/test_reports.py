@@ -202,4 +202,4 @@ def test_reports_of_another_tenant_are_not_found(client: ApiClient, factories: F
     assert_problem(
         stranger.post(f"/v1/work-orders/{order_id}/reports", json={}), 404, "work_order.not_found"
     )
-    assert_problem(client.as_(None).get("/r/not-a-token/verification"), 404, "report.not_found")
+    assert_problem(client.as_(None).get("/v/not-a-token/verification"), 404, "report.not_found")

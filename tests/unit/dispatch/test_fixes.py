@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatch.fixes import Fix, admit, advances, implied_speed
+from dispatch.fixes import Fix, admit, advances, implied_speed, parse_fix
 
 NOW = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
 START = NOW - timedelta(hours=3)
@@ -113,3 +113,52 @@ def test_accuracy_is_forgiven_before_speed_is_judged() -> None:
     b = Fix(fixed_at=NOW + timedelta(seconds=1), lat=31.2309, lon=121.47, accuracy_m=60)
     assert implied_speed(a, b) == 0.0  # 100 m apart, 120 m of combined uncertainty
     assert implied_speed(None, b) is None
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=12,
+)
+
+
+@given(
+    st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {"fixed_at": st.text(max_size=45), "lat": json_values, "lon": json_values},
+            optional={"accuracy_m": json_values, "heading_deg": json_values, "x": json_values},
+        ),
+    )
+)
+def test_reading_any_json_gives_a_fix_or_a_reason_never_an_exception(item: object) -> None:
+    assert isinstance(parse_fix(item), Fix | str)
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    st.floats(-90, 90),
+    st.floats(-180, 180),
+    st.none() | st.floats(0, 1e4),
+    st.none() | st.floats(0, 360),
+)
+def test_a_fix_as_the_protocol_writes_it_reads_back_exactly(
+    at: datetime, lat: float, lon: float, accuracy: float | None, heading: float | None
+) -> None:
+    text = at.isoformat().replace("+00:00", "Z")
+    read = parse_fix(
+        {"fixed_at": text, "lat": lat, "lon": lon, "accuracy_m": accuracy, "heading_deg": heading}
+    )
+    assert read == Fix(fixed_at=at, lat=lat, lon=lon, accuracy_m=accuracy, heading_deg=heading)
+
+
+def test_what_is_not_a_fix_is_named() -> None:
+    at = "2026-12-04T08:00:00Z"
+    assert parse_fix({"fixed_at": at, "lat": True, "lon": 1}) == "lat: a number is required"
+    assert parse_fix({"fixed_at": "2026-12-04T08:00:00", "lat": 1, "lon": 1}).startswith(
+        "fixed_at: the time needs a zone"
+    )
+    assert parse_fix({"fixed_at": at, "lat": 1, "lon": 1, "alt": 3}) == "alt: unknown field"
+    assert parse_fix([1, 2]) == "a fix is a JSON object"

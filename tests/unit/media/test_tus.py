@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -114,7 +115,9 @@ def test_a_refused_body_leaves_the_file_as_it_was(tmp_path: Path) -> None:
         with pytest.raises(tus.ChunkChecksumMismatch):
             staged.append(3, io.BytesIO(b"def"), 7, wrong, 3)
         with pytest.raises(tus.UploadTooLarge):
-            staged.append(3, io.BytesIO(b"d" * 8), 7, None, 8)
+            staged.append(3, io.BytesIO(b"d" * 8), 7, None, 8)  # said so: nothing read
+        with pytest.raises(tus.UploadTooLarge):
+            staged.append(3, io.BytesIO(b"d" * 8), 7, None, None)  # chunked: found out
         short = staged.append(3, io.BytesIO(b"de"), 7, None, 4)  # 2 of 4 bytes came
 
     assert short == tus.Appended(5, interrupted=True)
@@ -129,3 +132,60 @@ def test_one_writer_at_a_time(tmp_path: Path) -> None:
         pass
     with area.locked(upload_id):  # released with the first holder
         pass
+
+
+class Cut(io.RawIOBase):
+    """A body whose connection drops after ``limit`` bytes."""
+
+    def __init__(self, data: bytes, limit: int) -> None:
+        self.data, self.limit, self.position = data, limit, 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self.position >= self.limit:
+            raise ConnectionError("reset")
+        chunk = self.data[self.position : min(self.position + size, self.limit)]
+        self.position += len(chunk)
+        return chunk
+
+
+APPENDS = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=40),  # bytes the client sends
+        st.sampled_from(["whole", "cut", "bad checksum", "checksum", "unrecorded"]),
+        st.integers(min_value=0, max_value=40),  # where a cut happens
+    ),
+    max_size=12,
+)
+
+
+@given(APPENDS)
+def test_the_staged_bytes_are_always_the_upload_up_to_its_recorded_offset(
+    appends: list[tuple[int, str, int]],
+) -> None:
+    """Whatever mix of whole, cut, refused and never-recorded appends arrives, the staged
+    file holds exactly the upload's first ``offset`` bytes once the next append starts,
+    so finished bytes are always the client's bytes."""
+    data = bytes(range(100)) * 2
+    with tempfile.TemporaryDirectory() as folder:
+        area = tus.StagingArea(Path(folder))
+        upload_id = uuid.uuid4()
+        area.create(upload_id)
+        recorded = 0
+        for size, kind, cut in appends:
+            body = data[recorded : recorded + size]
+            room = len(data) - recorded
+            digest = hashlib.sha256(body if kind != "bad checksum" else b"?").digest()
+            checksum = tus.Checksum("sha256", digest) if "checksum" in kind else None
+            stream = Cut(body, min(cut, len(body))) if kind == "cut" else io.BytesIO(body)
+            with area.locked(upload_id) as staged:
+                try:
+                    appended = staged.append(recorded, stream, room, checksum, len(body))
+                except tus.ChunkChecksumMismatch:
+                    assert kind == "bad checksum" and body
+                    continue
+            if kind != "unrecorded":  # else the server died before recording the offset
+                recorded = appended.offset
+            assert area.path(upload_id).read_bytes()[:recorded] == data[:recorded]
+        with area.locked(upload_id) as staged:
+            staged.append(recorded, io.BytesIO(b""), len(data) - recorded, None, 0)
+        assert area.path(upload_id).read_bytes() == data[:recorded]
