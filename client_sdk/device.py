@@ -26,6 +26,7 @@ from client_sdk.errors import AuthError, NotFoundError, ValidationError
 from client_sdk.http import FieldlineClient, Tokens
 from client_sdk.jobcard import FINISHED, JobCard, job_card, same_number
 from client_sdk.outbox import Outbox
+from client_sdk.positions import PositionBuffer
 from client_sdk.replica import Replica
 from client_sdk.store import Store
 from client_sdk.sync import Callbacks, SyncEngine, SyncReport
@@ -263,6 +264,11 @@ class Device:
             self.uploads.add(blob, kind.value)
         return mutation
 
+    def record_position(self, lat: float, lon: float, **fix: Any) -> None:
+        """Buffer one GPS fix (``fixed_at``, ``accuracy_m``, ... optional); the next
+        sync sends it (PROTOCOL.md § 10.1)."""
+        PositionBuffer(self.store).record(lat, lon, **fix)
+
     def patch(self, work_order_id: str | uuid.UUID, fields: Mapping[str, JSONValue]) -> Mutation:
         """Write fields; office-owned ones become proposals for the dispatcher (§ 8.2)."""
         order = self._target(work_order_id)
@@ -300,6 +306,7 @@ class Device:
             "quarantined": [q.to_json() for q in self.outbox.quarantined()],
             "conflicts": conflicts,
             "pending_uploads": self.uploads.pending(),
+            "pending_positions": PositionBuffer(self.store).pending(),
             "last_sync_ms": int(last) if last else None,
             "last_error": self.store.get("last_error"),
             "rows": dict(self.replica.counts()),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -132,6 +133,13 @@ class FieldlineClient:
         headers = {"Cache-Control": "no-cache"} if fresh else None
         body = self._json("POST", "/v1/sync/pull", json=request.to_json(), headers=headers)
         return PullResponse.from_json(body)
+
+    def send_positions(self, device_id: uuid.UUID, fixes: list[dict[str, Any]]) -> dict[str, Any]:
+        """One batch of GPS fixes (PROTOCOL.md § 10.1): how many were kept, already
+        kept, and which were refused."""
+        body = {"device_id": str(device_id), "fixes": fixes}
+        answer: dict[str, Any] = self._json("POST", "/v1/sync/positions", json=body)
+        return answer
 
     def blob_exists(self, sha256: str) -> bool:
         response = self.request("HEAD", f"/v1/sync/blobs/{sha256}", check=False)

@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS uploads (
 );
 -- The server's resumable upload for a queued photo, while its bytes are on the way.
 CREATE TABLE IF NOT EXISTS tus_uploads (sha256 TEXT PRIMARY KEY, path TEXT NOT NULL);
+-- GPS fixes not yet answered by the server (client_sdk/positions.py), by fix time.
+CREATE TABLE IF NOT EXISTS positions (fixed_at TEXT PRIMARY KEY, fix TEXT NOT NULL);
 """
 
 

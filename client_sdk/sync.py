@@ -36,6 +36,7 @@ from pathlib import Path
 from client_sdk.errors import ConflictError, FieldlineError, RateLimitedError, ResetRequiredError
 from client_sdk.http import FieldlineClient
 from client_sdk.outbox import Outbox, Settled
+from client_sdk.positions import PositionBuffer, PositionResult
 from client_sdk.replica import Replica
 from client_sdk.store import REPLICA_SCHEMA, Store
 from client_sdk.uploads import UploadQueue, UploadResult
@@ -71,6 +72,7 @@ class SyncReport:
     pages: int = 0
     repaired: list[str] = field(default_factory=list)
     uploads: UploadResult = field(default_factory=UploadResult)
+    positions: PositionResult = field(default_factory=PositionResult)
     reset: str | None = None  # the reset reason handled in this round
     export: Path | None = None
 
@@ -106,6 +108,7 @@ class SyncEngine:
         self.outbox = outbox or Outbox(store, physical=physical)
         self.replica = Replica(store)
         self.uploads = uploads
+        self.positions = PositionBuffer(store)
         self.technician_id = technician_id
         self.export_dir = export_dir
         self.callbacks = callbacks or Callbacks()
@@ -169,6 +172,7 @@ class SyncEngine:
     def _round(self, report: SyncReport) -> None:
         self.push(report)
         report.uploads = self.uploads.run_due(self.client)
+        report.positions = self.positions.flush(self.client, self.outbox.device_id)
         self.pull(report)
 
     def push(self, report: SyncReport) -> None:

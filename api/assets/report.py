@@ -8,19 +8,21 @@ every order on it still open.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.assets.models import Asset
-from api.assets.queries import tenant_today
 from api.auth.actor import Actor
 from api.sites.models import Site
+from api.tenants.models import Tenant
 from api.workorders.models import WorkOrder, WorkOrderAsset
 from api.workorders.states import Status
 
 HISTORY_LIMIT = 20
+MAX_ORDERS = 500
 FINISHED = (Status.COMPLETED, Status.CLOSED, Status.CANCELLED)
 
 
@@ -41,28 +43,24 @@ class ScanReport:
 
 
 def scan_report(session: Session, actor: Actor, asset: Asset, *, created: bool) -> ScanReport:
-    site = session.get_one(Site, asset.site_id)
-    orders = (
+    site, zone = session.execute(
+        select(Site, Tenant.timezone)
+        .join(Tenant, Tenant.id == Site.tenant_id)
+        .where(Site.id == asset.site_id)
+    ).one()
+    # One query for both lists, newest first: an asset's orders are few, and past
+    # MAX_ORDERS only the oldest history is left out.
+    orders = session.scalars(
         select(WorkOrder)
         .join(WorkOrderAsset, WorkOrderAsset.work_order_id == WorkOrder.id)
         .where(WorkOrderAsset.asset_id == asset.id, WorkOrder.tenant_id == actor.tenant_id)
-    )
-    open_orders = session.scalars(
-        orders.where(WorkOrder.status.not_in(FINISHED)).order_by(WorkOrder.id)
-    ).all()
-    history = session.scalars(
-        orders.where(WorkOrder.status.in_(FINISHED))
         .order_by(WorkOrder.id.desc())
-        .limit(HISTORY_LIMIT)
+        .limit(MAX_ORDERS)
     ).all()
-    return ScanReport(
-        asset,
-        created,
-        site,
-        warranty_of(asset, tenant_today(session, actor.tenant_id)),
-        list(open_orders),
-        list(history),
-    )
+    open_orders = [o for o in reversed(orders) if o.status not in FINISHED]
+    history = [o for o in orders if o.status in FINISHED][:HISTORY_LIMIT]
+    today = datetime.now(ZoneInfo(zone or "Asia/Shanghai")).date()
+    return ScanReport(asset, created, site, warranty_of(asset, today), open_orders, history)
 
 
 def warranty_of(asset: Asset, today: date) -> Warranty:

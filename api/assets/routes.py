@@ -106,7 +106,8 @@ class Scans(MethodView):
         An unknown code with a `site_id` makes a provisional asset there
         (`provisional_created`) for the office to confirm or merge; without one it is 404."""
         return scans.scan(
-            new_uow(),
+            read_uow(),
+            new_uow,
             current_actor(),
             args["code"],
             args.get("symbology"),

@@ -13,6 +13,7 @@ The online endpoint and the ``scan_code`` sync mutation share :func:`identify`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -70,7 +71,7 @@ def identify(
     ).one_or_none()
     if asset is not None:
         visible = select(Asset.id).where(Asset.id == asset.id, scoping.assets(actor))
-        if session.scalar(visible) is None:
+        if not actor.is_office and session.scalar(visible) is None:
             raise AssetNotFound()
         return Identified(asset, created=False)
     if site is None:
@@ -102,14 +103,28 @@ def identify(
 
 
 def scan(
-    uow: UnitOfWork,
+    reader: UnitOfWork,
+    writer: Callable[[], UnitOfWork],
     actor: Actor,
     code: str,
     symbology: Symbology | None,
     site_id: uuid.UUID | None,
     new_id: uuid.UUID | None = None,
 ) -> ScanReport:
-    """Online scan: the asset with its site, warranty, history and open orders."""
+    """Online scan: the asset with its site, warranty, history and open orders.
+
+    A known code (nearly every scan) is answered from ``reader``, which takes no write
+    lock; only an unknown code with a place opens ``writer`` for the provisional asset.
+    """
+    with reader:
+        try:
+            found = identify(reader.session, actor, code, symbology, None)
+        except AssetNotFound:
+            if site_id is None:
+                raise
+        else:
+            return scan_report(reader.session, actor, found.asset, created=False)
+    uow = writer()
     with uow:
         session = uow.session
         site = access_site(session, actor, site_id) if site_id is not None else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 
 from api.db import UnitOfWorkFactory
 from api.evidence.models import Photo
+from api.location.models import Position
 from api.workorders.models import Note, StatusChange, WorkOrder
 from client_sdk.device import Device
 from client_sdk.errors import NetworkError
@@ -25,6 +27,7 @@ from sync_protocol.messages import Receipt
 from tests.support.factories import Factories
 from tests.support.factories.core import PASSWORD
 from tests.support.images import jpeg, noise_jpeg
+from tests.support.positions import ALWAYS
 
 SERVER = "http://fieldline.test"
 
@@ -278,3 +281,35 @@ def test_a_large_photo_resumes_from_the_server_offset_after_the_link_drops(
         photo = uow.session.scalars(select(Photo)).one()
     assert (photo.size, photo.state) == (size, "ready")
     device.close()
+
+
+def test_gps_fixes_buffered_offline_reach_the_server_once_even_when_an_answer_is_lost(
+    tmp_path: Path, link: Flaky, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    world = factories.tenant()
+    _, user, _ = factories.technician_user(world, working_hours=ALWAYS)
+    phone = Device(tmp_path / "tracker", transport=link)
+    phone.login(SERVER, world.slug, user.email, PASSWORD)
+    phone.sync()  # the device is known to the server from here on
+    link.offline = True
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    for i in range(2500):  # five minutes of walking, a fix every 0.12 s
+        phone.record_position(
+            31.23 + i * 1e-6, 121.47, fixed_at=start + timedelta(milliseconds=120 * i), accuracy_m=5
+        )
+    with pytest.raises(NetworkError):
+        phone.sync()
+    assert phone.status()["pending_positions"] == 2500
+
+    link.offline = False
+    link.lose_answer_of = "/v1/sync/positions"  # the first batch is kept, its answer lost
+    with pytest.raises(NetworkError):
+        phone.sync()
+    assert phone.status()["pending_positions"] == 2500
+    report = phone.sync()
+
+    assert (report.positions.sent, report.positions.kept) == (2500, 1500)
+    assert report.positions.duplicates == 1000
+    assert phone.status()["pending_positions"] == 0
+    assert _count(uow_factory, select(func.count()).select_from(Position)) == 2500
+    phone.close()

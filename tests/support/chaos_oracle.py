@@ -4,7 +4,8 @@ Given what the office and each device did to an order, in the order the server
 took them (:class:`OfficeStep`, :class:`OfficeWrite`, :class:`DeviceStep`,
 :class:`DevicePatch`), :func:`replay` computes the order's final status,
 assignee, office fields (``title``, ``scheduled_start``) and technician fields
-(``resolution``, ``actual_start``, ``actual_end``), and the receipt status (and
+(``resolution``, ``actual_start``, ``actual_end``), the stamps of final statuses
+(``completed_at``, ``closed_at``, ``cancelled_at``), and the receipt status (and
 conflict code) every device mutation must have had.
 
 It is written from PROTOCOL.md § 7.3, § 8.1 and § 8.2 alone and deliberately
@@ -99,7 +100,11 @@ CHECKED = (
     "resolution",
     "actual_start",
     "actual_end",
+    "completed_at",
+    "closed_at",
+    "cancelled_at",
 )
+STAMPS = {"completed": "completed_at", "closed": "closed_at", "cancelled": "cancelled_at"}
 
 Hlc = tuple[int, int, str]
 
@@ -219,6 +224,7 @@ class OrderState:
     status_hlc: Hlc
     registers: dict[str, Register]
     reached: dict[str, datetime]  # status -> latest field time the order reached it
+    stamps: dict[str, datetime | None] = field(default_factory=dict)  # completed_at …
 
     def value(self, name: str) -> Any:
         return self.registers.get(name, Register(None)).value
@@ -226,6 +232,7 @@ class OrderState:
     def view(self) -> dict[str, Any]:
         shown = {name: self.value(name) for name in CHECKED}
         shown["status"], shown["assignee_id"] = self.status, self.assignee_id
+        shown.update({name: self.stamps.get(name) for name in STAMPS.values()})
         return shown
 
     def write(self, name: str, value: Any, hlc: Hlc, party: str) -> str:
@@ -241,8 +248,11 @@ class OrderState:
         return "applied"
 
     def move(self, status: str, at: datetime) -> None:
+        """A status change at field time ``at``: it stamps a final status (§ 8.1 table)."""
         self.status = status
         self.reached[status] = max(at, self.reached.get(status, at))
+        if status in STAMPS:
+            self.stamps[STAMPS[status]] = at
 
 
 def created(title: str, at: datetime, fields: dict[str, Any] | None = None) -> OrderState:
@@ -288,7 +298,12 @@ def replay(initial: OrderState, events: list[Event], recorded: Recorded | None =
     ``recorded``: the server's field times of the devices' steps (:class:`Recorded`);
     each must be within the rules' bounds, and every one must be accounted for.
     """
-    state = replace(initial, registers=dict(initial.registers), reached=dict(initial.reached))
+    state = replace(
+        initial,
+        registers=dict(initial.registers),
+        reached=dict(initial.reached),
+        stamps=dict(initial.stamps),
+    )
     done = Replayed(state)
     for event in sorted(events, key=lambda e: e.key):
         if isinstance(event, OfficeStep):
@@ -312,6 +327,7 @@ def _office_step(state: OrderState, step: OfficeStep, problems: list[str]) -> No
         problems.append(f"{step.ref}: office {step.action} took effect from {state.status}")
     if step.action == "reopen":
         target = "assigned" if state.assignee_id else "new"
+        state.stamps.clear()  # reopening clears completed_at, closed_at, cancelled_at
     assert target is not None
     hlc = ((step.occurred_at - EPOCH) // timedelta(milliseconds=1), 0, "server")
     _actuals(state, step.action, step.occurred_at, hlc, "office")

@@ -78,7 +78,7 @@ class Script:
                 for action in ("accept", "start_travel", "arrive", "start_work"):
                     p.transition(order, action)
             phone.sync()
-            tablet.sync()
+            _sync_until(tablet, plan.edited, "in_progress")
             p, t = phone.open(), tablet.open()
             # Offline from here on: everything below is recorded before the office acts.
             for order in plan.cancelled:
@@ -133,6 +133,24 @@ def _photo(path: Path, n: int) -> Path:
     """A small real PNG (the server decodes what it keeps), different for every ``n``."""
     Image.new("RGB", (8, 8), (n % 256, 90, 160)).save(path, format="PNG")
     return path
+
+
+def _sync_until(phone: Phone, orders: list[str], status: str, deadline_s: float = 30.0) -> None:
+    """Sync until the device shows every one of ``orders`` in ``status``.
+
+    Another device's push reaches this one's pull within milliseconds, but a poll
+    made in that instant may still be answered "nothing new" (``chaos_run``'s
+    SETTLE_SECONDS), and the script must not act on a view that old.
+    """
+    deadline = time.monotonic() + deadline_s
+    while True:
+        phone.sync()
+        views = [phone.open().job(order) for order in orders]
+        if all(view.status is not None and view.status.value == status for view in views):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{phone.name} does not show {orders} {status}")
+        time.sleep(0.2)
 
 
 def _upload_all(phone: Phone, deadline_s: float = 60.0) -> None:

@@ -451,7 +451,8 @@ def check_oracle(
         for row in conn.execute(
             text(
                 "SELECT id, status, assignee_id, title, scheduled_start, resolution, "
-                "actual_start, actual_end FROM work_orders WHERE tenant_id = :t"
+                "actual_start, actual_end, completed_at, closed_at, cancelled_at "
+                "FROM work_orders WHERE tenant_id = :t"
             ),
             {"t": tenant},
         ).mappings()

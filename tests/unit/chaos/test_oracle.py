@@ -110,6 +110,7 @@ def test_a_whole_offline_job_replays_to_completed_with_its_field_times() -> None
     assert done.state.value("actual_start") == at(9, 3)  # start_work's field time, not 11:00
     assert done.state.value("actual_end") == at(10, 12, 30)
     assert done.state.value("resolution") == "Seals replaced"
+    assert done.state.view()["completed_at"] == at(10, 12, 30)
 
 
 def test_complete_after_an_office_cancel_is_a_conflict_and_the_order_stays_cancelled() -> None:
@@ -121,6 +122,8 @@ def test_complete_after_an_office_cancel_is_a_conflict_and_the_order_stays_cance
     assert done.problems == []
     assert done.state.status == "cancelled"
     assert done.state.value("actual_end") == at(9, 15)  # the cancel ends work under way
+    assert done.state.view()["cancelled_at"] == at(9, 15)
+    assert done.state.view()["completed_at"] is None
     assert done.state.value("resolution") is None  # kept in the conflict record only
 
 
@@ -275,6 +278,8 @@ def test_planted_wrong_values_are_caught() -> None:
         ("actual_end", None),
         ("scheduled_start", at(16, 0)),
         ("title", "Chiller"),
+        ("completed_at", None),
+        ("cancelled_at", at(10, 12)),
     ]:
         row = server_row(done.state) | {name: wrong}
         assert any(name in p for p in compare("W", done.state, row)), name
