@@ -32,7 +32,7 @@ from client_sdk.store import Store
 from client_sdk.sync import Callbacks, SyncEngine, SyncReport
 from client_sdk.uploads import UploadQueue
 from client_sdk.view import OrderView, rebase, server_view
-from sync_protocol.entities import EvidenceKind, NoteVisibility, PhotoType, Table
+from sync_protocol.entities import EvidenceKind, NoteVisibility, PhotoType, Symbology, Table
 from sync_protocol.errors import JSONValue, ProtocolError
 from sync_protocol.hlc import PhysicalClock, system_ms
 from sync_protocol.merge import Outcome
@@ -43,6 +43,7 @@ from sync_protocol.mutations import (
     PatchWorkOrder,
     RecordPart,
     RecordReading,
+    ScanCode,
     TransitionWorkOrder,
     VoidEvidence,
 )
@@ -218,6 +219,15 @@ class Device:
         visibility = NoteVisibility.CUSTOMER if customer_visible else NoteVisibility.INTERNAL
         order = self._target(work_order_id)
         return self.outbox.record(AddNote(uuid7(), order, body, visibility))
+
+    def scan_code(
+        self, work_order_id: str | uuid.UUID, code: str, *, symbology: str | None = None
+    ) -> Mutation:
+        """Queue a scanned label (PROTOCOL.md § 8.8): the server names its asset, or makes a
+        provisional one with this mutation's ``id``, and links it to the order."""
+        order = self._target(work_order_id)
+        kind = Symbology(symbology) if symbology else None
+        return self.outbox.record(ScanCode(uuid7(), order, code, kind))
 
     def record_part(
         self,

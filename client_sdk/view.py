@@ -46,6 +46,7 @@ from sync_protocol.mutations import (
     PatchWorkOrder,
     RecordPart,
     RecordReading,
+    ScanCode,
     TransitionWorkOrder,
     VoidEvidence,
     evidence_item,
@@ -145,6 +146,8 @@ def apply(view: OrderView, mutation: Mutation, technician_id: uuid.UUID) -> Orde
             args.evidence, args.id, technician_id, Party.ASSIGNEE, mutation.hlc, args.reason
         )
         return replace(view, evidence=view.evidence.void(void).evidence)
+    if isinstance(args, ScanCode):
+        return view  # the server names the asset (PROTOCOL.md § 8.8); the pull brings it
     if view.row is None:
         return view  # an order this device cannot see: nothing to show
     if isinstance(args, TransitionWorkOrder):

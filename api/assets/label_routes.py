@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 from api.assets import labels
 from api.auth.permissions import Permission
 from api.http.blueprint import Blueprint
-from api.http.context import read_uow, state
+from api.http.context import new_uow, read_uow, state
 from api.http.guard import current_actor, requires
 from api.http.schemas import Schema
 from media.labels import label_png, label_svg
@@ -52,6 +52,21 @@ class AssetLabel(MethodView):
         if args["format"] == "png":
             return _image(label_png(url), "image/png", url)
         return _image(label_svg(url), "image/svg+xml", url)
+
+
+class ReplacedLabelSchema(Schema):
+    label_url = fields.String(metadata={"description": "What the new label's QR code holds"})
+
+
+@blp.route("/assets/<uuid:asset_id>/label-replacement")
+class AssetLabelReplacement(MethodView):
+    @requires(Permission.ASSETS_WRITE)
+    @blp.response(200, ReplacedLabelSchema)
+    def post(self, asset_id: uuid.UUID) -> Any:
+        """Give the asset a new label token: labels printed before stop working at once
+        (their repair link is 404 `repair.link_not_found`). Print the new label."""
+        url = labels.replace_label(new_uow(), current_actor(), asset_id, _public_url())
+        return {"label_url": url}
 
 
 @blp.route("/asset-label-sheets")

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from api import scoping
 from api.assets.errors import AssetNotFound
-from api.assets.models import Asset
+from api.assets.models import Asset, new_label_token
 from api.assets.queries import access_asset
+from api.audit import services as audit
 from api.auth.actor import Actor
+from api.db import UnitOfWork
 from media.labels import Label, label_sheet_pdf
 
 
@@ -51,3 +53,15 @@ def label_sheet(
 def _label(asset: Asset, public_url: str) -> Label:
     code = asset.serial_number or asset.barcode_value or ""
     return Label(repair_url(public_url, asset), asset.name, code)
+
+
+def replace_label(uow: UnitOfWork, actor: Actor, asset_id: uuid.UUID, public_url: str) -> str:
+    """A new token for the asset's label (a lost, copied or abused one stops working at
+    once: its repair link is 404 from now on); the new label's URL."""
+    with uow:
+        asset = access_asset(uow.session, actor, asset_id)
+        asset.label_token = new_label_token()
+        # The token itself never goes into the audit log: it is a credential.
+        audit.record(uow.session, actor, "update", "asset", asset.id, {"label_token": {}})
+        uow.commit()
+        return repair_url(public_url, asset)

@@ -33,6 +33,7 @@ from api.evidence.models import Photo, PhotoDerivative
 from api.evidence.pipeline import derivatives_of
 from api.evidence.queries import access_photo, list_evidence, visible
 from api.http.pagination import Page, paginate
+from api.sync.models import SyncBlob
 from api.workorders.models import WorkOrder
 from media.blobs import BlobMissing, BlobStore
 from media.links import BlobLink, LinkExpired, LinkRefused, LinkSigner, PresigningStore
@@ -81,11 +82,19 @@ class PhotoView:
     """A photo as the API shows it: its columns, plus links and grouped metadata."""
 
     def __init__(
-        self, photo: Photo, renditions: list[PhotoDerivative], linker: Linker, *, staff: bool
+        self,
+        photo: Photo,
+        renditions: list[PhotoDerivative],
+        linker: Linker,
+        *,
+        staff: bool,
+        served_as: str | None = None,
     ) -> None:
         self._photo = photo
         self.derivatives = [_linked(linker, photo, row) for row in renditions]
-        self.original = _original(linker, photo) if staff and photo.state == "ready" else None
+        original_type = served_as or photo.content_type
+        ready = staff and photo.state == "ready"
+        self.original = _original(linker, photo, original_type) if ready else None
         self.location = (
             {"lat": photo.gps_lat, "lon": photo.gps_lon, "alt": photo.gps_alt}
             if staff and photo.gps_lat is not None
@@ -139,7 +148,26 @@ def present(
 ) -> list[PhotoView]:
     renditions = derivatives_of(session, [photo.id for photo in photos])
     staff = actor.role is not Role.CUSTOMER_CONTACT
-    return [PhotoView(photo, renditions[photo.id], linker, staff=staff) for photo in photos]
+    served_as = _validated_types(session, actor.tenant_id, {photo.sha256 for photo in photos})
+    return [
+        PhotoView(
+            photo, renditions[photo.id], linker, staff=staff, served_as=served_as.get(photo.sha256)
+        )
+        for photo in photos
+    ]
+
+
+def _validated_types(session: Session, tenant_id: uuid.UUID, hashes: set[str]) -> dict[str, str]:
+    """The image type each original's bytes were validated as on upload (``sync_blobs``):
+    what a link serves them as, whatever type the device declared for the photo."""
+    if not hashes:
+        return {}
+    rows = session.execute(
+        select(SyncBlob.sha256, SyncBlob.content_type).where(
+            SyncBlob.tenant_id == tenant_id, SyncBlob.sha256.in_(hashes)
+        )
+    )
+    return {sha256: content_type for sha256, content_type in rows}
 
 
 @dataclass(frozen=True)
@@ -173,17 +201,17 @@ def _linked(linker: Linker, photo: Photo, row: PhotoDerivative) -> LinkedBlob:
     return LinkedBlob(row.kind, row.content_type, row.width, row.height, row.size, url, expires_at)
 
 
-def _original(linker: Linker, photo: Photo) -> LinkedBlob:
-    extension = _EXTENSIONS.get(photo.content_type, "bin")
+def _original(linker: Linker, photo: Photo, content_type: str) -> LinkedBlob:
+    extension = _EXTENSIONS.get(content_type, "bin")
     url, expires_at = linker.link(
         photo.tenant_id,
         photo.sha256,
         "original",
-        photo.content_type,
+        content_type,
         f"photo-{photo.id}.{extension}",
     )
     return LinkedBlob(
-        "original", photo.content_type, photo.width, photo.height, photo.size, url, expires_at
+        "original", content_type, photo.width, photo.height, photo.size, url, expires_at
     )
 
 

@@ -24,7 +24,7 @@ import pytest
 
 from tests.conftest import backend
 from tests.support.chaos_run import ChaosConfig, run_chaos
-from tests.support.chaos_script import KINDS_ALL
+from tests.support.chaos_script import KINDS_ALL, PARTS
 from tests.support.server import FieldlineServer
 
 pytestmark = [
@@ -70,6 +70,6 @@ def test_every_acknowledged_mutation_survives_chaos_exactly_once_and_replicas_co
     # Every order's final status, assignee and fields were checked against the oracle
     # of the merge rules (verify raises otherwise), and every kind of conflict was met
     # on at least ``per_kind`` orders, whatever the seed.
-    assert counts["orders_checked"] == 4 * 4 + 3 * config.per_kind
+    assert counts["orders_checked"] == 4 * 4 + PARTS * config.per_kind
     for kind in KINDS_ALL:
         assert counts["kinds"].get(kind, 0) >= config.per_kind, (kind, line)

@@ -71,3 +71,19 @@ def test_a_label_sheet_is_an_a4_pdf_whose_codes_scan_to_each_asset(
     found = {c.text for c in zxingcpp.read_barcodes(page)}
     expected = {f"http://localhost/r/{_token(factories, a.id)}" for a in assets}
     assert found == expected
+
+
+def test_replacing_a_label_retires_the_old_repair_link(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    asset = factories.asset(world, factories.site(world, factories.customer(world)))
+    old = _token(factories, asset.id)
+    api = client.as_(world.admin_token)
+
+    replaced = api.post(f"/v1/assets/{asset.id}/label-replacement")
+    assert replaced.status_code == 200, replaced.get_json()
+    new = _token(factories, asset.id)
+    assert new != old and replaced.get_json()["label_url"].endswith(f"/r/{new}")
+    assert_problem(client.get(f"/r/{old}/asset"), 404, "repair.link_not_found")
+    assert client.get(f"/r/{new}/asset").status_code == 200

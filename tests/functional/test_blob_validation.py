@@ -130,6 +130,14 @@ def test_bytes_named_as_another_image_type_are_kept_and_served_as_what_they_are(
         assert served.mimetype == "image/png"
         assert served.headers["Content-Disposition"] == f'inline; filename="photo-{photo_id}.png"'
         assert served.data == png
+    (listed,) = office.get(f"/v1/work-orders/{order.id}/photos").get_json()["items"]
+    original = listed["original"]
+    assert original["content_type"] == "image/png"
+    with office.get(original["url"]) as linked:  # the short-lived link serves it alike
+        assert linked.status_code == 200
+        assert linked.mimetype == "image/png"
+        assert linked.headers["Content-Disposition"].endswith('.png"')
+        assert linked.data == png
 
 
 @pytest.mark.parametrize(

@@ -313,3 +313,22 @@ def test_gps_fixes_buffered_offline_reach_the_server_once_even_when_an_answer_is
     assert phone.status()["pending_positions"] == 0
     assert _count(uow_factory, select(func.count()).select_from(Position)) == 2500
     phone.close()
+
+
+def test_a_label_scanned_offline_names_its_asset_after_the_sync(
+    device: Device, link: Flaky, job: dict[str, Any], factories: Factories
+) -> None:
+    device.sync()
+    link.offline = True
+    device.scan_code(job["order"], "PUMP-77", symbology="code_128")
+    assert device.job(job["order"]).pending == 1  # queued, nothing shown yet
+    link.offline = False
+
+    report = device.sync()
+    assert report.receipts["applied"] == 1
+    order = device.replica.get("work_orders", job["order"])
+    assert order is not None and order.row is not None
+    [asset_id] = order.row["asset_ids"]
+    asset = device.replica.get("assets", str(asset_id))
+    assert asset is not None and asset.row is not None
+    assert asset.row["barcode_value"] == "PUMP-77" and asset.row["provisional"] is True

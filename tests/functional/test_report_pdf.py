@@ -100,7 +100,7 @@ def test_a_refusal_is_printed_with_its_reason(
     tech = client.as_(scene.technician_token)
     refused = tech.post(
         f"/v1/work-orders/{order.id}/sign-off",
-        json={"outcome": "refused", "signer_name": "Li Wei", "refusal_reason": "Not finished"},
+        json={"outcome": "refused", "signer_name": "Li Wei 李琤", "refusal_reason": "Not finished"},
     )
     assert refused.status_code == 201
     factories.advance(scene.world, order, Status.COMPLETED, scene.technician)
@@ -110,4 +110,4 @@ def test_a_refusal_is_printed_with_its_reason(
     pdf = office.get(f"/v1/reports/{sealed['id']}/pdf", query_string={"language": "en"})
     text = _text(pdf.data)
     assert "Thecustomerdeclinedtosign.Reason:Notfinished" in text
-    assert "LiWei" in text
+    assert "LiWei李琤" in text  # outside GB 2312: set with the whole font

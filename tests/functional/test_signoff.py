@@ -195,3 +195,25 @@ def test_nobody_signs_or_reads_another_tenants_order(
     assert_problem(office.post(url, json=body), 404, "work_order.not_found")
     assert_problem(office.get(url), 404, "work_order.not_found")
     assert _count(engine) == 0
+
+
+def test_a_drawing_of_too_many_points_is_refused_and_nothing_stored(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    scene, order_id = _assigned(factories)
+    tech = client.as_(scene.technician_token)
+    point = [1, 1, 0, 0.5]
+    body = {
+        "outcome": "signed",
+        "signer_name": "X",
+        "consent_text": CONSENT,
+        "drawing": {"width": 100, "height": 100, "strokes": [[point] * 100_000]},
+    }
+    online = tech.post(f"/v1/work-orders/{order_id}/sign-off", json=body)
+    assert online.status_code == 413, online.get_data(as_text=True)[:300]
+    device = Device(tech)
+    many = {"width": 100, "height": 100, "strokes": [[point] * 10_001]}
+    (receipt,) = device.push_ok([device.mutation(_signed(order_id, drawing=many))]).receipts
+    assert (receipt.status, receipt.code) == (Outcome.REJECTED, "sync.invalid_signature")
+    assert receipt.detail is not None and receipt.detail.startswith("too_many_points")
+    assert _count(engine) == 0

@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 
 from tests.support.chaos import FaultInjector, FaultLedger, FaultRates, FaultSwitch
 from tests.support.chaos_device import Phone, PhoneStats
-from tests.support.chaos_script import Plan, Script
+from tests.support.chaos_script import PARTS, Plan, Script
 from tests.support.chaos_verify import DeviceSnapshot, Office, Verified, verify
 from tests.support.chaos_world import PASSWORD, Api, Dispatcher, World, build_world
 from tests.support.server import FieldlineServer, json_body
@@ -130,7 +130,7 @@ def run_chaos(server: FieldlineServer, workdir: Path, config: ChaosConfig) -> Ch
     started = time.monotonic()
     rng = random.Random(config.seed)
     world = build_world(
-        server, config.technicians, config.orders_per_technician, 3 * config.per_kind
+        server, config.technicians, config.orders_per_technician, PARTS * config.per_kind
     )
     switch, ledger = FaultSwitch(), FaultLedger()
     names = [f"device-{n}" for n in range(config.devices)] + ["script-phone", "script-tablet"]
@@ -153,7 +153,7 @@ def run_chaos(server: FieldlineServer, workdir: Path, config: ChaosConfig) -> Ch
         world,
         phones[-2],
         phones[-1],
-        Plan.split(world.scripted, config.per_kind, world.script_technicians[1]),
+        Plan.split(world.scripted, config.per_kind, *world.script_technicians),
     )
     (workdir / "script").mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=len(phones) + 2, thread_name_prefix="chaos") as pool:

@@ -11,6 +11,10 @@ through the same faults, ``per_kind`` instances of each at once:
 - **reassigned while offline** (§ 16.6): the phone does the whole job offline while
   the office gives the order to another technician: rows 11 then 10 (the
   completion wins, the assignee comes back);
+- **office moved it back** (row 15): the phone accepted (synced), then goes on to
+  complete offline while the office assigns the order again to the same
+  technician (``accepted`` → ``assigned``): the steps conflict and are kept
+  server (row 20), the completion is kept device;
 - **stale edit of an office-owned field** (§ 16.4): the phone changes
   ``scheduled_start`` offline, the office reschedules later: a proposal, the
   office's value stays;
@@ -38,7 +42,15 @@ from tests.support.chaos import DeviceCrash
 from tests.support.chaos_device import Phone
 from tests.support.chaos_world import Api, Technician, World, read_order
 
-KINDS = ("cancel_vs_complete", "reassigned_offline", "stale_office_edit", "proposal", "merged")
+KINDS = (
+    "cancel_vs_complete",
+    "reassigned_offline",
+    "office_moved_back",
+    "stale_office_edit",
+    "proposal",
+    "merged",
+)
+PARTS = 4  # orders per_kind times over: cancelled, reassigned, moved back, edited
 KINDS_ALL = (*KINDS, "photo_pending_to_ready")
 
 
@@ -48,14 +60,16 @@ class Plan:
 
     cancelled: list[str]  # cancel vs complete
     reassigned: list[str]  # reassigned while offline, to ``target``
+    moved_back: list[str]  # accepted, then assigned again to the same technician
     edited: list[str]  # in progress: stale edit, proposal, photo; paused by the phone,
     # completed by the tablet (merged)
+    own: Technician  # whose phone and tablet these are
     target: Technician
 
     @classmethod
-    def split(cls, orders: list[str], per_kind: int, target: Technician) -> Plan:
-        n = per_kind
-        return cls(orders[:n], orders[n : 2 * n], orders[2 * n : 3 * n], target)
+    def split(cls, orders: list[str], per_kind: int, own: Technician, target: Technician) -> Plan:
+        parts = [orders[n * per_kind : (n + 1) * per_kind] for n in range(PARTS)]
+        return cls(*parts, own, target)
 
 
 class Script:
@@ -77,6 +91,8 @@ class Script:
             for order in plan.cancelled + plan.edited:
                 for action in ("accept", "start_travel", "arrive", "start_work"):
                     p.transition(order, action)
+            for order in plan.moved_back:
+                p.transition(order, "accept")
             phone.sync()
             _sync_until(tablet, plan.edited, "in_progress")
             p, t = phone.open(), tablet.open()
@@ -87,6 +103,10 @@ class Script:
                 for action in ("accept", "start_travel", "arrive", "start_work"):
                     p.transition(order, action)
                 p.transition(order, "complete", resolution="修好了 / fixed (reassigned meanwhile)")
+            for order in plan.moved_back:
+                for action in ("start_travel", "arrive", "start_work"):
+                    p.transition(order, action)
+                p.transition(order, "complete", resolution="修好了 / fixed (sent back meanwhile)")
             for n, order in enumerate(plan.edited):
                 p.patch(order, {"scheduled_start": "2025-03-12T14:00:00Z"})
                 p.patch(order, {"title": f"现场实为二号楼 / building 2, not 1 ({n})"})
@@ -98,6 +118,9 @@ class Script:
             for order in plan.reassigned:
                 body = {"action": "assign", "assignee_id": plan.target.id}
                 self._office(order, "transition", body)
+            for order in plan.moved_back:  # accepted -> assigned, to the same technician
+                body = {"action": "assign", "assignee_id": plan.own.id}
+                self._office(order, "transition", body, sent_back=True)
             for order in plan.edited:
                 self._office(order, "patch", {"scheduled_start": "2025-03-13T09:30:00Z"})
             p = phone.open()
@@ -112,15 +135,21 @@ class Script:
             phone.close()
             tablet.close()
 
-    def _office(self, order: str, kind: str, body: dict[str, Any]) -> None:
-        """One office request that must take effect, through the restart if need be."""
+    def _office(
+        self, order: str, kind: str, body: dict[str, Any], *, sent_back: bool = False
+    ) -> None:
+        """One office request that must take effect, through the restart if need be.
+
+        ``sent_back``: an assign to the technician who holds the order already, which
+        shows as the order being ``assigned`` again (nobody else moves these orders).
+        """
         path = f"/v1/work-orders/{order}" + ("/transitions" if kind == "transition" else "")
         method = "POST" if kind == "transition" else "PATCH"
         for _ in range(20):
             shown = read_order(self.api, order)
             headers = {"If-Match": f'"{shown["version"]}"'}
             response, act = self.world.office.call(
-                self.api, method, order, kind, body, path, headers
+                self.api, method, order, kind, body, path, headers, sent_back=sent_back
             )
             if act.outcome == "ok":
                 return

@@ -601,6 +601,12 @@ def _kinds(
                     and actual.get(order, {}).get("status") == "cancelled"
                 ):
                     met.setdefault("cancel_vs_complete", set()).add(order)
+                if (
+                    event.action == "complete"
+                    and got.code == "sync.concurrent_status"
+                    and actual.get(order, {}).get("status") == "completed"
+                ):
+                    met.setdefault("office_moved_back", set()).add(order)
                 if got.code == "sync.reassigned":
                     met.setdefault("reassigned_offline", set()).add(order)
             is_device = isinstance(event, oracle.DeviceStep | oracle.DevicePatch)

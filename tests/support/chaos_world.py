@@ -75,11 +75,18 @@ class OfficeLog:
         body: dict[str, Any],
         path: str,
         headers: dict[str, str] | None = None,
+        *,
+        sent_back: bool = False,
     ) -> tuple[requests.Response | None, OfficeAct]:
+        """``sent_back``: an assign to the order's own technician; it took effect if the
+        order is ``assigned`` again (the caller makes sure nobody else moves it)."""
         try:
             response = api.call(method, path, json=body, headers=headers or {})
         except requests.RequestException:
-            took = bool(order) and took_effect(kind, body, read_order(api, order))
+            shown = read_order(api, order) if order else {}
+            took = bool(order) and (
+                shown.get("status") == "assigned" if sent_back else took_effect(kind, body, shown)
+            )
             return None, self.add(OfficeAct(order, kind, body, "ok" if took else "lost", _now()))
         outcome = "ok" if response.status_code < 300 else "refused"
         if kind == "create" and outcome == "ok":
