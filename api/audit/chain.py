@@ -85,47 +85,65 @@ def _link_pending(session: Session) -> None:
     if not pending:
         return
     session.flush()  # ids and default times; events of rolled-back savepoints are gone now
-    live = [e for e in pending if e in session and e.chain_seq is None]
-    key = lambda e: (str(e.tenant_id), str(e.chain_id))  # noqa: E731
-    for (tenant, chain), events in groupby(sorted(live, key=key), key=key):
-        _append(session, uuid.UUID(tenant), uuid.UUID(chain), list(events))
+    chains: dict[tuple[uuid.UUID, uuid.UUID], list[AuditEvent]] = {}
+    for e in pending:
+        if e in session and e.chain_seq is None and e.chain_id is not None:
+            chains.setdefault((e.tenant_id, e.chain_id), []).append(e)
+    if not chains:
+        return
+    heads = _lock_heads(session, sorted(chains))
+    moved = []
+    for key, events in chains.items():
+        seq, prev = heads[key]
+        for e in sorted(events, key=lambda e: (e.occurred_at, e.id)):
+            seq += 1
+            e.chain_seq, e.prev_hash = seq, prev
+            e.hash = prev = link_hash(prev, record_of(e))
+        moved.append({"tenant_id": key[0], "chain_id": key[1], "seq": seq, "hash": prev})
+    session.execute(update(AuditChainHead), moved)  # by primary key, one executemany
     session.flush()
 
 
-def _append(
-    session: Session, tenant_id: uuid.UUID, chain_id: uuid.UUID, events: list[AuditEvent]
-) -> None:
-    seq, prev = _lock_head(session, tenant_id, chain_id)
-    for e in sorted(events, key=lambda e: (e.occurred_at, e.id)):
-        seq += 1
-        e.chain_seq, e.prev_hash = seq, prev
-        e.hash = prev = link_hash(prev, record_of(e))
-    session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.tenant_id == tenant_id, AuditChainHead.chain_id == chain_id)
-        .values(seq=seq, hash=prev)
-    )
+def _lock_heads(
+    session: Session, keys: list[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[int, str]]:
+    """Each chain's head, locked; chains seen for the first time start at the genesis.
+
+    One statement per tenant, rows locked in chain order (``ORDER BY ... FOR UPDATE``),
+    so two committers always queue in the same order and never deadlock here.
+    """
+    found = _select_heads(session, keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        rows = [{"tenant_id": t, "chain_id": c, "seq": 0, "hash": GENESIS} for t, c in missing]
+        if session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            session.execute(pg_insert(AuditChainHead).values(rows).on_conflict_do_nothing())
+        else:
+            session.execute(insert(AuditChainHead), rows)  # SQLite: one writer at a time
+        found |= _select_heads(session, missing)
+    return found
 
 
-def _lock_head(session: Session, tenant_id: uuid.UUID, chain_id: uuid.UUID) -> tuple[int, str]:
-    where = (AuditChainHead.tenant_id == tenant_id, AuditChainHead.chain_id == chain_id)
-    found = session.execute(
-        select(AuditChainHead.seq, AuditChainHead.hash).where(*where).with_for_update()
-    ).first()
-    if found is not None:
-        return found[0], found[1]
-    dialect = session.get_bind().dialect.name
-    values = {"tenant_id": tenant_id, "chain_id": chain_id, "seq": 0, "hash": GENESIS}
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        session.execute(pg_insert(AuditChainHead).values(values).on_conflict_do_nothing())
-    else:
-        session.execute(insert(AuditChainHead).values(values))  # SQLite: one writer at a time
-    locked = session.execute(
-        select(AuditChainHead.seq, AuditChainHead.hash).where(*where).with_for_update()
-    ).one()
-    return locked[0], locked[1]
+def _select_heads(
+    session: Session, keys: list[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[int, str]]:
+    found: dict[tuple[uuid.UUID, uuid.UUID], tuple[int, str]] = {}
+    for tenant_id, group in groupby(keys, key=lambda key: key[0]):
+        ids = [chain for _, chain in group]
+        for start in range(0, len(ids), 500):
+            rows = session.execute(
+                select(AuditChainHead.chain_id, AuditChainHead.seq, AuditChainHead.hash)
+                .where(
+                    AuditChainHead.tenant_id == tenant_id,
+                    AuditChainHead.chain_id.in_(ids[start : start + 500]),
+                )
+                .order_by(AuditChainHead.chain_id)
+                .with_for_update()
+            )
+            found |= {(tenant_id, chain): (seq, digest) for chain, seq, digest in rows}
+    return found
 
 
 @dataclass(frozen=True)
