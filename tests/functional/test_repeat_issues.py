@@ -10,8 +10,10 @@ from api.auth.permissions import Role
 from api.db import utcnow
 from api.notifications.models import Notification
 from api.workorders.models import WorkOrder, WorkOrderAsset
+from api.workorders.states import Status
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
+from tests.support.push import Device, new_id
 
 
 def _flags(factories: Factories) -> list[Notification]:
@@ -119,3 +121,29 @@ def test_a_tenant_that_turns_it_on_gets_one_preventive_order_per_asset(
     assert (preventive[0].customer_id, preventive[0].site_id) == (customer.id, site.id)
     flags = _flags(factories)
     assert {f.data["preventive_work_order_id"] for f in flags} == {str(preventive[0].id), None}
+
+
+def test_orders_created_offline_count_too(client: ApiClient, factories: Factories) -> None:
+    scene = factories.scene()
+    world, site = scene.world, scene.site
+    asset = factories.asset(world, site)
+    leaf = factories.category_path(world)[-1]
+    for _ in range(2):
+        order = factories.work_order(
+            world, scene.customer, site, asset_ids=[asset.id], category_id=leaf.id
+        )
+    factories.advance(world, order, Status.ASSIGNED, scene.technician)  # the site is theirs
+    device = Device(client.as_(scene.technician_token))
+    args = {
+        "id": str(new_id()),
+        "title": "又漏水了",
+        "customer_id": str(scene.customer.id),
+        "site_id": str(site.id),
+        "category_id": str(leaf.id),
+        "asset_ids": [str(asset.id)],
+    }
+    [receipt] = device.push_ok([device.raw("create_work_order", args)]).receipts  # fmt: skip
+    assert receipt.status.value == "applied", (receipt.code, receipt.field, receipt.detail)
+    flags = _flags(factories)
+    assert flags and flags[0].data["asset_id"] == str(asset.id)
+    assert args["id"] in flags[0].data["work_order_ids"]
