@@ -182,6 +182,8 @@ def _prepare_problem_doc(
         else:
             responses[status] = http.HTTPStatus(status).name  # the shared response
     responses["default"] = DEFAULT_PROBLEM
+    if doc_info.get(_TRAITS, {}).get("public"):
+        doc["security"] = []  # no login: the docs must not ask for a token either
     if_match = doc_info.get("if_match")
     if if_match:
         doc.setdefault("parameters", []).append(if_match_parameter(if_match == "required"))
