@@ -31,7 +31,7 @@ from api.auth.permissions import Role
 from api.evidence.models import Photo
 from api.outbox.registry import HANDLERS
 from api.outbox.worker import run_once
-from api.workorders.states import NoteVisibility
+from api.workorders.states import NoteVisibility, Status
 from sync_protocol.entities import PhotoType
 from sync_protocol.merge import Outcome
 from sync_protocol.mutations import AttachPhoto, PatchWorkOrder
@@ -107,6 +107,10 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
     while run_once(uow_factory, HANDLERS):
         pass
     admin = client.as_(world.admin_token)
+    done = factories.work_order(world, customer_y, site_y)
+    done = factories.advance(world, done, Status.COMPLETED, technician)
+    report = admin.post(f"/v1/work-orders/{done.id}/reports", json={})
+    assert report.status_code == 201, report.get_json()
     key = admin.post("/v1/api-keys", json={"name": "erp", "scopes": ["customers:read"]}).get_json()
     tech_session = client.post(
         "/v1/auth/login",
@@ -164,6 +168,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         # one this server did not make names nothing.
         "token": "not-a-link-this-server-made",
         "upload_id": upload.headers["Location"].rsplit("/", 1)[-1],
+        "report_id": report.get_json()["id"],
     }
     customer_y_ids = {
         ids[k]
@@ -175,7 +180,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
             "work_order_id",
             "barcode_value",
         )
-    } | {str(note.id), str(photo_id)}
+    } | {str(note.id), str(photo_id), ids["report_id"]}
     return Victim(world.slug, str(contact_x.id), ids, customer_y_ids)
 
 
