@@ -355,6 +355,36 @@ def verify_chains(tenant_ref: str) -> None:
         raise SystemExit(1)
 
 
+@main.command("rewrap-signing-keys")
+def rewrap_signing_keys() -> None:
+    """After changing FIELDLINE_SECRET_KEY: re-wrap the report-signing keys.
+
+    Reads the previous secret from FIELDLINE_OLD_SECRET_KEY (an environment variable,
+    so it stays out of the shell history) and wraps every tenant's private key under
+    the current one, in one transaction: all or nothing.
+    """
+    import os
+
+    from api.db import UnitOfWorkFactory, make_engine
+    from api.errors.base import FieldlineError
+    from api.signoff.keys import rewrap_all
+
+    old = os.environ.get("FIELDLINE_OLD_SECRET_KEY", "")
+    if not old:
+        raise click.ClickException("set FIELDLINE_OLD_SECRET_KEY to the previous secret")
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
+    try:
+        with UnitOfWorkFactory(engine)() as uow:
+            done, current = rewrap_all(uow.session, old, config.resolved_secret_key())
+            uow.commit()
+    except FieldlineError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        engine.dispose()
+    click.echo(f"{done} signing keys re-wrapped, {current} already under the current secret")
+
+
 def _tenant_id(factory: UnitOfWorkFactory, ref: str) -> uuid.UUID:
     from sqlalchemy import or_, select
 

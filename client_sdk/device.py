@@ -41,9 +41,12 @@ from sync_protocol.mutations import (
     AddNote,
     AttachPhoto,
     PatchWorkOrder,
+    Position,
     RecordPart,
     RecordReading,
     ScanCode,
+    SignOff,
+    SignOffOutcome,
     TransitionWorkOrder,
     VoidEvidence,
 )
@@ -219,6 +222,36 @@ class Device:
         visibility = NoteVisibility.CUSTOMER if customer_visible else NoteVisibility.INTERNAL
         order = self._target(work_order_id)
         return self.outbox.record(AddNote(uuid7(), order, body, visibility))
+
+    def sign_off(
+        self,
+        work_order_id: str | uuid.UUID,
+        signer_name: str,
+        *,
+        drawing: Mapping[str, JSONValue] | None = None,
+        consent_text: str | None = None,
+        refusal_reason: str | None = None,
+        signer_role: str | None = None,
+        position: tuple[float, float, float | None] | None = None,
+    ) -> Mutation:
+        """Queue the customer's signature (``drawing`` and the ``consent_text`` shown) or,
+        with ``refusal_reason``, their refusal (PROTOCOL.md § 8.7). The server checks the
+        strokes; a second sign-off of the same order comes back ``sync.already_signed``."""
+        order = self._target(work_order_id)
+        outcome = SignOffOutcome.REFUSED if refusal_reason else SignOffOutcome.SIGNED
+        fix = Position(*position) if position else None
+        args = SignOff(
+            uuid7(),
+            order,
+            outcome,
+            signer_name,
+            signer_role,
+            consent_text,
+            refusal_reason,
+            drawing,
+            fix,
+        )
+        return self.outbox.record(args)
 
     def scan_code(
         self, work_order_id: str | uuid.UUID, code: str, *, symbology: str | None = None

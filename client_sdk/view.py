@@ -47,6 +47,7 @@ from sync_protocol.mutations import (
     RecordPart,
     RecordReading,
     ScanCode,
+    SignOff,
     TransitionWorkOrder,
     VoidEvidence,
     evidence_item,
@@ -148,6 +149,8 @@ def apply(view: OrderView, mutation: Mutation, technician_id: uuid.UUID) -> Orde
         return replace(view, evidence=view.evidence.void(void).evidence)
     if isinstance(args, ScanCode):
         return view  # the server names the asset (PROTOCOL.md § 8.8); the pull brings it
+    if isinstance(args, SignOff):
+        return view  # kept by the server, not a replicated row (PROTOCOL.md § 8.7)
     if view.row is None:
         return view  # an order this device cannot see: nothing to show
     if isinstance(args, TransitionWorkOrder):

@@ -51,6 +51,7 @@ def list_assets(
     q: str | None = None,
     warranty: Warranty | None = None,
     active: bool | None = None,
+    provisional: bool | None = None,
 ) -> Page:
     """Assets in creation order (UUIDv7), filtered by place, identifiers, text or warranty."""
     stmt: Select[tuple[Asset]] = select(Asset).where(
@@ -67,6 +68,8 @@ def list_assets(
             stmt = stmt.where(column == value)
     if active is not None:
         stmt = stmt.where(Asset.active.is_(active))
+    if provisional is not None:
+        stmt = stmt.where(Asset.provisional.is_(provisional))
     if warranty is not None:
         today = tenant_today(session, actor.tenant_id)
         stmt = stmt.where(

@@ -114,6 +114,9 @@ class AssetListArgs(PageArgs):
         metadata={"description": "`active`: ends today or later (tenant's time zone)"},
     )
     active = fields.Boolean()
+    provisional = fields.Boolean(
+        metadata={"description": "`true`: made by scans of unknown codes, still to settle"}
+    )
 
 
 class ScanArgsSchema(Schema):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.errors.base import Forbidden, InvalidInput, NotFound
+from api.errors.base import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class NotATechnician(Forbidden):
@@ -26,3 +26,11 @@ class NoPositionYet(NotFound):
 class NoVisitYet(NotFound):
     code = "location.no_visit"
     titles = {"en": "No arrival has been detected yet", "zh-CN": "尚未检测到到达"}
+
+
+class NotOnTheWay(Conflict):
+    code = "location.not_en_route"
+    titles = {
+        "en": "The technician's position is shown only while they are on the way",
+        "zh-CN": "仅在技师前往途中显示其位置",
+    }

@@ -113,6 +113,19 @@ class WorkOrderVisit(MethodView):
             return visit
 
 
+@blp.route("/work-orders/<uuid:work_order_id>/technician-position")
+class AssigneePosition(MethodView):
+    @requires(Permission.WORK_ORDERS_READ)
+    @blp.response(200, CurrentLocationSchema)
+    @blp.problem(409, "`location.not_en_route`: shown only while the technician is on the way")
+    def get(self, work_order_id: uuid.UUID) -> Any:
+        """The assigned technician's latest position, while they are on the way to
+        this order (customers included): 409 before they set off and after they
+        arrive, 404 while no fix has come since they set off."""
+        with read_uow() as uow:
+            return services.assignee_position(uow.session, current_actor(), work_order_id)
+
+
 @blp.route("/technicians/<uuid:technician_id>/trail")
 class TechnicianTrail(MethodView):
     @requires(Permission.TECHNICIANS_READ)

@@ -28,7 +28,9 @@ from api.location.models import CurrentLocation, Position
 from api.sync import devices
 from api.technicians.errors import TechnicianNotFound
 from api.technicians.models import Technician
+from api.workorders import queries
 from api.workorders.models import StatusChange, WorkOrder
+from api.workorders.states import Status
 from dispatch import fixes as rules
 from dispatch import shifts
 from dispatch.fixes import Admission, Fix
@@ -169,6 +171,20 @@ def current_location(
 ) -> CurrentLocation | None:
     check_trail_access(session, actor, technician_id)
     return session.get(CurrentLocation, (actor.tenant_id, technician_id))
+
+
+def assignee_position(session: Session, actor: Actor, work_order_id: uuid.UUID) -> CurrentLocation:
+    """Where the order's technician is, for whoever may read the order, but only
+    while they are on the way to it (a customer sees no more than that: not
+    before they set off, not once they arrived, never their day)."""
+    order = queries.access_work_order(session, actor, work_order_id)
+    if order.status is not Status.EN_ROUTE or order.assignee_id is None:
+        raise errors.NotOnTheWay()
+    location = session.get(CurrentLocation, (actor.tenant_id, order.assignee_id))
+    set_off = queries.step_time(session, order, Status.EN_ROUTE)
+    if location is None or (set_off is not None and location.fixed_at < set_off):
+        raise errors.NoPositionYet()  # nothing since they set off
+    return location
 
 
 def purge_positions(uows: UnitOfWorkFactory, older_than: datetime) -> int:

@@ -109,3 +109,26 @@ def _create(session: Session, tenant_id: uuid.UUID, secret: str) -> TenantSignin
     session.add(key)
     session.flush()  # reports reference it by foreign key in the same transaction
     return key
+
+
+def rewrap_all(session: Session, old_secret: str, new_secret: str) -> tuple[int, int]:
+    """Re-wrap every tenant's private keys from ``old_secret`` to ``new_secret`` (after the
+    app secret changed). Keys that already open with the new one are left alone.
+    Returns (re-wrapped, already current); :class:`SigningKeyUnavailable` if a key opens
+    with neither, and then nothing is changed (the caller does not commit)."""
+    rewrapped = current = 0
+    for key in session.scalars(select(TenantSigningKey).with_for_update()):
+        try:
+            keyring.unwrap(new_secret, key.tenant_id, key.id, key.wrapped_private_key)
+            current += 1
+            continue
+        except keyring.KeyUnwrapError:
+            pass
+        try:
+            key.wrapped_private_key = keyring.rewrap(
+                old_secret, new_secret, key.tenant_id, key.id, key.wrapped_private_key
+            )
+        except keyring.KeyUnwrapError:
+            raise SigningKeyUnavailable(f"Key {key.id} opens with neither secret") from None
+        rewrapped += 1
+    return rewrapped, current

@@ -30,7 +30,8 @@ class Trip:
             connection.execute(
                 update(Tenant).where(Tenant.id == world.tenant_id).values(arrival_mode=mode)
             )
-        order = factories.work_order(world)
+        self.customer = factories.customer(world)
+        order = factories.work_order(world, self.customer)
         factories.advance(world, order, Status.EN_ROUTE, self.tracked.technician)
         factories.backdate(order.id, timedelta(minutes=30))
         self.order_id = order.id
@@ -131,3 +132,20 @@ def test_a_visit_is_read_only_by_who_may_read_the_order(
         token = factories.customer_login(trip.tracked.world, other)[1]
     response = client.as_(token).get(f"/v1/work-orders/{trip.order_id}/visit")
     assert response.status_code == 404
+
+
+def test_the_customer_sees_the_technician_only_while_they_are_on_the_way(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    trip = Trip(client, factories, engine, mode="auto")
+    _, contact_token = factories.customer_login(trip.tracked.world, trip.customer)
+    customer = client.as_(contact_token)
+    path = f"/v1/work-orders/{trip.order_id}/technician-position"
+
+    assert_problem(customer.get(path), 404, "location.no_position")  # nothing since setting off
+    trip.tracked.send(fix(3, 1500))
+    seen = customer.get(path).get_json()
+    assert seen["lon"] == pytest.approx(fix(3, 1500)["lon"])
+    trip.tracked.send(*approach(2))  # arrives: the order goes on site
+    assert trip.order()["status"] == "on_site"
+    assert_problem(customer.get(path), 409, "location.not_en_route")

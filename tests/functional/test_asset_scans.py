@@ -127,6 +127,8 @@ def test_the_office_confirms_a_provisional_asset(client: ApiClient, factories: F
     made = api.post("/v1/scans", json={"code": "P-1", "site_id": str(site.id)}).get_json()
     asset_id = made["asset"]["id"]
 
+    to_settle = api.get("/v1/assets?provisional=true").get_json()["items"]
+    assert [a["id"] for a in to_settle] == [asset_id]
     renamed = api.patch(f"/v1/assets/{asset_id}", json={"name": "2 号水泵"}, etag='"1"')
     assert renamed.status_code == 200
     stale = api.post(f"/v1/assets/{asset_id}/confirmation", headers={"If-Match": '"1"'})
@@ -134,6 +136,7 @@ def test_the_office_confirms_a_provisional_asset(client: ApiClient, factories: F
     confirmed = api.post(f"/v1/assets/{asset_id}/confirmation", headers={"If-Match": '"2"'})
     assert confirmed.status_code == 200, confirmed.get_json()
     assert confirmed.get_json()["provisional"] is False
+    assert api.get("/v1/assets?provisional=true").get_json()["items"] == []
     again = api.post(f"/v1/assets/{asset_id}/confirmation", headers={"If-Match": '"3"'})
     assert_problem(again, 409, "asset.not_provisional")
 

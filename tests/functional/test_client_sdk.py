@@ -15,9 +15,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from api.categories.models import Category
 from api.db import UnitOfWorkFactory
 from api.evidence.models import Photo
 from api.location.models import Position
+from api.signoff.models import WorkOrderSignOff
 from api.workorders.models import Note, StatusChange, WorkOrder
 from client_sdk.device import Device
 from client_sdk.errors import NetworkError
@@ -332,3 +334,38 @@ def test_a_label_scanned_offline_names_its_asset_after_the_sync(
     asset = device.replica.get("assets", str(asset_id))
     assert asset is not None and asset.row is not None
     assert asset.row["barcode_value"] == "PUMP-77" and asset.row["provisional"] is True
+
+
+def test_a_signature_taken_offline_goes_up_with_the_completion_it_allows(
+    device: Device,
+    link: Flaky,
+    job: dict[str, Any],
+    factories: Factories,
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    top, _, leaf = factories.category_path(job["world"])
+    with uow_factory() as uow:  # the tenant requires a sign-off for this kind of work
+        uow.session.get_one(Category, top.id).requires_sign_off = True
+        uow.session.get_one(WorkOrder, uuid.UUID(job["order"])).category_id = leaf.id
+        uow.commit()
+    order = job["order"]
+    device.sync()
+    link.offline = True
+    for action in ("accept", "start_travel", "arrive", "start_work"):
+        device.transition(order, action)
+    device.sign_off(
+        order,
+        "王芳",
+        drawing={"width": 300, "height": 100, "strokes": [[[10, 10, 0, 0.5], [200, 80, 40, 0.6]]]},
+        consent_text="I confirm the work was done.",
+        position=(31.2304, 121.4737, 5.0),
+    )
+    device.transition(order, "complete", resolution="Seals replaced")
+    link.offline = False
+    report = device.sync()
+
+    assert report.receipts == {"applied": 6}
+    with uow_factory.reader() as uow:
+        assert uow.session.get_one(WorkOrder, uuid.UUID(order)).status.value == "completed"
+        signed = uow.session.scalars(select(WorkOrderSignOff)).one()
+    assert (signed.signer_name, signed.gps_lat) == ("王芳", 31.2304)

@@ -10,11 +10,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from api.cli import main
+from api.config import Config
 from api.signoff.models import SealedReport, TenantSigningKey
 from api.workorders.states import Status
+from signatures import keyring
 from sync_protocol.mutations import Position, RecordPart, RecordReading, SignOff, SignOffOutcome
 from tests.functional.test_signoff import CONSENT, DRAWING
 from tests.support.api_client import ApiClient, assert_problem
@@ -203,3 +208,36 @@ def test_reports_of_another_tenant_are_not_found(client: ApiClient, factories: F
         stranger.post(f"/v1/work-orders/{order_id}/reports", json={}), 404, "work_order.not_found"
     )
     assert_problem(client.as_(None).get("/v/not-a-token/verification"), 404, "report.not_found")
+
+
+def test_after_the_secret_changes_nothing_is_sealed_until_the_keys_are_rewrapped(
+    client: ApiClient,
+    factories: Factories,
+    engine: Engine,
+    config: Config,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scene, first_order = _signed_job(client, factories)
+    _, second_order = _signed_job(client, factories, scene)
+    office = client.as_(scene.dispatcher_token)
+    first = _seal(office, first_order)
+    with Session(engine) as session, session.begin():  # as if wrapped under the old secret
+        key = session.scalars(select(TenantSigningKey)).one()
+        private = keyring.unwrap(
+            config.resolved_secret_key(), key.tenant_id, key.id, key.wrapped_private_key
+        )
+        key.wrapped_private_key = keyring.wrap("the old secret", key.tenant_id, key.id, private)
+    refused = office.post(f"/v1/work-orders/{second_order}/reports", json={})
+    assert_problem(refused, 409, "report.signing_key_unavailable")
+    assert _sealed_count(engine) == 1
+    assert office.get(f"/v1/reports/{first['id']}/verification").get_json()["valid"]
+
+    monkeypatch.setenv("FIELDLINE_DATABASE_URL", database_url)
+    monkeypatch.setenv("FIELDLINE_SECRET_KEY", config.resolved_secret_key())
+    monkeypatch.setenv("FIELDLINE_OLD_SECRET_KEY", "the old secret")
+    result = CliRunner().invoke(main, ["rewrap-signing-keys"])
+    assert result.exit_code == 0, result.output
+    assert "1 signing keys re-wrapped" in result.output
+    second = _seal(office, second_order)
+    assert second["seal"]["key_id"] == first["seal"]["key_id"]
