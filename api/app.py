@@ -54,6 +54,7 @@ BLUEPRINT_MODULES = [
     "api.sync.watermelon.routes",
     "api.sync.inbox.routes",
     "api.location.routes",
+    "api.dispatching.routes",
     "api.dayplan.routes",
     "api.uploads.routes",
     "api.web.routes",
