@@ -120,8 +120,9 @@ def demo(reset: bool) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Process what is due, then exit.")
 def worker(once: bool) -> None:
-    """Run outbox side effects (notifications, the photo pipeline; later web push, webhooks...)."""
+    """Run outbox side effects (notifications and their Web Push and email, photos, PDFs...)."""
     from api.db import UnitOfWorkFactory, make_engine
+    from api.notifications.delivery import notifiers
     from api.observability import configure_logging
     from api.outbox.registry import handlers
     from api.outbox.worker import run_forever, run_once
@@ -129,7 +130,7 @@ def worker(once: bool) -> None:
     config = Config.from_env()
     configure_logging(config.log_level)
     factory = UnitOfWorkFactory(make_engine(config.database_url))
-    topics = handlers(config.open_blob_store())
+    topics = handlers(config.open_blob_store(), notifiers(config))
     if once:
         while run_once(factory, topics):
             pass

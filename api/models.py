@@ -17,6 +17,7 @@ from api.idempotency import models as idempotency
 from api.location import models as location
 from api.notifications import models as notifications
 from api.outbox import models as outbox
+from api.push import models as push
 from api.ratelimits import models as ratelimits
 from api.signoff import models as signoff
 from api.sites import models as sites
@@ -40,6 +41,7 @@ __all__ = [
     "location",
     "notifications",
     "outbox",
+    "push",
     "ratelimits",
     "signoff",
     "sites",
