@@ -19,6 +19,7 @@ from api.notifications import models as notifications
 from api.outbox import models as outbox
 from api.push import models as push
 from api.ratelimits import models as ratelimits
+from api.servicedesk import models as servicedesk
 from api.signoff import models as signoff
 from api.sites import models as sites
 from api.sync import models as sync
@@ -43,6 +44,7 @@ __all__ = [
     "outbox",
     "push",
     "ratelimits",
+    "servicedesk",
     "signoff",
     "sites",
     "sync",
