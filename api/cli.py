@@ -88,7 +88,8 @@ def tenant_create(slug: str, name: str, admin_email: str, admin_password: str, l
     from api.db import UnitOfWorkFactory, make_engine
     from api.users.services import create_tenant_with_admin
 
-    factory = UnitOfWorkFactory(make_engine(Config.from_env().database_url))
+    config = Config.from_env()
+    factory = UnitOfWorkFactory(make_engine(config.database_url))
     admin = create_tenant_with_admin(
         factory(),
         slug=slug,
@@ -96,6 +97,7 @@ def tenant_create(slug: str, name: str, admin_email: str, admin_password: str, l
         admin_email=admin_email,
         admin_password=admin_password,
         locale=locale,
+        secret=config.resolved_secret_key(),
     )
     click.echo(f"tenant {slug!r} created; admin {admin.email} (user {admin.id})")
 

@@ -3,9 +3,10 @@
 Whoever creates a :class:`Notification` stores it with :func:`add`, which
 queues its delivery in the same transaction. The worker's ``notification.deliver``
 handler picks the channels that reach the recipient
-(:func:`api.notifications.channels.choose`) and publishes one ``notification.send`` per (channel, target); each send is retried
-on its own with the outbox's backoff, so one broken browser does not resend to
-the others. Both handlers commit with their message, so a fan-out runs once.
+(:func:`api.notifications.channels.choose`) and publishes one ``notification.send``
+per (channel, target); each send is retried on its own with the outbox's backoff,
+so one broken browser does not resend to the others. Both handlers commit with
+their message, so a fan-out runs once.
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ from media.blobs import BlobStore
 HANDLERS: dict[str, Handler] = {
     "work_order.status_changed": notify_status_change,
     "work_order.arrival_suggested": notify_arrival_suggested,
+    # Without channels, a notification stays in the app (and tests need no push service).
+    **delivery.handlers(()),
 }
 
 
