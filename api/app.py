@@ -40,6 +40,7 @@ BLUEPRINT_MODULES = [
     "api.tenants.routes",
     "api.technicians.routes",
     "api.teams.routes",
+    "api.servicedesk.routes",
     "api.categories.routes",
     "api.workorders.routes",
     "api.evidence.routes",

@@ -18,6 +18,7 @@ from api.location import models as location
 from api.notifications import models as notifications
 from api.outbox import models as outbox
 from api.ratelimits import models as ratelimits
+from api.servicedesk import models as servicedesk
 from api.signoff import models as signoff
 from api.sites import models as sites
 from api.sync import models as sync
@@ -42,6 +43,7 @@ __all__ = [
     "notifications",
     "outbox",
     "ratelimits",
+    "servicedesk",
     "signoff",
     "sites",
     "sync",

@@ -44,6 +44,8 @@ class Permission(StrEnum):
     WORK_ORDERS_TRANSITION = "work_orders:transition"
     WORK_ORDERS_NOTE = "work_orders:note"
     AUDIT_READ = "audit:read"
+    SERVICE_DESK_READ = "service_desk:read"  # business calendars (later SLA policies, rules)
+    SERVICE_DESK_MANAGE = "service_desk:manage"
     NOTIFICATIONS_READ = "notifications:read"
     SYNC = "sync"  # pull (and later push) a device replica
     SYNC_INBOX = "sync:inbox"  # resolve conflicts, settle quarantine, read device health

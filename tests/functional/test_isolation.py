@@ -59,6 +59,7 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
         {"outcome": "refused", "signer_name": "入侵测试", "refusal_reason": "测试"},
     ),
     ("POST", "/merge", {"into_asset_id": "01938a3c-7c00-7000-8000-000000000001"}),
+    ("PUT", "/days/<day>", {"hours": []}),
 ]
 
 
@@ -111,6 +112,11 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
     done = factories.advance(world, done, Status.COMPLETED, technician)
     report = admin.post(f"/v1/work-orders/{done.id}/reports", json={})
     assert report.status_code == 201, report.get_json()
+    calendar = admin.post(
+        "/v1/business-calendars",
+        json={"name": "入侵测试", "time_zone": "Asia/Shanghai", "weekly_hours": {}},
+    )
+    assert calendar.status_code == 201, calendar.get_json()
     key = admin.post("/v1/api-keys", json={"name": "erp", "scopes": ["customers:read"]}).get_json()
     tech_session = client.post(
         "/v1/auth/login",
@@ -169,6 +175,8 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "token": "not-a-link-this-server-made",
         "upload_id": upload.headers["Location"].rsplit("/", 1)[-1],
         "report_id": report.get_json()["id"],
+        "calendar_id": calendar.get_json()["id"],
+        "day": "2026-10-01",
     }
     customer_y_ids = {
         ids[k]

@@ -1,0 +1,1 @@
+"""Service desk: business calendars and SLA clocks (issue 14)."""

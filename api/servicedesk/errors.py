@@ -1,0 +1,44 @@
+"""Service desk errors: business calendars."""
+
+from __future__ import annotations
+
+from api.errors.base import Conflict, InvalidInput, NotFound
+
+
+class CalendarNotFound(NotFound):
+    code = "business_calendar.not_found"
+    titles = {"en": "No such business calendar", "zh-CN": "工作日历不存在"}
+
+
+class ImpossibleHours(InvalidInput):
+    code = "business_calendar.impossible_hours"
+    titles = {
+        "en": "Working hours must start before they end, within 00:00-24:00",
+        "zh-CN": "工作时段须在 00:00-24:00 之内且开始早于结束",
+    }
+
+
+class OverlappingHours(InvalidInput):
+    code = "business_calendar.overlapping_intervals"
+    titles = {"en": "Working intervals of one day overlap", "zh-CN": "同一天的工作时段相互重叠"}
+
+
+class UnknownTimeZone(InvalidInput):
+    code = "business_calendar.unknown_time_zone"
+    titles = {"en": "Unknown time zone (use an IANA name)", "zh-CN": "未知时区（请使用 IANA 名称）"}
+
+
+class UnknownHolidayCountry(InvalidInput):
+    code = "business_calendar.unknown_country"
+    titles = {
+        "en": "No public holiday data for this country",
+        "zh-CN": "没有该国家的法定节假日数据",
+    }
+
+
+class CalendarTaken(Conflict):
+    code = "business_calendar.taken"
+    titles = {
+        "en": "This team (or the tenant default) already has a calendar",
+        "zh-CN": "该班组（或租户默认）已有工作日历",
+    }

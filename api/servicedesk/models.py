@@ -1,0 +1,64 @@
+"""Business calendars of a tenant: weekly hours, a holiday country, and per-date overrides.
+
+Hours are stored as minutes since local midnight (``[[540, 720], [780, 1080]]``)
+under the weekday number (Monday = ``"0"``); the API speaks ``"09:00"``.
+A calendar belongs to a team, or is the tenant's default when ``team_id`` is null.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base, TenantOwned, Timestamped, Versioned, new_id
+from api.servicedesk.hours import show_day, show_week
+
+
+class BusinessCalendar(Base, TenantOwned, Timestamped, Versioned):
+    __tablename__ = "business_calendars"
+    __table_args__ = (
+        # One calendar per team, and at most one tenant default (team_id null).
+        Index("uq_business_calendars_team", "tenant_id", "team_id", unique=True),
+        Index(
+            "uq_business_calendars_default",
+            "tenant_id",
+            unique=True,
+            sqlite_where=text("team_id IS NULL"),
+            postgresql_where=text("team_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120))
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    weekly_hours: Mapped[dict[str, Any]]
+    # ISO 3166 code: "CN" from chinese-calendar (with make-up workdays), others from holidays.
+    holiday_country: Mapped[str | None] = mapped_column(String(8))
+    # Hours of a make-up workday; null: those of the first weekday that has hours.
+    makeup_hours: Mapped[list[Any] | None]
+
+    @property
+    def shown_weekly_hours(self) -> dict[str, list[dict[str, str]]]:
+        return show_week(self.weekly_hours)
+
+    @property
+    def shown_makeup_hours(self) -> list[dict[str, str]] | None:
+        return None if self.makeup_hours is None else show_day(self.makeup_hours)
+
+
+class CalendarDay(Base, TenantOwned):
+    """One date of one calendar set by hand: a workday with these hours, or ``[]`` = a day off."""
+
+    __tablename__ = "business_calendar_days"
+
+    calendar_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("business_calendars.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hours: Mapped[list[Any]]
+    note: Mapped[str | None] = mapped_column(String(200))
