@@ -46,4 +46,4 @@ def estimate(
     """The time left from ``(lat, lon)`` to the site under ``profile``."""
     distance = metres(lat, lon, site_lat, site_lon)
     seconds = distance * profile.detour_factor / profile.speed_mps
-    return Estimate(distance_m=distance, seconds=int(math.ceil(seconds / 60)) * 60)
+    return Estimate(distance_m=distance, seconds=math.ceil(seconds / 60) * 60)

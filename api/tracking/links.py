@@ -22,7 +22,7 @@ from api.db import UnitOfWork, utcnow
 from api.errors.common import PermissionDenied
 from api.tracking import rules
 from api.tracking.errors import NoTrackingLink, TrackingLinkNotFound
-from api.tracking.models import TrackingLink
+from api.tracking.models import TrackingLink, new_tracking_token
 from api.workorders import queries
 from api.workorders.models import WorkOrder
 
@@ -56,6 +56,7 @@ def create_link(
         link = TrackingLink(
             tenant_id=order.tenant_id,
             work_order_id=order.id,
+            token=new_tracking_token(),
             created_by=actor.user_id,
             created_at=now,
             expires_at=now + rules.LINK_LIFETIME,

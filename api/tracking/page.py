@@ -93,9 +93,7 @@ def _tenant_language(session: Session, order: WorkOrder) -> str:
     return rules.language_of(locale, "en")
 
 
-def _history(
-    session: Session, order: WorkOrder
-) -> tuple[tuple[Any, Any, datetime], ...]:
+def _history(session: Session, order: WorkOrder) -> tuple[tuple[Any, Any, datetime], ...]:
     rows = session.execute(
         select(StatusChange.from_status, StatusChange.to_status, StatusChange.occurred_at)
         .where(StatusChange.tenant_id == order.tenant_id, StatusChange.work_order_id == order.id)

@@ -82,7 +82,7 @@ class WorkOrderRating(MethodView):
             return ratings.order_rating(uow.session, current_actor(), work_order_id)
 
 
-@blp.route("/tracking/<string:token>")
+@blp.route("/tracking/<token>")
 class Tracking(MethodView):
     @public
     @blp.doc(security=[])
@@ -104,7 +104,7 @@ class Tracking(MethodView):
         return body, 200, {"Cache-Control": "no-store"}
 
 
-@blp.route("/tracking/<string:token>/rating")
+@blp.route("/tracking/<token>/rating")
 class TrackingRating(MethodView):
     @public
     @blp.doc(security=[])

@@ -67,8 +67,37 @@ _LINE = (
 
 # Two-character surnames (复姓): the given name starts after them.
 _COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 "
-    "钟离 端木 独孤 南宫 西门 百里 呼延 澹台 公冶 太史 申屠 万俟 闻人 赫连".split()
+    (
+        "欧阳",
+        "司马",
+        "诸葛",
+        "上官",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "长孙",
+        "宇文",
+        "司徒",
+        "夏侯",
+        "轩辕",
+        "令狐",
+        "钟离",
+        "端木",
+        "独孤",
+        "南宫",
+        "西门",
+        "百里",
+        "呼延",
+        "澹台",
+        "公冶",
+        "太史",
+        "申屠",
+        "万俟",
+        "闻人",
+        "赫连",
+    )
 )
 
 
@@ -118,14 +147,14 @@ def timeline(facts: OrderFacts) -> list[TimelineStep]:
     """The eight steps in order, each done or not, with when it happened."""
     reached = progress(facts)
     latest: dict[Status, datetime] = {}
-    for _, to, at in facts.history:
-        if to not in latest or at > latest[to]:
-            latest[to] = at
-    first = min((at for _, _, at in facts.history), default=facts.created_at)
+    for _, to, when in facts.history:
+        if to not in latest or when > latest[to]:
+            latest[to] = when
+    first = min((when for _, _, when in facts.history), default=facts.created_at)
     steps: dict[Step, TimelineStep] = {}
     for step, rank, status in _LINE:
         done = reached >= rank
-        at = first if status is None else latest.get(status)
+        at: datetime | None = first if status is None else latest.get(status)
         steps[step] = TimelineStep(step, done, at if done else None)
     scheduled = facts.scheduled_start is not None
     steps[Step.SCHEDULED] = TimelineStep(Step.SCHEDULED, scheduled, None)

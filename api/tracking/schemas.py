@@ -9,7 +9,9 @@ from api.tracking.rules import LANGUAGES, Step
 
 
 class SharedLinkSchema(Schema):
-    url = fields.String(metadata={"description": "`<public_url>/t/<token>`, to send by SMS or WeChat"})
+    url = fields.String(
+        metadata={"description": "`<public_url>/t/<token>`, to send by SMS or WeChat"}
+    )
     token = fields.String()
     expires_at = UTCDateTime(
         metadata={"description": "30 days after it was made, or 14 days after the order ended"}
@@ -30,8 +32,10 @@ class StepSchema(Schema):
     done = fields.Boolean()
     occurred_at = UTCDateTime(
         allow_none=True,
-        metadata={"description": "When it happened (field time); null if not yet, or for "
-                  "`scheduled` (see `schedule`)"},
+        metadata={
+            "description": "When it happened (field time); null if not yet, or for "
+            "`scheduled` (see `schedule`)"
+        },
     )
 
 
@@ -101,7 +105,5 @@ class TrackingSchema(Schema):
 
 
 class RatingCreateSchema(Schema):
-    score = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=5)
-    )
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
     comment = text(1000)
