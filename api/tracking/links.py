@@ -9,6 +9,7 @@ number can be replaced. A public lookup by token answers 404
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,8 +27,9 @@ from api.tracking.models import TrackingLink, new_tracking_token
 from api.workorders import queries
 from api.workorders.models import WorkOrder
 
-# Longer than any token this server makes: a longer one is refused unread.
-MAX_TOKEN_LENGTH = 64
+# The shape of every token :func:`new_tracking_token` makes. Anything else cannot name
+# a link, so it is refused unread and uncounted (a rate-limit count is a write).
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,7 @@ def revoke_links(uow: UnitOfWork, actor: Actor, work_order_id: uuid.UUID) -> Non
 
 def open_link(session: Session, token: str) -> tuple[TrackingLink, WorkOrder]:
     """The working link a token names and its order; 404 otherwise, whatever the reason."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise TrackingLinkNotFound()
+    check_shape(token)
     link = session.scalars(select(TrackingLink).where(TrackingLink.token == token)).one_or_none()
     if link is None or link.revoked_at is not None:
         raise TrackingLinkNotFound()
@@ -112,6 +113,12 @@ def open_link(session: Session, token: str) -> tuple[TrackingLink, WorkOrder]:
     if _expires(link, order) <= utcnow():
         raise TrackingLinkNotFound()
     return link, order
+
+
+def check_shape(token: str) -> None:
+    """404 for what cannot be a token this server made (before any counting)."""
+    if not _TOKEN_SHAPE.fullmatch(token):
+        raise TrackingLinkNotFound()
 
 
 def expires_at(link: TrackingLink, order: WorkOrder) -> datetime:

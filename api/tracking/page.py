@@ -42,8 +42,10 @@ def track(
     session: Session, limiter: RateLimiter, token: str, viewer: Viewer, public_url: str
 ) -> dict[str, Any]:
     """The page's data for a working token; 404 ``tracking.link_not_found`` otherwise.
-    Counted per token and per address before the lookup, so guessing is limited too."""
-    limiter.hit(f"tracking-token:{token[:64]}", f"tracking-ip:{viewer.address}")
+    Counted per token and per address before the lookup, so guessing is limited too
+    (what is not even shaped like a token is refused uncounted)."""
+    links.check_shape(token)
+    limiter.hit(f"tracking-token:{token}", f"tracking-ip:{viewer.address}")
     link, order = links.open_link(session, token)
     language = viewer.language or _tenant_language(session, order)
     rating = _rating(session, order)

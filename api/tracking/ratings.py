@@ -35,7 +35,8 @@ def rate_order(
     data: Mapping[str, Any],
 ) -> WorkOrderRating:
     """Keep the rating of the order a working token names."""
-    limiter.hit(f"tracking-token:{token[:64]}", f"tracking-ip:{address}")
+    links.check_shape(token)
+    limiter.hit(f"tracking-token:{token}", f"tracking-ip:{address}")
     with uow:
         session = uow.session
         link, order = links.open_link(session, token)

@@ -35,7 +35,7 @@ from api.workorders.states import NoteVisibility, Status
 from sync_protocol.entities import PhotoType
 from sync_protocol.merge import Outcome
 from sync_protocol.mutations import AttachPhoto, PatchWorkOrder
-from tests.conftest import count_rows as count_all_rows
+from tests.conftest import count_rows
 from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
 from tests.support.factories.core import PASSWORD
@@ -206,15 +206,6 @@ def _shown_photo(
         uow.session.execute(update(Photo).where(Photo.id == photo_id).values(visibility="customer"))
         uow.commit()
     return photo_id
-
-
-def count_rows(engine: Engine) -> dict[str, int]:
-    """Rows per table, but for rate-limit counters: the public token endpoints count
-    every attempt (guesses included) before looking the token up, and a count is
-    not data that crossed a tenant."""
-    rows = count_all_rows(engine)
-    rows.pop("rate_limit_counters", None)
-    return rows
 
 
 def _routes(app: Flask) -> list[tuple[str, str]]:

@@ -259,5 +259,5 @@ def test_the_public_endpoints_are_limited_per_link_and_per_address(
     over_link = job.view(environ_base={"REMOTE_ADDR": "198.51.100.2"})
     assert_problem(over_link, 429, "request.rate_limited")
     assert int(over_link.headers["Retry-After"]) > 0
-    guessing = job.view("guess-1", environ_base={"REMOTE_ADDR": "198.51.100.1"})
+    guessing = job.view("g" * 32, environ_base={"REMOTE_ADDR": "198.51.100.1"})
     assert_problem(guessing, 429, "request.rate_limited")
