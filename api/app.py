@@ -49,6 +49,7 @@ BLUEPRINT_MODULES = [
     "api.signoff.report_routes",
     "api.audit.routes",
     "api.notifications.routes",
+    "api.push.routes",
     "api.sync.routes",
     "api.sync.blob_routes",
     "api.sync.watermelon.routes",

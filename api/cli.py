@@ -88,7 +88,8 @@ def tenant_create(slug: str, name: str, admin_email: str, admin_password: str, l
     from api.db import UnitOfWorkFactory, make_engine
     from api.users.services import create_tenant_with_admin
 
-    factory = UnitOfWorkFactory(make_engine(Config.from_env().database_url))
+    config = Config.from_env()
+    factory = UnitOfWorkFactory(make_engine(config.database_url))
     admin = create_tenant_with_admin(
         factory(),
         slug=slug,
@@ -96,6 +97,7 @@ def tenant_create(slug: str, name: str, admin_email: str, admin_password: str, l
         admin_email=admin_email,
         admin_password=admin_password,
         locale=locale,
+        secret=config.resolved_secret_key(),
     )
     click.echo(f"tenant {slug!r} created; admin {admin.email} (user {admin.id})")
 
@@ -120,8 +122,9 @@ def demo(reset: bool) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Process what is due, then exit.")
 def worker(once: bool) -> None:
-    """Run outbox side effects (notifications, the photo pipeline; later web push, webhooks...)."""
+    """Run outbox side effects (notifications and their Web Push and email, photos, PDFs...)."""
     from api.db import UnitOfWorkFactory, make_engine
+    from api.notifications.delivery import notifiers
     from api.observability import configure_logging
     from api.outbox.registry import handlers
     from api.outbox.worker import run_forever, run_once
@@ -129,7 +132,7 @@ def worker(once: bool) -> None:
     config = Config.from_env()
     configure_logging(config.log_level)
     factory = UnitOfWorkFactory(make_engine(config.database_url))
-    topics = handlers(config.open_blob_store())
+    topics = handlers(config.open_blob_store(), notifiers(config))
     if once:
         while run_once(factory, topics):
             pass

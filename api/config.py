@@ -73,6 +73,19 @@ class Config:
     threads: int = 1
     embedded_worker: bool = True
     worker_poll_seconds: float = 1.0
+    # Web Push: the VAPID "sub" claim push services may write to; TTL (seconds) a push
+    # service keeps an undelivered message; plain-http endpoints on 127.0.0.1/localhost
+    # (tests and local development only; real push services are https).
+    vapid_subject: str = "mailto:admin@fieldline.invalid"
+    push_ttl_seconds: int = 86400
+    push_allow_http_loopback: bool = False
+    # Email notifications: "" (no SMTP host) turns the email channel off.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "Fieldline <noreply@fieldline.invalid>"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:
@@ -110,6 +123,15 @@ class Config:
             threads=int(_env("THREADS", "1")),
             embedded_worker=_env_bool("EMBEDDED_WORKER", database_url.startswith("sqlite")),
             worker_poll_seconds=float(_env("WORKER_POLL_SECONDS", "1.0")),
+            vapid_subject=_env("VAPID_SUBJECT", "mailto:admin@fieldline.invalid"),
+            push_ttl_seconds=int(_env("PUSH_TTL_SECONDS", "86400")),
+            push_allow_http_loopback=_env_bool("PUSH_ALLOW_HTTP_LOOPBACK", False),
+            smtp_host=_env("SMTP_HOST", ""),
+            smtp_port=int(_env("SMTP_PORT", "25")),
+            smtp_from=_env("SMTP_FROM", "Fieldline <noreply@fieldline.invalid>"),
+            smtp_username=_env("SMTP_USERNAME", ""),
+            smtp_password=os.environ.get("FIELDLINE_SMTP_PASSWORD", ""),
+            smtp_starttls=_env_bool("SMTP_STARTTLS", False),
         )
         return replace(config, **overrides)
 

@@ -17,6 +17,7 @@ from api.idempotency import models as idempotency
 from api.location import models as location
 from api.notifications import models as notifications
 from api.outbox import models as outbox
+from api.push import models as push
 from api.ratelimits import models as ratelimits
 from api.servicedesk import models as servicedesk
 from api.signoff import models as signoff
@@ -42,6 +43,7 @@ __all__ = [
     "location",
     "notifications",
     "outbox",
+    "push",
     "ratelimits",
     "servicedesk",
     "signoff",
