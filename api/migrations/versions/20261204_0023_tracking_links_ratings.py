@@ -1,7 +1,7 @@
 """tracking links and CSAT ratings: the customer's public tracking page
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-04 06:55:00
 
 ``tracking_links``: one row per link a work order was given; the token is global
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
