@@ -360,16 +360,17 @@ def verify_chains(tenant_ref: str) -> None:
 
 @main.command("rewrap-signing-keys")
 def rewrap_signing_keys() -> None:
-    """After changing FIELDLINE_SECRET_KEY: re-wrap the report-signing keys.
+    """After changing FIELDLINE_SECRET_KEY: re-wrap the report-signing and Web Push keys.
 
     Reads the previous secret from FIELDLINE_OLD_SECRET_KEY (an environment variable,
-    so it stays out of the shell history) and wraps every tenant's private key under
+    so it stays out of the shell history) and wraps every tenant's private keys under
     the current one, in one transaction: all or nothing.
     """
     import os
 
     from api.db import UnitOfWorkFactory, make_engine
     from api.errors.base import FieldlineError
+    from api.push import vapid
     from api.signoff.keys import rewrap_all
 
     old = os.environ.get("FIELDLINE_OLD_SECRET_KEY", "")
@@ -379,13 +380,16 @@ def rewrap_signing_keys() -> None:
     engine = make_engine(config.database_url)
     try:
         with UnitOfWorkFactory(engine)() as uow:
-            done, current = rewrap_all(uow.session, old, config.resolved_secret_key())
+            new = config.resolved_secret_key()
+            done, current = rewrap_all(uow.session, old, new)
+            push_done, push_current = vapid.rewrap_all(uow.session, old, new)
             uow.commit()
     except FieldlineError as error:
         raise click.ClickException(str(error)) from None
     finally:
         engine.dispose()
     click.echo(f"{done} signing keys re-wrapped, {current} already under the current secret")
+    click.echo(f"{push_done} Web Push keys re-wrapped, {push_current} already current")
 
 
 def _tenant_id(factory: UnitOfWorkFactory, ref: str) -> uuid.UUID:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.errors.base import InvalidInput, NotFound
+from api.errors.base import Conflict, InvalidInput, NotFound
 
 
 class PushSubscriptionNotFound(NotFound):
@@ -17,4 +17,14 @@ class PushEndpointRefused(InvalidInput):
     titles = {
         "en": "The push endpoint must be an https:// URL",
         "zh-CN": "推送端点必须是 https:// 地址",
+    }
+
+
+class VapidKeyUnavailable(Conflict):
+    """The tenant's VAPID private key opens with neither the old nor the new secret."""
+
+    code = "push.vapid_key_unavailable"
+    titles = {
+        "en": "The tenant's Web Push key cannot be opened with the server's secret",
+        "zh-CN": "无法用服务器密钥打开租户的 Web Push 密钥",
     }

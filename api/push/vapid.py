@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db import new_id, utcnow
+from api.push.errors import VapidKeyUnavailable
 from api.push.models import TenantVapidKey
 from signatures import keyring
 
@@ -61,6 +62,33 @@ def tenant_key(session: Session, tenant_id: uuid.UUID, secret: str) -> TenantVap
 def private_key(row: TenantVapidKey, secret: str) -> ec.EllipticCurvePrivateKey:
     raw = keyring.unwrap_bytes(secret, row.tenant_id, row.id, row.wrapped_private_key, info=_INFO)
     return ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+
+
+def rewrap_all(session: Session, old_secret: str, new_secret: str) -> tuple[int, int]:
+    """Re-wrap every tenant's VAPID key from ``old_secret`` to ``new_secret`` (after the
+    app secret changed; the public keys, which browsers pinned, stay). Returns
+    (re-wrapped, already current); :class:`VapidKeyUnavailable` if one opens with neither."""
+    rewrapped = current = 0
+    for row in session.scalars(select(TenantVapidKey).with_for_update()):
+        try:
+            keyring.unwrap_bytes(
+                new_secret, row.tenant_id, row.id, row.wrapped_private_key, info=_INFO
+            )
+            current += 1
+            continue
+        except keyring.KeyUnwrapError:
+            pass
+        try:
+            raw = keyring.unwrap_bytes(
+                old_secret, row.tenant_id, row.id, row.wrapped_private_key, info=_INFO
+            )
+        except keyring.KeyUnwrapError:
+            raise VapidKeyUnavailable(f"VAPID key {row.id} opens with neither secret") from None
+        row.wrapped_private_key = keyring.wrap_bytes(
+            new_secret, row.tenant_id, row.id, raw, info=_INFO
+        )
+        rewrapped += 1
+    return rewrapped, current
 
 
 def b64url(data: bytes) -> str:

@@ -191,3 +191,43 @@ def test_the_tenants_vapid_private_key_is_stored_wrapped_under_the_app_secret(
     assert vapid.private_key(row, SECRET).public_key().public_numbers()  # opens with the secret
     with pytest.raises(keyring.KeyUnwrapError):
         vapid.private_key(row, "another-secret")
+
+
+def test_after_the_secret_changes_the_vapid_key_is_rewrapped_and_browsers_keep_its_public_half(
+    client: ApiClient,
+    factories: Factories,
+    uow_factory: UnitOfWorkFactory,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from click.testing import CliRunner
+
+    from api.cli import main
+    from api.push import vapid
+    from api.push.models import TenantVapidKey
+    from signatures import keyring
+
+    world = factories.tenant()
+    pinned = client.as_(world.admin_token).get("/v1/push/vapid-public-key").get_json()
+    with uow_factory() as uow:  # as if wrapped under the previous secret
+        row = uow.session.scalars(select(TenantVapidKey)).one()
+        raw = vapid.private_key(row, SECRET).private_numbers().private_value.to_bytes(32, "big")
+        row.wrapped_private_key = keyring.wrap_bytes(
+            "the old secret", row.tenant_id, row.id, raw, info=b"fieldline tenant vapid key wrap v1"
+        )
+        uow.commit()
+
+    monkeypatch.setenv("FIELDLINE_DATABASE_URL", database_url)
+    monkeypatch.setenv("FIELDLINE_SECRET_KEY", SECRET)
+    monkeypatch.setenv("FIELDLINE_OLD_SECRET_KEY", "the old secret")
+    result = CliRunner().invoke(main, ["rewrap-signing-keys"])
+    assert result.exit_code == 0, result.output
+    assert "1 Web Push keys re-wrapped" in result.output
+
+    with uow_factory.reader() as uow:
+        row = uow.session.scalars(select(TenantVapidKey)).one()
+        assert (
+            vapid.private_key(row, SECRET).private_numbers().private_value.to_bytes(32, "big")
+            == raw
+        )
+    assert client.as_(world.admin_token).get("/v1/push/vapid-public-key").get_json() == pinned
