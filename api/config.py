@@ -58,6 +58,9 @@ class Config:
     public_url: str = ""
     # Public repair requests (/r/<token>): per label token and per client address.
     repair_rate_limit: str = "10/hour"
+    # Public tracking (/v1/tracking/<token>): per link token and per client address. The
+    # page polls, and many phones may share one carrier address, hence generous.
+    tracking_rate_limit: str = "120/minute"
     log_level: str = "INFO"
     db_pool_size: int = 5
     # Seconds a worker may serve a session's liveness, and a quiet sync poll's row, from
@@ -111,6 +114,7 @@ class Config:
             trusted_proxies=int(_env("TRUSTED_PROXIES", "0")),
             public_url=_env("PUBLIC_URL", ""),
             repair_rate_limit=_env("REPAIR_RATE_LIMIT", "10/hour"),
+            tracking_rate_limit=_env("TRACKING_RATE_LIMIT", "120/minute"),
             log_level=_env("LOG_LEVEL", "INFO"),
             db_pool_size=int(_env("DB_POOL_SIZE", "5")),
             session_cache_seconds=float(_env("SESSION_CACHE_SECONDS", "5")),

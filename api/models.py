@@ -26,6 +26,7 @@ from api.sync import models as sync
 from api.teams import models as teams
 from api.technicians import models as technicians
 from api.tenants import models as tenants
+from api.tracking import models as tracking
 from api.uploads import models as uploads
 from api.users import models as users
 from api.workorders import models as workorders
@@ -51,6 +52,7 @@ __all__ = [
     "teams",
     "technicians",
     "tenants",
+    "tracking",
     "uploads",
     "users",
     "workorders",

@@ -60,6 +60,7 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
         {"outcome": "refused", "signer_name": "入侵测试", "refusal_reason": "测试"},
     ),
     ("POST", "/merge", {"into_asset_id": "01938a3c-7c00-7000-8000-000000000001"}),
+    ("POST", "/rating", {"score": 5}),
     ("PUT", "/days/<day>", {"hours": []}),
 ]
 
