@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# Dispatch's spatial index lives outside the models (migration 0022): PostGIS's own
+# Dispatch's spatial index lives outside the models (migration 0024): PostGIS's own
 # catalogue table, the geography column and GiST indexes on PostgreSQL, the R*Tree
 # virtual tables (and the shadow tables SQLite keeps for them) on SQLite.
 _SPATIAL_TABLES = ("spatial_ref_sys",)

@@ -1,7 +1,7 @@
 """dispatch spatial index: technicians' current and home positions, searchable by distance
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-04 07:00:00
 
 PostgreSQL: PostGIS (``CREATE EXTENSION postgis``), a stored generated
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
