@@ -4,6 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.dialects.postgresql.base import ischema_names
+from sqlalchemy.types import UserDefinedType
+
+
+class _Geography(UserDefinedType[Any]):
+    """PostGIS's type, named only so reflection knows it (the column is skipped)."""
+
+    cache_ok = True
+
+    def __init__(self, *args: Any) -> None:
+        self.args = args
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "geography"
+
+
+# Reflection would warn on PostGIS's type; the column is skipped below all the same.
+ischema_names.setdefault("geography", _Geography)
+
 # Dispatch's spatial index lives outside the models (migration 0024): PostGIS's own
 # catalogue table, the geography column and GiST indexes on PostgreSQL, the R*Tree
 # virtual tables (and the shadow tables SQLite keeps for them) on SQLite.
