@@ -50,11 +50,13 @@ BLUEPRINT_MODULES = [
     "api.signoff.report_routes",
     "api.audit.routes",
     "api.notifications.routes",
+    "api.push.routes",
     "api.sync.routes",
     "api.sync.blob_routes",
     "api.sync.watermelon.routes",
     "api.sync.inbox.routes",
     "api.location.routes",
+    "api.tracking.routes",
     "api.dayplan.routes",
     "api.uploads.routes",
     "api.web.routes",
@@ -108,6 +110,9 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.extensions["fieldline_repair_limiter"] = RateLimiter(
         storage_for(config.ratelimit_storage_uri, engine), config.repair_rate_limit, "repair"
+    )
+    app.extensions["fieldline_tracking_limiter"] = RateLimiter(
+        storage_for(config.ratelimit_storage_uri, engine), config.tracking_rate_limit, "tracking"
     )
 
     api = FieldlineApi(app, spec_kwargs=_spec_kwargs())

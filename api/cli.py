@@ -88,7 +88,8 @@ def tenant_create(slug: str, name: str, admin_email: str, admin_password: str, l
     from api.db import UnitOfWorkFactory, make_engine
     from api.users.services import create_tenant_with_admin
 
-    factory = UnitOfWorkFactory(make_engine(Config.from_env().database_url))
+    config = Config.from_env()
+    factory = UnitOfWorkFactory(make_engine(config.database_url))
     admin = create_tenant_with_admin(
         factory(),
         slug=slug,
@@ -96,6 +97,7 @@ def tenant_create(slug: str, name: str, admin_email: str, admin_password: str, l
         admin_email=admin_email,
         admin_password=admin_password,
         locale=locale,
+        secret=config.resolved_secret_key(),
     )
     click.echo(f"tenant {slug!r} created; admin {admin.email} (user {admin.id})")
 
@@ -120,8 +122,9 @@ def demo(reset: bool) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Process what is due, then exit.")
 def worker(once: bool) -> None:
-    """Run outbox side effects (notifications, the photo pipeline; later web push, webhooks...)."""
+    """Run outbox side effects (notifications and their Web Push and email, photos, PDFs...)."""
     from api.db import UnitOfWorkFactory, make_engine
+    from api.notifications.delivery import notifiers
     from api.observability import configure_logging
     from api.outbox.registry import handlers
     from api.outbox.worker import run_forever, run_once
@@ -129,7 +132,7 @@ def worker(once: bool) -> None:
     config = Config.from_env()
     configure_logging(config.log_level)
     factory = UnitOfWorkFactory(make_engine(config.database_url))
-    topics = handlers(config.open_blob_store())
+    topics = handlers(config.open_blob_store(), notifiers(config))
     if once:
         while run_once(factory, topics):
             pass
@@ -357,16 +360,17 @@ def verify_chains(tenant_ref: str) -> None:
 
 @main.command("rewrap-signing-keys")
 def rewrap_signing_keys() -> None:
-    """After changing FIELDLINE_SECRET_KEY: re-wrap the report-signing keys.
+    """After changing FIELDLINE_SECRET_KEY: re-wrap the report-signing and Web Push keys.
 
     Reads the previous secret from FIELDLINE_OLD_SECRET_KEY (an environment variable,
-    so it stays out of the shell history) and wraps every tenant's private key under
+    so it stays out of the shell history) and wraps every tenant's private keys under
     the current one, in one transaction: all or nothing.
     """
     import os
 
     from api.db import UnitOfWorkFactory, make_engine
     from api.errors.base import FieldlineError
+    from api.push import vapid
     from api.signoff.keys import rewrap_all
 
     old = os.environ.get("FIELDLINE_OLD_SECRET_KEY", "")
@@ -376,13 +380,16 @@ def rewrap_signing_keys() -> None:
     engine = make_engine(config.database_url)
     try:
         with UnitOfWorkFactory(engine)() as uow:
-            done, current = rewrap_all(uow.session, old, config.resolved_secret_key())
+            new = config.resolved_secret_key()
+            done, current = rewrap_all(uow.session, old, new)
+            push_done, push_current = vapid.rewrap_all(uow.session, old, new)
             uow.commit()
     except FieldlineError as error:
         raise click.ClickException(str(error)) from None
     finally:
         engine.dispose()
     click.echo(f"{done} signing keys re-wrapped, {current} already under the current secret")
+    click.echo(f"{push_done} Web Push keys re-wrapped, {push_current} already current")
 
 
 def _tenant_id(factory: UnitOfWorkFactory, ref: str) -> uuid.UUID:

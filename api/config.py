@@ -58,6 +58,9 @@ class Config:
     public_url: str = ""
     # Public repair requests (/r/<token>): per label token and per client address.
     repair_rate_limit: str = "10/hour"
+    # Public tracking (/v1/tracking/<token>): per link token and per client address. The
+    # page polls, and many phones may share one carrier address, hence generous.
+    tracking_rate_limit: str = "120/minute"
     log_level: str = "INFO"
     db_pool_size: int = 5
     # Seconds a worker may serve a session's liveness, and a quiet sync poll's row, from
@@ -70,6 +73,19 @@ class Config:
     threads: int = 1
     embedded_worker: bool = True
     worker_poll_seconds: float = 1.0
+    # Web Push: the VAPID "sub" claim push services may write to; TTL (seconds) a push
+    # service keeps an undelivered message; plain-http endpoints on 127.0.0.1/localhost
+    # (tests and local development only; real push services are https).
+    vapid_subject: str = "mailto:admin@fieldline.invalid"
+    push_ttl_seconds: int = 86400
+    push_allow_http_loopback: bool = False
+    # Email notifications: "" (no SMTP host) turns the email channel off.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "Fieldline <noreply@fieldline.invalid>"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:
@@ -98,6 +114,7 @@ class Config:
             trusted_proxies=int(_env("TRUSTED_PROXIES", "0")),
             public_url=_env("PUBLIC_URL", ""),
             repair_rate_limit=_env("REPAIR_RATE_LIMIT", "10/hour"),
+            tracking_rate_limit=_env("TRACKING_RATE_LIMIT", "120/minute"),
             log_level=_env("LOG_LEVEL", "INFO"),
             db_pool_size=int(_env("DB_POOL_SIZE", "5")),
             session_cache_seconds=float(_env("SESSION_CACHE_SECONDS", "5")),
@@ -106,6 +123,15 @@ class Config:
             threads=int(_env("THREADS", "1")),
             embedded_worker=_env_bool("EMBEDDED_WORKER", database_url.startswith("sqlite")),
             worker_poll_seconds=float(_env("WORKER_POLL_SECONDS", "1.0")),
+            vapid_subject=_env("VAPID_SUBJECT", "mailto:admin@fieldline.invalid"),
+            push_ttl_seconds=int(_env("PUSH_TTL_SECONDS", "86400")),
+            push_allow_http_loopback=_env_bool("PUSH_ALLOW_HTTP_LOOPBACK", False),
+            smtp_host=_env("SMTP_HOST", ""),
+            smtp_port=int(_env("SMTP_PORT", "25")),
+            smtp_from=_env("SMTP_FROM", "Fieldline <noreply@fieldline.invalid>"),
+            smtp_username=_env("SMTP_USERNAME", ""),
+            smtp_password=os.environ.get("FIELDLINE_SMTP_PASSWORD", ""),
+            smtp_starttls=_env_bool("SMTP_STARTTLS", False),
         )
         return replace(config, **overrides)
 

@@ -17,6 +17,7 @@ from api.idempotency import models as idempotency
 from api.location import models as location
 from api.notifications import models as notifications
 from api.outbox import models as outbox
+from api.push import models as push
 from api.ratelimits import models as ratelimits
 from api.servicedesk import models as servicedesk
 from api.signoff import models as signoff
@@ -25,6 +26,7 @@ from api.sync import models as sync
 from api.teams import models as teams
 from api.technicians import models as technicians
 from api.tenants import models as tenants
+from api.tracking import models as tracking
 from api.uploads import models as uploads
 from api.users import models as users
 from api.workorders import models as workorders
@@ -41,6 +43,7 @@ __all__ = [
     "location",
     "notifications",
     "outbox",
+    "push",
     "ratelimits",
     "servicedesk",
     "signoff",
@@ -49,6 +52,7 @@ __all__ = [
     "teams",
     "technicians",
     "tenants",
+    "tracking",
     "uploads",
     "users",
     "workorders",

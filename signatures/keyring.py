@@ -54,18 +54,33 @@ def wrap(secret: str, tenant_id: uuid.UUID, key_id: uuid.UUID, key: Ed25519Priva
     raw = key.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
-    nonce = os.urandom(_NONCE)
-    sealed = AESGCM(_kek(secret, tenant_id)).encrypt(nonce, raw, key_id.bytes)
-    return base64.b64encode(nonce + sealed).decode("ascii")
+    return wrap_bytes(secret, tenant_id, key_id, raw)
 
 
 def unwrap(secret: str, tenant_id: uuid.UUID, key_id: uuid.UUID, wrapped: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(unwrap_bytes(secret, tenant_id, key_id, wrapped))
+
+
+def wrap_bytes(
+    secret: str, tenant_id: uuid.UUID, key_id: uuid.UUID, raw: bytes, *, info: bytes = _INFO
+) -> str:
+    """Wrap any private key's raw bytes; another ``info`` label derives another KEK, so
+    keys kept for different purposes (signing, Web Push VAPID) never share one."""
+    nonce = os.urandom(_NONCE)
+    sealed = AESGCM(_kek(secret, tenant_id, info)).encrypt(nonce, raw, key_id.bytes)
+    return base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def unwrap_bytes(
+    secret: str, tenant_id: uuid.UUID, key_id: uuid.UUID, wrapped: str, *, info: bytes = _INFO
+) -> bytes:
     data = base64.b64decode(wrapped)
     try:
-        raw = AESGCM(_kek(secret, tenant_id)).decrypt(data[:_NONCE], data[_NONCE:], key_id.bytes)
+        return AESGCM(_kek(secret, tenant_id, info)).decrypt(
+            data[:_NONCE], data[_NONCE:], key_id.bytes
+        )
     except InvalidTag:
-        raise KeyUnwrapError("The signing key does not open with this secret") from None
-    return Ed25519PrivateKey.from_private_bytes(raw)
+        raise KeyUnwrapError("The key does not open with this secret") from None
 
 
 def rewrap(
@@ -74,6 +89,6 @@ def rewrap(
     return wrap(new_secret, tenant_id, key_id, unwrap(old_secret, tenant_id, key_id, wrapped))
 
 
-def _kek(secret: str, tenant_id: uuid.UUID) -> bytes:
-    derive = HKDF(algorithm=hashes.SHA256(), length=32, salt=tenant_id.bytes, info=_INFO)
+def _kek(secret: str, tenant_id: uuid.UUID, info: bytes) -> bytes:
+    derive = HKDF(algorithm=hashes.SHA256(), length=32, salt=tenant_id.bytes, info=info)
     return derive.derive(secret.encode("utf-8"))

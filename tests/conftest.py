@@ -79,6 +79,7 @@ def config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Confi
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
         login_rate_limit="1000/minute",
         embedded_worker=False,
+        push_allow_http_loopback=True,  # the tests' push service is a local http server
     )
 
 

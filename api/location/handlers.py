@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.notifications import delivery
 from api.notifications.models import Notification
 from api.outbox.models import OutboxMessage
 from api.users.models import User
@@ -31,7 +32,8 @@ def notify_arrival_suggested(session: Session, message: OutboxMessage) -> None:
         return  # gone, or told already (a re-run of the same message)
     locale = user.locale if user.locale in _TITLE else "zh-CN"
     time = datetime.fromisoformat(payload["arrived_at"]).strftime("%H:%M UTC")
-    session.add(
+    delivery.add(
+        session,
         Notification(
             tenant_id=tenant_id,
             user_id=user.id,
@@ -42,5 +44,5 @@ def notify_arrival_suggested(session: Session, message: OutboxMessage) -> None:
             body=None,
             data={"work_order_id": payload["work_order_id"], "arrived_at": payload["arrived_at"]},
             source_message_id=message.id,
-        )
+        ),
     )

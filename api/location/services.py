@@ -180,10 +180,22 @@ def assignee_position(session: Session, actor: Actor, work_order_id: uuid.UUID) 
     order = queries.access_work_order(session, actor, work_order_id)
     if order.status is not Status.EN_ROUTE or order.assignee_id is None:
         raise errors.NotOnTheWay()
-    location = session.get(CurrentLocation, (actor.tenant_id, order.assignee_id))
+    location = en_route_position(session, order)
+    if location is None:
+        raise errors.NoPositionYet()  # nothing since they set off
+    return location
+
+
+def en_route_position(session: Session, order: WorkOrder) -> CurrentLocation | None:
+    """The rule behind every customer-facing position (this order's reader, the public
+    tracking page): the assignee's latest fix, only while the order is on the way and
+    only a fix taken since they set off; otherwise None."""
+    if order.status is not Status.EN_ROUTE or order.assignee_id is None:
+        return None
+    location = session.get(CurrentLocation, (order.tenant_id, order.assignee_id))
     set_off = queries.step_time(session, order, Status.EN_ROUTE)
     if location is None or (set_off is not None and location.fixed_at < set_off):
-        raise errors.NoPositionYet()  # nothing since they set off
+        return None
     return location
 
 

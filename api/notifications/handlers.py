@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.permissions import Role
 from api.customers.models import Contact
-from api.notifications import texts
+from api.notifications import delivery, texts
 from api.notifications.models import Notification
 from api.outbox.models import OutboxMessage
 from api.technicians.models import Technician
@@ -50,7 +50,8 @@ def notify_status_change(session: Session, message: OutboxMessage) -> None:
         if role is Role.CUSTOMER_CONTACT and action not in texts.CUSTOMER_REASONS:
             reason = None  # an internal remark, as in the history customers see
         text = texts.status_changed(action, payload["number"], reason, locale)
-        session.add(
+        delivery.add(
+            session,
             Notification(
                 tenant_id=tenant_id,
                 user_id=user_id,
@@ -68,7 +69,7 @@ def notify_status_change(session: Session, message: OutboxMessage) -> None:
                     "occurred_at": payload.get("occurred_at"),
                 },
                 source_message_id=message.id,
-            )
+            ),
         )
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import api.models  # noqa: F401 - handlers need every table mapped, not just the ones they import
 from api.evidence.pipeline import TOPIC as PHOTO_PROCESS
 from api.evidence.pipeline import photo_handler
 from api.location.handlers import notify_arrival_suggested
+from api.notifications import delivery
+from api.notifications.channels import Notifier
 from api.notifications.handlers import notify_status_change
 from api.outbox.worker import Handler
 from api.signoff.pdf_job import TOPIC as REPORT_PDF
@@ -15,9 +19,17 @@ from media.blobs import BlobStore
 HANDLERS: dict[str, Handler] = {
     "work_order.status_changed": notify_status_change,
     "work_order.arrival_suggested": notify_arrival_suggested,
+    # Without channels, a notification stays in the app (and tests need no push service).
+    **delivery.handlers(()),
 }
 
 
-def handlers(store: BlobStore) -> dict[str, Handler]:
-    """Every topic's handler, those that keep bytes storing them in ``store``."""
-    return {**HANDLERS, PHOTO_PROCESS: photo_handler(store), REPORT_PDF: pdf_handler(store)}
+def handlers(store: BlobStore, channels: Sequence[Notifier] = ()) -> dict[str, Handler]:
+    """Every topic's handler, those that keep bytes storing them in ``store`` and those
+    that deliver notifications sending them through ``channels`` (Web Push, email)."""
+    return {
+        **HANDLERS,
+        **delivery.handlers(channels),
+        PHOTO_PROCESS: photo_handler(store),
+        REPORT_PDF: pdf_handler(store),
+    }

@@ -48,3 +48,35 @@ class RepeatIssueSettings(MethodView):
     def put(self, values: dict[str, Any]) -> Any:
         """Replace the repeat-issue settings (audited)."""
         return settings.set_repeat_settings(new_uow(), current_actor(), values)
+
+
+class ArrivalSettingsSchema(Schema):
+    arrival_mode = fields.String(
+        required=True,
+        validate=validate.OneOf(["suggest", "auto"]),
+        metadata={
+            "description": "suggest: ask the technician to confirm a detected arrival "
+            "(default); auto: move the order on site, dated at the arrival"
+        },
+    )
+    geofence_radius_m = fields.Integer(
+        required=True,
+        validate=validate.Range(min=25, max=2000),
+        metadata={"description": "How near the site counts as there (default 100 m)"},
+    )
+
+
+@blp.route("/tenant/arrival-settings")
+class ArrivalSettings(MethodView):
+    @requires(Permission.TENANT_MANAGE)
+    @blp.response(200, ArrivalSettingsSchema)
+    def get(self) -> Any:
+        """How technicians' GPS fixes turn into arrivals at a job's site."""
+        return settings.tenant_settings(read_uow(), current_actor())
+
+    @requires(Permission.TENANT_MANAGE)
+    @blp.arguments(ArrivalSettingsSchema)
+    @blp.response(200, ArrivalSettingsSchema)
+    def put(self, values: dict[str, Any]) -> Any:
+        """Replace the arrival settings (audited)."""
+        return settings.set_settings(new_uow(), current_actor(), values, settings.ARRIVAL_FIELDS)

@@ -26,6 +26,7 @@ from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version, ensure_unused_id
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
+from api.push import vapid
 from api.technicians.models import Technician
 from api.tenants.services import create_tenant, tenant_locale
 from api.users.errors import EmailTaken, WeakPassword
@@ -52,10 +53,16 @@ def create_tenant_with_admin(
     admin_password: str,
     admin_name: str = "Admin",
     locale: str = "zh-CN",
+    secret: str | None = None,
 ) -> User:
-    """Bootstrap a tenant and its first admin (CLI and tests); ``locale`` is the tenant's."""
+    """Bootstrap a tenant and its first admin (CLI and tests); ``locale`` is the tenant's.
+
+    With the app ``secret``, the tenant's Web Push VAPID key is made now, so reading
+    it later never writes (tenants made without one get theirs on first read)."""
     with uow:
         tenant = create_tenant(uow.session, slug=slug, name=name, locale=locale)
+        if secret is not None:
+            vapid.tenant_key(uow.session, tenant.id, secret)
         admin = _add_user(
             uow.session,
             system_actor(tenant.id),

@@ -149,3 +149,27 @@ def test_the_customer_sees_the_technician_only_while_they_are_on_the_way(
     trip.tracked.send(*approach(2))  # arrives: the order goes on site
     assert trip.order()["status"] == "on_site"
     assert_problem(customer.get(path), 409, "location.not_en_route")
+
+
+def test_the_admin_switches_arrivals_to_auto_and_bad_settings_are_refused(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    admin = client.as_(world.admin_token)
+    assert admin.get("/v1/tenant/arrival-settings").get_json() == {
+        "arrival_mode": "suggest",
+        "geofence_radius_m": 100,
+    }
+    changed = admin.request(
+        "PUT",
+        "/v1/tenant/arrival-settings",
+        json={"arrival_mode": "auto", "geofence_radius_m": 150},
+    )
+    assert changed.status_code == 200
+    assert admin.get("/v1/tenant/arrival-settings").get_json()["arrival_mode"] == "auto"
+    bad = admin.request(
+        "PUT",
+        "/v1/tenant/arrival-settings",
+        json={"arrival_mode": "always", "geofence_radius_m": 5},
+    )
+    assert_problem(bad, 422, "request.validation_failed")

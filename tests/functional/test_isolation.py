@@ -41,6 +41,7 @@ from tests.support.factories import Factories
 from tests.support.factories.core import PASSWORD
 from tests.support.images import jpeg
 from tests.support.push import Device, new_id
+from tests.support.push_service import BrowserKeys
 
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
@@ -59,6 +60,7 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
         {"outcome": "refused", "signer_name": "入侵测试", "refusal_reason": "测试"},
     ),
     ("POST", "/merge", {"into_asset_id": "01938a3c-7c00-7000-8000-000000000001"}),
+    ("POST", "/rating", {"score": 5}),
     ("PUT", "/days/<day>", {"hours": []}),
 ]
 
@@ -152,7 +154,13 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         },
     )
     assert upload.status_code == 201, upload.get_data(as_text=True)
+    subscription = tech_api.post(
+        "/v1/push/subscriptions",
+        json=BrowserKeys().subscription("https://push.example.com/send/victim"),
+    )
+    assert subscription.status_code == 201, subscription.get_json()
     ids = {
+        "subscription_id": subscription.get_json()["id"],
         "customer_id": str(customer_y.id),
         "contact_id": str(contact_y.id),
         "site_id": str(site_y.id),

@@ -165,7 +165,9 @@ def test_two_offline_devices_and_a_dispatcher(
                 history = uow.session.execute(
                     select(StatusChange.action, StatusChange.from_status, StatusChange.to_status)
                     .where(StatusChange.work_order_id == self.order_id)
-                    .order_by(StatusChange.occurred_at, StatusChange.id)
+                    # A synced step is never dated before the step the order was at, but
+                    # may share its time: then the later recorded is the later step.
+                    .order_by(StatusChange.occurred_at, StatusChange.recorded_at, StatusChange.id)
                 ).all()
                 status = uow.session.get_one(WorkOrder, self.order_id).status
             _assert_legal(history)

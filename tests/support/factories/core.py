@@ -49,6 +49,7 @@ class CoreFactories:
             admin_email=f"admin@{slug}.test",
             admin_password=PASSWORD,
             locale=locale,
+            secret=SECRET,
         )
         return World(admin.tenant_id, slug, admin, self.token(slug, admin.email))
 

@@ -1,0 +1,1 @@
+"""Web Push: per-tenant VAPID keys, people's push subscriptions, delivery through the outbox."""

@@ -1,0 +1,1 @@
+"""Customer tracking: a work order's public, expiring link and what it shows."""

@@ -1,0 +1,152 @@
+"""Tracking links: made on demand for one order, rotated, revoked, looked up.
+
+Made by the office or by the order's customer contact (whoever may read the
+order through :func:`api.workorders.queries.access_work_order`). Making a link
+rotates: the order's earlier links stop working, so a link sent to the wrong
+number can be replaced. A public lookup by token answers 404
+``tracking.link_not_found`` alike for an unknown, revoked or expired token.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from api.auth.actor import Actor
+from api.auth.permissions import Role
+from api.db import UnitOfWork, utcnow
+from api.errors.common import PermissionDenied
+from api.tracking import rules
+from api.tracking.errors import NoTrackingLink, TrackingLinkNotFound
+from api.tracking.models import TrackingLink, new_tracking_token
+from api.workorders import queries
+from api.workorders.models import WorkOrder
+
+# The shape of every token :func:`new_tracking_token` makes. Anything else cannot name
+# a link, so it is refused unread and uncounted (a rate-limit count is a write).
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
+@dataclass(frozen=True)
+class SharedLink:
+    """What the office or the customer shares by SMS or WeChat."""
+
+    url: str
+    token: str
+    expires_at: datetime
+
+
+def tracking_url(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}/t/{token}"
+
+
+def create_link(
+    uow: UnitOfWork, actor: Actor, work_order_id: uuid.UUID, public_url: str
+) -> SharedLink:
+    """A new link for the order; the order's earlier links stop working."""
+    _check_may_share(actor)
+    with uow:
+        session = uow.session
+        order = queries.access_work_order(session, actor, work_order_id, for_update=True)
+        now = utcnow()
+        _revoke(session, order, now)
+        link = TrackingLink(
+            tenant_id=order.tenant_id,
+            work_order_id=order.id,
+            token=new_tracking_token(),
+            created_by=actor.user_id,
+            created_at=now,
+            expires_at=now + rules.LINK_LIFETIME,
+        )
+        session.add(link)
+        shared = _shared(link, order, public_url)
+        uow.commit()
+    return shared
+
+
+def current_link(
+    session: Session, actor: Actor, work_order_id: uuid.UUID, public_url: str
+) -> SharedLink:
+    """The order's working link, to share again without rotating it."""
+    _check_may_share(actor)
+    order = queries.access_work_order(session, actor, work_order_id)
+    now = utcnow()
+    for link in session.scalars(
+        select(TrackingLink)
+        .where(
+            TrackingLink.tenant_id == order.tenant_id,
+            TrackingLink.work_order_id == order.id,
+            TrackingLink.revoked_at.is_(None),
+        )
+        .order_by(TrackingLink.created_at.desc())
+    ):
+        if _expires(link, order) > now:
+            return _shared(link, order, public_url)
+    raise NoTrackingLink()
+
+
+def revoke_links(uow: UnitOfWork, actor: Actor, work_order_id: uuid.UUID) -> None:
+    """Every link of the order stops working (a new one can be made later)."""
+    _check_may_share(actor)
+    with uow:
+        order = queries.access_work_order(uow.session, actor, work_order_id, for_update=True)
+        _revoke(uow.session, order, utcnow())
+        uow.commit()
+
+
+def open_link(session: Session, token: str) -> tuple[TrackingLink, WorkOrder]:
+    """The working link a token names and its order; 404 otherwise, whatever the reason."""
+    check_shape(token)
+    link = session.scalars(select(TrackingLink).where(TrackingLink.token == token)).one_or_none()
+    if link is None or link.revoked_at is not None:
+        raise TrackingLinkNotFound()
+    order = session.scalars(
+        select(WorkOrder).where(
+            WorkOrder.tenant_id == link.tenant_id, WorkOrder.id == link.work_order_id
+        )
+    ).one()
+    if _expires(link, order) <= utcnow():
+        raise TrackingLinkNotFound()
+    return link, order
+
+
+def check_shape(token: str) -> None:
+    """404 for what cannot be a token this server made (before any counting)."""
+    if not _TOKEN_SHAPE.fullmatch(token):
+        raise TrackingLinkNotFound()
+
+
+def expires_at(link: TrackingLink, order: WorkOrder) -> datetime:
+    return _expires(link, order)
+
+
+def _expires(link: TrackingLink, order: WorkOrder) -> datetime:
+    return rules.expiry(link.expires_at, order.completed_at, order.closed_at, order.cancelled_at)
+
+
+def _shared(link: TrackingLink, order: WorkOrder, public_url: str) -> SharedLink:
+    return SharedLink(tracking_url(public_url, link.token), link.token, _expires(link, order))
+
+
+def _revoke(session: Session, order: WorkOrder, now: datetime) -> None:
+    session.execute(
+        update(TrackingLink)
+        .where(
+            TrackingLink.tenant_id == order.tenant_id,
+            TrackingLink.work_order_id == order.id,
+            TrackingLink.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+
+
+def _check_may_share(actor: Actor) -> None:
+    """The office and the order's customer contacts share links; a technician does not
+    (their reading of an order is for the job, not for handing it on)."""
+    if not (actor.is_office or actor.role is Role.CUSTOMER_CONTACT):
+        raise PermissionDenied()

@@ -1,0 +1,177 @@
+"""What the public tracking page shows for a token: no account, no internal ids.
+
+Everything a token reveals is chosen here, field by field: the order's number
+and title, the timeline, the technician's first name (never the surname, the
+phone or any id), the site's city (never the street), the position and ETA only
+while the technician is on the way (:func:`api.location.services.en_route_position`),
+the sealed report's public verification link, and the rating. Nothing live is
+shown once the order is finished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.http.ratelimit import RateLimiter
+from api.location.services import en_route_position
+from api.signoff.sealing import latest_report
+from api.sites.models import Site
+from api.technicians.models import Technician
+from api.tenants.models import Tenant
+from api.tracking import links, rules
+from api.tracking.models import WorkOrderRating
+from api.workorders.models import StatusChange, WorkOrder
+from dispatch import eta as etas
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks: the language they asked for (None: the tenant's), and from where."""
+
+    language: str | None
+    address: str
+
+
+def track(
+    session: Session, limiter: RateLimiter, token: str, viewer: Viewer, public_url: str
+) -> dict[str, Any]:
+    """The page's data for a working token; 404 ``tracking.link_not_found`` otherwise.
+    Counted per token and per address before the lookup, so guessing is limited too
+    (what is not even shaped like a token is refused uncounted)."""
+    links.check_shape(token)
+    limiter.hit(f"tracking-token:{token}", f"tracking-ip:{viewer.address}")
+    link, order = links.open_link(session, token)
+    language = viewer.language or _tenant_language(session, order)
+    rating = _rating(session, order)
+    report = latest_report(session, order)
+    facts = rules.OrderFacts(
+        status=order.status,
+        created_at=order.created_at,
+        scheduled_start=order.scheduled_start,
+        history=_history(session, order),
+        report_sealed_at=report.sealed_at if report is not None else None,
+        rated_at=rating.rated_at if rating is not None else None,
+    )
+    steps = rules.timeline(facts)
+    done = {step.key for step in steps if step.done}
+    site = session.get(Site, order.site_id)
+    position, eta = _live(session, order, site)
+    return {
+        "reference": order.number,
+        "title": order.title,
+        "status": order.status.value,
+        "language": language,
+        "current_step": rules.current_step(steps).value,
+        "steps": [
+            {
+                "key": step.key.value,
+                "title": rules.TITLES[step.key][language],
+                "done": step.done,
+                "occurred_at": step.occurred_at,
+            }
+            for step in steps
+        ],
+        "cancelled_at": order.cancelled_at,
+        "schedule": _schedule(order),
+        "technician": _technician(session, order, language, done),
+        "site": {"city": site.city if site is not None else None},
+        "position": position,
+        "eta": eta,
+        "report": _report(report, public_url) if rules.Step.REPORT_READY in done else None,
+        "rating": _shown_rating(rating),
+        "can_rate": rating is None and rules.Step.WORK_DONE in done,
+        "expires_at": links.expires_at(link, order),
+    }
+
+
+def _tenant_language(session: Session, order: WorkOrder) -> str:
+    locale = session.scalar(select(Tenant.locale).where(Tenant.id == order.tenant_id))
+    return rules.language_of(locale, "en")
+
+
+def _history(session: Session, order: WorkOrder) -> tuple[tuple[Any, Any, datetime], ...]:
+    rows = session.execute(
+        select(StatusChange.from_status, StatusChange.to_status, StatusChange.occurred_at)
+        .where(StatusChange.tenant_id == order.tenant_id, StatusChange.work_order_id == order.id)
+        .order_by(StatusChange.occurred_at, StatusChange.recorded_at)
+    )
+    return tuple((frm, to, at) for frm, to, at in rows)
+
+
+def _schedule(order: WorkOrder) -> dict[str, Any] | None:
+    if order.scheduled_start is None:
+        return None
+    return {"start": order.scheduled_start, "end": order.scheduled_end}
+
+
+def _technician(
+    session: Session, order: WorkOrder, language: str, done: set[rules.Step]
+) -> dict[str, Any] | None:
+    if order.assignee_id is None or rules.Step.TECHNICIAN_ASSIGNED not in done:
+        return None
+    technician = session.get(Technician, order.assignee_id)
+    if technician is None or technician.tenant_id != order.tenant_id:
+        return None
+    # Technicians have no profile photo yet; the field is there for the page.
+    return {
+        "first_name": rules.first_name(technician.name, technician.name_en, language),
+        "photo_url": None,
+    }
+
+
+def _live(
+    session: Session, order: WorkOrder, site: Site | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Position and ETA, only while on the way (None once arrived or finished)."""
+    location = en_route_position(session, order)
+    if location is None:
+        return None, None
+    position = {
+        "lat": location.lat,
+        "lon": location.lon,
+        "accuracy_m": location.accuracy_m,
+        "fixed_at": location.fixed_at,
+    }
+    if site is None or site.lat is None or site.lon is None:
+        return position, None
+    estimate = etas.estimate(location.lat, location.lon, site.lat, site.lon)
+    eta = {
+        "seconds": estimate.seconds,
+        "arrive_by": utcnow() + timedelta(seconds=estimate.seconds),
+        "distance_m": round(estimate.distance_m),
+        "profile": etas.URBAN_DRIVING.name,
+    }
+    return position, eta
+
+
+def _report(report: Any, public_url: str) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    return {
+        "version": report.version,
+        "sealed_at": report.sealed_at,
+        "sha256": report.sha256,
+        "verification_url": f"{public_url.rstrip('/')}/v/{report.token}/verification",
+        "pdf_ready": report.pdf_sha256 is not None,
+    }
+
+
+def _rating(session: Session, order: WorkOrder) -> WorkOrderRating | None:
+    return session.scalars(
+        select(WorkOrderRating).where(
+            WorkOrderRating.tenant_id == order.tenant_id,
+            WorkOrderRating.work_order_id == order.id,
+        )
+    ).one_or_none()
+
+
+def _shown_rating(rating: WorkOrderRating | None) -> dict[str, Any] | None:
+    if rating is None:
+        return None
+    return {"score": rating.score, "comment": rating.comment, "rated_at": rating.rated_at}
