@@ -1,7 +1,7 @@
 """SLA policies and each order's server-computed SLA clocks
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-04 07:25:00
 
 ``sla_policies``: targets in business minutes by priority, category and customer
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
