@@ -33,6 +33,28 @@ from api.users.models import User
 log = logging.getLogger("fieldline.push")
 
 _GONE = {404, 410}
+# Push services take 4096 bytes of encrypted body; aes128gcm adds 103 (header, padding
+# delimiter, tag) to the JSON. Kept below with a margin.
+MAX_PAYLOAD_BYTES = 3800
+
+
+def payload(message: Message) -> bytes:
+    """``{title, body, data, url}`` as UTF-8 JSON that fits a push message. A long
+    reason (1,000 Chinese characters is 3 kB) is dropped from ``data`` and shortened
+    in ``body``: the app reads the whole notification by ``data.notification_id``."""
+    content = {"title": message.title, "body": message.body, "data": message.data}
+    content["url"] = message.url
+    encoded = json.dumps(content, ensure_ascii=False).encode("utf-8")
+    if len(encoded) <= MAX_PAYLOAD_BYTES:
+        return encoded
+    content["data"] = {k: v for k, v in message.data.items() if k != "reason"}
+    text = message.body or ""
+    while True:
+        encoded = json.dumps(content, ensure_ascii=False).encode("utf-8")
+        if len(encoded) <= MAX_PAYLOAD_BYTES or not text:
+            return encoded
+        text = text[: len(text) * 3 // 4]
+        content["body"] = text + "…" if text else None
 
 
 class WebPushNotifier:

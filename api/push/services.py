@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
@@ -47,20 +48,19 @@ def vapid_public_key(uow: UnitOfWork, actor: Actor, secret: str) -> str:
 def subscribe(uow: UnitOfWork, actor: Actor, command: SubscribeCommand) -> PushSubscription:
     _check_endpoint(command.endpoint, command.allow_http_loopback)
     _check_keys(command.p256dh, command.auth)
+    assert actor.user_id is not None  # Permission.SELF: people only, never API keys
     with uow:
         session = uow.session
-        row = session.scalars(
-            select(PushSubscription)
-            .where(
-                PushSubscription.tenant_id == actor.tenant_id,
-                PushSubscription.endpoint == command.endpoint,
-            )
-            .with_for_update()
-        ).one_or_none()
+        row = _by_endpoint(session, actor.tenant_id, command.endpoint)
         if row is None:
             row = PushSubscription(tenant_id=actor.tenant_id, endpoint=command.endpoint)
-            session.add(row)
-        assert actor.user_id is not None  # Permission.SELF: people only, never API keys
+            try:
+                with session.begin_nested():  # the same browser subscribing twice at once
+                    session.add(row)
+                    row.user_id, row.p256dh, row.auth = actor.user_id, command.p256dh, command.auth
+            except IntegrityError:
+                row = _by_endpoint(session, actor.tenant_id, command.endpoint)
+                assert row is not None
         row.user_id = actor.user_id
         row.p256dh, row.auth, row.created_at = command.p256dh, command.auth, utcnow()
         uow.commit()
@@ -72,6 +72,14 @@ def unsubscribe(uow: UnitOfWork, actor: Actor, subscription_id: uuid.UUID) -> No
         row = _mine(uow.session, actor, subscription_id)
         uow.session.delete(row)
         uow.commit()
+
+
+def _by_endpoint(session: Session, tenant_id: uuid.UUID, endpoint: str) -> PushSubscription | None:
+    return session.scalars(
+        select(PushSubscription)
+        .where(PushSubscription.tenant_id == tenant_id, PushSubscription.endpoint == endpoint)
+        .with_for_update()
+    ).one_or_none()
 
 
 def _mine(session: Session, actor: Actor, subscription_id: uuid.UUID) -> PushSubscription:

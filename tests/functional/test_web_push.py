@@ -136,6 +136,33 @@ def test_a_gone_subscription_is_removed_and_a_failing_push_service_is_tried_agai
         assert str(row.id) == phone_id and row.last_delivered_at is not None
 
 
+def test_a_push_the_service_refuses_as_malformed_is_not_sent_again(
+    client: ApiClient,
+    factories: Factories,
+    uow_factory: UnitOfWorkFactory,
+    push_service: PushService,
+    topics: dict[str, Handler],
+) -> None:
+    scene = factories.scene()
+    _subscribe(
+        client, scene.contact_token, BrowserKeys().subscription(f"{push_service.origin}/p/x")
+    )
+    push_service.answers["/p/x"].append(400)  # retrying would get the same answer
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
+    _work(uow_factory, topics)
+
+    assert len(push_service.received) == 1
+    with uow_factory.reader() as uow:
+        assert (
+            uow.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.status != OutboxStatus.DONE)
+            ).all()
+            == []
+        )
+        assert uow.session.scalars(select(PushSubscription)).one().last_delivered_at is None
+
+
 def test_a_subscription_needs_an_https_endpoint_and_well_formed_browser_keys(
     client: ApiClient, factories: Factories
 ) -> None:
