@@ -56,6 +56,7 @@ BLUEPRINT_MODULES = [
     "api.sync.watermelon.routes",
     "api.sync.inbox.routes",
     "api.location.routes",
+    "api.dispatching.routes",
     "api.tracking.routes",
     "api.dayplan.routes",
     "api.uploads.routes",
