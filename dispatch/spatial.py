@@ -118,13 +118,13 @@ _RTREE_BOX = (
     text(
         """
     SELECT l.technician_id, l.lat, l.lon, 'fix' AS source, l.fixed_at
-    FROM technician_locations_rtree r JOIN technician_locations l ON l.rowid = r.id
+    FROM technician_locations_rtree r CROSS JOIN technician_locations l ON l.rowid = r.id
     WHERE r.min_lat >= :south AND r.max_lat <= :north
       AND r.min_lon >= :west AND r.max_lon <= :east
       AND l.tenant_id = :tenant AND l.fixed_at >= :fresh
     UNION ALL
     SELECT t.id, t.home_lat, t.home_lon, 'home', NULL
-    FROM technician_homes_rtree h JOIN technicians t ON t.rowid = h.id
+    FROM technician_homes_rtree h CROSS JOIN technicians t ON t.rowid = h.id
     WHERE h.min_lat >= :south AND h.max_lat <= :north
       AND h.min_lon >= :west AND h.max_lon <= :east
       AND t.tenant_id = :tenant

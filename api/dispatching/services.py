@@ -151,13 +151,17 @@ def technician_facts(
                 Technician.certifications,
                 Technician.working_hours,
                 Technician.timezone,
-            ).where(Technician.tenant_id == tenant_id, Technician.id.in_(ids))
+                Technician.tenant_id,
+            ).where(Technician.id.in_(ids))  # by primary key (see the skills below)
         )
+        if row.tenant_id == tenant_id
     }
     skills: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
     for tech_id, skill, level in session.execute(
+        # By technician only: ``ids`` are this tenant's already, and a tenant condition
+        # would lead SQLite to walk the tenant's every skill instead of the primary key.
         select(TechnicianSkill.technician_id, TechnicianSkill.skill, TechnicianSkill.level).where(
-            TechnicianSkill.tenant_id == tenant_id, TechnicianSkill.technician_id.in_(ids)
+            TechnicianSkill.technician_id.in_(ids)
         )
     ):
         skills[tech_id][skill] = level
