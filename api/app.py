@@ -50,6 +50,7 @@ BLUEPRINT_MODULES = [
     "api.audit.routes",
     "api.notifications.routes",
     "api.push.routes",
+    "api.push.pages",
     "api.sync.routes",
     "api.sync.blob_routes",
     "api.sync.watermelon.routes",
