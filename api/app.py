@@ -41,6 +41,7 @@ BLUEPRINT_MODULES = [
     "api.technicians.routes",
     "api.teams.routes",
     "api.servicedesk.routes",
+    "api.servicedesk.policy_routes",
     "api.categories.routes",
     "api.workorders.routes",
     "api.evidence.routes",

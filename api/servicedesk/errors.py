@@ -42,3 +42,24 @@ class CalendarTaken(Conflict):
         "en": "This team (or the tenant default) already has a calendar",
         "zh-CN": "该班组（或租户默认）已有工作日历",
     }
+
+
+class PolicyNotFound(NotFound):
+    code = "sla_policy.not_found"
+    titles = {"en": "No such SLA policy", "zh-CN": "SLA 策略不存在"}
+
+
+class PolicyDuplicate(Conflict):
+    code = "sla_policy.duplicate"
+    titles = {
+        "en": "Another SLA policy has exactly these criteria",
+        "zh-CN": "已有条件完全相同的 SLA 策略",
+    }
+
+
+class PolicyWithoutTarget(InvalidInput):
+    code = "sla_policy.no_target"
+    titles = {
+        "en": "An SLA policy needs at least one target",
+        "zh-CN": "SLA 策略至少需要一个时限",
+    }

@@ -8,7 +8,7 @@ A calendar belongs to a team, or is the tenant's default when ``team_id`` is nul
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date, ForeignKey, Index, String, text
@@ -62,3 +62,43 @@ class CalendarDay(Base, TenantOwned):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     hours: Mapped[list[Any]]
     note: Mapped[str | None] = mapped_column(String(200))
+
+
+class SlaPolicy(Base, TenantOwned, Timestamped, Versioned):
+    """Targets in business minutes for the orders it matches (see ``api.servicedesk.policies``)."""
+
+    __tablename__ = "sla_policies"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120))
+    priority: Mapped[str | None] = mapped_column(String(16))
+    category_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE")
+    )
+    customer_tier: Mapped[str | None] = mapped_column(String(16))
+    # Null: the tenant's default calendar (or round-the-clock UTC when it has none).
+    calendar_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("business_calendars.id", ondelete="RESTRICT")
+    )
+    first_response_minutes: Mapped[int | None]
+    arrival_minutes: Mapped[int | None]
+    resolution_minutes: Mapped[int | None]
+
+
+class WorkOrderSla(Base, TenantOwned):
+    """An order's SLA clocks, computed by the server only (no client can write this table)."""
+
+    __tablename__ = "work_order_slas"
+
+    work_order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    policy_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("sla_policies.id", ondelete="SET NULL")
+    )
+    # "running", "paused" (waiting), "stopped" (finished order) or "none" (no policy).
+    state: Mapped[str] = mapped_column(String(16))
+    first_response_due_at: Mapped[datetime | None]
+    arrival_due_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    computed_at: Mapped[datetime]

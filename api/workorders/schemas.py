@@ -54,7 +54,13 @@ class WorkOrderSchema(FastDumpSchema):
     requested_end = UTCDateTime(allow_none=True)
     scheduled_start = UTCDateTime(allow_none=True)
     scheduled_end = UTCDateTime(allow_none=True)
-    sla_due_at = UTCDateTime(allow_none=True)
+    sla_due_at = UTCDateTime(
+        allow_none=True,
+        metadata={
+            "description": "Resolution due time, computed by the server from the tenant's "
+            "SLA policies (read-only; see GET /v1/work-orders/{id}/sla)"
+        },
+    )
     resolution = fields.String(allow_none=True)
     actual_start = UTCDateTime(
         allow_none=True,
@@ -93,7 +99,6 @@ class WorkOrderUpdateSchema(Schema):
     requested_end = UTCDateTime(allow_none=True)
     scheduled_start = UTCDateTime(allow_none=True)
     scheduled_end = UTCDateTime(allow_none=True)
-    sla_due_at = UTCDateTime(allow_none=True)
 
 
 class WorkOrderCreateSchema(WorkOrderUpdateSchema):

@@ -26,6 +26,7 @@ from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version, ensure_unused_id, pick
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
+from api.servicedesk import clocks as sla_clocks
 from api.sync import capture
 from api.sync import clock as sync_clock
 from api.tenants.services import next_number
@@ -48,17 +49,15 @@ UPDATE_FIELDS = frozenset(
         "requested_end",
         "scheduled_start",
         "scheduled_end",
-        "sla_due_at",
     }
 )
 CREATE_FIELDS = UPDATE_FIELDS | {"source"}
 # Fields with an LWW register (PROTOCOL.md § 8.2): every write stamps them.
 STAMPED = frozenset(name for name, spec in WORK_ORDER_FIELDS.items() if spec.patchable)
-# The schedule, the SLA and the priority belong to the dispatcher; a customer asks for a
+# The schedule and the priority belong to the dispatcher; a customer asks for a
 # window and describes the problem (every customer would choose "urgent").
-OFFICE_ONLY_FIELDS = frozenset(
-    {"scheduled_start", "scheduled_end", "sla_due_at", "source", "priority"}
-)
+# sla_due_at belongs to nobody but the server (api.servicedesk.clocks).
+OFFICE_ONLY_FIELDS = frozenset({"scheduled_start", "scheduled_end", "source", "priority"})
 AUDITED_FIELDS = CREATE_FIELDS | {"number", "customer_id", "site_id", "status"}
 
 _WINDOWS = (("requested_start", "requested_end"), ("scheduled_start", "scheduled_end"))
@@ -89,6 +88,7 @@ def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) ->
         apply_changes(order, given, CREATE_FIELDS)
         stamp_fields(order, sorted(given.keys() & STAMPED), sync_clock.now(), party_of_actor(actor))
         session.add(order)
+        sla_clocks.refresh(session, order)  # before the INSERT, so the order starts at version 1
         session.flush()  # defaults (priority, source) and the id, for links and the snapshot
         link_assets(session, order, asset_ids)
         append_history(session, actor, order, "create", None, reason=None)
@@ -129,6 +129,8 @@ def update_work_order(
             raise ValidationFailed(errors=problems)
         if new_assets is not None:
             diff.update(_replace_assets(session, order, new_assets))
+        if diff.keys() & {"priority", "category_id"}:
+            sla_clocks.refresh(session, order)
         audit.record(session, actor, "update", "work_order", order.id, diff)
         view = queries.present(session, actor, [order])[0]
         uow.commit()

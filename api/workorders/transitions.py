@@ -28,6 +28,7 @@ from api.db.checks import check_version
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.outbox.services import publish
+from api.servicedesk import clocks as sla_clocks
 from api.signoff import rules as signoff_rules
 from api.sync import clock as sync_clock
 from api.workorders import queries, rules
@@ -145,6 +146,8 @@ def append_history(
             recorded_at=now,
         )
     )
+    # Every status step (creation, pause, resume, completion) can move the SLA clocks.
+    sla_clocks.refresh(session, order)
 
 
 def _stated_time(

@@ -119,6 +119,8 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         json={"name": "入侵测试", "time_zone": "Asia/Shanghai", "weekly_hours": {}},
     )
     assert calendar.status_code == 201, calendar.get_json()
+    policy = admin.post("/v1/sla-policies", json={"name": "入侵测试", "resolution_minutes": 60})
+    assert policy.status_code == 201, policy.get_json()
     key = admin.post("/v1/api-keys", json={"name": "erp", "scopes": ["customers:read"]}).get_json()
     tech_session = client.post(
         "/v1/auth/login",
@@ -185,6 +187,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "report_id": report.get_json()["id"],
         "calendar_id": calendar.get_json()["id"],
         "day": "2026-10-01",
+        "policy_id": policy.get_json()["id"],
     }
     customer_y_ids = {
         ids[k]

@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, update
 
-from api.db import utcnow
+from api.config import Config
+from api.db import UnitOfWorkFactory, utcnow
 from api.http.ratelimit import RateLimiter
 from api.ratelimits.storage import DatabaseStorage
 from api.tracking.models import TrackingLink
@@ -18,6 +19,7 @@ from api.workorders.models import WorkOrder
 from api.workorders.states import Status
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
+from tests.support.photos import run_worker
 from tests.support.positions import ALWAYS, Tracked, fix
 
 PHONE = "13812345678"
@@ -232,10 +234,14 @@ def test_an_unrated_order_says_so_to_the_office(job: Job) -> None:
     )
 
 
-def test_a_sealed_report_appears_with_its_public_verification(job: Job) -> None:
+def test_a_sealed_report_appears_with_its_public_verification_and_pdf(
+    job: Job, uow_factory: UnitOfWorkFactory, config: Config
+) -> None:
     job.to(Status.COMPLETED)
     job.share()
     assert job.page()["report"] is None
+    pdf_path = f"/v1/tracking/{job.token}/report/pdf"
+    assert_problem(job.client.get(pdf_path), 404, "tracking.no_report")
     sealed = job.admin.post(f"/v1/work-orders/{job.order.id}/reports", json={})
     assert sealed.status_code == 201, sealed.get_json()
     page = job.page()
@@ -246,6 +252,13 @@ def test_a_sealed_report_appears_with_its_public_verification(job: Job) -> None:
     verification = job.client.get(sealed.get_json()["verification_path"])
     assert verification.get_json()["valid"] is True
     assert sealed.get_json()["id"] not in json.dumps(page)
+
+    assert_problem(job.client.get(pdf_path), 409, "report.pdf_not_ready")
+    assert run_worker(uow_factory, config) >= 1  # the worker renders the PDF
+    assert job.page()["report"]["pdf_ready"] is True
+    pdf = job.client.get(pdf_path)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")
 
 
 def test_the_public_endpoints_are_limited_per_link_and_per_address(
