@@ -57,6 +57,7 @@ BLUEPRINT_MODULES = [
     "api.sync.watermelon.routes",
     "api.sync.inbox.routes",
     "api.location.routes",
+    "api.dispatching.routes",
     "api.tracking.routes",
     "api.dayplan.routes",
     "api.uploads.routes",

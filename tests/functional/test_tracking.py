@@ -17,6 +17,9 @@ from api.ratelimits.storage import DatabaseStorage
 from api.tracking.models import TrackingLink
 from api.workorders.models import WorkOrder
 from api.workorders.states import Status
+from tests.functional.test_repair_requests import _form as repair_form
+from tests.functional.test_repair_requests import _post as repair_post
+from tests.functional.test_repair_requests import _token as label_token
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 from tests.support.photos import run_worker
@@ -274,3 +277,17 @@ def test_the_public_endpoints_are_limited_per_link_and_per_address(
     assert int(over_link.headers["Retry-After"]) > 0
     guessing = job.view("g" * 32, environ_base={"REMOTE_ADDR": "198.51.100.1"})
     assert_problem(guessing, 429, "request.rate_limited")
+
+
+def test_a_repair_request_from_a_label_is_confirmed_with_its_tracking_link(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    asset = factories.asset(world, factories.site(world, factories.customer(world)))
+    sent = repair_post(client, label_token(factories, asset), repair_form())
+    assert sent.status_code == 201, sent.get_json()
+    confirmed = sent.get_json()
+    token = confirmed["tracking_url"].rsplit("/t/", 1)[1]
+    page = client.get(f"/v1/tracking/{token}", query_string={"lang": "en"}).get_json()
+    assert page["reference"] == confirmed["reference"]
+    assert page["current_step"] == "received"
