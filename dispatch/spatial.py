@@ -12,7 +12,7 @@ caller refines the short list with exact geodesics.
   the point grows until the ``limit`` nearest inside it are all closer than the
   box's edge, which makes them the true nearest.
 
-Both read the structures migration 0024 creates; the database keeps them in step.
+Both read the structures migration 0025 creates; the database keeps them in step.
 The antimeridian is not handled (a box is clipped at ±180°), which is fine for the
 fleets Fieldline serves.
 """

@@ -23,7 +23,7 @@ class _Geography(UserDefinedType[Any]):
 # Reflection would warn on PostGIS's type; the column is skipped below all the same.
 ischema_names.setdefault("geography", _Geography)
 
-# Dispatch's spatial index lives outside the models (migration 0024): PostGIS's own
+# Dispatch's spatial index lives outside the models (migration 0025): PostGIS's own
 # catalogue table, the geography column and GiST indexes on PostgreSQL, the R*Tree
 # virtual tables (and the shadow tables SQLite keeps for them) on SQLite.
 _SPATIAL_TABLES = ("spatial_ref_sys",)

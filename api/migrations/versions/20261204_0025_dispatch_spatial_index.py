@@ -1,7 +1,7 @@
 """dispatch spatial index: technicians' current and home positions, searchable by distance
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-04 07:00:00
 
 PostgreSQL: PostGIS (``CREATE EXTENSION postgis``), a stored generated
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0024"
-down_revision = "0023"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
