@@ -16,7 +16,7 @@ from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.http.blueprint import Blueprint
 from api.http.body import body_policy
-from api.http.context import blob_store, new_uow, read_uow
+from api.http.context import blob_store, new_uow, read_uow, state
 from api.http.guard import public
 from api.repairs import services
 from api.repairs.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
@@ -65,6 +65,7 @@ class RepairRequests(MethodView):
             request.remote_addr or "unknown",
             data,
             _photos(),
+            str(state().config.public_url or request.url_root),
         )
 
 

@@ -35,3 +35,6 @@ class ReceivedSchema(Schema):
     reference = fields.String(
         metadata={"description": "The work order's number, to quote when calling"}
     )
+    tracking_url = fields.String(
+        metadata={"description": "Where to follow the repair (`/t/<token>`, no account)"}
+    )

@@ -26,6 +26,8 @@ from api.http.ratelimit import RateLimiter
 from api.repairs.errors import RepairLinkNotFound
 from api.repairs.photos import attach_photos, store_photos
 from api.sites.models import Site
+from api.tracking import links as tracking_links
+from api.tracking.models import new_tracking_token
 from api.workorders import services as order_services
 from media.blobs import BlobStore
 
@@ -45,6 +47,7 @@ class PublicAsset:
 @dataclass(frozen=True)
 class Received:
     reference: str  # the order's number, for the customer to quote on the phone
+    tracking_url: str  # the order's public tracking link (api.tracking)
 
 
 def describe_asset(session: Session, token: str) -> PublicAsset:
@@ -61,6 +64,7 @@ def open_repair_request(
     client_address: str,
     data: Mapping[str, Any],
     photos: Sequence[bytes] = (),
+    public_url: str = "",
 ) -> Received:
     """A new work order at the labelled asset, or 404 ``repair.link_not_found``."""
     limiter.hit(f"repair-token:{token}", f"repair-ip:{client_address}")
@@ -75,7 +79,8 @@ def open_repair_request(
         )
     if data.get("website"):
         # The honeypot: a field hidden from people. Look the same as a success, keep nothing.
-        return Received(f"WO-{secrets.randbelow(10**6):06d}")
+        fake = tracking_links.tracking_url(public_url, new_tracking_token())
+        return Received(f"WO-{secrets.randbelow(10**6):06d}", fake)
     kept = store_photos(store, tenant_id, photos)  # a refused photo opens no order
     order = order_services.create_work_order(
         uow,
@@ -91,7 +96,8 @@ def open_repair_request(
     )
     if kept:
         attach_photos(uow, tenant_id, order.id, asset_id, kept)
-    return Received(order.number)
+    shared = tracking_links.issue_link(uow, tenant_id, order.id, public_url)
+    return Received(order.number, shared.url)
 
 
 def _asset_by_token(session: Session, token: str) -> Asset:

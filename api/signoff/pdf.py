@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.signoff.errors import ReportPdfNotReady
+from api.signoff.models import SealedReport
 from api.signoff.pdf_job import render_report_pdf
 from api.signoff.sealing import access_report, order_number
 from api.tenants.models import Tenant
@@ -38,6 +39,11 @@ def open_pdf(
     if language and language != locale:
         data = render_report_pdf(session, store, row, language, public_url)
         return FoundPdf(data, hashlib.sha256(data).hexdigest(), filename)
+    return stored_pdf(store, row, filename)
+
+
+def stored_pdf(store: BlobStore, row: SealedReport, filename: str) -> FoundPdf:
+    """The rendition the worker stored after sealing (409 until it has)."""
     if row.pdf_sha256 is None:
         raise ReportPdfNotReady()
     try:

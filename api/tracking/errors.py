@@ -38,3 +38,11 @@ class AlreadyRated(Conflict):
 class NotRated(NotFound):
     code = "tracking.not_rated"
     titles = {"en": "This work order has not been rated", "zh-CN": "该工单尚未评价"}
+
+
+class NoReportYet(NotFound):
+    code = "tracking.no_report"
+    titles = {
+        "en": "The service report is not ready yet",
+        "zh-CN": "服务报告尚未出具",
+    }

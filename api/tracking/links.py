@@ -69,6 +69,30 @@ def create_link(
     return shared
 
 
+def issue_link(
+    uow: UnitOfWork, tenant_id: uuid.UUID, work_order_id: uuid.UUID, public_url: str
+) -> SharedLink:
+    """A first link for an order the public just opened (a repair request from a QR
+    label): its confirmation carries it, so whoever reported the fault can follow it."""
+    with uow:
+        session = uow.session
+        order = session.scalars(
+            select(WorkOrder).where(WorkOrder.tenant_id == tenant_id, WorkOrder.id == work_order_id)
+        ).one()
+        now = utcnow()
+        link = TrackingLink(
+            tenant_id=tenant_id,
+            work_order_id=order.id,
+            token=new_tracking_token(),
+            created_at=now,
+            expires_at=now + rules.LINK_LIFETIME,
+        )
+        session.add(link)
+        shared = _shared(link, order, public_url)
+        uow.commit()
+    return shared
+
+
 def current_link(
     session: Session, actor: Actor, work_order_id: uuid.UUID, public_url: str
 ) -> SharedLink:

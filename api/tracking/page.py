@@ -20,14 +20,20 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.http.ratelimit import RateLimiter
 from api.location.services import en_route_position
+from api.signoff.pdf import FoundPdf, stored_pdf
 from api.signoff.sealing import latest_report
 from api.sites.models import Site
 from api.technicians.models import Technician
 from api.tenants.models import Tenant
 from api.tracking import links, rules
+from api.tracking.errors import NoReportYet
 from api.tracking.models import WorkOrderRating
 from api.workorders.models import StatusChange, WorkOrder
+from api.workorders.states import Status
 from dispatch import eta as etas
+from media.blobs import BlobStore
+
+_FINISHED = (Status.COMPLETED, Status.CLOSED)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,20 @@ def track(
         "can_rate": rating is None and rules.Step.WORK_DONE in done,
         "expires_at": links.expires_at(link, order),
     }
+
+
+def report_pdf(
+    session: Session, store: BlobStore, limiter: RateLimiter, token: str, address: str
+) -> FoundPdf:
+    """The sealed report's PDF (its latest version, in the tenant's language, as the
+    worker stored it) once the work is done; 404 ``tracking.no_report`` before."""
+    links.check_shape(token)
+    limiter.hit(f"tracking-token:{token}", f"tracking-ip:{address}")
+    _, order = links.open_link(session, token)
+    report = latest_report(session, order) if order.status in _FINISHED else None
+    if report is None:
+        raise NoReportYet()
+    return stored_pdf(store, report, f"{order.number}-v{report.version}.pdf")
 
 
 def _tenant_language(session: Session, order: WorkOrder) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 
 from api.auth.permissions import Permission
 from api.errors.problem import negotiate_language
 from api.http.blueprint import Blueprint
-from api.http.context import new_uow, read_uow, state
+from api.http.context import blob_store, new_uow, read_uow, state
 from api.http.guard import current_actor, public, requires
 from api.tracking import links, page, ratings
 from api.tracking.schemas import (
@@ -102,6 +102,25 @@ class Tracking(MethodView):
         with read_uow() as uow:
             body = page.track(uow.session, _limiter(), token, viewer, _public_url())
         return body, 200, {"Cache-Control": "no-store"}
+
+
+@blp.route("/tracking/<token>/report/pdf")
+class TrackingReportPdf(MethodView):
+    @public
+    @blp.doc(security=[])
+    @blp.response(200, description="The sealed service report", content_type="application/pdf")
+    @blp.problem(409, "`report.pdf_not_ready`: the worker has not rendered it yet")
+    @blp.problem(429, _LIMITED)
+    def get(self, token: str) -> Any:
+        """The finished order's sealed service report as PDF (its latest version, in the
+        tenant's language; `ETag` is its SHA-256). 404 `tracking.no_report` until a
+        report is sealed."""
+        with read_uow() as uow:
+            found = page.report_pdf(uow.session, blob_store(), _limiter(), token, _address())
+        response = Response(found.data, mimetype="application/pdf")
+        response.set_etag(found.sha256)
+        response.headers["Content-Disposition"] = f'inline; filename="{found.filename}"'
+        return response
 
 
 @blp.route("/tracking/<token>/rating")

@@ -10,14 +10,19 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, update
 
-from api.db import utcnow
+from api.config import Config
+from api.db import UnitOfWorkFactory, utcnow
 from api.http.ratelimit import RateLimiter
 from api.ratelimits.storage import DatabaseStorage
 from api.tracking.models import TrackingLink
 from api.workorders.models import WorkOrder
 from api.workorders.states import Status
+from tests.functional.test_repair_requests import _form as repair_form
+from tests.functional.test_repair_requests import _post as repair_post
+from tests.functional.test_repair_requests import _token as label_token
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
+from tests.support.photos import run_worker
 from tests.support.positions import ALWAYS, Tracked, fix
 
 PHONE = "13812345678"
@@ -232,10 +237,14 @@ def test_an_unrated_order_says_so_to_the_office(job: Job) -> None:
     )
 
 
-def test_a_sealed_report_appears_with_its_public_verification(job: Job) -> None:
+def test_a_sealed_report_appears_with_its_public_verification_and_pdf(
+    job: Job, uow_factory: UnitOfWorkFactory, config: Config
+) -> None:
     job.to(Status.COMPLETED)
     job.share()
     assert job.page()["report"] is None
+    pdf_path = f"/v1/tracking/{job.token}/report/pdf"
+    assert_problem(job.client.get(pdf_path), 404, "tracking.no_report")
     sealed = job.admin.post(f"/v1/work-orders/{job.order.id}/reports", json={})
     assert sealed.status_code == 201, sealed.get_json()
     page = job.page()
@@ -246,6 +255,13 @@ def test_a_sealed_report_appears_with_its_public_verification(job: Job) -> None:
     verification = job.client.get(sealed.get_json()["verification_path"])
     assert verification.get_json()["valid"] is True
     assert sealed.get_json()["id"] not in json.dumps(page)
+
+    assert_problem(job.client.get(pdf_path), 409, "report.pdf_not_ready")
+    assert run_worker(uow_factory, config) >= 1  # the worker renders the PDF
+    assert job.page()["report"]["pdf_ready"] is True
+    pdf = job.client.get(pdf_path)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")
 
 
 def test_the_public_endpoints_are_limited_per_link_and_per_address(
@@ -261,3 +277,17 @@ def test_the_public_endpoints_are_limited_per_link_and_per_address(
     assert int(over_link.headers["Retry-After"]) > 0
     guessing = job.view("g" * 32, environ_base={"REMOTE_ADDR": "198.51.100.1"})
     assert_problem(guessing, 429, "request.rate_limited")
+
+
+def test_a_repair_request_from_a_label_is_confirmed_with_its_tracking_link(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    asset = factories.asset(world, factories.site(world, factories.customer(world)))
+    sent = repair_post(client, label_token(factories, asset), repair_form())
+    assert sent.status_code == 201, sent.get_json()
+    confirmed = sent.get_json()
+    token = confirmed["tracking_url"].rsplit("/t/", 1)[1]
+    page = client.get(f"/v1/tracking/{token}", query_string={"lang": "en"}).get_json()
+    assert page["reference"] == confirmed["reference"]
+    assert page["current_step"] == "received"

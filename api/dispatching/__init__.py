@@ -1,0 +1,1 @@
+"""Choosing technicians for work orders (rules in dispatch/, wiring here)."""

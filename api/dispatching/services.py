@@ -1,0 +1,219 @@
+"""Candidates for a work order: a spatial short list, then dispatch's rules.
+
+The spatial index (:mod:`dispatch.spatial`) gives the technicians nearest to the
+site by effective position (a fresh fix, else home base); their facts are then
+read in three small queries and :func:`dispatch.candidates.rank` filters and
+scores them with exact geodesics.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.auth.actor import Actor
+from api.customers.models import Customer, CustomerTier
+from api.dispatching import errors
+from api.sites.models import Site
+from api.technicians.models import Technician, TechnicianSkill
+from api.workorders import queries
+from api.workorders.models import WorkOrder, WorkOrderAsset
+from api.workorders.states import Status
+from dispatch import candidates as rules
+from dispatch.spatial import Located, index_for
+
+FRESH_MINUTES = 30  # a fix older than this no longer places a technician: home base does
+CAPACITY = 8  # open orders a technician may hold
+SHORTLIST = 50
+OPEN_STATUSES = (
+    Status.ASSIGNED,
+    Status.ACCEPTED,
+    Status.EN_ROUTE,
+    Status.ON_SITE,
+    Status.IN_PROGRESS,
+    Status.PAUSED,
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    skill: str | None = None
+    min_level: int = 1
+    certification: str | None = None
+    at: datetime | None = None
+    fresh_minutes: int = FRESH_MINUTES
+    capacity: int = CAPACITY
+    shortlist: int = SHORTLIST
+    profile: str = "urban"
+
+
+def work_order_candidates(
+    session: Session, actor: Actor, work_order_id: uuid.UUID, options: Options, now: datetime
+) -> tuple[WorkOrder, rules.Ranking]:
+    order = queries.access_work_order(session, actor, work_order_id)
+    site = session.get(Site, order.site_id)
+    if site is None or site.lat is None or site.lon is None:
+        raise errors.SiteNotPlaced()
+    customer = session.get(Customer, order.customer_id)
+    at = options.at or (
+        order.requested_start if order.requested_start and order.requested_start > now else now
+    )
+    job = rules.Job(
+        lat=site.lat,
+        lon=site.lon,
+        at=at,
+        skill=options.skill,
+        min_level=options.min_level,
+        certification=options.certification,
+        sla_due_at=order.sla_due_at,
+        vip=customer is not None and customer.tier is CustomerTier.VIP,
+        last_technicians=last_technicians(session, order),
+    )
+    ranking = rank_near(
+        session,
+        actor.tenant_id,
+        job,
+        now=now,
+        fresh_since=now - timedelta(minutes=options.fresh_minutes),
+        capacity=options.capacity,
+        shortlist=options.shortlist,
+        profile=rules.SPEED_PROFILES[options.profile],
+    )
+    return order, ranking
+
+
+def rank_near(
+    session: Session,
+    tenant_id: uuid.UUID,
+    job: rules.Job,
+    *,
+    now: datetime,
+    fresh_since: datetime,
+    capacity: int,
+    shortlist: int,
+    profile: rules.SpeedProfile = rules.SPEED_PROFILES["urban"],
+) -> rules.Ranking:
+    """Rank the ``shortlist`` technicians nearest to the job."""
+    near = index_for(session.get_bind().dialect.name).nearest(
+        session.connection(), tenant_id, job.lat, job.lon, fresh_since=fresh_since, limit=shortlist
+    )
+    facts = technician_facts(session, tenant_id, near, capacity)
+    return rules.rank(job, facts, now=now, profile=profile)
+
+
+def nearest_qualified(
+    session: Session,
+    tenant_id: uuid.UUID,
+    job: rules.Job,
+    *,
+    now: datetime,
+    fresh_since: datetime,
+    capacity: int = CAPACITY,
+    first_shortlist: int = 8,
+) -> rules.Candidate | None:
+    """The best qualified technician, widening the short list until one qualifies
+    (or every placed technician was looked at)."""
+    shortlist = first_shortlist
+    while True:
+        ranking = rank_near(
+            session,
+            tenant_id,
+            job,
+            now=now,
+            fresh_since=fresh_since,
+            capacity=capacity,
+            shortlist=shortlist,
+        )
+        looked_at = len(ranking.candidates) + len(ranking.excluded)
+        if ranking.candidates or looked_at < shortlist:
+            return ranking.candidates[0] if ranking.candidates else None
+        shortlist *= 4
+
+
+def technician_facts(
+    session: Session, tenant_id: uuid.UUID, near: list[Located], capacity: int
+) -> list[rules.Technician]:
+    ids = [located.technician_id for located in near]
+    if not ids:
+        return []
+    rows = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Technician.id,
+                Technician.name,
+                Technician.active,
+                Technician.certifications,
+                Technician.working_hours,
+                Technician.timezone,
+            ).where(Technician.tenant_id == tenant_id, Technician.id.in_(ids))
+        )
+    }
+    skills: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
+    for tech_id, skill, level in session.execute(
+        select(TechnicianSkill.technician_id, TechnicianSkill.skill, TechnicianSkill.level).where(
+            TechnicianSkill.tenant_id == tenant_id, TechnicianSkill.technician_id.in_(ids)
+        )
+    ):
+        skills[tech_id][skill] = level
+    open_orders: dict[uuid.UUID, int] = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(WorkOrder.assignee_id, func.count())
+            .where(
+                WorkOrder.tenant_id == tenant_id,
+                WorkOrder.assignee_id.in_(ids),
+                WorkOrder.status.in_(OPEN_STATUSES),
+            )
+            .group_by(WorkOrder.assignee_id)
+        ).all()
+    )
+    facts = []
+    for located in near:
+        row = rows.get(located.technician_id)
+        if row is None:
+            continue
+        facts.append(
+            rules.Technician(
+                id=row.id,
+                name=row.name,
+                active=row.active,
+                skills=skills.get(row.id, {}),
+                certifications=row.certifications or [],
+                working_hours=row.working_hours or {},
+                timezone=row.timezone,
+                open_orders=open_orders.get(row.id, 0),
+                capacity=capacity,
+                lat=located.lat,
+                lon=located.lon,
+                position_source=located.source,
+            )
+        )
+    return facts
+
+
+def last_technicians(session: Session, order: WorkOrder) -> frozenset[uuid.UUID]:
+    """Who finished the latest earlier order on each of this order's assets."""
+    asset_ids = select(WorkOrderAsset.asset_id).where(
+        WorkOrderAsset.tenant_id == order.tenant_id, WorkOrderAsset.work_order_id == order.id
+    )
+    rows = session.execute(
+        select(WorkOrderAsset.asset_id, WorkOrder.assignee_id)
+        .join(WorkOrder, WorkOrder.id == WorkOrderAsset.work_order_id)
+        .where(
+            WorkOrderAsset.tenant_id == order.tenant_id,
+            WorkOrderAsset.asset_id.in_(asset_ids),
+            WorkOrder.id != order.id,
+            WorkOrder.assignee_id.is_not(None),
+            WorkOrder.completed_at.is_not(None),
+        )
+        .order_by(WorkOrder.completed_at.desc())
+    )
+    latest: dict[uuid.UUID, uuid.UUID] = {}
+    for asset_id, assignee_id in rows:
+        latest.setdefault(asset_id, assignee_id)
+    return frozenset(latest.values())

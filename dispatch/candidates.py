@@ -1,0 +1,209 @@
+"""Who should take a job: hard filters, then an explainable score.
+
+Pure rules over facts the caller loaded (no database, no web framework). A
+technician is *excluded* by the first hard filter they fail, and that filter is
+reported; every other technician is a *candidate* with each part of the score.
+
+Score (higher is better) = ``BASE`` + the parts below, each reported:
+
+- ``travel``: minus ``weights.travel_per_minute`` per minute of travel (exact
+  geodesic × the speed profile's detour factor ÷ its speed), doubled when the
+  SLA is due within ``urgent_within``;
+- ``workload``: minus ``weights.per_open_order`` per open order already assigned;
+- ``sla``: minus ``weights.sla_miss`` when the technician would arrive after the
+  order's SLA due time;
+- ``tier``: for a VIP customer, plus ``weights.vip_per_level`` per skill level
+  above the one required;
+- ``continuity``: plus ``weights.continuity`` when the technician last worked on
+  one of the order's assets.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from geopy.distance import geodesic
+
+from dispatch.shifts import on_shift
+
+BASE = 100.0
+
+# Filters, in the order they are applied (the first failed one is reported).
+INACTIVE = "inactive"
+NO_POSITION = "no_position"
+SKILL_MISSING = "skill_missing"
+SKILL_LEVEL_TOO_LOW = "skill_level_too_low"
+CERTIFICATION_MISSING = "certification_missing"
+CERTIFICATION_EXPIRED = "certification_expired"
+OFF_SHIFT = "off_shift"
+AT_CAPACITY = "at_capacity"
+
+
+@dataclass(frozen=True)
+class SpeedProfile:
+    """Straight-line distance to travel time: ``km_per_hour`` over a road network
+    ``detour`` times longer than the geodesic."""
+
+    name: str
+    km_per_hour: float
+    detour: float = 1.3
+
+    def minutes(self, metres: float) -> float:
+        return metres * self.detour / (self.km_per_hour * 1000 / 60)
+
+
+SPEED_PROFILES: dict[str, SpeedProfile] = {
+    "urban": SpeedProfile("urban", 25.0, 1.4),
+    "suburban": SpeedProfile("suburban", 45.0, 1.3),
+    "rural": SpeedProfile("rural", 60.0, 1.25),
+}
+
+
+@dataclass(frozen=True)
+class Weights:
+    travel_per_minute: float = 1.0
+    per_open_order: float = 5.0
+    sla_miss: float = 40.0
+    vip_per_level: float = 5.0
+    continuity: float = 15.0
+    urgent_within: timedelta = timedelta(hours=4)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the order needs and where it is."""
+
+    lat: float
+    lon: float
+    at: datetime  # when the work would start: now, or the requested window's start
+    skill: str | None = None
+    min_level: int = 1
+    certification: str | None = (
+        None  # a certification name the technician must hold, valid at ``at``
+    )
+    sla_due_at: datetime | None = None
+    vip: bool = False
+    last_technicians: frozenset[uuid.UUID] = frozenset()  # who last worked on its assets
+
+
+@dataclass(frozen=True)
+class Technician:
+    id: uuid.UUID
+    name: str
+    active: bool
+    skills: Mapping[str, int]
+    certifications: Sequence[Mapping[str, Any]]
+    working_hours: Mapping[str, Sequence[Sequence[str]]]
+    timezone: str
+    open_orders: int
+    capacity: int
+    lat: float | None  # effective position (fresh fix, else home base)
+    lon: float | None
+    position_source: str | None  # "fix" or "home"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    technician: Technician
+    score: float
+    distance_m: float
+    travel_minutes: float
+    parts: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Excluded:
+    technician: Technician
+    filter: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Ranking:
+    candidates: list[Candidate]  # best first
+    excluded: list[Excluded]
+
+
+def exclusion(job: Job, tech: Technician) -> tuple[str, str] | None:
+    """The first hard filter ``tech`` fails for ``job``, with a reason; None if none."""
+    if not tech.active:
+        return INACTIVE, "the technician is inactive"
+    if tech.lat is None or tech.lon is None:
+        return NO_POSITION, "no fresh fix and no home base"
+    if job.skill is not None:
+        level = tech.skills.get(job.skill)
+        if level is None:
+            return SKILL_MISSING, f"lacks skill {job.skill}"
+        if level < job.min_level:
+            return SKILL_LEVEL_TOO_LOW, f"{job.skill} level {level} < {job.min_level}"
+    if job.certification is not None:
+        held = [c for c in tech.certifications if c.get("name") == job.certification]
+        if not held:
+            return CERTIFICATION_MISSING, f"holds no {job.certification}"
+        on = job.at.date()
+        if not any(_valid_on(c, on) for c in held):
+            return CERTIFICATION_EXPIRED, f"{job.certification} expired"
+    if not on_shift(tech.working_hours, tech.timezone, job.at):
+        return OFF_SHIFT, f"not on shift at {job.at.isoformat()}"
+    if tech.open_orders >= tech.capacity:
+        return AT_CAPACITY, f"{tech.open_orders} open orders, capacity {tech.capacity}"
+    return None
+
+
+def rank(
+    job: Job,
+    technicians: Iterable[Technician],
+    *,
+    now: datetime,
+    profile: SpeedProfile = SPEED_PROFILES["urban"],
+    weights: Weights = Weights(),
+) -> Ranking:
+    candidates: list[Candidate] = []
+    excluded: list[Excluded] = []
+    for tech in technicians:
+        failed = exclusion(job, tech)
+        if failed is not None:
+            excluded.append(Excluded(tech, *failed))
+            continue
+        candidates.append(_score(job, tech, now, profile, weights))
+    candidates.sort(key=lambda c: (-c.score, c.distance_m, str(c.technician.id)))
+    return Ranking(candidates, excluded)
+
+
+def _score(
+    job: Job, tech: Technician, now: datetime, profile: SpeedProfile, weights: Weights
+) -> Candidate:
+    assert tech.lat is not None and tech.lon is not None
+    distance = geodesic((tech.lat, tech.lon), (job.lat, job.lon)).meters
+    minutes = profile.minutes(distance)
+    urgent = job.sla_due_at is not None and job.sla_due_at - now <= weights.urgent_within
+    parts = {
+        "travel": -minutes * weights.travel_per_minute * (2.0 if urgent else 1.0),
+        "workload": -tech.open_orders * weights.per_open_order,
+        "sla": 0.0,
+        "tier": 0.0,
+        "continuity": weights.continuity if tech.id in job.last_technicians else 0.0,
+    }
+    if (
+        job.sla_due_at is not None
+        and max(now, job.at) + timedelta(minutes=minutes) > job.sla_due_at
+    ):
+        parts["sla"] = -weights.sla_miss
+    if job.vip and job.skill is not None:
+        parts["tier"] = (tech.skills.get(job.skill, 0) - job.min_level) * weights.vip_per_level
+    parts = {name: round(value, 2) for name, value in parts.items()}
+    return Candidate(tech, round(BASE + sum(parts.values()), 2), distance, minutes, parts)
+
+
+def _valid_on(certification: Mapping[str, Any], on: date) -> bool:
+    expires = certification.get("expires_on")
+    if not expires:
+        return True  # a lifelong qualification
+    try:
+        return date.fromisoformat(str(expires)) >= on
+    except ValueError:
+        return False

@@ -1,0 +1,194 @@
+"""Who could take a work order: nearest qualified technicians, explained."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, delete, update
+
+from api.db import utcnow
+from api.location.models import CurrentLocation
+from api.technicians.models import Technician
+from dispatch.spatial import index_for
+from tests.support.api_client import ApiClient, assert_problem
+from tests.support.factories import Factories
+from tests.support.factories.core import World
+from tests.support.positions import ALWAYS, LAT, LON, Tracked, fix
+
+NIGHTS_ONLY = {
+    day: [["02:00", "02:01"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+}
+
+
+def east(metres: float) -> float:
+    return LON + metres / 95_000  # ~95 km per degree of longitude in Shanghai
+
+
+def hire(factories: Factories, world: World, home_east_m: float | None, **data: Any) -> Technician:
+    fields: dict[str, Any] = {
+        "working_hours": ALWAYS,
+        "skills": [{"skill": "hvac", "level": 3}],
+    }
+    if home_east_m is not None:
+        fields["home_base"] = {"address": "家", "position": {"lat": LAT, "lon": east(home_east_m)}}
+    fields.update(data)
+    return factories.technician(world, **fields)
+
+
+def place(
+    engine: Engine, world: World, tech: Technician, east_m: float, minutes_ago: float
+) -> None:
+    """Their newest fix (written as the location upsert would)."""
+    at = utcnow() - timedelta(minutes=minutes_ago)
+    with engine.begin() as connection:
+        connection.execute(delete(CurrentLocation).where(CurrentLocation.technician_id == tech.id))
+        connection.execute(
+            CurrentLocation.__table__.insert().values(
+                tenant_id=world.tenant_id, technician_id=tech.id, device_id="d",
+                fixed_at=at, lat=LAT, lon=east(east_m), accuracy_m=5.0, updated_at=at,
+            )
+        )  # fmt: skip
+
+
+def candidates(client: ApiClient, world: World, order_id: uuid.UUID, **query: Any) -> Any:
+    response = client.as_(world.admin_token).get(
+        f"/v1/work-orders/{order_id}/candidates", query_string=query
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_the_nearest_qualified_technician_comes_first_and_every_exclusion_says_why(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    world = factories.tenant()
+    near = hire(factories, world, 50_000)
+    far = hire(factories, world, 50_000)
+    place(engine, world, near, 800, minutes_ago=5)
+    place(engine, world, far, 6_000, minutes_ago=5)
+    stale = hire(factories, world, 2_000)  # an hour-old fix 300 m away: home base counts
+    place(engine, world, stale, 300, minutes_ago=60)
+    novice = hire(factories, world, 100, skills=[{"skill": "hvac", "level": 1}])
+    plumber = hire(factories, world, 200, skills=[{"skill": "plumbing", "level": 5}])
+    asleep = hire(factories, world, 150, working_hours=NIGHTS_ONLY)
+    retired = hire(factories, world, 120, active=False)
+    expired = hire(
+        factories, world, 250,
+        certifications=[{"name": "制冷证", "number": "1", "expires_on": "2020-01-01"}],
+    )  # fmt: skip
+    order = factories.work_order(world)
+
+    body = candidates(client, world, order.id, skill="hvac", min_level=2, at=utcnow().isoformat())
+
+    ranked = [c["technician_id"] for c in body["candidates"]]
+    assert ranked == [str(expired.id), str(near.id), str(stale.id), str(far.id)]
+    positions = [c["position"] for c in body["candidates"]]
+    assert positions == ["home", "fix", "home", "fix"]
+    first = body["candidates"][1]
+    assert first["distance_m"] == pytest.approx(800, rel=0.05)
+    assert first["score"] == pytest.approx(100 + sum(first["parts"].values()), abs=0.05)
+    assert first["parts"]["travel"] < 0
+    excluded = {e["technician_id"]: e["filter"] for e in body["excluded"]}
+    assert excluded == {
+        str(novice.id): "skill_level_too_low",
+        str(plumber.id): "skill_missing",
+        str(asleep.id): "off_shift",
+        str(retired.id): "inactive",
+    }  # the expired certification mattered to no one: none was asked for
+
+    certified = candidates(client, world, order.id, skill="hvac", certification="制冷证")
+    assert {e["technician_id"]: e["filter"] for e in certified["excluded"]}[
+        str(expired.id)
+    ] == "certification_expired"
+    assert {e["technician_id"]: e["filter"] for e in certified["excluded"]}[
+        str(near.id)
+    ] == "certification_missing"
+
+
+def test_workload_lowers_the_score_and_a_full_technician_is_excluded(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    world = factories.tenant()
+    busy = hire(factories, world, 100)
+    idle = hire(factories, world, 400)
+    site_order = factories.work_order(world)
+    for _ in range(2):
+        factories.transition(world, factories.work_order(world), "assign", assignee_id=busy.id)
+
+    body = candidates(client, world, site_order.id)
+    parts = {c["technician_id"]: c for c in body["candidates"]}
+    assert parts[str(busy.id)]["parts"]["workload"] == -10.0
+    assert parts[str(busy.id)]["open_orders"] == 2
+    assert body["candidates"][0]["technician_id"] == str(idle.id)
+
+    full = candidates(client, world, site_order.id, capacity=2)
+    assert {e["technician_id"]: e["filter"] for e in full["excluded"]} == {
+        str(busy.id): "at_capacity"
+    }
+
+
+def test_the_technician_who_last_serviced_the_asset_is_preferred(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    customer = factories.customer(world, tier="vip")
+    site = factories.site(world, customer)
+    asset = factories.asset(world, site)
+    usual = hire(factories, world, 900, skills=[{"skill": "hvac", "level": 2}])
+    other = hire(factories, world, 600, skills=[{"skill": "hvac", "level": 2}])
+    earlier = factories.work_order(world, customer, site, asset_ids=[asset.id])
+    from api.workorders.states import Status
+
+    factories.advance(world, earlier, Status.COMPLETED, usual)
+    order = factories.work_order(world, customer, site, asset_ids=[asset.id])
+
+    body = candidates(client, world, order.id, skill="hvac", min_level=1)
+    by_id = {c["technician_id"]: c for c in body["candidates"]}
+    assert by_id[str(usual.id)]["parts"]["continuity"] == 15.0
+    assert by_id[str(other.id)]["parts"]["continuity"] == 0.0
+    assert by_id[str(usual.id)]["parts"]["tier"] == 5.0  # VIP: a level above the one asked
+    assert body["candidates"][0]["technician_id"] == str(usual.id)
+
+
+def test_a_fix_sent_by_the_device_moves_the_technician_in_the_index(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    tracked = Tracked(client, factories, engine, working_hours=ALWAYS)
+    with engine.begin() as connection:  # home base far away: only the fix can place them near
+        connection.execute(
+            update(Technician)
+            .where(Technician.id == tracked.technician.id)
+            .values(home_lat=LAT + 1, home_lon=LON)
+        )
+    tracked.send(fix(11, 200))
+    tracked.send(fix(1, 3_000))  # the upsert moves them ~3 km east
+    with engine.connect() as connection:
+        nearest = index_for(engine.dialect.name).nearest(
+            connection, tracked.world.tenant_id, LAT, east(3_000),
+            fresh_since=utcnow() - timedelta(minutes=30), limit=1,
+        )  # fmt: skip
+        assert [(n.technician_id, n.source) for n in nearest] == [(tracked.technician.id, "fix")]
+        assert nearest[0].approx_m < 50
+        stale = index_for(engine.dialect.name).nearest(
+            connection, tracked.world.tenant_id, LAT, LON,
+            fresh_since=utcnow() + timedelta(minutes=1), limit=1,
+        )  # fmt: skip
+        assert [(n.technician_id, n.source) for n in stale] == [(tracked.technician.id, "home")]
+        assert stale[0].approx_m == pytest.approx(111_195, rel=0.01)
+
+
+def test_candidates_are_for_the_office_and_need_a_placed_site(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    customer = factories.customer(world)
+    unplaced = factories.site(world, customer, position=None)
+    order = factories.work_order(world, customer, unplaced)
+    response = client.as_(world.admin_token).get(f"/v1/work-orders/{order.id}/candidates")
+    assert_problem(response, 409, "dispatch.site_not_placed")
+    _, _, token = factories.technician_user(world)
+    response = client.as_(token).get(f"/v1/work-orders/{order.id}/candidates")
+    assert response.status_code == 403
