@@ -1,7 +1,7 @@
 """priority rules (JSON Logic) and each order's priority decision
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-04 07:40:00
 
 ``priority_rules``: a tenant's ordered JSON Logic conditions and the priority
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0025"
-down_revision = "0024"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
