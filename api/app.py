@@ -42,6 +42,7 @@ BLUEPRINT_MODULES = [
     "api.teams.routes",
     "api.servicedesk.routes",
     "api.servicedesk.policy_routes",
+    "api.servicedesk.rule_routes",
     "api.categories.routes",
     "api.workorders.routes",
     "api.evidence.routes",
