@@ -297,3 +297,13 @@ def test_a_repair_request_from_a_label_is_confirmed_with_its_tracking_link(
     page = client.get(f"/v1/tracking/{token}", query_string={"lang": "en"}).get_json()
     assert page["reference"] == confirmed["reference"]
     assert page["current_step"] == "received"
+
+
+def test_a_retried_share_with_the_same_idempotency_key_does_not_rotate(job: Job) -> None:
+    path = f"/v1/work-orders/{job.order.id}/tracking-link"
+    headers = {"Idempotency-Key": "share-1"}
+    first = job.admin.post(path, headers=headers)
+    again = job.admin.post(path, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["token"] == first.get_json()["token"]
+    assert job.view(first.get_json()["token"]).status_code == 200
