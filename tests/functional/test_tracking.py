@@ -171,6 +171,12 @@ def test_rotating_and_revoking_a_link_make_the_old_one_a_404(job: Job) -> None:
     )
     assert_problem(job.view("not-a-token-anyone-made"), 404, "tracking.link_not_found")
 
+    events = job.admin.get(
+        "/v1/audit-events", query_string={"entity_type": "tracking_link", "limit": 10}
+    ).get_json()["items"]
+    assert sorted(e["action"] for e in events) == ["create", "create", "revoke", "revoke"]
+    assert not [e for e in events if first in str(e) or second in str(e)]  # never the token
+
 
 def test_a_link_expires_after_its_lifetime_or_two_weeks_after_the_work_is_done(
     job: Job, engine: Engine
