@@ -16,8 +16,10 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from api.notifications.models import Notification
+from api.notifications.models import EmailChoice, Notification
 from api.users.models import User
+
+EMAIL = "email"  # the channel a person's EmailChoice governs
 
 # Statuses a customer waits for: pushed with Urgency: high (a phone wakes for them).
 URGENT_STATUSES = frozenset({"assigned", "en_route", "on_site", "completed", "cancelled"})
@@ -66,12 +68,20 @@ class Notifier(Protocol):
         ...
 
 
-def choose(session: Session, user: User, notifiers: list[Notifier]) -> list[tuple[str, str]]:
-    """(channel, target) pairs for ``user``: the first channel, in preference order,
-    that reaches them (Web Push before email: a subscribed browser is what they
-    asked for, and an email as well would say everything twice)."""
+def choose(
+    session: Session,
+    user: User,
+    notifiers: list[Notifier],
+    email: EmailChoice = EmailChoice.WHEN_NO_PUSH,
+) -> list[tuple[str, str]]:
+    """(channel, target) pairs for ``user``: every subscribed browser, and email as the
+    person chose: by default only when no browser is subscribed (a subscribed browser
+    is what they asked for, and an email as well would say everything twice)."""
+    chosen: list[tuple[str, str]] = []
     for notifier in notifiers:
-        targets = notifier.targets(session, user)
-        if targets:
-            return [(notifier.name, target) for target in targets]
-    return []
+        if notifier.name == EMAIL and (
+            email is EmailChoice.NEVER or (email is EmailChoice.WHEN_NO_PUSH and chosen)
+        ):
+            continue
+        chosen += [(notifier.name, target) for target in notifier.targets(session, user)]
+    return chosen

@@ -21,7 +21,7 @@ from api.config import Config
 from api.db import new_id
 from api.notifications.channels import Message, Notifier, choose
 from api.notifications.email import EmailNotifier, SmtpSettings
-from api.notifications.models import Notification
+from api.notifications.models import EmailChoice, Notification, NotificationPreference
 from api.outbox.models import OutboxMessage
 from api.outbox.services import publish
 from api.outbox.worker import Handler
@@ -68,7 +68,15 @@ def handlers(channels: Sequence[Notifier]) -> dict[str, Handler]:
         if found is None:
             return
         notification, user = found
-        for channel, target in choose(session, user, list(channels)):
+        choice = session.scalar(
+            select(NotificationPreference.email).where(
+                NotificationPreference.tenant_id == user.tenant_id,
+                NotificationPreference.user_id == user.id,
+            )
+        )
+        for channel, target in choose(
+            session, user, list(channels), choice or EmailChoice.WHEN_NO_PUSH
+        ):
             payload = {**message.payload, "channel": channel, "target": target}
             publish(session, notification.tenant_id, SEND, payload)
 

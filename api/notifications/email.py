@@ -15,7 +15,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
-from api.notifications.channels import DeliveryFailed, Message
+from api.notifications.channels import EMAIL, DeliveryFailed, Message
 from api.users.models import User
 
 log = logging.getLogger("fieldline.email")
@@ -33,7 +33,7 @@ class SmtpSettings:
 
 
 class EmailNotifier:
-    name = "email"
+    name = EMAIL
 
     def __init__(self, settings: SmtpSettings) -> None:
         self._settings = settings

@@ -13,7 +13,12 @@ from api.http.context import new_uow, read_uow
 from api.http.guard import current_actor, requires
 from api.http.pagination import page_schema
 from api.notifications import services
-from api.notifications.schemas import MarkedSchema, NotificationListArgs, NotificationSchema
+from api.notifications.schemas import (
+    MarkedSchema,
+    NotificationListArgs,
+    NotificationSchema,
+    PreferencesSchema,
+)
 
 blp = Blueprint("notifications", __name__, url_prefix="/v1", description="In-app notifications")
 
@@ -45,3 +50,20 @@ class NotificationsReadAll(MethodView):
     def post(self) -> Any:
         """Mark all my notifications read; returns how many changed."""
         return {"marked": services.mark_all_read(new_uow(), current_actor())}
+
+
+@blp.route("/notification-preferences")
+class NotificationPreferences(MethodView):
+    @requires(Permission.SELF)
+    @blp.response(200, PreferencesSchema)
+    def get(self) -> Any:
+        """How my notifications reach me outside the app (Web Push: by subscribing a browser)."""
+        with read_uow() as uow:
+            return {"email": services.email_choice(uow.session, current_actor())}
+
+    @requires(Permission.SELF)
+    @blp.arguments(PreferencesSchema)
+    @blp.response(200, PreferencesSchema)
+    def put(self, data: dict[str, Any]) -> Any:
+        """Choose whether my notifications also come by email."""
+        return {"email": services.set_email_choice(new_uow(), current_actor(), data["email"])}

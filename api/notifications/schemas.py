@@ -8,6 +8,7 @@ from marshmallow import fields
 
 from api.http.pagination import PageArgs
 from api.http.schemas import Schema, UTCDateTime
+from api.notifications.models import EmailChoice
 
 
 class NotificationSchema(Schema):
@@ -33,3 +34,15 @@ class NotificationListArgs(PageArgs):
 
 class MarkedSchema(Schema):
     marked = fields.Integer()
+
+
+class PreferencesSchema(Schema):
+    email = fields.Enum(
+        EmailChoice,
+        by_value=True,
+        required=True,
+        metadata={
+            "description": "`when_no_push` (default: email only if no browser is subscribed "
+            "to Web Push), `always` or `never`; email needs the server's SMTP settings"
+        },
+    )

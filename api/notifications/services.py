@@ -11,7 +11,7 @@ from api.auth.actor import Actor
 from api.db import UnitOfWork, utcnow
 from api.http.pagination import Page, paginate
 from api.notifications.errors import NotificationNotFound
-from api.notifications.models import Notification
+from api.notifications.models import EmailChoice, Notification, NotificationPreference
 
 
 def list_notifications(
@@ -57,3 +57,25 @@ def mark_all_read(uow: UnitOfWork, actor: Actor) -> int:
         )
         uow.commit()
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def email_choice(session: Session, actor: Actor) -> EmailChoice:
+    found = session.scalar(
+        select(NotificationPreference.email).where(
+            NotificationPreference.tenant_id == actor.tenant_id,
+            NotificationPreference.user_id == actor.user_id,
+        )
+    )
+    return found or EmailChoice.WHEN_NO_PUSH
+
+
+def set_email_choice(uow: UnitOfWork, actor: Actor, choice: EmailChoice) -> EmailChoice:
+    assert actor.user_id is not None  # Permission.SELF: people only
+    with uow:
+        row = uow.session.get(NotificationPreference, actor.user_id, with_for_update=True)
+        if row is None:
+            row = NotificationPreference(tenant_id=actor.tenant_id, user_id=actor.user_id)
+            uow.session.add(row)
+        row.email, row.updated_at = choice, utcnow()
+        uow.commit()
+        return choice

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from api.http.schemas import Schema, UTCDateTime
+from api.http.schemas import Schema, UTCDateTime, text
 
 
 class PushKeysSchema(Schema):
-    p256dh = fields.String(
+    p256dh = text(
+        100,
         required=True,
-        validate=validate.Length(max=100),
         metadata={"description": "The browser's P-256 public key, base64url (65 bytes)"},
     )
-    auth = fields.String(
+    auth = text(
+        40,
         required=True,
-        validate=validate.Length(max=40),
         metadata={"description": "The browser's auth secret, base64url (16 bytes)"},
     )
 
 
 class SubscriptionCreateSchema(Schema):
-    endpoint = fields.String(
+    endpoint = text(
+        2048,
         required=True,
-        validate=validate.Length(min=1, max=2048),
         metadata={"description": "The push service URL the browser was given (https)"},
     )
     keys = fields.Nested(PushKeysSchema, required=True)

@@ -63,3 +63,16 @@ class PolicyWithoutTarget(InvalidInput):
         "en": "An SLA policy needs at least one target",
         "zh-CN": "SLA 策略至少需要一个时限",
     }
+
+
+class RuleNotFound(NotFound):
+    code = "priority_rule.not_found"
+    titles = {"en": "No such priority rule", "zh-CN": "优先级规则不存在"}
+
+
+class RuleInvalid(InvalidInput):
+    code = "priority_rule.invalid_logic"
+    titles = {
+        "en": "The rule is not valid JSON Logic over the known facts",
+        "zh-CN": "规则不是基于已知字段的有效 JSON Logic",
+    }

@@ -102,3 +102,33 @@ class WorkOrderSla(Base, TenantOwned):
     arrival_due_at: Mapped[datetime | None]
     resolution_due_at: Mapped[datetime | None]
     computed_at: Mapped[datetime]
+
+
+class PriorityRule(Base, TenantOwned, Timestamped, Versioned):
+    """A JSON Logic condition and the priority it gives; lower ``position`` is checked first."""
+
+    __tablename__ = "priority_rules"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int]
+    logic: Mapped[dict[str, Any]]
+    priority: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class PriorityDecision(Base, TenantOwned):
+    """Why an order has its priority: the rule that fired and what the caller asked for."""
+
+    __tablename__ = "work_order_priority_decisions"
+
+    work_order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    rule_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("priority_rules.id", ondelete="SET NULL")
+    )
+    rule_name: Mapped[str] = mapped_column(String(120))
+    requested_priority: Mapped[str | None] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[datetime]

@@ -17,9 +17,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from api.audit import services as audit
 from api.auth.actor import Actor
 from api.auth.permissions import Role
-from api.db import UnitOfWork, utcnow
+from api.db import UnitOfWork, new_id, utcnow
 from api.errors.common import PermissionDenied
 from api.tracking import rules
 from api.tracking.errors import NoTrackingLink, TrackingLinkNotFound
@@ -54,8 +55,9 @@ def create_link(
         session = uow.session
         order = queries.access_work_order(session, actor, work_order_id, for_update=True)
         now = utcnow()
-        _revoke(session, order, now)
+        _revoke(session, order, now, actor)
         link = TrackingLink(
+            id=new_id(),  # the audit event names it before the flush
             tenant_id=order.tenant_id,
             work_order_id=order.id,
             token=new_tracking_token(),
@@ -64,6 +66,15 @@ def create_link(
             expires_at=now + rules.LINK_LIFETIME,
         )
         session.add(link)
+        audit.record(
+            session,
+            actor,
+            "create",
+            "tracking_link",
+            link.id,
+            {"expires_at": {"after": link.expires_at.isoformat()}},  # never the token
+            work_order_id=order.id,
+        )
         shared = _shared(link, order, public_url)
         uow.commit()
     return shared
@@ -119,7 +130,7 @@ def revoke_links(uow: UnitOfWork, actor: Actor, work_order_id: uuid.UUID) -> Non
     _check_may_share(actor)
     with uow:
         order = queries.access_work_order(uow.session, actor, work_order_id, for_update=True)
-        _revoke(uow.session, order, utcnow())
+        _revoke(uow.session, order, utcnow(), actor)
         uow.commit()
 
 
@@ -157,8 +168,9 @@ def _shared(link: TrackingLink, order: WorkOrder, public_url: str) -> SharedLink
     return SharedLink(tracking_url(public_url, link.token), link.token, _expires(link, order))
 
 
-def _revoke(session: Session, order: WorkOrder, now: datetime) -> None:
-    session.execute(
+def _revoke(session: Session, order: WorkOrder, now: datetime, actor: Actor) -> None:
+    """Revoke the order's working links, each an audit event (who cut off the customer)."""
+    revoked = session.scalars(
         update(TrackingLink)
         .where(
             TrackingLink.tenant_id == order.tenant_id,
@@ -166,7 +178,10 @@ def _revoke(session: Session, order: WorkOrder, now: datetime) -> None:
             TrackingLink.revoked_at.is_(None),
         )
         .values(revoked_at=now)
-    )
+        .returning(TrackingLink.id)
+    ).all()
+    for link_id in revoked:
+        audit.record(session, actor, "revoke", "tracking_link", link_id, {}, work_order_id=order.id)
 
 
 def _check_may_share(actor: Actor) -> None:

@@ -17,6 +17,7 @@ from api.errors.problem import negotiate_language
 from api.http.blueprint import Blueprint
 from api.http.context import blob_store, new_uow, read_uow, state
 from api.http.guard import current_actor, public, requires
+from api.http.idempotency import idempotent
 from api.tracking import links, page, ratings
 from api.tracking.schemas import (
     RatingCreateSchema,
@@ -56,12 +57,14 @@ class WorkOrderTrackingLink(MethodView):
             return links.current_link(uow.session, current_actor(), work_order_id, _public_url())
 
     @requires(Permission.WORK_ORDERS_READ)
+    @idempotent
     @blp.response(201, SharedLinkSchema)
     def post(self, work_order_id: uuid.UUID) -> Any:
         """Make a tracking link for the customer: unguessable, public, expiring 30 days
         after it is made or 14 days after the order ends, whichever comes first. Each
         call rotates: the order's earlier links stop working. Office and the order's
-        customer contacts."""
+        customer contacts. With `Idempotency-Key`, a retry after a lost answer gets the
+        same link instead of rotating again."""
         return links.create_link(new_uow(), current_actor(), work_order_id, _public_url())
 
     @requires(Permission.WORK_ORDERS_READ)

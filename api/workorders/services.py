@@ -27,6 +27,7 @@ from api.db.checks import check_version, ensure_unused_id, pick
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.servicedesk import clocks as sla_clocks
+from api.servicedesk import prioritising
 from api.sync import capture
 from api.sync import clock as sync_clock
 from api.tenants.services import next_number
@@ -88,8 +89,13 @@ def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) ->
         apply_changes(order, given, CREATE_FIELDS)
         stamp_fields(order, sorted(given.keys() & STAMPED), sync_clock.now(), party_of_actor(actor))
         session.add(order)
+        # The caller's priority is a request; the tenant's priority rules decide.
+        requested = getattr(data.get("priority"), "value", data.get("priority"))
+        decision = prioritising.prioritise(session, order, requested)
         sla_clocks.refresh(session, order)  # before the INSERT, so the order starts at version 1
         session.flush()  # defaults (priority, source) and the id, for links and the snapshot
+        if decision is not None:
+            prioritising.record(session, order, decision, requested)
         link_assets(session, order, asset_ids)
         append_history(session, actor, order, "create", None, reason=None)
         check_repeats(session, actor, order, asset_ids)

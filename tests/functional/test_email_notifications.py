@@ -125,3 +125,46 @@ def test_a_mailbox_that_is_full_for_now_is_tried_again_and_one_that_does_not_exi
         pass
     (mail,) = mailbox.messages
     assert mail["To"] == waiting.payload["target"]
+
+
+def test_each_person_chooses_whether_email_comes_as_well_or_never(
+    client: ApiClient,
+    factories: Factories,
+    uow_factory: UnitOfWorkFactory,
+    smtp: tuple[Mailbox, int],
+) -> None:
+    mailbox, port = smtp
+    service = PushService().start()
+    try:
+        scene = factories.scene()
+        contact, technician = client.as_(scene.contact_token), client.as_(scene.technician_token)
+        body = BrowserKeys().subscription(f"{service.origin}/p/contact")
+        assert contact.post("/v1/push/subscriptions", json=body).status_code == 201
+        assert contact.get("/v1/notification-preferences").get_json() == {"email": "when_no_push"}
+        chose = contact.request("PUT", "/v1/notification-preferences", json={"email": "always"})
+        assert chose.status_code == 200 and chose.get_json() == {"email": "always"}
+        never = technician.request("PUT", "/v1/notification-preferences", json={"email": "never"})
+        assert never.status_code == 200
+        refused = technician.request(
+            "PUT", "/v1/notification-preferences", json={"email": "sometimes"}
+        )
+        assert refused.status_code == 422
+        channels = [
+            WebPushNotifier(SECRET, "mailto:ops@example.com", ttl_seconds=60),
+            EmailNotifier(SmtpSettings(host="127.0.0.1", port=port)),
+        ]
+        topics = {**HANDLERS, **delivery.handlers(channels)}
+
+        order = factories.work_order(scene.world, scene.customer, scene.site)
+        factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
+        while run_once(uow_factory, topics):
+            pass
+    finally:
+        service.stop()
+
+    with uow_factory.reader() as uow:
+        contact_user = uow.session.get(User, scene.contact_user_id)
+        assert contact_user is not None
+    assert [r.path for r in service.received] == ["/p/contact"]  # the push, and also ...
+    assert [m["To"] for m in mailbox.messages] == [contact_user.email]  # ... the email
+    assert technician.get("/v1/notification-preferences").get_json() == {"email": "never"}

@@ -121,6 +121,11 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
     assert calendar.status_code == 201, calendar.get_json()
     policy = admin.post("/v1/sla-policies", json={"name": "入侵测试", "resolution_minutes": 60})
     assert policy.status_code == 201, policy.get_json()
+    rule = admin.post(
+        "/v1/priority-rules",
+        json={"name": "入侵测试", "position": 1, "logic": {"!": [1]}, "priority": "high"},
+    )
+    assert rule.status_code == 201, rule.get_json()
     key = admin.post("/v1/api-keys", json={"name": "erp", "scopes": ["customers:read"]}).get_json()
     tech_session = client.post(
         "/v1/auth/login",
@@ -188,6 +193,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "calendar_id": calendar.get_json()["id"],
         "day": "2026-10-01",
         "policy_id": policy.get_json()["id"],
+        "rule_id": rule.get_json()["id"],
     }
     customer_y_ids = {
         ids[k]

@@ -6,8 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.workorders.states import Status
+from sync_protocol.merge import Outcome
+from sync_protocol.mutations import CreateWorkOrder, PatchWorkOrder
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
+from tests.support.push import Device, new_id
 
 
 def _at(text: str) -> datetime:
@@ -152,3 +155,33 @@ def test_no_client_writes_due_times_and_bad_policies_are_refused(
         409,
         "sla_policy.duplicate",
     )
+
+
+def test_an_order_created_offline_gets_its_due_time_and_a_device_cannot_move_it(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    api = client.as_(scene.world.admin_token)
+    _policy(api, resolution_minutes=120)
+    first = factories.work_order(scene.world, scene.customer, scene.site)
+    factories.transition(scene.world, first, "assign", assignee_id=scene.technician.id)
+    device = Device(client.as_(scene.technician_token))
+    order_id = new_id()
+    create = CreateWorkOrder(
+        order_id,
+        {
+            "title": "现场发现漏水",
+            "customer_id": str(scene.customer.id),
+            "site_id": str(scene.site.id),
+        },
+    )
+    assert device.push_ok([device.mutation(create)]).receipts[0].status is Outcome.APPLIED
+    sla = _sla(api, order_id)
+    order = api.get(f"/v1/work-orders/{order_id}").get_json()
+    assert sla["state"] == "running" and order["sla_due_at"] == sla["resolution_due_at"]
+    assert _after(sla["resolution_due_at"], _at(order["created_at"]), 120)
+
+    forged = PatchWorkOrder(order_id, {"sla_due_at": "2030-01-01T00:00:00Z"})
+    receipt = device.push_ok([device.mutation(forged)]).receipts[0]
+    assert receipt.status is not Outcome.APPLIED
+    assert api.get(f"/v1/work-orders/{order_id}").get_json()["sla_due_at"] == order["sla_due_at"]

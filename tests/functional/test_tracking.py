@@ -171,6 +171,12 @@ def test_rotating_and_revoking_a_link_make_the_old_one_a_404(job: Job) -> None:
     )
     assert_problem(job.view("not-a-token-anyone-made"), 404, "tracking.link_not_found")
 
+    events = job.admin.get(
+        "/v1/audit-events", query_string={"entity_type": "tracking_link", "limit": 10}
+    ).get_json()["items"]
+    assert sorted(e["action"] for e in events) == ["create", "create", "revoke", "revoke"]
+    assert not [e for e in events if first in str(e) or second in str(e)]  # never the token
+
 
 def test_a_link_expires_after_its_lifetime_or_two_weeks_after_the_work_is_done(
     job: Job, engine: Engine
@@ -291,3 +297,13 @@ def test_a_repair_request_from_a_label_is_confirmed_with_its_tracking_link(
     page = client.get(f"/v1/tracking/{token}", query_string={"lang": "en"}).get_json()
     assert page["reference"] == confirmed["reference"]
     assert page["current_step"] == "received"
+
+
+def test_a_retried_share_with_the_same_idempotency_key_does_not_rotate(job: Job) -> None:
+    path = f"/v1/work-orders/{job.order.id}/tracking-link"
+    headers = {"Idempotency-Key": "share-1"}
+    first = job.admin.post(path, headers=headers)
+    again = job.admin.post(path, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["token"] == first.get_json()["token"]
+    assert job.view(first.get_json()["token"]).status_code == 200
