@@ -55,8 +55,10 @@ class SpatialIndex(Protocol):
         *,
         fresh_since: datetime,
         limit: int,
+        skill: tuple[str, int] | None = None,
     ) -> list[Located]:
-        """The ``limit`` technicians nearest to (lat, lon) by effective position."""
+        """The ``limit`` technicians nearest to (lat, lon) by effective position;
+        with ``skill`` (name, minimum level), only active ones who have it."""
         ...
 
 
@@ -74,6 +76,9 @@ _PG_NEAREST = (
               l.geog <-> POINT AS d
        FROM technician_locations l
        WHERE l.tenant_id = :tenant AND l.fixed_at >= :fresh
+         AND (:skill IS NULL OR EXISTS (
+           SELECT 1 FROM technicians a JOIN technician_skills s ON s.technician_id = a.id
+           WHERE a.id = l.technician_id AND a.active AND s.skill = :skill AND s.level >= :level))
        ORDER BY l.geog <-> POINT LIMIT :k)
       UNION ALL
       (SELECT t.id, t.home_lat, t.home_lon, 'home', NULL, HOME <-> POINT
@@ -82,12 +87,17 @@ _PG_NEAREST = (
          AND NOT EXISTS (SELECT 1 FROM technician_locations f
                          WHERE f.tenant_id = t.tenant_id AND f.technician_id = t.id
                            AND f.fixed_at >= :fresh)
+         AND (:skill IS NULL OR (t.active AND EXISTS (
+           SELECT 1 FROM technician_skills s
+           WHERE s.technician_id = t.id AND s.skill = :skill AND s.level >= :level)))
        ORDER BY HOME <-> POINT LIMIT :k)
     ) AS nearest ORDER BY d LIMIT :k
     """.replace("POINT", _PG_POINT).replace("HOME", _PG_HOME)
     )
     .bindparams(
-        bindparam("tenant", type_=Uuid()), bindparam("fresh", type_=DateTime(timezone=True))
+        bindparam("tenant", type_=Uuid()),
+        bindparam("fresh", type_=DateTime(timezone=True)),
+        bindparam("skill", type_=String()),
     )
     .columns(technician_id=Uuid(), lat=Float(), lon=Float(), source=String(), d=Float())
 )
@@ -103,10 +113,12 @@ class PostgisIndex:
         *,
         fresh_since: datetime,
         limit: int,
+        skill: tuple[str, int] | None = None,
     ) -> list[Located]:
         rows = connection.execute(
             _PG_NEAREST,
-            {"tenant": tenant_id, "lat": lat, "lon": lon, "fresh": fresh_since, "k": limit},
+            {"tenant": tenant_id, "lat": lat, "lon": lon, "fresh": fresh_since, "k": limit}
+            | _skill_params(skill),
         )
         return [
             Located(row.technician_id, row.lat, row.lon, row.source, row.fixed_at, row.d)
@@ -122,6 +134,9 @@ _RTREE_BOX = (
     WHERE r.min_lat >= :south AND r.max_lat <= :north
       AND r.min_lon >= :west AND r.max_lon <= :east
       AND l.tenant_id = :tenant AND l.fixed_at >= :fresh
+         AND (:skill IS NULL OR EXISTS (
+           SELECT 1 FROM technicians a JOIN technician_skills s ON s.technician_id = a.id
+           WHERE a.id = l.technician_id AND a.active AND s.skill = :skill AND s.level >= :level))
     UNION ALL
     SELECT t.id, t.home_lat, t.home_lon, 'home', NULL
     FROM technician_homes_rtree h CROSS JOIN technicians t ON t.rowid = h.id
@@ -131,9 +146,16 @@ _RTREE_BOX = (
       AND NOT EXISTS (SELECT 1 FROM technician_locations f
                       WHERE f.tenant_id = t.tenant_id AND f.technician_id = t.id
                         AND f.fixed_at >= :fresh)
+         AND (:skill IS NULL OR (t.active AND EXISTS (
+           SELECT 1 FROM technician_skills s
+           WHERE s.technician_id = t.id AND s.skill = :skill AND s.level >= :level)))
     """
     )
-    .bindparams(bindparam("tenant", type_=Uuid()), bindparam("fresh", type_=DateTime()))
+    .bindparams(
+        bindparam("tenant", type_=Uuid()),
+        bindparam("fresh", type_=DateTime()),
+        bindparam("skill", type_=String()),
+    )
     .columns(technician_id=Uuid(), lat=Float(), lon=Float(), source=String(), fixed_at=DateTime())
 )
 
@@ -151,6 +173,7 @@ class RTreeIndex:
         *,
         fresh_since: datetime,
         limit: int,
+        skill: tuple[str, int] | None = None,
     ) -> list[Located]:
         fresh = fresh_since.astimezone(UTC).replace(tzinfo=None)  # stored as naive UTC
         radius = self.first_radius_m
@@ -160,7 +183,8 @@ class RTreeIndex:
             rows = connection.execute(
                 _RTREE_BOX,
                 {"tenant": tenant_id, "fresh": fresh, "south": south, "north": north}
-                | {"west": west, "east": east},
+                | {"west": west, "east": east}
+                | _skill_params(skill),
             )
             found = sorted(
                 (
@@ -181,6 +205,10 @@ class RTreeIndex:
             if whole_earth or (len(found) == limit and found[-1].approx_m <= radius):
                 return found
             radius *= 2
+
+
+def _skill_params(skill: tuple[str, int] | None) -> dict[str, object]:
+    return {"skill": skill[0] if skill else None, "level": skill[1] if skill else 0}
 
 
 def _box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:

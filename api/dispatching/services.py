@@ -97,10 +97,20 @@ def rank_near(
     capacity: int,
     shortlist: int,
     profile: rules.SpeedProfile = rules.SPEED_PROFILES["urban"],
+    skilled_only: bool = False,
 ) -> rules.Ranking:
-    """Rank the ``shortlist`` technicians nearest to the job."""
+    """Rank the ``shortlist`` technicians nearest to the job (with ``skilled_only``,
+    the nearest active ones with the job's skill: the index filters, nothing is
+    reported as excluded for it)."""
+    skill = (job.skill, job.min_level) if skilled_only and job.skill else None
     near = index_for(session.get_bind().dialect.name).nearest(
-        session.connection(), tenant_id, job.lat, job.lon, fresh_since=fresh_since, limit=shortlist
+        session.connection(),
+        tenant_id,
+        job.lat,
+        job.lon,
+        fresh_since=fresh_since,
+        limit=shortlist,
+        skill=skill,
     )
     facts = technician_facts(session, tenant_id, near, capacity)
     return rules.rank(job, facts, now=now, profile=profile)
@@ -128,6 +138,7 @@ def nearest_qualified(
             fresh_since=fresh_since,
             capacity=capacity,
             shortlist=shortlist,
+            skilled_only=True,
         )
         looked_at = len(ranking.candidates) + len(ranking.excluded)
         if ranking.candidates or looked_at < shortlist:

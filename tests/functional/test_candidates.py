@@ -192,3 +192,29 @@ def test_candidates_are_for_the_office_and_need_a_placed_site(
     _, _, token = factories.technician_user(world)
     response = client.as_(token).get(f"/v1/work-orders/{order.id}/candidates")
     assert response.status_code == 403
+
+
+def test_the_nearest_qualified_skips_the_unskilled_in_the_index_itself(
+    factories: Factories, uow_factory: Any
+) -> None:
+    from api.dispatching import services
+    from dispatch import candidates as rules
+
+    world = factories.tenant()
+    for east_m in (100, 200, 300, 400, 500, 600, 700, 800, 900):
+        hire(factories, world, east_m, skills=[{"skill": "plumbing", "level": 5}])
+    hire(factories, world, 950, skills=[{"skill": "hvac", "level": 4}], active=False)
+    wanted = hire(factories, world, 1_000, skills=[{"skill": "hvac", "level": 4}])
+    now = utcnow()
+    job = rules.Job(LAT, LON, at=now, skill="hvac", min_level=3)
+    with uow_factory() as uow:
+        best = services.nearest_qualified(
+            uow.session, world.tenant_id, job, now=now, fresh_since=now, first_shortlist=1
+        )
+        nearest = index_for(uow.session.get_bind().dialect.name).nearest(
+            uow.session.connection(), world.tenant_id, LAT, LON,
+            fresh_since=now, limit=1, skill=("hvac", 3),
+        )  # fmt: skip
+    assert best is not None and best.technician.id == wanted.id
+    assert best.distance_m == pytest.approx(1_000, rel=0.05)
+    assert [n.technician_id for n in nearest] == [wanted.id]  # one look, nine skipped
