@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -46,18 +47,38 @@ def accepting_worker(
 
 
 def connect_to_worker(
-    host: str, port: int, pid: int | None, pids: set[int], tries: int = 200
+    host: str, port: int, pid: int | None, pids: set[int], tries: int = 20
 ) -> tuple[http.client.HTTPConnection, int]:
-    """A connection accepted by worker ``pid`` (any worker if None), and that worker's pid."""
+    """A connection accepted by worker ``pid`` (any worker if None), and that worker's pid.
+
+    A few tries as the workers race; the kernel may keep favouring one worker (it
+    wakes the most recent waiter first, and a loaded machine makes that stick), so
+    then the other workers are paused (SIGSTOP) while we connect: only ``pid`` is
+    left to accept. They resume at once; the connection is unused until then."""
     for _ in range(tries):
-        connection = http.client.HTTPConnection(host, port, timeout=30)
-        connection.connect()
-        assert connection.sock is not None
-        owner = accepting_worker(port, connection.sock.getsockname()[1], pids)
+        connection, owner = _connect(host, port, pids)
         if pid is None or owner == pid:
             return connection, owner
         connection.close()  # unused: the worker sees a connection closed before any request
-    raise TimeoutError(f"worker {pid} accepted none of {tries} connections")
+    assert pid is not None
+    others = pids - {pid}
+    for other in others:
+        os.kill(other, signal.SIGSTOP)
+    try:
+        connection, owner = _connect(host, port, {pid}, timeout=15.0)
+    finally:
+        for other in others:
+            os.kill(other, signal.SIGCONT)
+    return connection, owner
+
+
+def _connect(
+    host: str, port: int, pids: set[int], timeout: float = 5.0
+) -> tuple[http.client.HTTPConnection, int]:
+    connection = http.client.HTTPConnection(host, port, timeout=30)
+    connection.connect()
+    assert connection.sock is not None
+    return connection, accepting_worker(port, connection.sock.getsockname()[1], pids, timeout)
 
 
 def _server_socket_inode(server_port: int, client_port: int) -> int:
