@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from dispatch.routing import OsrmRouter, Router, StraightLine
 from media.blobs import BlobStore
 from media.stores import S3Settings, open_blob_store
 
@@ -86,6 +87,10 @@ class Config:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    # An OSRM-compatible routing engine (its base URL) for travel times and ETAs; "":
+    # straight-line estimates. A slow or failing engine falls back to the straight line.
+    routing_url: str = ""
+    routing_timeout_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:
@@ -132,8 +137,16 @@ class Config:
             smtp_username=_env("SMTP_USERNAME", ""),
             smtp_password=os.environ.get("FIELDLINE_SMTP_PASSWORD", ""),
             smtp_starttls=_env_bool("SMTP_STARTTLS", False),
+            routing_url=_env("ROUTING_URL", ""),
+            routing_timeout_seconds=float(_env("ROUTING_TIMEOUT_SECONDS", "2.0")),
         )
         return replace(config, **overrides)
+
+    def open_router(self) -> Router:
+        """The travel-time estimator: the routing engine if configured, else a straight line."""
+        if not self.routing_url:
+            return StraightLine()
+        return OsrmRouter(self.routing_url, timeout=self.routing_timeout_seconds)
 
     @property
     def is_sqlite(self) -> bool:

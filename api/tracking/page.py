@@ -30,7 +30,7 @@ from api.tracking.errors import NoReportYet
 from api.tracking.models import WorkOrderRating
 from api.workorders.models import StatusChange, WorkOrder
 from api.workorders.states import Status
-from dispatch import eta as etas
+from dispatch.routing import Router, StraightLine
 from media.blobs import BlobStore
 
 _FINISHED = (Status.COMPLETED, Status.CLOSED)
@@ -45,7 +45,12 @@ class Viewer:
 
 
 def track(
-    session: Session, limiter: RateLimiter, token: str, viewer: Viewer, public_url: str
+    session: Session,
+    limiter: RateLimiter,
+    token: str,
+    viewer: Viewer,
+    public_url: str,
+    router: Router | None = None,
 ) -> dict[str, Any]:
     """The page's data for a working token; 404 ``tracking.link_not_found`` otherwise.
     Counted per token and per address before the lookup, so guessing is limited too
@@ -67,7 +72,7 @@ def track(
     steps = rules.timeline(facts)
     done = {step.key for step in steps if step.done}
     site = session.get(Site, order.site_id)
-    position, eta = _live(session, order, site)
+    position, eta = _live(session, order, site, router or StraightLine())
     return {
         "reference": order.number,
         "title": order.title,
@@ -146,7 +151,7 @@ def _technician(
 
 
 def _live(
-    session: Session, order: WorkOrder, site: Site | None
+    session: Session, order: WorkOrder, site: Site | None, router: Router
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Position and ETA, only while on the way (None once arrived or finished)."""
     location = en_route_position(session, order)
@@ -160,12 +165,12 @@ def _live(
     }
     if site is None or site.lat is None or site.lon is None:
         return position, None
-    estimate = etas.estimate(location.lat, location.lon, site.lat, site.lon)
+    leg = router.travel((location.lat, location.lon), (site.lat, site.lon))
     eta = {
-        "seconds": estimate.seconds,
-        "arrive_by": utcnow() + timedelta(seconds=estimate.seconds),
-        "distance_m": round(estimate.distance_m),
-        "profile": etas.URBAN_DRIVING.name,
+        "seconds": leg.seconds,
+        "arrive_by": utcnow() + timedelta(seconds=leg.seconds),
+        "distance_m": round(leg.metres),
+        "profile": leg.source,
     }
     return position, eta
 

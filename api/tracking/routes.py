@@ -26,6 +26,7 @@ from api.tracking.schemas import (
     TrackingArgs,
     TrackingSchema,
 )
+from dispatch.routing import Router
 
 blp = Blueprint(
     "tracking", __name__, url_prefix="/v1", description="Customer tracking links and CSAT ratings"
@@ -36,6 +37,16 @@ _LIMITED = "`request.rate_limited`: too many requests for this link or address"
 
 def _public_url() -> str:
     return str(state().config.public_url or request.url_root)
+
+
+def _router() -> Router:
+    """The app's travel-time estimator, made once (it keeps its HTTP connections)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    router: Router | None = app.extensions.get("fieldline_router")
+    if router is None:
+        router = state().config.open_router()
+        app.extensions["fieldline_router"] = router
+    return router
 
 
 def _limiter() -> Any:
@@ -103,7 +114,7 @@ class Tracking(MethodView):
         )
         viewer = page.Viewer(language=asked, address=_address())
         with read_uow() as uow:
-            body = page.track(uow.session, _limiter(), token, viewer, _public_url())
+            body = page.track(uow.session, _limiter(), token, viewer, _public_url(), _router())
         return body, 200, {"Cache-Control": "no-store"}
 
 

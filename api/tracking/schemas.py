@@ -64,7 +64,9 @@ class EtaSchema(Schema):
     seconds = fields.Integer(metadata={"description": "Travel time left, whole minutes"})
     arrive_by = UTCDateTime()
     distance_m = fields.Integer(metadata={"description": "Straight line to the site"})
-    profile = fields.String(metadata={"description": "The speed profile used"})
+    profile = fields.String(
+        metadata={"description": "How it was estimated: `osrm` (by road) or a speed profile"}
+    )
 
 
 class PublicReportSchema(Schema):
