@@ -56,6 +56,10 @@ class DemoContext:
         self._rows[row.__table__].append(row)  # type: ignore[attr-defined]
         return row
 
+    def collected(self, model: type[T]) -> list[T]:
+        """The rows of ``model`` collected so far (not yet written)."""
+        return list(self._rows.get(model.__table__, []))  # type: ignore[attr-defined]
+
     def write(self) -> Counter[str]:
         """Flush every collected row, parents before children; returns rows per table."""
         counts: Counter[str] = Counter()

@@ -25,6 +25,7 @@ from api.demo.context import DemoContext
 from api.demo.logins import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG
 from api.demo.logins import print_logins as _print_logins
 from api.demo.orders import build_work_orders
+from api.demo.positions import build_positions
 from api.demo.staff import build_staff
 from api.demo.taxonomy import build_categories
 from api.models import Base
@@ -113,4 +114,5 @@ def _build(session: Session) -> Counter[str]:
     accounts = build_accounts(ctx)
     categories = build_categories(ctx)
     build_work_orders(ctx, staff, accounts, categories)
+    build_positions(ctx)
     return ctx.write()

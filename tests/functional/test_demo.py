@@ -23,6 +23,7 @@ from api.db import UnitOfWorkFactory, utcnow
 from api.demo.accounts import ean13
 from api.demo.loader import DEMO_SLUG, load_demo, print_logins
 from api.demo.logins import DEMO_LOGINS, DEMO_PASSWORD, contact_email, technician_email
+from api.location.models import CurrentLocation, Position
 from api.sites.models import Site
 from api.technicians.models import Technician
 from api.tenants.models import TenantCounter
@@ -277,3 +278,26 @@ def _fingerprint(uow_factory: UnitOfWorkFactory) -> tuple[object, ...]:
             select(Customer.name).where(Customer.tenant_id == tenant_id).order_by(Customer.code)
         ).all()
         return tenant_id, _count(session, Customer, tenant_id), sorted(orders), list(customers)
+
+
+def test_technicians_on_a_job_have_a_trail_and_a_current_position_in_shanghai(
+    uow_factory: UnitOfWorkFactory, client: ApiClient
+) -> None:
+    load_demo(uow_factory, reset=False)
+    with uow_factory() as uow:
+        moving = uow.session.execute(
+            select(WorkOrder.assignee_id, WorkOrder.status).where(
+                WorkOrder.status.in_([Status.EN_ROUTE, Status.ON_SITE, Status.IN_PROGRESS])
+            )
+        ).all()
+        located = set(uow.session.scalars(select(CurrentLocation.technician_id)))
+        fixes = uow.session.scalar(select(func.count()).select_from(Position))
+    assert moving and {tech for tech, _ in moving} == located
+    assert fixes >= 90 * len(located)
+    admin = client.as_(_log_in(client, DEMO_LOGINS[0].email))
+    tech = sorted(located)[0]
+    trail = admin.get(f"/v1/technicians/{tech}/trail", query_string={"tolerance_m": 20}).get_json()
+    line = trail["features"][0]
+    assert line["properties"]["distance_m"] > 500
+    for lon, lat in line["geometry"]["coordinates"]:
+        assert 30.6 < lat < 31.9 and 120.8 < lon < 122.2  # Shanghai
