@@ -20,18 +20,29 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 
-def insert_rows(connection: Connection, model: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` into the table of ``model`` (a mapped class)."""
+def insert_rows(
+    connection: Connection,
+    model: Any,
+    rows: Sequence[dict[str, Any]],
+    *,
+    skip_conflicts: bool = False,
+) -> None:
+    """Insert ``rows`` into the table of ``model`` (a mapped class); with
+    ``skip_conflicts``, a row whose key is taken is skipped (``ON CONFLICT DO NOTHING``)."""
     table: Table = model.__table__
     if not rows:
         return
     if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), list(rows))
+        plain = sqlite_insert(table).on_conflict_do_nothing() if skip_conflicts else insert(table)
+        connection.execute(plain, list(rows))
         return
     names = tuple(rows[0])
     statement = _statement(connection, table, names)
+    if skip_conflicts:
+        statement += " ON CONFLICT DO NOTHING"
     arrays = []
     for name in names:
         values = [row[name] for row in rows]

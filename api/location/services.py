@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, text, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from api.auth.actor import Actor
 from api.auth.models import AuthSession
 from api.db import UnitOfWork, UnitOfWorkFactory, utcnow
+from api.db.bulk import insert_rows
 from api.location import arrivals, errors
 from api.location.models import CurrentLocation, Position
 from api.sync import devices
@@ -271,45 +272,14 @@ def _active_spans(
     )
 
 
-# PostgreSQL takes a whole batch as one statement over arrays: about five times
-# faster than an executemany of a thousand rows (one round of binary array
-# parameters instead of a thousand bound rows).
-_PG_INSERT = text(
-    """
-    INSERT INTO technician_positions (tenant_id, device_id, fixed_at, technician_id, lat, lon,
-        accuracy_m, speed_mps, heading_deg, altitude_m, received_at)
-    SELECT :tenant_id, :device_id, f.fixed_at, :technician_id, f.lat, f.lon,
-        f.accuracy_m, f.speed_mps, f.heading_deg, f.altitude_m, :received_at
-    FROM unnest(CAST(:fixed_at AS timestamptz[]), CAST(:lat AS float8[]),
-        CAST(:lon AS float8[]), CAST(:accuracy_m AS float8[]), CAST(:speed_mps AS float8[]),
-        CAST(:heading_deg AS float8[]), CAST(:altitude_m AS float8[]))
-        AS f(fixed_at, lat, lon, accuracy_m, speed_mps, heading_deg, altitude_m)
-    ON CONFLICT DO NOTHING
-    """
-)
 _FIX_COLUMNS = ("fixed_at", "lat", "lon", "accuracy_m", "speed_mps", "heading_deg", "altitude_m")
 
 
 def _insert(
     session: Session, actor: Actor, device_id: str, kept: Sequence[Fix], now: datetime
 ) -> None:
-    """Keep the fixes (a concurrent resend of one is skipped by the primary key)."""
-    if not kept:
-        return
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        columns = {name: [getattr(fix, name) for fix in kept] for name in _FIX_COLUMNS}
-        connection.execute(
-            _PG_INSERT,
-            {
-                "tenant_id": actor.tenant_id,
-                "device_id": device_id,
-                "technician_id": actor.technician_id,
-                "received_at": now,
-                **columns,
-            },
-        )
-        return
+    """Keep the fixes in one statement (:func:`api.db.bulk.insert_rows`: arrays on
+    PostgreSQL); a concurrent resend of one is skipped by the primary key."""
     rows = [
         {
             "tenant_id": actor.tenant_id,
@@ -320,7 +290,7 @@ def _insert(
         }
         for fix in kept
     ]
-    connection.execute(sqlite_insert(Position).on_conflict_do_nothing(), rows)
+    insert_rows(session.connection(), Position, rows, skip_conflicts=True)
 
 
 def _advance_current(
