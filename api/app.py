@@ -45,6 +45,7 @@ BLUEPRINT_MODULES = [
     "api.servicedesk.rule_routes",
     "api.categories.routes",
     "api.workorders.routes",
+    "api.duplicates.routes",
     "api.evidence.routes",
     "api.evidence.photo_routes",
     "api.signoff.routes",

@@ -22,6 +22,7 @@ from api.auth.actor import Actor
 from api.auth.permissions import Role
 from api.categories.models import MAX_DEPTH
 from api.customers.queries import access_customer
+from api.duplicates.detection import find_duplicates
 from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version, ensure_unused_id, pick
 from api.errors.base import FieldProblem
@@ -99,6 +100,7 @@ def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) ->
         link_assets(session, order, asset_ids)
         append_history(session, actor, order, "create", None, reason=None)
         check_repeats(session, actor, order, asset_ids)
+        find_duplicates(session, order, asset_ids)
         changes = snapshot(order, AUDITED_FIELDS)
         changes["asset_ids"] = {"after": jsonable(sorted(asset_ids))}
         audit.record(session, actor, "create", "work_order", order.id, changes)
