@@ -76,3 +76,8 @@ class RuleInvalid(InvalidInput):
         "en": "The rule is not valid JSON Logic over the known facts",
         "zh-CN": "规则不是基于已知字段的有效 JSON Logic",
     }
+
+
+class RuleVersionNotFound(NotFound):
+    code = "priority_rule.version_not_found"
+    titles = {"en": "No such version of the priority rules", "zh-CN": "优先级规则版本不存在"}

@@ -194,6 +194,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "day": "2026-10-01",
         "policy_id": policy.get_json()["id"],
         "rule_id": rule.get_json()["id"],
+        "version_id": admin.get("/v1/priority-rule-versions").get_json()["items"][0]["id"],
     }
     customer_y_ids = {
         ids[k]
