@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,8 +31,6 @@ CANDIDATE_LIMIT = 200
 
 
 def settings_of(tenant: Tenant) -> DuplicateSettings:
-    from datetime import timedelta
-
     return DuplicateSettings(
         window=timedelta(hours=tenant.duplicate_window_hours),
         min_score=tenant.duplicate_min_score,

@@ -35,7 +35,9 @@ class DuplicateSuggestion(Base, TenantOwned):
     work_order_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("work_orders.id", ondelete="CASCADE")
     )
-    candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"))
+    candidate_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE")
+    )
     score: Mapped[int]
     reasons: Mapped[list[Any]]
     state: Mapped[str] = mapped_column(String(16), default=OPEN)

@@ -52,9 +52,7 @@ class Dismissal(MethodView):
     def post(self, work_order_id: uuid.UUID, suggestion_id: uuid.UUID) -> Any:
         """Not a duplicate: the pair is not offered again. Dismissing twice is harmless;
         a suggestion settled by a merge is 409 `duplicate.already_decided`."""
-        return services.dismiss_suggestion(
-            new_uow(), current_actor(), work_order_id, suggestion_id
-        )
+        return services.dismiss_suggestion(new_uow(), current_actor(), work_order_id, suggestion_id)
 
 
 @blp.route("/work-orders/<uuid:work_order_id>/merge")
@@ -65,13 +63,13 @@ class Merge(MethodView):
     @blp.arguments(MergeSchema)
     @blp.response(200, WorkOrderSchema)
     def post(self, data: dict[str, Any], work_order_id: uuid.UUID, version: int) -> Any:
-        """Merge this order (the duplicate) into `primary_id`: it is cancelled with reason
-        `duplicate` through the status state machine and linked to the primary; its
-        history, notes and evidence stay and show on the primary's `timeline` and `links`.
-        `If-Match` is this order's ETag. Merging again into the same primary answers the
-        same; into another is 409 `duplicate.already_merged`."""
+        """Merge this order (the duplicate) into `into_work_order_id` (the primary): it is
+        cancelled with reason `duplicate` through the status state machine and linked to the
+        primary; its history, notes and evidence stay, shown from the primary's `timeline`
+        and `links`. `If-Match` is this order's ETag. Merging again into the same primary
+        answers the same; into another is 409 `duplicate.already_merged`."""
         order = merging.merge_work_order(
-            new_uow(), current_actor(), work_order_id, data["primary_id"], version
+            new_uow(), current_actor(), work_order_id, data["into_work_order_id"], version
         )
         return order, etag_header(order.version)
 

@@ -42,7 +42,7 @@ class SuggestionListArgs(PageArgs):
 
 
 class MergeSchema(Schema):
-    primary_id = fields.UUID(
+    into_work_order_id = fields.UUID(
         required=True, metadata={"description": "The order that stays; this one is cancelled"}
     )
 

@@ -15,7 +15,7 @@ from api.audit import services as audit
 from api.auth.actor import Actor
 from api.db import UnitOfWork, utcnow
 from api.duplicates import queries
-from api.duplicates.errors import SuggestionDecided
+from api.duplicates.errors import SuggestionDecided, SuggestionNotFound
 from api.duplicates.models import DISMISSED, MERGED
 from api.duplicates.queries import SuggestionView
 from api.tenants.models import Tenant
@@ -33,7 +33,7 @@ def dismiss_suggestion(
         access_work_order(session, actor, work_order_id)
         row = queries.access_suggestion(session, actor, suggestion_id)
         if work_order_id not in (row.work_order_id, row.candidate_id):
-            raise queries.SuggestionNotFound()
+            raise SuggestionNotFound()
         if row.state == MERGED:
             raise SuggestionDecided()
         if row.state != DISMISSED:

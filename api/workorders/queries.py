@@ -311,9 +311,7 @@ def _duplicate_flags(session: Session, order_ids: list[uuid.UUID]) -> dict[uuid.
     """Per order: its open duplicate suggestions and what it was merged into (api.duplicates)."""
     if not order_ids:
         return {}
-    rows = session.execute(
-        select(_ORDERS.c.id, *_FLAG_COLUMNS).where(_ORDERS.c.id.in_(order_ids))
-    )
+    rows = session.execute(select(_ORDERS.c.id, *_FLAG_COLUMNS).where(_ORDERS.c.id.in_(order_ids)))
     return {row[0]: dict(zip(_FLAG_NAMES, row[1:], strict=True)) for row in rows}
 
 

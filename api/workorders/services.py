@@ -22,9 +22,9 @@ from api.auth.actor import Actor
 from api.auth.permissions import Role
 from api.categories.models import MAX_DEPTH
 from api.customers.queries import access_customer
-from api.duplicates.detection import find_duplicates
 from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version, ensure_unused_id, pick
+from api.duplicates.detection import find_duplicates
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.servicedesk import clocks as sla_clocks

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.assets.repeats import check_repeats
-from api.duplicates.detection import find_duplicates
 from api.audit import services as audit
 from api.audit.changes import jsonable, snapshot
 from api.customers.queries import access_customer
+from api.duplicates.detection import find_duplicates
 from api.errors.base import FieldlineError, FieldProblem
 from api.signoff.rules import SignOffRequired
 from api.sync.push import conflicts
