@@ -20,6 +20,7 @@ from api.notifications import models as notifications
 from api.outbox import models as outbox
 from api.push import models as push
 from api.ratelimits import models as ratelimits
+from api.servicedesk import escalation_models as escalations
 from api.servicedesk import models as servicedesk
 from api.signoff import models as signoff
 from api.sites import models as sites
@@ -40,6 +41,7 @@ __all__ = [
     "categories",
     "customers",
     "duplicates",
+    "escalations",
     "evidence",
     "idempotency",
     "location",

@@ -67,6 +67,7 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/merge", {"into_asset_id": "01938a3c-7c00-7000-8000-000000000001"}),
     ("POST", "/rating", {"score": 5}),
     ("PUT", "/days/<day>", {"hours": []}),
+    ("POST", "/sla/pauses", {"reason": "入侵测试"}),
 ]
 
 
@@ -133,6 +134,18 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         json={"name": "入侵测试", "position": 1, "logic": {"!": [1]}, "priority": "high"},
     )
     assert rule.status_code == 201, rule.get_json()
+    escalation_rule = admin.post(
+        "/v1/escalation-rules",
+        json={
+            "name": "入侵测试",
+            "level": 1,
+            "trigger": "created",
+            "minutes": 60,
+            "action": "notify_supervisor",
+            "team_id": str(team.id),
+        },
+    )
+    assert escalation_rule.status_code == 201, escalation_rule.get_json()
     key = admin.post("/v1/api-keys", json={"name": "erp", "scopes": ["customers:read"]}).get_json()
     tech_session = client.post(
         "/v1/auth/login",
@@ -202,6 +215,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "policy_id": policy.get_json()["id"],
         "rule_id": rule.get_json()["id"],
         "suggestion_id": suggestions[0]["id"],
+        "escalation_rule_id": escalation_rule.get_json()["id"],
         "version_id": admin.get("/v1/priority-rule-versions").get_json()["items"][0]["id"],
     }
     customer_y_ids = {

@@ -1,7 +1,7 @@
 """duplicates: suggestions, links between work orders, duplicate and preventive settings
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-04 09:10:00
 
 ``duplicate_suggestions`` holds the pairs the duplicate rule matched (open,
@@ -18,8 +18,8 @@ from sqlalchemy.dialects import postgresql
 
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
-revision = "0029"
-down_revision = "0028"
+revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
