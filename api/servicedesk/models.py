@@ -102,6 +102,14 @@ class WorkOrderSla(Base, TenantOwned):
     arrival_due_at: Mapped[datetime | None]
     resolution_due_at: Mapped[datetime | None]
     computed_at: Mapped[datetime]
+    # Met marks, set once by the step that met the target (an edit never overrides them):
+    # when (the step's occurred time), by which action, and whether it was past due then.
+    first_response_met_at: Mapped[datetime | None]
+    first_response_met_by: Mapped[str | None] = mapped_column(String(32))
+    first_response_breached: Mapped[bool | None]
+    arrival_met_at: Mapped[datetime | None]
+    arrival_met_by: Mapped[str | None] = mapped_column(String(32))
+    arrival_breached: Mapped[bool | None]
 
 
 class PriorityRule(Base, TenantOwned, Timestamped, Versioned):
@@ -129,6 +137,32 @@ class PriorityDecision(Base, TenantOwned):
         ForeignKey("priority_rules.id", ondelete="SET NULL")
     )
     rule_name: Mapped[str] = mapped_column(String(120))
+    # The rule set version that decided (``priority_rule_set_versions.number``).
+    rule_set_version: Mapped[int | None]
     requested_priority: Mapped[str | None] = mapped_column(String(16))
     priority: Mapped[str] = mapped_column(String(16))
     decided_at: Mapped[datetime]
+
+
+class PriorityRuleSetVersion(Base, TenantOwned):
+    """One saved state of a tenant's whole priority rule set, immutable once written.
+
+    Every save (create, change, delete of a rule, or a rollback) writes the next
+    ``number`` with the full content, so an order's decision names the exact set
+    that made it and a rollback is a new version with old content, never an edit.
+    """
+
+    __tablename__ = "priority_rule_set_versions"
+    __table_args__ = (
+        Index("uq_priority_rule_set_versions_number", "tenant_id", "number", unique=True),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    number: Mapped[int]
+    # [{"id", "name", "position", "logic", "priority", "active"}], in the order they apply.
+    rules: Mapped[list[Any]]
+    # Why this version exists: "create", "update", "delete" or "rollback".
+    cause: Mapped[str] = mapped_column(String(16))
+    rolled_back_to: Mapped[int | None]  # a rollback: the number whose content it restores
+    created_by: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime]

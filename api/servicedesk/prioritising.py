@@ -12,6 +12,7 @@ from api.customers.models import Customer
 from api.db import utcnow
 from api.servicedesk.models import PriorityDecision, PriorityRule
 from api.servicedesk.priority_rules import Decision, Rule, decide, facts_of
+from api.servicedesk.rule_versions import current_number
 from api.workorders.models import WorkOrder
 from api.workorders.states import Priority
 
@@ -65,6 +66,7 @@ def record(session: Session, order: WorkOrder, decision: Decision, requested: st
             work_order_id=order.id,
             rule_id=decision.rule.id,
             rule_name=decision.rule.name,
+            rule_set_version=current_number(session, order.tenant_id),
             requested_priority=requested,
             priority=decision.priority,
             decided_at=utcnow(),

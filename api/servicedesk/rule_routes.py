@@ -16,7 +16,8 @@ from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
 from api.http.pagination import PageArgs, page_schema, paginate
 from api.servicedesk import rule_services as services
-from api.servicedesk.models import PriorityDecision, PriorityRule
+from api.servicedesk import rule_versions as versions
+from api.servicedesk.models import PriorityDecision, PriorityRule, PriorityRuleSetVersion
 from api.servicedesk.rule_schemas import (
     DecisionSchema,
     DryRunArgsSchema,
@@ -24,6 +25,7 @@ from api.servicedesk.rule_schemas import (
     RuleCreateSchema,
     RuleSchema,
     RuleUpdateSchema,
+    RuleVersionSchema,
 )
 from api.workorders.queries import access_work_order
 
@@ -95,6 +97,42 @@ class RuleById(MethodView):
     def delete(self, rule_id: uuid.UUID, version: int) -> None:
         """Delete a rule. Needs `If-Match`."""
         services.delete_rule(new_uow(), current_actor(), rule_id, version)
+
+
+@blp.route("/priority-rule-versions")
+class RuleVersions(MethodView):
+    @requires(Permission.SERVICE_DESK_READ)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(RuleVersionSchema))
+    def get(self, args: dict[str, Any]) -> Any:
+        """Every saved version of the tenant's rule set, newest first. Each create, change or
+        delete of a rule, and each rollback, writes one; none is ever changed."""
+        actor = current_actor()
+        with read_uow() as uow:
+            stmt = select(PriorityRuleSetVersion).where(
+                PriorityRuleSetVersion.tenant_id == actor.tenant_id
+            )
+            return paginate(uow.session, stmt, PriorityRuleSetVersion.id, descending=True, **args)
+
+
+@blp.route("/priority-rule-versions/<uuid:version_id>")
+class RuleVersionById(MethodView):
+    @requires(Permission.SERVICE_DESK_READ)
+    @blp.response(200, RuleVersionSchema)
+    def get(self, version_id: uuid.UUID) -> Any:
+        """One version of the rule set, with its whole content."""
+        with read_uow() as uow:
+            return versions.access_version(uow.session, current_actor(), version_id=version_id)
+
+
+@blp.route("/priority-rule-versions/<uuid:version_id>/rollback")
+class RuleVersionRollback(MethodView):
+    @requires(Permission.SERVICE_DESK_MANAGE)
+    @blp.response(201, RuleVersionSchema)
+    def post(self, version_id: uuid.UUID) -> Any:
+        """Make this version's rules the current ones again. The rollback is itself a new
+        version (with this one's content): history is never rewritten."""
+        return versions.roll_back(new_uow(), current_actor(), version_id)
 
 
 @blp.route("/work-orders/<uuid:work_order_id>/priority-decision")

@@ -52,7 +52,14 @@ class DryRunArgsSchema(Schema):
     rules = fields.List(
         fields.Nested(DryRunRuleSchema),
         validate=validate.Length(max=200),
-        metadata={"description": "A rule set to try, in order; omitted: the saved active rules"},
+        metadata={
+            "description": "A rule set to try, in order; omitted: `version`, or the saved "
+            "active rules"
+        },
+    )
+    version = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "Try this saved version of the rule set (its `number`)"},
     )
     limit = fields.Integer(
         load_default=50,
@@ -76,6 +83,35 @@ class DryRunSchema(Schema):
 class DecisionSchema(Schema):
     rule_id = fields.UUID(allow_none=True)
     rule_name = fields.String(allow_none=True)
+    rule_set_version = fields.Integer(
+        allow_none=True, metadata={"description": "The rule set version that decided"}
+    )
     requested_priority = fields.String(allow_none=True)
     priority = fields.String(allow_none=True)
     decided_at = UTCDateTime(allow_none=True)
+
+
+class VersionRuleSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    position = fields.Integer()
+    logic = fields.Dict()
+    priority = fields.String()
+    active = fields.Boolean()
+
+
+class RuleVersionSchema(Schema):
+    id = fields.UUID()
+    number = fields.Integer(metadata={"description": "1, 2, 3 … per tenant, never reused"})
+    cause = fields.String(
+        metadata={"description": "What wrote it: create, update, delete or rollback"}
+    )
+    rolled_back_to = fields.Integer(
+        allow_none=True, metadata={"description": "A rollback: the version it restores"}
+    )
+    created_by = fields.UUID(allow_none=True)
+    created_at = UTCDateTime()
+    rules = fields.List(
+        fields.Nested(VersionRuleSchema),
+        metadata={"description": "The whole rule set as saved, in the order rules apply"},
+    )

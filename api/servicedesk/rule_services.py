@@ -19,6 +19,7 @@ from api.servicedesk.errors import RuleInvalid, RuleNotFound
 from api.servicedesk.models import PriorityRule
 from api.servicedesk.prioritising import active_rules, facts_for
 from api.servicedesk.priority_rules import Rule, check_logic, decide
+from api.servicedesk.rule_versions import access_version, record_version, rules_of
 from api.workorders.models import WorkOrder
 
 RULE_FIELDS = frozenset({"name", "position", "logic", "priority", "active"})
@@ -49,6 +50,7 @@ def create_rule(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Prior
         audit.record(
             session, actor, "create", "priority_rule", rule.id, snapshot(rule, RULE_FIELDS)
         )
+        record_version(session, actor, "create")
         uow.commit()
         return rule
 
@@ -68,6 +70,8 @@ def update_rule(
             _check("logic", changes["logic"])
         diff = apply_changes(rule, changes, RULE_FIELDS)
         audit.record(session, actor, "update", "priority_rule", rule.id, diff)
+        if diff:
+            record_version(session, actor, "update")
         uow.commit()
         return rule
 
@@ -79,12 +83,16 @@ def delete_rule(uow: UnitOfWork, actor: Actor, rule_id: uuid.UUID, expected_vers
         check_version(rule, expected_version)
         audit.record(session, actor, "delete", "priority_rule", rule.id, snapshot(rule, ["name"]))
         session.delete(rule)
+        record_version(session, actor, "delete")
         uow.commit()
 
 
 def dry_run(session: Session, actor: Actor, args: Mapping[str, Any]) -> dict[str, Any]:
-    """What a rule set (or the saved one) would give the tenant's most recent orders."""
-    if args.get("rules") is not None:
+    """What a rule set (given, a saved version, or the current rules) would give the
+    tenant's most recent orders."""
+    if args.get("version") is not None:
+        rules = rules_of(access_version(session, actor, number=args["version"]))
+    elif args.get("rules") is not None:
         for index, item in enumerate(args["rules"]):
             _check(f"rules[{index}].logic", item["logic"])
         rules = [Rule(None, r["name"], r["logic"], r["priority"]) for r in args["rules"]]
