@@ -12,6 +12,7 @@ from api.auth import models as auth
 from api.categories import models as categories
 from api.customers import models as customers
 from api.db import Base
+from api.duplicates import models as duplicates
 from api.evidence import models as evidence
 from api.idempotency import models as idempotency
 from api.location import models as location
@@ -39,6 +40,7 @@ __all__ = [
     "auth",
     "categories",
     "customers",
+    "duplicates",
     "escalations",
     "evidence",
     "idempotency",

@@ -86,6 +86,16 @@ class WorkOrderSchema(FastDumpSchema):
         fields.String(),
         metadata={"description": "Transitions the caller may take now (draw these buttons)"},
     )
+    possible_duplicates = fields.Integer(
+        metadata={
+            "description": "Open duplicate suggestions naming this order "
+            "(GET /v1/work-orders/{id}/duplicates); 0 when none"
+        }
+    )
+    merged_into_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "The order this one was merged into as a duplicate, if any"},
+    )
     requested_start = UTCDateTime(allow_none=True)
     requested_end = UTCDateTime(allow_none=True)
     scheduled_start = UTCDateTime(allow_none=True)

@@ -25,6 +25,7 @@ from api.categories.skills import duplicate_problems
 from api.customers.queries import access_customer
 from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version, ensure_unused_id, pick
+from api.duplicates.detection import find_duplicates
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.servicedesk import clocks as sla_clocks
@@ -116,6 +117,7 @@ def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) ->
         link_assets(session, order, asset_ids)
         append_history(session, actor, order, "create", None, reason=None)
         check_repeats(session, actor, order, asset_ids)
+        find_duplicates(session, order, asset_ids)
         changes = snapshot(order, AUDITED_FIELDS)
         changes["asset_ids"] = {"after": jsonable(sorted(asset_ids))}
         audit.record(session, actor, "create", "work_order", order.id, changes)
