@@ -1,7 +1,7 @@
 """category skills: what a category's orders need of a technician, and an order's own
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-04 08:50:00
 
 ``category_skills`` lists, per category, the skills (with a minimum level) its
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0030"
-down_revision = "0029"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
