@@ -62,6 +62,7 @@ BLUEPRINT_MODULES = [
     "api.sync.inbox.routes",
     "api.location.routes",
     "api.dispatching.routes",
+    "api.dispatching.offer_routes",
     "api.board.routes",
     "api.tracking.routes",
     "api.dayplan.routes",
