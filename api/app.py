@@ -43,6 +43,7 @@ BLUEPRINT_MODULES = [
     "api.servicedesk.routes",
     "api.servicedesk.policy_routes",
     "api.servicedesk.rule_routes",
+    "api.workflows.routes",
     "api.categories.routes",
     "api.workorders.routes",
     "api.evidence.routes",

@@ -8,6 +8,7 @@ from webargs.fields import DelimitedList
 from api.http.dumping import FastDumpSchema
 from api.http.pagination import PageArgs
 from api.http.schemas import Schema, UTCDateTime, text
+from api.workflows.schemas import WorkflowCurrentStepsSchema
 from api.workorders.rules import RULES, Action
 from api.workorders.states import NoteVisibility, Priority, Status
 
@@ -59,6 +60,14 @@ class WorkOrderSchema(FastDumpSchema):
         metadata={
             "description": "Resolution due time, computed by the server from the tenant's "
             "SLA policies (read-only; see GET /v1/work-orders/{id}/sla)"
+        },
+    )
+    current_steps = fields.Nested(
+        WorkflowCurrentStepsSchema,
+        allow_none=True,
+        metadata={
+            "description": "The workflow's current step(s) and who must act (server-owned; "
+            "null: no workflow applies; see GET /v1/work-orders/{id}/workflow)"
         },
     )
     resolution = fields.String(allow_none=True)
