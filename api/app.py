@@ -26,6 +26,7 @@ from api.http.context import FieldlineState, release_read_connection
 from api.http.envelope import RequestEnvelope
 from api.http.json import OrjsonProvider
 from api.http.ratelimit import RateLimiter, storage_for
+from api.pages import install as install_pages
 from api.sync.quiet_rows import QuietRows
 from api.uploads.override import TusMethodOverride
 
@@ -44,8 +45,10 @@ BLUEPRINT_MODULES = [
     "api.servicedesk.policy_routes",
     "api.servicedesk.rule_routes",
     "api.workflows.routes",
+    "api.servicedesk.escalation_routes",
     "api.categories.routes",
     "api.workorders.routes",
+    "api.duplicates.routes",
     "api.evidence.routes",
     "api.evidence.photo_routes",
     "api.signoff.routes",
@@ -64,6 +67,8 @@ BLUEPRINT_MODULES = [
     "api.dayplan.routes",
     "api.uploads.routes",
     "api.web.routes",
+    "api.pages.layout.routes",
+    "api.pages.landing.routes",
 ]
 
 
@@ -119,6 +124,7 @@ def create_app(config: Config | None = None) -> Flask:
         storage_for(config.ratelimit_storage_uri, engine), config.tracking_rate_limit, "tracking"
     )
 
+    install_pages(app, config)
     api = FieldlineApi(app, spec_kwargs=_spec_kwargs())
     for module_name in BLUEPRINT_MODULES:
         module = importlib.import_module(module_name)

@@ -74,6 +74,8 @@ class Config:
     threads: int = 1
     embedded_worker: bool = True
     worker_poll_seconds: float = 1.0
+    # How often each worker looks for due escalations (one index range scan).
+    escalation_sweep_seconds: float = 30.0
     # Web Push: the VAPID "sub" claim push services may write to; TTL (seconds) a push
     # service keeps an undelivered message; plain-http endpoints on 127.0.0.1/localhost
     # (tests and local development only; real push services are https).
@@ -91,6 +93,14 @@ class Config:
     # straight-line estimates. A slow or failing engine falls back to the straight line.
     routing_url: str = ""
     routing_timeout_seconds: float = 2.0
+    # Map tiles under the pages' maps (a Leaflet URL template: {z}, {x}, {y}, optional {s});
+    # "": none. Without tiles (or when they are unreachable) markers and routes are drawn
+    # on a plain background.
+    map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_tiles_attribution: str = "© OpenStreetMap contributors"
+    # Where the pages' npm packages are (package.json at the repository's root, installed
+    # by ./dev); None: node_modules beside the api package.
+    web_modules_dir: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:
@@ -98,6 +108,7 @@ class Config:
         database_url = _env("DATABASE_URL", f"sqlite:///{data_dir / 'fieldline.db'}")
         blob_dir = _env("BLOB_DIR", "")
         upload_dir = _env("UPLOAD_DIR", "")
+        web_modules = _env("WEB_MODULES_DIR", "")
         config = cls(
             data_dir=data_dir,
             blob_dir=Path(blob_dir).resolve() if blob_dir else None,
@@ -128,6 +139,7 @@ class Config:
             threads=int(_env("THREADS", "1")),
             embedded_worker=_env_bool("EMBEDDED_WORKER", database_url.startswith("sqlite")),
             worker_poll_seconds=float(_env("WORKER_POLL_SECONDS", "1.0")),
+            escalation_sweep_seconds=float(_env("ESCALATION_SWEEP_SECONDS", "30")),
             vapid_subject=_env("VAPID_SUBJECT", "mailto:admin@fieldline.invalid"),
             push_ttl_seconds=int(_env("PUSH_TTL_SECONDS", "86400")),
             push_allow_http_loopback=_env_bool("PUSH_ALLOW_HTTP_LOOPBACK", False),
@@ -139,6 +151,9 @@ class Config:
             smtp_starttls=_env_bool("SMTP_STARTTLS", False),
             routing_url=_env("ROUTING_URL", ""),
             routing_timeout_seconds=float(_env("ROUTING_TIMEOUT_SECONDS", "2.0")),
+            map_tiles_url=_env("MAP_TILES_URL", cls.map_tiles_url),
+            map_tiles_attribution=_env("MAP_TILES_ATTRIBUTION", cls.map_tiles_attribution),
+            web_modules_dir=Path(web_modules).resolve() if web_modules else None,
         )
         return replace(config, **overrides)
 

@@ -12,6 +12,8 @@ from api.notifications import delivery
 from api.notifications.channels import Notifier
 from api.notifications.handlers import notify_status_change
 from api.outbox.worker import Handler
+from api.servicedesk.escalation_notices import notify_escalation
+from api.servicedesk.escalation_sweep import TOPIC as ESCALATED
 from api.signoff.pdf_job import TOPIC as REPORT_PDF
 from api.signoff.pdf_job import pdf_handler
 from media.blobs import BlobStore
@@ -19,6 +21,7 @@ from media.blobs import BlobStore
 HANDLERS: dict[str, Handler] = {
     "work_order.status_changed": notify_status_change,
     "work_order.arrival_suggested": notify_arrival_suggested,
+    ESCALATED: notify_escalation,
     # Without channels, a notification stays in the app (and tests need no push service).
     **delivery.handlers(()),
 }

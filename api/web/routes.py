@@ -1,4 +1,4 @@
-"""``/`` (a redirect to the API docs), ``/healthz`` (the process is up), ``/readyz``
+"""``/healthz`` (the process is up), ``/readyz``
 (it can reach its database) and the Swagger UI assets, served from the
 ``swagger-ui-bundle`` package so the interactive docs at ``/docs`` work with no
 internet access."""
@@ -8,8 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import swagger_ui_bundle
-from flask import Blueprint, Response, jsonify, redirect, send_from_directory
-from werkzeug.wrappers import Response as BaseResponse
+from flask import Blueprint, Response, jsonify, send_from_directory
 
 from api.http.context import read_connection
 from api.http.guard import public
@@ -24,13 +23,6 @@ _SWAGGER_FILES = {
     "favicon-32x32.png",
     "favicon-16x16.png",
 }
-
-
-@web.get("/")
-@public
-def home() -> BaseResponse:
-    """A newcomer who opens the server's address lands on the interactive API docs."""
-    return redirect("/docs", code=302)
 
 
 @web.get("/healthz")

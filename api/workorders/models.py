@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, TenantOwned, Timestamped, Versioned, enum_type, new_id, utcnow
@@ -47,6 +48,10 @@ class WorkOrder(Base, TenantOwned, Timestamped, Versioned):
     scheduled_start: Mapped[datetime | None]
     scheduled_end: Mapped[datetime | None]
     sla_due_at: Mapped[datetime | None]
+    # What the service desk weighs (escalation and priority facts): a complaint, and the
+    # amount at stake in the tenant's currency (a claim, a contract value). Office data.
+    complaint: Mapped[bool] = mapped_column(default=False, server_default=false())
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     resolution: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(32), default="api")
     created_by: Mapped[uuid.UUID | None]

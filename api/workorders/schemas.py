@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import fields, post_load, pre_dump, validate
 from webargs.fields import DelimitedList
 
 from api.http.dumping import FastDumpSchema
@@ -34,6 +37,33 @@ class CategoryPathSchema(CategoryRefSchema):
     )
 
 
+class MoneySchema(Schema):
+    """Money on the wire (``{"amount": "12000.00", "currency": "CNY"}``), a Decimal inside."""
+
+    amount = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{1,12}(\.[0-9]{1,2})?$"),
+        metadata={"description": "Decimal text, up to 2 places", "example": "12000.00"},
+    )
+    currency = fields.String(
+        required=True,
+        validate=validate.OneOf(["CNY"]),
+        metadata={"description": "The tenant's currency (CNY)"},
+    )
+
+    @pre_dump
+    def _of_decimal(self, value: Any, **_: Any) -> dict[str, Any]:
+        return {"amount": f"{value:.2f}", "currency": "CNY"}
+
+    @post_load
+    def _to_decimal(self, data: dict[str, Any], **_: Any) -> Any:
+        return Decimal(data["amount"])
+
+
+_AMOUNT_DOC = "The amount at stake (a claim, a contract value); an escalation fact"
+_COMPLAINT_DOC = "The order is a complaint; an escalation fact"
+
+
 class WorkOrderSchema(FastDumpSchema):
     id = fields.UUID()
     number = fields.String(metadata={"description": "Per-tenant number, e.g. WO-000123"})
@@ -50,6 +80,16 @@ class WorkOrderSchema(FastDumpSchema):
     allowed_actions = fields.List(
         fields.String(),
         metadata={"description": "Transitions the caller may take now (draw these buttons)"},
+    )
+    possible_duplicates = fields.Integer(
+        metadata={
+            "description": "Open duplicate suggestions naming this order "
+            "(GET /v1/work-orders/{id}/duplicates); 0 when none"
+        }
+    )
+    merged_into_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "The order this one was merged into as a duplicate, if any"},
     )
     requested_start = UTCDateTime(allow_none=True)
     requested_end = UTCDateTime(allow_none=True)
@@ -70,6 +110,8 @@ class WorkOrderSchema(FastDumpSchema):
             "null: no workflow applies; see GET /v1/work-orders/{id}/workflow)"
         },
     )
+    complaint = fields.Boolean(metadata={"description": _COMPLAINT_DOC})
+    amount = fields.Nested(MoneySchema, allow_none=True, metadata={"description": _AMOUNT_DOC})
     resolution = fields.String(allow_none=True)
     actual_start = UTCDateTime(
         allow_none=True,
@@ -108,6 +150,10 @@ class WorkOrderUpdateSchema(Schema):
     requested_end = UTCDateTime(allow_none=True)
     scheduled_start = UTCDateTime(allow_none=True)
     scheduled_end = UTCDateTime(allow_none=True)
+    complaint = fields.Boolean(metadata={"description": _COMPLAINT_DOC + " (office only)"})
+    amount = fields.Nested(
+        MoneySchema, allow_none=True, metadata={"description": _AMOUNT_DOC + " (office only)"}
+    )
 
 
 class WorkOrderCreateSchema(WorkOrderUpdateSchema):

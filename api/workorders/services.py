@@ -24,6 +24,7 @@ from api.categories.models import MAX_DEPTH
 from api.customers.queries import access_customer
 from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version, ensure_unused_id, pick
+from api.duplicates.detection import find_duplicates
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.servicedesk import clocks as sla_clocks
@@ -50,6 +51,8 @@ UPDATE_FIELDS = frozenset(
         "requested_end",
         "scheduled_start",
         "scheduled_end",
+        "complaint",
+        "amount",
     }
 )
 CREATE_FIELDS = UPDATE_FIELDS | {"source"}
@@ -58,7 +61,11 @@ STAMPED = frozenset(name for name, spec in WORK_ORDER_FIELDS.items() if spec.pat
 # The schedule and the priority belong to the dispatcher; a customer asks for a
 # window and describes the problem (every customer would choose "urgent").
 # sla_due_at belongs to nobody but the server (api.servicedesk.clocks).
-OFFICE_ONLY_FIELDS = frozenset({"scheduled_start", "scheduled_end", "source", "priority"})
+OFFICE_ONLY_FIELDS = frozenset(
+    {"scheduled_start", "scheduled_end", "source", "priority", "complaint", "amount"}
+)
+# What the SLA clocks and the escalation rules read: a change recomputes them.
+SERVICE_DESK_FACTS = frozenset({"priority", "category_id", "complaint", "amount"})
 AUDITED_FIELDS = CREATE_FIELDS | {"number", "customer_id", "site_id", "status"}
 
 _WINDOWS = (("requested_start", "requested_end"), ("scheduled_start", "scheduled_end"))
@@ -99,6 +106,7 @@ def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) ->
         link_assets(session, order, asset_ids)
         append_history(session, actor, order, "create", None, reason=None)
         check_repeats(session, actor, order, asset_ids)
+        find_duplicates(session, order, asset_ids)
         changes = snapshot(order, AUDITED_FIELDS)
         changes["asset_ids"] = {"after": jsonable(sorted(asset_ids))}
         audit.record(session, actor, "create", "work_order", order.id, changes)
@@ -135,7 +143,7 @@ def update_work_order(
             raise ValidationFailed(errors=problems)
         if new_assets is not None:
             diff.update(_replace_assets(session, order, new_assets))
-        if diff.keys() & {"priority", "category_id"}:
+        if diff.keys() & SERVICE_DESK_FACTS:
             sla_clocks.refresh(session, order)
         audit.record(session, actor, "update", "work_order", order.id, diff)
         view = queries.present(session, actor, [order])[0]

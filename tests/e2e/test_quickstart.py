@@ -63,8 +63,8 @@ def test_quickstart_serves_the_demo_with_every_login_and_a_working_worker(tmp_pa
         with requests.Session() as http:
             http.trust_env = False
             _wait_ready(http, base, process)
-            home = http.get(f"{base}/", allow_redirects=False, timeout=10)
-            assert (home.status_code, home.headers["Location"]) == (302, "/docs")
+            home = http.get(f"{base}/", timeout=10)  # the landing page, leading to the docs
+            assert home.status_code == 200 and 'href="/docs"' in home.text
             tokens = {
                 email.split("@")[0]: _login(http, base, email)
                 for email in (
