@@ -63,6 +63,7 @@ BLUEPRINT_MODULES = [
     "api.sync.inbox.routes",
     "api.location.routes",
     "api.dispatching.routes",
+    "api.board.routes",
     "api.tracking.routes",
     "api.dayplan.routes",
     "api.uploads.routes",

@@ -52,6 +52,11 @@ class WorkOrder(Base, TenantOwned, Timestamped, Versioned):
     # amount at stake in the tenant's currency (a claim, a contract value). Office data.
     complaint: Mapped[bool] = mapped_column(default=False, server_default=false())
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # Skills this order needs beyond its category's ([{"skill", "level"}], sorted by skill;
+    # api.categories.skills merges both). The dispatcher's, like the schedule.
+    required_skills: Mapped[list[dict[str, Any]]] = mapped_column(
+        default=list, server_default=text("'[]'")
+    )
     resolution: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(32), default="api")
     created_by: Mapped[uuid.UUID | None]

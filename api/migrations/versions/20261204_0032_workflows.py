@@ -1,7 +1,7 @@
 """workflow definitions (versioned), each order's run and its events, current steps on orders
 
-Revision ID: 0031
-Revises: 0030
+Revision ID: 0032
+Revises: 0031
 Create Date: 2026-12-04 09:30:00
 
 ``workflow_definitions`` and their immutable ``workflow_definition_versions``;
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0031"
-down_revision = "0030"
+revision = "0032"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
