@@ -70,6 +70,9 @@ BLUEPRINT_MODULES = [
     "api.web.routes",
     "api.pages.layout.routes",
     "api.pages.landing.routes",
+    "api.pages.tracking.routes",
+    "api.pages.verify.routes",
+    "api.pages.repair.routes",
 ]
 
 
