@@ -31,6 +31,7 @@ from api.tenants import models as tenants
 from api.tracking import models as tracking
 from api.uploads import models as uploads
 from api.users import models as users
+from api.workflows import models as workflows
 from api.workorders import models as workorders
 
 __all__ = [
@@ -59,5 +60,6 @@ __all__ = [
     "tracking",
     "uploads",
     "users",
+    "workflows",
     "workorders",
 ]
