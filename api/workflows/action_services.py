@@ -110,7 +110,11 @@ def take_action(
 
 
 def read_run(session: Session, actor: Actor, work_order_id: uuid.UUID) -> RunView:
+    """The order's run for the staff. A customer contact may see their order, but its
+    workflow (internal comments, teams) is none of theirs: ``workflow.no_run``."""
     order = access_for_step(session, actor, work_order_id)
+    if actor.role is Role.CUSTOMER_CONTACT:
+        raise errors.NoWorkflow()
     run, definition = _run_of(session, order)
     return present(session, actor, order, run, definition)
 

@@ -416,3 +416,20 @@ def test_the_people_a_step_now_waits_for_are_notified_in_their_language(
     assert waiting(outsider_token) == []
     # The dispatchers heard of the first step when the order came in; not of their own action.
     assert [n["data"]["steps"] for n in waiting(scene.dispatcher_token)] == [["intake"]]
+
+
+def test_customers_see_their_order_but_not_the_staffs_workflow(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    world = scene.world
+    admin = client.as_(world.admin_token)
+    _define(admin, steps=[{"key": "intake", "name": "一线", "owner": {"role": "dispatcher"}}])
+    order = factories.work_order(world, scene.customer, scene.site)
+    _act(client.as_(scene.dispatcher_token), order.id, "intake", "complete", comment="客户难缠")
+    customer = client.as_(scene.contact_token)
+    assert customer.get(f"/v1/work-orders/{order.id}").get_json()["current_steps"] is None
+    listed = customer.get("/v1/work-orders").get_json()["items"]
+    assert [o["current_steps"] for o in listed] == [None]
+    assert_problem(customer.get(f"/v1/work-orders/{order.id}/workflow"), 404, "workflow.no_run")
+    assert admin.get(f"/v1/work-orders/{order.id}").get_json()["current_steps"] is not None
