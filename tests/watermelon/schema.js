@@ -12,7 +12,8 @@ const COLUMNS = {
   work_orders: `number title description customer_id site_id category_id priority status
     assignee_id requested_start:number requested_end:number scheduled_start:number
     scheduled_end:number sla_due_at:number resolution source actual_start:number
-    actual_end:number completed_at:number closed_at:number cancelled_at:number ${TIMESTAMPED}`,
+    actual_end:number completed_at:number closed_at:number cancelled_at:number current_steps
+    ${TIMESTAMPED}`,
   work_order_assets: 'work_order_id asset_id',
   customers: `code name name_en tier phone email notes active:boolean ${TIMESTAMPED}`,
   contacts: `customer_id name name_en job_title phone email is_primary:boolean ${TIMESTAMPED}`,

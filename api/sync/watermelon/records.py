@@ -45,7 +45,7 @@ _COLUMNS = {
     Table.WORK_ORDERS: f"""id number title description customer_id site_id category_id priority
         status assignee_id requested_start requested_end scheduled_start scheduled_end
         sla_due_at resolution source actual_start actual_end completed_at closed_at
-        cancelled_at {_TIMESTAMPED}""",
+        cancelled_at current_steps {_TIMESTAMPED}""",
     Table.WORK_ORDER_ASSETS: "id work_order_id asset_id",
     Table.CUSTOMERS: f"id code name name_en tier phone email notes active {_TIMESTAMPED}",
     Table.CONTACTS: f"""id customer_id name name_en job_title phone email is_primary
