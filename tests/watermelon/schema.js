@@ -20,7 +20,8 @@ const COLUMNS = {
   sites: `customer_id name name_en address address_en city lat:number lon:number access_notes
     timezone active:boolean ${TIMESTAMPED}`,
   assets: `site_id customer_id name name_en manufacturer model serial_number barcode_value
-    barcode_symbology installed_on warranty_ends_on notes active:boolean ${TIMESTAMPED}`,
+    barcode_symbology installed_on warranty_ends_on notes active:boolean gs1_gtin gs1_serial
+    gs1_lot gs1_expires_on provisional:boolean ${TIMESTAMPED}`,
   categories: `parent_id level:number code name name_en sort_order:number active:boolean
     ${TIMESTAMPED}`,
   status_changes: `work_order_id action from_status to_status reason actor_kind actor_id

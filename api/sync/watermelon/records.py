@@ -54,7 +54,7 @@ _COLUMNS = {
         timezone active {_TIMESTAMPED}""",
     Table.ASSETS: f"""id site_id customer_id name name_en manufacturer model serial_number
         barcode_value barcode_symbology installed_on warranty_ends_on notes active
-        {_TIMESTAMPED}""",
+        gs1_gtin gs1_serial gs1_lot gs1_expires_on provisional {_TIMESTAMPED}""",
     Table.CATEGORIES: f"id parent_id level code name name_en sort_order active {_TIMESTAMPED}",
     Table.STATUS_CHANGES: """id work_order_id action from_status to_status reason actor_kind
         actor_id occurred_at recorded_at""",
