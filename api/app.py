@@ -44,6 +44,8 @@ BLUEPRINT_MODULES = [
     "api.servicedesk.routes",
     "api.servicedesk.policy_routes",
     "api.servicedesk.rule_routes",
+    "api.servicedesk.kpi_routes",
+    "api.workflows.routes",
     "api.servicedesk.escalation_routes",
     "api.categories.routes",
     "api.workorders.routes",
@@ -70,6 +72,9 @@ BLUEPRINT_MODULES = [
     "api.web.routes",
     "api.pages.layout.routes",
     "api.pages.landing.routes",
+    "api.pages.tracking.routes",
+    "api.pages.verify.routes",
+    "api.pages.repair.routes",
 ]
 
 

@@ -32,6 +32,7 @@ from api.tenants import models as tenants
 from api.tracking import models as tracking
 from api.uploads import models as uploads
 from api.users import models as users
+from api.workflows import models as workflows
 from api.workorders import models as workorders
 
 __all__ = [
@@ -61,5 +62,6 @@ __all__ = [
     "tracking",
     "uploads",
     "users",
+    "workflows",
     "workorders",
 ]

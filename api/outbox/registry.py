@@ -21,6 +21,8 @@ from api.servicedesk.escalation_notices import notify_escalation
 from api.servicedesk.escalation_sweep import TOPIC as ESCALATED
 from api.signoff.pdf_job import TOPIC as REPORT_PDF
 from api.signoff.pdf_job import pdf_handler
+from api.workflows.notices import TOPIC as STEP_WAITING
+from api.workflows.notices import notify_step_waiting
 from media.blobs import BlobStore
 
 HANDLERS: dict[str, Handler] = {
@@ -30,6 +32,7 @@ HANDLERS: dict[str, Handler] = {
     ESCALATED: notify_escalation,
     TOPIC_REQUESTED: run_dispatch,
     TOPIC_OFFERED: notify_offered,
+    STEP_WAITING: notify_step_waiting,
     # Without channels, a notification stays in the app (and tests need no push service).
     **delivery.handlers(()),
 }

@@ -73,6 +73,9 @@ class WorkOrder(Base, TenantOwned, Timestamped, Versioned):
     # An order a technician created offline stays in their scope until someone is assigned.
     creator_technician_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     create_digest: Mapped[str | None] = mapped_column(String(64))  # of create_work_order's args
+    # The workflow's current steps and who must act (api.workflows.runs), server-owned:
+    # {"state", "workflow", "version", "steps": [...]}; null when no workflow applies.
+    current_steps: Mapped[dict[str, Any] | None]
 
 
 class WorkOrderAsset(Base, TenantOwned):

@@ -12,6 +12,7 @@ from api.http.dumping import FastDumpSchema
 from api.http.pagination import PageArgs
 from api.http.schemas import Schema, UTCDateTime, text
 from api.technicians.schemas import SkillSchema
+from api.workflows.schemas import WorkflowCurrentStepsSchema
 from api.workorders.rules import RULES, Action
 from api.workorders.states import NoteVisibility, Priority, Status
 
@@ -105,6 +106,14 @@ class WorkOrderSchema(FastDumpSchema):
         metadata={
             "description": "Resolution due time, computed by the server from the tenant's "
             "SLA policies (read-only; see GET /v1/work-orders/{id}/sla)"
+        },
+    )
+    current_steps = fields.Nested(
+        WorkflowCurrentStepsSchema,
+        allow_none=True,
+        metadata={
+            "description": "The workflow's current step(s) and who must act (server-owned; "
+            "null: no workflow applies; see GET /v1/work-orders/{id}/workflow)"
         },
     )
     complaint = fields.Boolean(metadata={"description": _COMPLAINT_DOC})

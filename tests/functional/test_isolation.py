@@ -71,6 +71,7 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/merge", {"into_asset_id": "01938a3c-7c00-7000-8000-000000000001"}),
     ("POST", "/rating", {"score": 5}),
     ("PUT", "/days/<day>", {"hours": []}),
+    ("POST", "/workflow/actions", {"step": "tech", "action": "complete"}),
     ("POST", "/sla/pauses", {"reason": "入侵测试"}),
 ]
 
@@ -139,6 +140,15 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         json={"name": "入侵测试", "position": 1, "logic": {"!": [1]}, "priority": "high"},
     )
     assert rule.status_code == 201, rule.get_json()
+    definition = admin.post(
+        "/v1/workflow-definitions",
+        json={
+            "name": "入侵测试",
+            "category_id": str(categories[-1].id),
+            "steps": [{"key": "tech", "name": "技术", "owner": {"team_id": str(team.id)}}],
+        },
+    )
+    assert definition.status_code == 201, definition.get_json()
     escalation_rule = admin.post(
         "/v1/escalation-rules",
         json={
@@ -219,6 +229,10 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "day": "2026-10-01",
         "policy_id": policy.get_json()["id"],
         "rule_id": rule.get_json()["id"],
+        "definition_id": definition.get_json()["id"],
+        "workflow_version_id": admin.get(
+            f"/v1/workflow-definitions/{definition.get_json()['id']}/versions"
+        ).get_json()["items"][0]["id"],
         "suggestion_id": suggestions[0]["id"],
         "escalation_rule_id": escalation_rule.get_json()["id"],
         "offer_id": str(offer_id),
