@@ -61,6 +61,7 @@ BLUEPRINT_MODULES = [
     "api.location.routes",
     "api.dispatching.routes",
     "api.tracking.routes",
+    "api.live.routes",
     "api.dayplan.routes",
     "api.uploads.routes",
     "api.web.routes",
