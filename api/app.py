@@ -44,8 +44,11 @@ BLUEPRINT_MODULES = [
     "api.servicedesk.routes",
     "api.servicedesk.policy_routes",
     "api.servicedesk.rule_routes",
+    "api.workflows.routes",
+    "api.servicedesk.escalation_routes",
     "api.categories.routes",
     "api.workorders.routes",
+    "api.duplicates.routes",
     "api.evidence.routes",
     "api.evidence.photo_routes",
     "api.signoff.routes",
@@ -60,6 +63,7 @@ BLUEPRINT_MODULES = [
     "api.sync.inbox.routes",
     "api.location.routes",
     "api.dispatching.routes",
+    "api.board.routes",
     "api.tracking.routes",
     "api.live.routes",
     "api.dayplan.routes",
@@ -67,6 +71,9 @@ BLUEPRINT_MODULES = [
     "api.web.routes",
     "api.pages.layout.routes",
     "api.pages.landing.routes",
+    "api.pages.tracking.routes",
+    "api.pages.verify.routes",
+    "api.pages.repair.routes",
 ]
 
 

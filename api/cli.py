@@ -123,25 +123,33 @@ def demo(reset: bool) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Process what is due, then exit.")
 def worker(once: bool) -> None:
-    """Run outbox side effects (notifications and their Web Push and email, photos, PDFs...)."""
-    from api.db import UnitOfWorkFactory, make_engine
+    """Run outbox side effects (notifications and their Web Push and email, photos, PDFs...)
+    and the escalation sweep (every FIELDLINE_ESCALATION_SWEEP_SECONDS)."""
+    from api.db import UnitOfWorkFactory, make_engine, utcnow
     from api.notifications.delivery import notifiers
     from api.observability import configure_logging
     from api.outbox.registry import handlers
-    from api.outbox.worker import run_forever, run_once
+    from api.outbox.worker import Periodic, run_forever, run_once
+    from api.servicedesk.escalation_sweep import sweep
 
     config = Config.from_env()
     configure_logging(config.log_level)
     factory = UnitOfWorkFactory(make_engine(config.database_url))
     topics = handlers(config.open_blob_store(), notifiers(config))
+    escalations = Periodic(
+        "escalation_sweep", config.escalation_sweep_seconds, lambda: sweep(factory, utcnow())
+    )
     if once:
+        escalations.run()
         while run_once(factory, topics):
             pass
         return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_forever(factory, topics, stop, poll_interval=config.worker_poll_seconds)
+    run_forever(
+        factory, topics, stop, poll_interval=config.worker_poll_seconds, periodic=[escalations]
+    )
 
 
 _BIND_HELP = "host:port (default FIELDLINE_BIND or 127.0.0.1:8000)"

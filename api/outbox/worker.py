@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,6 +31,16 @@ from api.outbox.models import OutboxMessage, OutboxStatus
 log = logging.getLogger("fieldline.worker")
 
 Handler = Callable[[Session, OutboxMessage], None]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job the worker runs every ``every_seconds`` (each worker process: jobs must be
+    safe to run concurrently, as the escalation sweep is)."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[], object]
 
 
 @dataclass(frozen=True)
@@ -127,9 +138,20 @@ def run_forever(
     *,
     poll_interval: float = 1.0,
     policy: RetryPolicy | None = None,
+    periodic: Sequence[Periodic] = (),
 ) -> None:
+    """Run the outbox until ``stop``; between batches, each ``periodic`` job whose time has come
+    (the escalation sweep): what such a job publishes is then run by this same loop."""
     log.info("outbox worker started")
+    next_run = [0.0] * len(periodic)
     while not stop.is_set():
+        for index, job in enumerate(periodic):
+            if time.monotonic() >= next_run[index]:
+                next_run[index] = time.monotonic() + job.every_seconds
+                try:
+                    job.run()
+                except Exception:
+                    log.exception("periodic job failed; retrying", extra={"job": job.name})
         try:
             claimed = run_once(uow_factory, handlers, policy)
         except Exception:

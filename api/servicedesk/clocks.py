@@ -4,7 +4,8 @@ Called from the one place that writes an order's status history
 (:func:`api.workorders.transitions.append_history`: creation, every transition,
 REST or sync) and when priority or category change (office edits, policy edits).
 The clocks start at the order's creation; they pause while the order is
-``paused`` (waiting on the customer or parts) and resume with it; they stop
+``paused`` (waiting on the customer or parts) or the office pauses them
+explicitly (:mod:`api.servicedesk.pausing`), and resume with it; they stop
 when the order is completed, closed or cancelled. The resolution due time is
 also written to ``work_orders.sla_due_at``, a server-owned field the devices
 already replicate.
@@ -22,7 +23,9 @@ from sqlalchemy.orm import Session
 from api.categories.models import Category
 from api.customers.models import Customer
 from api.db import new_id, utcnow
+from api.servicedesk import escalating, marks
 from api.servicedesk.calendar import Calendar, NoWorkingTime, from_epoch, to_epoch
+from api.servicedesk.escalation_models import SlaPause
 from api.servicedesk.models import BusinessCalendar, SlaPolicy, WorkOrderSla
 from api.servicedesk.policies import OrderFacts, PolicyCriteria, choose
 from api.servicedesk.queries import rules_of
@@ -54,8 +57,15 @@ def _refresh(session: Session, order: WorkOrder) -> None:
         session.scalars(select(SlaPolicy).where(SlaPolicy.tenant_id == order.tenant_id))
     )
     row = session.get(WorkOrderSla, order.id)
-    if not policies and row is None:
-        return  # the common case for tenants that do not use SLAs: one query
+    if policies or row is not None:
+        _refresh_sla(session, order, policies, row)
+    # Escalations read the same clocks; a tenant without escalation rules pays one query.
+    escalating.reschedule(session, order)
+
+
+def _refresh_sla(
+    session: Session, order: WorkOrder, policies: list[SlaPolicy], row: WorkOrderSla | None
+) -> None:
     policy = _policy_for(session, order, policies)
     if row is None:
         row = WorkOrderSla(tenant_id=order.tenant_id, work_order_id=order.id, state="none")
@@ -70,16 +80,19 @@ def _refresh(session: Session, order: WorkOrder) -> None:
         row.first_response_due_at = row.arrival_due_at = row.resolution_due_at = None
         _set_due(order, None)
         return
-    pauses = _pauses(session, order.id)
-    clock = Clock(_calendar_for(session, order.tenant_id, policy.calendar_id, order.created_at))
+    pauses = pauses_of(session, order.id)
+    clock = Clock(calendar_for(session, order.tenant_id, policy.calendar_id, order.created_at))
     start = math.ceil(order.created_at.timestamp())  # whole seconds, never early
     row.first_response_due_at = _due(clock, start, policy.first_response_minutes, pauses)
     row.arrival_due_at = _due(clock, start, policy.arrival_minutes, pauses)
     row.resolution_due_at = _due(clock, start, policy.resolution_minutes, pauses)
+    marks.mark_met(session, order, row)
     if order.status in _STOPPED:
         row.state = "stopped"
+    elif order.status is Status.PAUSED or any(end is None for _, end in pauses):
+        row.state = "paused"
     else:
-        row.state = "paused" if order.status is Status.PAUSED else "running"
+        row.state = "running"
     _set_due(order, row.resolution_due_at)
 
 
@@ -109,7 +122,7 @@ def _due(clock: Clock, start: int, minutes: int | None, pauses: list[Pause]) -> 
 
 
 def _policy_for(session: Session, order: WorkOrder, policies: list[SlaPolicy]) -> SlaPolicy | None:
-    path = _category_path(session, order.category_id)
+    path = category_path(session, order.category_id)
     levels = {c.id: c.level for c in path}
     tier = session.scalar(select(Customer.tier).where(Customer.id == order.customer_id))
     facts = OrderFacts(
@@ -132,7 +145,7 @@ def _policy_for(session: Session, order: WorkOrder, policies: list[SlaPolicy]) -
     return next((p for p in policies if p.id == chosen), None)
 
 
-def _category_path(session: Session, category_id: uuid.UUID | None) -> list[Category]:
+def category_path(session: Session, category_id: uuid.UUID | None) -> list[Category]:
     path: list[Category] = []
     while category_id is not None and len(path) < 8:
         category = session.get(Category, category_id)
@@ -143,7 +156,7 @@ def _category_path(session: Session, category_id: uuid.UUID | None) -> list[Cate
     return path
 
 
-def _calendar_for(
+def calendar_for(
     session: Session, tenant_id: uuid.UUID, calendar_id: uuid.UUID | None, created: datetime
 ) -> Calendar:
     row = session.scalars(
@@ -159,7 +172,26 @@ def _calendar_for(
     return rules_of(session, row, range(created.year, created.year + 3))
 
 
-def _pauses(session: Session, order_id: uuid.UUID) -> list[Pause]:
+def pauses_of(session: Session, order_id: uuid.UUID) -> list[Pause]:
+    """When the clocks stood still: the ``paused`` status and the explicit pauses."""
+    return [*_status_pauses(session, order_id), *explicit_pauses(session, order_id)]
+
+
+def explicit_pauses(session: Session, order_id: uuid.UUID) -> list[Pause]:
+    """The office's explicit pauses (open while not resumed), pending ones included."""
+    rows = {
+        p.id: p for p in session.scalars(select(SlaPause).where(SlaPause.work_order_id == order_id))
+    }
+    rows.update(
+        {p.id: p for p in session.new if isinstance(p, SlaPause) and p.work_order_id == order_id}
+    )
+    return [
+        (to_epoch(p.started_at), None if p.ended_at is None else to_epoch(p.ended_at))
+        for p in rows.values()
+    ]
+
+
+def _status_pauses(session: Session, order_id: uuid.UUID) -> list[Pause]:
     """Intervals spent in ``paused``, from the status history (open while still paused)."""
     changes = session.scalars(
         select(StatusChange).where(

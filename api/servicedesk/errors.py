@@ -81,3 +81,37 @@ class RuleInvalid(InvalidInput):
 class RuleVersionNotFound(NotFound):
     code = "priority_rule.version_not_found"
     titles = {"en": "No such version of the priority rules", "zh-CN": "优先级规则版本不存在"}
+
+
+class EscalationRuleNotFound(NotFound):
+    code = "escalation_rule.not_found"
+    titles = {"en": "No such escalation rule", "zh-CN": "升级规则不存在"}
+
+
+class EscalationRuleInvalid(InvalidInput):
+    code = "escalation_rule.invalid"
+    titles = {
+        "en": "The escalation rule's condition, trigger or action is not valid",
+        "zh-CN": "升级规则的条件、触发或动作无效",
+    }
+
+
+class SlaAlreadyPaused(Conflict):
+    code = "sla.already_paused"
+    titles = {"en": "The order's SLA clocks are already paused", "zh-CN": "该工单的 SLA 计时已暂停"}
+
+
+class SlaNotPaused(Conflict):
+    code = "sla.not_paused"
+    titles = {
+        "en": "The order's SLA clocks are not paused by the office",
+        "zh-CN": "该工单的 SLA 计时未被人工暂停",
+    }
+
+
+class SlaFinished(Conflict):
+    code = "sla.order_finished"
+    titles = {
+        "en": "A finished order's SLA clocks are stopped for good",
+        "zh-CN": "已结束工单的 SLA 计时已停止",
+    }

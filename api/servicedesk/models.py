@@ -102,6 +102,14 @@ class WorkOrderSla(Base, TenantOwned):
     arrival_due_at: Mapped[datetime | None]
     resolution_due_at: Mapped[datetime | None]
     computed_at: Mapped[datetime]
+    # Met marks, set once by the step that met the target (an edit never overrides them):
+    # when (the step's occurred time), by which action, and whether it was past due then.
+    first_response_met_at: Mapped[datetime | None]
+    first_response_met_by: Mapped[str | None] = mapped_column(String(32))
+    first_response_breached: Mapped[bool | None]
+    arrival_met_at: Mapped[datetime | None]
+    arrival_met_by: Mapped[str | None] = mapped_column(String(32))
+    arrival_breached: Mapped[bool | None]
 
 
 class PriorityRule(Base, TenantOwned, Timestamped, Versioned):

@@ -61,3 +61,18 @@ class OrderSlaSchema(Schema):
     arrival_due_at = UTCDateTime(allow_none=True)
     resolution_due_at = UTCDateTime(allow_none=True)
     computed_at = UTCDateTime(allow_none=True)
+    first_response_met_at = UTCDateTime(
+        allow_none=True,
+        metadata={"description": "When the first assign or accept happened (set once)"},
+    )
+    first_response_met_by = fields.String(
+        allow_none=True, metadata={"description": "The action that met it"}
+    )
+    first_response_breached = fields.Boolean(
+        allow_none=True, metadata={"description": "Met after its due time"}
+    )
+    arrival_met_at = UTCDateTime(
+        allow_none=True, metadata={"description": "When the first arrive happened (set once)"}
+    )
+    arrival_met_by = fields.String(allow_none=True)
+    arrival_breached = fields.Boolean(allow_none=True)

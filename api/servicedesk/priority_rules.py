@@ -51,8 +51,8 @@ class Decision:
     rule: Rule
 
 
-def check_logic(logic: Any) -> list[str]:
-    """Why a condition cannot be saved (empty when it can)."""
+def check_logic(logic: Any, facts: frozenset[str] = FACTS) -> list[str]:
+    """Why a condition cannot be saved (empty when it can); ``facts``: the names it may read."""
     problems: list[str] = []
     if not isinstance(logic, dict):
         return ['A rule is a JSON Logic object such as {"==": [{"var": "channel"}, "phone"]}']
@@ -75,8 +75,8 @@ def check_logic(logic: Any) -> list[str]:
                 continue
             if operator == "var" and not in_iteration:
                 name = args[0] if isinstance(args, list) and args else args
-                if isinstance(name, str) and name and name not in FACTS:
-                    problems.append(f"Unknown fact {name!r}; known: {', '.join(sorted(FACTS))}")
+                if isinstance(name, str) and name and name not in facts:
+                    problems.append(f"Unknown fact {name!r}; known: {', '.join(sorted(facts))}")
             iterating = in_iteration or operator in {
                 "map",
                 "filter",

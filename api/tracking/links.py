@@ -151,6 +151,25 @@ def open_link(session: Session, token: str) -> tuple[TrackingLink, WorkOrder]:
     return link, order
 
 
+def ended(session: Session, token: str) -> bool:
+    """Whether ``token`` is a link this server made that has since been revoked or has
+    expired. The customer's page says so (410) instead of "not found"; a token is
+    unguessable, so telling its holder that it once worked reveals nothing new."""
+    if not _TOKEN_SHAPE.fullmatch(token):
+        return False
+    link = session.scalars(select(TrackingLink).where(TrackingLink.token == token)).one_or_none()
+    if link is None:
+        return False
+    if link.revoked_at is not None:
+        return True
+    order = session.scalars(
+        select(WorkOrder).where(
+            WorkOrder.tenant_id == link.tenant_id, WorkOrder.id == link.work_order_id
+        )
+    ).one()
+    return _expires(link, order) <= utcnow()
+
+
 def check_shape(token: str) -> None:
     """404 for what cannot be a token this server made (before any counting)."""
     if not _TOKEN_SHAPE.fullmatch(token):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.auth.permissions import Role
@@ -22,3 +22,5 @@ class User(Base, TenantOwned, Timestamped, Versioned):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(16), default="zh-CN")
+    # A tenant manager (admins and dispatchers only): escalations "to the managers" reach them.
+    manager: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -9,6 +9,8 @@ from api.auth.schemas import PersonRole
 from api.http.pagination import PageArgs
 from api.http.schemas import Schema, UTCDateTime, text
 
+_MANAGER_DOC = "A tenant manager (admins and dispatchers): escalations to the managers reach them"
+
 
 class UserSchema(Schema):
     id = fields.UUID()
@@ -17,6 +19,7 @@ class UserSchema(Schema):
     role = PersonRole()
     locale = fields.String()
     active = fields.Boolean()
+    manager = fields.Boolean(metadata={"description": _MANAGER_DOC})
     version = fields.Integer()
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
@@ -31,6 +34,7 @@ class UserCreateSchema(Schema):
     locale = fields.String(validate=validate.OneOf(["zh-CN", "en"]))
     technician_id = fields.UUID(metadata={"description": "Required when role is technician"})
     contact_id = fields.UUID(metadata={"description": "Required when role is customer_contact"})
+    manager = fields.Boolean(metadata={"description": _MANAGER_DOC})
 
 
 class UserUpdateSchema(Schema):
@@ -40,6 +44,7 @@ class UserUpdateSchema(Schema):
     password = fields.String(load_only=True, validate=validate.Length(max=256))
     locale = fields.String(validate=validate.OneOf(["zh-CN", "en"]))
     active = fields.Boolean()
+    manager = fields.Boolean(metadata={"description": _MANAGER_DOC})
 
 
 class UserListArgs(PageArgs):

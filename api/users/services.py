@@ -33,7 +33,9 @@ from api.users.errors import EmailTaken, WeakPassword
 from api.users.models import User
 from api.users.queries import access_user
 
-USER_FIELDS = frozenset({"email", "name", "role", "locale", "active"})
+USER_FIELDS = frozenset({"email", "name", "role", "locale", "active", "manager"})
+# Who may be a tenant manager (the escalation target "the managers"): people of the office.
+MANAGER_ROLES = (Role.ADMIN, Role.DISPATCHER)
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -95,6 +97,7 @@ def update_user(
             if fields["email"] != user.email:
                 _ensure_email_free(session, actor.tenant_id, fields["email"])
         diff = apply_changes(user, fields, USER_FIELDS)
+        _check_manager(user)
         if password is not None:
             _check_password(password)
             user.password_hash = hash_password(password)
@@ -135,7 +138,9 @@ def _add_user(session: Session, actor: Actor, data: Mapping[str, Any]) -> User:
         # Unless the user chose one, they speak their company's language.
         locale=data.get("locale") or tenant_locale(session, actor.tenant_id),
         password_hash=hash_password(data["password"]),
+        manager=bool(data.get("manager", False)),
     )
+    _check_manager(user)
     if data.get("id"):
         user.id = data["id"]
     session.add(user)
@@ -182,6 +187,13 @@ def _link(session: Session, actor: Actor, user: User, data: Mapping[str, Any]) -
                 ]
             )
         contact.user_id = user.id
+
+
+def _check_manager(user: User) -> None:
+    if user.manager and user.role not in MANAGER_ROLES:
+        raise ValidationFailed(
+            errors=[FieldProblem("manager", "not_allowed", "Only admins and dispatchers manage")]
+        )
 
 
 def _ensure_email_free(session: Session, tenant_id: uuid.UUID, email: str) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import fields, post_load, pre_dump, validate
 from webargs.fields import DelimitedList
 
 from api.http.dumping import FastDumpSchema
 from api.http.pagination import PageArgs
 from api.http.schemas import Schema, UTCDateTime, text
+from api.technicians.schemas import SkillSchema
+from api.workflows.schemas import WorkflowCurrentStepsSchema
 from api.workorders.rules import RULES, Action
 from api.workorders.states import NoteVisibility, Priority, Status
 
@@ -33,6 +38,38 @@ class CategoryPathSchema(CategoryRefSchema):
     )
 
 
+class MoneySchema(Schema):
+    """Money on the wire (``{"amount": "12000.00", "currency": "CNY"}``), a Decimal inside."""
+
+    amount = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{1,12}(\.[0-9]{1,2})?$"),
+        metadata={"description": "Decimal text, up to 2 places", "example": "12000.00"},
+    )
+    currency = fields.String(
+        required=True,
+        validate=validate.OneOf(["CNY"]),
+        metadata={"description": "The tenant's currency (CNY)"},
+    )
+
+    @pre_dump
+    def _of_decimal(self, value: Any, **_: Any) -> dict[str, Any]:
+        return {"amount": f"{value:.2f}", "currency": "CNY"}
+
+    @post_load
+    def _to_decimal(self, data: dict[str, Any], **_: Any) -> Any:
+        return Decimal(data["amount"])
+
+
+_AMOUNT_DOC = "The amount at stake (a claim, a contract value); an escalation fact"
+_COMPLAINT_DOC = "The order is a complaint; an escalation fact"
+_SKILLS_DOC = (
+    "Skills (with a minimum level) this order needs beyond its category's "
+    "(see GET /v1/categories/{id}/required-skills); dispatch offers it only to technicians "
+    "who have both"
+)
+
+
 class WorkOrderSchema(FastDumpSchema):
     id = fields.UUID()
     number = fields.String(metadata={"description": "Per-tenant number, e.g. WO-000123"})
@@ -50,6 +87,16 @@ class WorkOrderSchema(FastDumpSchema):
         fields.String(),
         metadata={"description": "Transitions the caller may take now (draw these buttons)"},
     )
+    possible_duplicates = fields.Integer(
+        metadata={
+            "description": "Open duplicate suggestions naming this order "
+            "(GET /v1/work-orders/{id}/duplicates); 0 when none"
+        }
+    )
+    merged_into_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "The order this one was merged into as a duplicate, if any"},
+    )
     requested_start = UTCDateTime(allow_none=True)
     requested_end = UTCDateTime(allow_none=True)
     scheduled_start = UTCDateTime(allow_none=True)
@@ -61,6 +108,17 @@ class WorkOrderSchema(FastDumpSchema):
             "SLA policies (read-only; see GET /v1/work-orders/{id}/sla)"
         },
     )
+    current_steps = fields.Nested(
+        WorkflowCurrentStepsSchema,
+        allow_none=True,
+        metadata={
+            "description": "The workflow's current step(s) and who must act (server-owned; "
+            "null: no workflow applies; see GET /v1/work-orders/{id}/workflow)"
+        },
+    )
+    complaint = fields.Boolean(metadata={"description": _COMPLAINT_DOC})
+    amount = fields.Nested(MoneySchema, allow_none=True, metadata={"description": _AMOUNT_DOC})
+    required_skills = fields.List(fields.Nested(SkillSchema), metadata={"description": _SKILLS_DOC})
     resolution = fields.String(allow_none=True)
     actual_start = UTCDateTime(
         allow_none=True,
@@ -99,6 +157,15 @@ class WorkOrderUpdateSchema(Schema):
     requested_end = UTCDateTime(allow_none=True)
     scheduled_start = UTCDateTime(allow_none=True)
     scheduled_end = UTCDateTime(allow_none=True)
+    complaint = fields.Boolean(metadata={"description": _COMPLAINT_DOC + " (office only)"})
+    amount = fields.Nested(
+        MoneySchema, allow_none=True, metadata={"description": _AMOUNT_DOC + " (office only)"}
+    )
+    required_skills = fields.List(
+        fields.Nested(SkillSchema),
+        validate=validate.Length(max=20),
+        metadata={"description": _SKILLS_DOC + "; replaces the list (office only)"},
+    )
 
 
 class WorkOrderCreateSchema(WorkOrderUpdateSchema):
