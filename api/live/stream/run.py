@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import resource
+import signal
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -86,9 +87,17 @@ async def serve(
 
 
 def run(config: Config, host: str, port: int) -> None:
-    """``fieldline streams``: serve until interrupted."""
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(config, host, port))
+    """``fieldline streams``: serve until SIGTERM or SIGINT, then close every stream and
+    remove the relay socket."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(config, host, port, stop=stop)
+
+    asyncio.run(main())
 
 
 class ThreadedStreams:
