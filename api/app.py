@@ -67,6 +67,7 @@ BLUEPRINT_MODULES = [
     "api.dispatching.routes",
     "api.board.routes",
     "api.tracking.routes",
+    "api.live.routes",
     "api.dayplan.routes",
     "api.uploads.routes",
     "api.web.routes",

@@ -22,6 +22,7 @@ from api.auth.actor import Actor
 from api.auth.permissions import Role
 from api.db import UnitOfWork, new_id, utcnow
 from api.errors.common import PermissionDenied
+from api.live import capture as live
 from api.tracking import rules
 from api.tracking.errors import NoTrackingLink, TrackingLinkNotFound
 from api.tracking.models import TrackingLink, new_tracking_token
@@ -214,6 +215,13 @@ def _revoke(session: Session, order: WorkOrder, now: datetime, actor: Actor) -> 
     ).all()
     for link_id in revoked:
         audit.record(session, actor, "revoke", "tracking_link", link_id, {}, work_order_id=order.id)
+        # A bulk UPDATE: the live streams' hook sees no object, so it is told (the
+        # link's open tracking streams end).
+        live.note_row(
+            session,
+            "tracking_links",
+            {"tenant_id": order.tenant_id, "id": link_id, "work_order_id": order.id},
+        )
 
 
 def _check_may_share(actor: Actor) -> None:

@@ -53,6 +53,6 @@
   }
 
   if (root.dataset.refreshMs && window.FieldlineLive) {
-    FieldlineLive.watch(root.dataset.source, Number(root.dataset.refreshMs), update);
+    FieldlineLive.watch(root.dataset.source, Number(root.dataset.refreshMs), update, root.dataset.stream);
   }
 })();
