@@ -12,8 +12,10 @@ from api.auth import models as auth
 from api.categories import models as categories
 from api.customers import models as customers
 from api.db import Base
+from api.duplicates import models as duplicates
 from api.evidence import models as evidence
 from api.idempotency import models as idempotency
+from api.live import capture as _live_capture  # noqa: F401 - commits tell the live streams
 from api.location import models as location
 from api.notifications import models as notifications
 from api.outbox import models as outbox
@@ -30,6 +32,7 @@ from api.tenants import models as tenants
 from api.tracking import models as tracking
 from api.uploads import models as uploads
 from api.users import models as users
+from api.workflows import models as workflows
 from api.workorders import models as workorders
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "auth",
     "categories",
     "customers",
+    "duplicates",
     "escalations",
     "evidence",
     "idempotency",
@@ -57,5 +61,6 @@ __all__ = [
     "tracking",
     "uploads",
     "users",
+    "workflows",
     "workorders",
 ]

@@ -133,7 +133,7 @@ def _run(name: str, url: str, count: int, queries: int, brute: int) -> dict[str,
         now = utcnow()
         fresh_since = now - timedelta(minutes=services.FRESH_MINUTES)
         jobs = [
-            rules.Job(*_point(rng), at=now, skill=rng.choice(SKILLS), min_level=rng.randint(1, 4))
+            rules.Job(*_point(rng), at=now, skills={rng.choice(SKILLS): rng.randint(1, 4)})
             for _ in range(queries)
         ]
         timings, answers = [], []

@@ -35,7 +35,7 @@ TENANT = "bench"
 DISPATCHER_EMAIL = "dispatcher@bench.test"
 PASSWORD = "bench-password-42"
 LIST_FILTER = "status=assigned,accepted&limit=50"
-NAMES = ("app_floor", "db_ping", "auth_me", "work_order_read", "work_order_list")
+NAMES = ("app_floor", "db_ping", "auth_me", "work_order_read", "work_order_list", "console_list")
 
 # How many orders end in each status (500 in all).
 STATUS_MIX: dict[str, int] = {
@@ -107,6 +107,10 @@ def benchmarks(seeded: Seeded) -> list[Benchmark]:
         statuses = {item["status"] for item in body["items"]}
         assert len(body["items"]) == 50 and statuses <= {"assigned", "accepted"}, statuses
 
+    def check_board(body: Any) -> None:
+        items = body["items"]
+        assert len(items) == 50 and all(item["site"]["lat"] is not None for item in items), body
+
     def check_health(body: Any) -> None:
         assert body == {"status": "ok"}, body
 
@@ -135,6 +139,13 @@ def benchmarks(seeded: Seeded) -> list[Benchmark]:
             "GET a page of 50 assigned/accepted work orders, newest first",
             None,
             check_list,
+        ),
+        Benchmark(
+            "console_list",
+            "/v1/board/work-orders?limit=50",
+            "GET the console's page of 50 open orders (site, customer, assignee, SLA state)",
+            0.15,
+            check_board,
         ),
     ]
     assert tuple(b.name for b in timed) == NAMES  # what --only accepts

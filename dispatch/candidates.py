@@ -13,7 +13,7 @@ Score (higher is better) = ``BASE`` + the parts below, each reported:
 - ``sla``: minus ``weights.sla_miss`` when the technician would arrive after the
   order's SLA due time;
 - ``tier``: for a VIP customer, plus ``weights.vip_per_level`` per skill level
-  above the one required;
+  above the one required (summed over the required skills);
 - ``continuity``: plus ``weights.continuity`` when the technician last worked on
   one of the order's assets.
 """
@@ -80,8 +80,9 @@ class Job:
     lat: float
     lon: float
     at: datetime  # when the work would start: now, or the requested window's start
-    skill: str | None = None
-    min_level: int = 1
+    # Every skill the work needs, with its minimum level: the category's (inherited down
+    # the tree), the order's own, and any the dispatcher asks for.
+    skills: Mapping[str, int] = field(default_factory=dict)
     certification: str | None = (
         None  # a certification name the technician must hold, valid at ``at``
     )
@@ -129,17 +130,20 @@ class Ranking:
 
 
 def exclusion(job: Job, tech: Technician) -> tuple[str, str] | None:
-    """The first hard filter ``tech`` fails for ``job``, with a reason; None if none."""
+    """The first hard filter ``tech`` fails for ``job``, with a reason; None if none.
+
+    Nobody passes these who could not do the work then: an offer or an automatic
+    assignment goes only to a technician for whom this returns None."""
     if not tech.active:
         return INACTIVE, "the technician is inactive"
     if tech.lat is None or tech.lon is None:
         return NO_POSITION, "no fresh fix and no home base"
-    if job.skill is not None:
-        level = tech.skills.get(job.skill)
+    for skill, needed in sorted(job.skills.items()):
+        level = tech.skills.get(skill)
         if level is None:
-            return SKILL_MISSING, f"lacks skill {job.skill}"
-        if level < job.min_level:
-            return SKILL_LEVEL_TOO_LOW, f"{job.skill} level {level} < {job.min_level}"
+            return SKILL_MISSING, f"lacks skill {skill}"
+        if level < needed:
+            return SKILL_LEVEL_TOO_LOW, f"{skill} level {level} < {needed}"
     if job.certification is not None:
         held = [c for c in tech.certifications if c.get("name") == job.certification]
         if not held:
@@ -193,8 +197,9 @@ def _score(
         and max(now, job.at) + timedelta(minutes=minutes) > job.sla_due_at
     ):
         parts["sla"] = -weights.sla_miss
-    if job.vip and job.skill is not None:
-        parts["tier"] = (tech.skills.get(job.skill, 0) - job.min_level) * weights.vip_per_level
+    if job.vip and job.skills:
+        above = sum(tech.skills.get(skill, 0) - needed for skill, needed in job.skills.items())
+        parts["tier"] = above * weights.vip_per_level
     parts = {name: round(value, 2) for name, value in parts.items()}
     return Candidate(tech, round(BASE + sum(parts.values()), 2), distance, minutes, parts)
 

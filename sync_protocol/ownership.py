@@ -42,6 +42,7 @@ class ValueKind(StrEnum):
     UUID = "uuid"
     TIMESTAMP = "timestamp"
     PRIORITY = "priority"
+    JSON = "json"  # server-computed summaries (current_steps): never written by a mutation
 
 
 class WriteRight(StrEnum):
@@ -61,6 +62,8 @@ class FieldSpec:
 
     def read(self, value: object, field: str) -> JSONValue:
         """Validate a wire value for this field and return its canonical form."""
+        if self.kind is ValueKind.JSON:
+            raise ProtocolError("sync.field_read_only", f"{self.name} is the server's", field)
         if value is None:
             if not self.nullable:
                 raise ProtocolError("sync.invalid_value", f"{self.name} may not be null", field)
@@ -123,6 +126,8 @@ WORK_ORDER_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
             # Nobody's to write: the machine and the server.
             _spec("status", _M, patchable=False, max_len=32),
             _spec("sla_due_at", _S, _TIME, patchable=False),
+            # The workflow's current steps and who must act (api/workflows/runs.py).
+            _spec("current_steps", _S, ValueKind.JSON, patchable=False),
             _spec("completed_at", _S, _TIME, patchable=False),
             _spec("closed_at", _S, _TIME, patchable=False),
             _spec("cancelled_at", _S, _TIME, patchable=False),

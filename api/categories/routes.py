@@ -8,12 +8,13 @@ from typing import Any
 from flask.views import MethodView
 
 from api.auth.permissions import Permission
-from api.categories import queries, services
+from api.categories import queries, services, skills
 from api.categories.schemas import (
     CategoryCreateSchema,
     CategoryListArgs,
     CategoryNodeSchema,
     CategorySchema,
+    CategorySkillsSchema,
     CategoryUpdateSchema,
 )
 from api.http.blueprint import Blueprint
@@ -84,3 +85,18 @@ class CategoryById(MethodView):
             new_uow(), current_actor(), category_id, version, changes
         )
         return category, etag_header(category.version)
+
+
+@blp.route("/categories/<uuid:category_id>/required-skills")
+class CategorySkills(MethodView):
+    @requires(Permission.CATEGORIES_READ)
+    @blp.response(200, CategorySkillsSchema)
+    def get(self, category_id: uuid.UUID) -> Any:
+        """The skills an order of this category needs: its own, and those it inherits from
+        the categories above it (each skill at the highest level asked for on the path).
+        Set them with `required_skills` on the category."""
+        with read_uow() as uow:
+            category = queries.access_category(uow.session, current_actor(), category_id)
+            effective = skills.inherited_skills(uow.session, category)
+            own = skills.skill_list(category.required_skills)
+        return {"category_id": category.id, "own": own, "effective": effective}

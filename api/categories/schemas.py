@@ -7,8 +7,14 @@ from marshmallow import fields, validate
 from api.categories.models import MAX_DEPTH
 from api.http.pagination import PageArgs
 from api.http.schemas import Schema, UTCDateTime, text
+from api.technicians.schemas import SkillSchema
 
 SORT_ORDER_RANGE = validate.Range(min=-1_000_000, max=1_000_000)
+MAX_SKILLS = 20
+_SKILLS_DOC = (
+    "Skills (with a minimum level) every technician on this category's orders needs; "
+    "categories below it inherit them"
+)
 
 
 class CategorySchema(Schema):
@@ -25,9 +31,31 @@ class CategorySchema(Schema):
     requires_sign_off = fields.Boolean(
         metadata={"description": "Completing its orders (and those below it) needs a sign-off"}
     )
+    required_skills = fields.List(
+        fields.Nested(SkillSchema), metadata={"description": _SKILLS_DOC + " (its own)"}
+    )
     version = fields.Integer(dump_only=True)
     created_at = UTCDateTime(dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
+
+
+class InheritedSkillSchema(SkillSchema):
+    category_id = fields.UUID(
+        required=True, metadata={"description": "The category on the path that asks for it"}
+    )
+
+
+class CategorySkillsSchema(Schema):
+    category_id = fields.UUID(required=True)
+    own = fields.List(fields.Nested(SkillSchema), required=True)
+    effective = fields.List(
+        fields.Nested(InheritedSkillSchema),
+        required=True,
+        metadata={
+            "description": "What its orders need: the skills of its whole path (level 1 down), "
+            "each at the highest level asked for"
+        },
+    )
 
 
 class CategoryNodeSchema(Schema):
@@ -52,6 +80,11 @@ class CategoryUpdateSchema(Schema):
             "description": "Completing orders of this category, or of any below it, needs the "
             "customer's signature or a recorded refusal (default false)"
         }
+    )
+    required_skills = fields.List(
+        fields.Nested(SkillSchema),
+        validate=validate.Length(max=MAX_SKILLS),
+        metadata={"description": _SKILLS_DOC + "; replaces the list"},
     )
 
 

@@ -3,6 +3,7 @@
 Two invariants hold after every change: a category sits exactly one level
 below its parent (at most three levels), and an active category never hangs
 under an inactive one, so the tree of active categories has no gaps.
+Each category lists the skills its orders need (:mod:`api.categories.skills`).
 A category's place (parent, level) and code never change once created:
 work orders and routing rules refer to them. Retire a category by
 deactivating it.
@@ -28,9 +29,11 @@ from api.categories.errors import (
 )
 from api.categories.models import MAX_DEPTH, Category
 from api.categories.queries import access_category
-from api.db import UnitOfWork
+from api.categories.skills import duplicate_problems, replace_skills, skill_list
+from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version, ensure_unused_id, pick
 from api.errors.base import FieldProblem
+from api.errors.common import ValidationFailed
 
 UPDATE_FIELDS = frozenset({"name", "name_en", "sort_order", "active", "requires_sign_off"})
 CREATE_FIELDS = UPDATE_FIELDS | {"code"}
@@ -48,6 +51,7 @@ def create_category(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> C
             )
         if parent is not None and not parent.active and data.get("active", True):
             raise CategoryParentInactive()
+        _check_skills(data)
         category_id = data.get("id") or None
         ensure_unused_id(session, Category, category_id)
         _ensure_code_free(session, actor, data["code"])
@@ -57,16 +61,12 @@ def create_category(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> C
         if category_id:
             category.id = category_id
         apply_changes(category, pick(data, CREATE_FIELDS), CREATE_FIELDS)
+        replace_skills(category, data.get("required_skills") or [])
         session.add(category)
         session.flush()  # assigns defaults (sort_order, active, id) before the audit snapshot
-        audit.record(
-            session,
-            actor,
-            "create",
-            "category",
-            category.id,
-            snapshot(category, CREATE_FIELDS | {"parent_id", "level"}),
-        )
+        changes = snapshot(category, CREATE_FIELDS | {"parent_id", "level"})
+        changes["required_skills"] = {"after": skill_list(category.required_skills)}
+        audit.record(session, actor, "create", "category", category.id, changes)
         uow.commit()
         return category
 
@@ -90,7 +90,13 @@ def update_category(
             parent = access_category(session, actor, category.parent_id)
             if not parent.active:
                 raise CategoryParentInactive()
-        diff = apply_changes(category, changes, UPDATE_FIELDS)
+        _check_skills(changes)
+        diff = apply_changes(category, pick(changes, UPDATE_FIELDS), UPDATE_FIELDS)
+        if changes.get("required_skills") is not None:
+            diff.update(replace_skills(category, changes["required_skills"]))
+            # The skills live in another table: touching the row bumps its version, so
+            # ETags notice the change.
+            category.updated_at = utcnow()
         audit.record(session, actor, "update", "category", category.id, diff)
         uow.commit()
         return category
@@ -115,3 +121,9 @@ def _ensure_code_free(session: Session, actor: Actor, code: str) -> None:
         select(exists().where(Category.tenant_id == actor.tenant_id, Category.code == code))
     ):
         raise CategoryCodeTaken()
+
+
+def _check_skills(data: Mapping[str, Any]) -> None:
+    problems = duplicate_problems(data.get("required_skills") or [], "required_skills")
+    if problems:
+        raise ValidationFailed(errors=problems)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from api.audit import services as audit
 from api.audit.changes import apply_changes
 from api.auth.actor import Actor
+from api.categories import skills
 from api.dayplan import errors
 from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version
@@ -188,6 +189,8 @@ def _jobs(
                 lon,
                 int(duration.total_seconds()),
                 window,
+                # Only technicians with the skills its category and the order ask for.
+                skills=skills.order_requirements(session, order.category_id, order.required_skills),
                 pinned_to=str(order.assignee_id) if held and order.assignee_id else None,
                 pinned_at=at,
             )

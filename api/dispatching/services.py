@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
+from api.categories import skills
 from api.customers.models import Customer, CustomerTier
 from api.dispatching import errors
 from api.sites.models import Site
@@ -63,12 +64,12 @@ def work_order_candidates(
     at = options.at or (
         order.requested_start if order.requested_start and order.requested_start > now else now
     )
+    asked = [{"skill": options.skill, "level": options.min_level}] if options.skill else []
     job = rules.Job(
         lat=site.lat,
         lon=site.lon,
         at=at,
-        skill=options.skill,
-        min_level=options.min_level,
+        skills=skills.order_requirements(session, order.category_id, order.required_skills, asked),
         certification=options.certification,
         sla_due_at=order.sla_due_at,
         vip=customer is not None and customer.tier is CustomerTier.VIP,
@@ -102,7 +103,7 @@ def rank_near(
     """Rank the ``shortlist`` technicians nearest to the job (with ``skilled_only``,
     the nearest active ones with the job's skill: the index filters, nothing is
     reported as excluded for it)."""
-    skill = (job.skill, job.min_level) if skilled_only and job.skill else None
+    skill = min(job.skills.items()) if skilled_only and job.skills else None
     near = index_for(session.get_bind().dialect.name).nearest(
         session.connection(),
         tenant_id,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import api.models  # noqa: F401 - handlers need every table mapped, not just the ones they import
+from api.assets.repeats import TOPIC as REPEAT_ISSUE
+from api.assets.repeats import handle_repeat_issue
 from api.evidence.pipeline import TOPIC as PHOTO_PROCESS
 from api.evidence.pipeline import photo_handler
 from api.location.handlers import notify_arrival_suggested
@@ -16,12 +18,16 @@ from api.servicedesk.escalation_notices import notify_escalation
 from api.servicedesk.escalation_sweep import TOPIC as ESCALATED
 from api.signoff.pdf_job import TOPIC as REPORT_PDF
 from api.signoff.pdf_job import pdf_handler
+from api.workflows.notices import TOPIC as STEP_WAITING
+from api.workflows.notices import notify_step_waiting
 from media.blobs import BlobStore
 
 HANDLERS: dict[str, Handler] = {
     "work_order.status_changed": notify_status_change,
     "work_order.arrival_suggested": notify_arrival_suggested,
+    REPEAT_ISSUE: handle_repeat_issue,
     ESCALATED: notify_escalation,
+    STEP_WAITING: notify_step_waiting,
     # Without channels, a notification stays in the app (and tests need no push service).
     **delivery.handlers(()),
 }

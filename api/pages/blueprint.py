@@ -15,8 +15,12 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, g, render_template, request
+from werkzeug.exceptions import HTTPException
 
+from api.errors.base import FieldlineError
+from api.errors.problem import from_http_exception, status_for
 from api.http.context import state
+from api.live.urls import live_origin
 from api.pages import i18n
 
 _COMPRESS_FROM = 1024  # bytes; smaller pages fit in a packet anyway
@@ -24,10 +28,18 @@ _YEAR = 365 * 24 * 3600
 
 
 def page_blueprint(name: str, import_name: str) -> Blueprint:
+    """A surface's blueprint: its errors are pages too (a person reads them, not a
+    program), in the page's language, with the status the API would answer."""
     blueprint = Blueprint(name, import_name)
     blueprint.before_request(_choose_language)
     blueprint.after_request(_finish)
+    blueprint.register_error_handler(FieldlineError, _domain_error)
+    blueprint.register_error_handler(HTTPException, _http_error)
     return blueprint
+
+
+def error_page(status: int, heading: str, message: str, hint: str | None = None) -> Response:
+    return render("layout/error.html", status, heading=heading, message=message, hint=hint)
 
 
 def render(template: str, status: int = 200, **context: Any) -> Response:
@@ -44,7 +56,9 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
     return response
 
 
-def content_security_policy(tiles_url: str) -> str:
+def content_security_policy(tiles_url: str, live_origin: str | None = None) -> str:
+    """``live_origin``: the live streams' origin when they are not on the page's own
+    (the embedded stream server on the next port)."""
     images = "'self'"
     origin = _tiles_origin(tiles_url)
     if origin:
@@ -56,7 +70,7 @@ def content_security_policy(tiles_url: str) -> str:
             "style-src 'self'",
             f"img-src {images}",
             "font-src 'self'",
-            "connect-src 'self'",
+            "connect-src 'self'" + (f" {live_origin}" if live_origin else ""),
             "manifest-src 'self'",
             "worker-src 'self'",
             "form-action 'self'",
@@ -73,9 +87,26 @@ def _choose_language() -> None:
     i18n.choose()
 
 
+def _domain_error(error: FieldlineError) -> Response:
+    language = i18n.current()
+    title = error.titles.get(language) or error.titles.get("en") or error.code
+    explanation = i18n.gettext("Please check the link, or try again in a moment.")
+    response = error_page(status_for(error), title, explanation)
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    return _domain_error(from_http_exception(error))
+
+
 def _finish(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(state().config.map_tiles_url)
+    config = state().config
+    headers["Content-Security-Policy"] = content_security_policy(
+        config.map_tiles_url, live_origin(config.live_url, request.scheme, request.host)
+    )
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_time
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -36,21 +36,27 @@ _CATALOGUES = Path(__file__).parent / "translations"
 
 def choose(proposed: str | None = None) -> str:
     """The request's language (see the module's docstring), kept on ``g``."""
+    expressed = preference()
+    return _keep(expressed or (proposed if proposed in LANGUAGES else "en"))
+
+
+def preference() -> str | None:
+    """The language the person expressed (switch, cookie, account, browser), or None."""
     asked = request.args.get("lang")
     if asked in LANGUAGES:
         g.page_language_switched = asked
-        return _keep(asked)
+        return asked
     remembered = request.cookies.get(COOKIE)
     if remembered in LANGUAGES:
-        return _keep(remembered)
+        return remembered
     signed_in = g.get("page_user_language")  # set by a page that signed its user in
     if signed_in in LANGUAGES:
-        return _keep(signed_in)
+        return str(signed_in)
     if request.headers.get("Accept-Language"):
         best = request.accept_languages.best_match(["en", "zh-CN", "zh"])
         if best is not None:
-            return _keep("zh-CN" if best.startswith("zh") else "en")
-    return _keep(proposed if proposed in LANGUAGES else "en")
+            return "zh-CN" if best.startswith("zh") else "en"
+    return None
 
 
 def current() -> str:
@@ -82,15 +88,20 @@ def translations(language: str) -> NullTranslations:
     return Translations(compiled)
 
 
-def when(moment: datetime | None, timezone: str, form: str = "medium") -> str:
+def when(moment: datetime | None, timezone: str, form: str = "datetime") -> str:
     """A time as people of the page's language write it, in the tenant's time zone."""
     if moment is None:
         return ""
     zone = ZoneInfo(timezone)
     locale = _BABEL_LOCALES[current()]
+    local = moment.astimezone(zone)
+    time = format_time(local, "short", locale=locale)
     if form == "time":
-        return format_time(moment.astimezone(zone), "short", locale=locale)
-    return format_datetime(moment.astimezone(zone), form, tzinfo=zone, locale=locale)
+        return time
+    # The date at medium length and the time without seconds: "Dec 4, 2026, 4:13 PM",
+    # "2026年12月4日 16:13", joined the way the language joins them.
+    date = format_date(local, "medium", locale=locale)
+    return str(get_datetime_format("medium", locale=locale)).format(time, date)
 
 
 def install(env: Environment) -> None:

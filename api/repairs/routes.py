@@ -50,26 +50,32 @@ class RepairRequests(MethodView):
         at the labelled asset, for its site and customer, with up to 3 `photos` (JPEG,
         PNG, WebP or HEIC, 5 MiB each). Limited per label and per address
         (`FIELDLINE_REPAIR_RATE_LIMIT`)."""
-        contact = {
-            "name": form["contact_name"],
-            "phone": form["contact_phone"],
-            "email": form.get("contact_email"),
-        }
-        data = {"description": form["description"], "contact": contact}
-        data["website"] = form.get("website")
-        return services.open_repair_request(
-            new_uow(),
-            blob_store(),
-            current_app.extensions["fieldline_repair_limiter"],
-            token,
-            request.remote_addr or "unknown",
-            data,
-            _photos(),
-            str(state().config.public_url or request.url_root),
-        )
+        return open_request(token, form)
 
 
-def _photos() -> list[bytes]:
+def open_request(token: str, form: dict[str, Any]) -> services.Received:
+    """Open the order from a checked form and the request's photos (the API's form
+    post and the repair page's alike)."""
+    contact = {
+        "name": form["contact_name"],
+        "phone": form["contact_phone"],
+        "email": form.get("contact_email"),
+    }
+    data = {"description": form["description"], "contact": contact}
+    data["website"] = form.get("website")
+    return services.open_repair_request(
+        new_uow(),
+        blob_store(),
+        current_app.extensions["fieldline_repair_limiter"],
+        token,
+        request.remote_addr or "unknown",
+        data,
+        uploaded_photos(),
+        str(state().config.public_url or request.url_root),
+    )
+
+
+def uploaded_photos() -> list[bytes]:
     files = [f for f in request.files.getlist("photos") if f.filename or f.content_length]
     if len(files) > MAX_PHOTOS:
         raise ValidationFailed(

@@ -29,6 +29,8 @@ class PublicAssetSchema(Schema):
     name_en = fields.String(allow_none=True)
     site_name = fields.String()
     site_name_en = fields.String(allow_none=True)
+    customer_name = fields.String(metadata={"description": "Whose equipment it is"})
+    customer_name_en = fields.String(allow_none=True)
 
 
 class ReceivedSchema(Schema):

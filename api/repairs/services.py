@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.assets.models import Asset
 from api.auth.actor import system_actor
+from api.customers.models import Customer
 from api.db import UnitOfWork
 from api.http.ratelimit import RateLimiter
 from api.repairs.errors import RepairLinkNotFound
@@ -42,6 +43,8 @@ class PublicAsset:
     name_en: str | None
     site_name: str
     site_name_en: str | None
+    customer_name: str
+    customer_name_en: str | None
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,10 @@ class Received:
 def describe_asset(session: Session, token: str) -> PublicAsset:
     asset = _asset_by_token(session, token)
     site = session.get_one(Site, asset.site_id)
-    return PublicAsset(asset.name, asset.name_en, site.name, site.name_en)
+    customer = session.get_one(Customer, asset.customer_id)
+    return PublicAsset(
+        asset.name, asset.name_en, site.name, site.name_en, customer.name, customer.name_en
+    )
 
 
 def open_repair_request(

@@ -149,17 +149,7 @@ class PublicVerification(MethodView):
         """Public check behind the report's QR code: 404 `report.not_found` for an
         unknown token."""
         with read_uow() as uow:
-            row = sealing.report_by_token(uow.session, token[:64])
-            verdict = sealing.verify_stored(uow.session, row)
-            return {
-                "valid": verdict.valid,
-                "work_order_number": sealing.order_number(uow.session, row),
-                "version": row.version,
-                "sealed_at": row.sealed_at,
-                "sha256": row.sha256,
-                "key_id": str(row.key_id),
-                "superseded": sealing.superseded(uow.session, row),
-            }
+            return sealing.public_verification(uow.session, token)
 
 
 @blp.route("/v1/signing-keys")

@@ -32,6 +32,7 @@ from api.signoff.errors import (
 from api.signoff.models import SealedReport
 from api.signoff.pdf_job import queue_pdf
 from api.signoff.report import build_report
+from api.tenants.models import Tenant
 from api.workorders.models import WorkOrder
 from api.workorders.queries import access_work_order
 from api.workorders.states import Status
@@ -134,6 +135,25 @@ def report_by_token(session: Session, token: str) -> SealedReport:
     if row is None:
         raise ReportNotFound()
     return row
+
+
+def public_verification(session: Session, token: str) -> dict[str, Any]:
+    """What the report's QR code answers anyone (the API's JSON and the page alike):
+    whether the stored report still matches its seal, and whether a newer version
+    replaced it. Never the report's content or an internal id."""
+    row = report_by_token(session, token[:64])
+    verdict = verify_stored(session, row)
+    timezone = session.scalar(select(Tenant.timezone).where(Tenant.id == row.tenant_id))
+    return {
+        "valid": verdict.valid,
+        "work_order_number": order_number(session, row),
+        "version": row.version,
+        "sealed_at": row.sealed_at,
+        "sha256": row.sha256,
+        "key_id": str(row.key_id),
+        "superseded": superseded(session, row),
+        "timezone": timezone or "UTC",  # for the page; the API's schema leaves it out
+    }
 
 
 def superseded(session: Session, row: SealedReport) -> bool:

@@ -66,9 +66,13 @@ _PHOTO_HIDDEN = _SHARED_HIDDEN | {
 SYNCABLE: dict[type[Any], Syncable] = {
     s.model: s
     for s in (
-        # complaint and amount are the office's service desk facts (escalation rules).
+        # complaint and amount are the office's service desk facts (escalation rules);
+        # required skills are dispatch's (who may be offered the order).
         Syncable(
-            Table.WORK_ORDERS, WorkOrder, (), frozenset({"create_digest", "complaint", "amount"})
+            Table.WORK_ORDERS,
+            WorkOrder,
+            (),
+            frozenset({"create_digest", "complaint", "amount", "required_skills"}),
         ),
         Syncable(Table.CUSTOMERS, Customer),
         Syncable(Table.CONTACTS, Contact, ("customer_id",), frozenset({"user_id"})),

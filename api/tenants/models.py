@@ -26,6 +26,14 @@ class Tenant(Base):
     repeat_window_days: Mapped[int] = mapped_column(default=3)
     repeat_threshold: Mapped[int] = mapped_column(default=3)
     repeat_opens_preventive: Mapped[bool] = mapped_column(default=False)
+    # The preventive order's category; null: the category of the repeats. No foreign
+    # key (categories belong to tenants, which would make a cycle): checked when set,
+    # and a category gone or deactivated since falls back to the repeats' own.
+    repeat_preventive_category_id: Mapped[uuid.UUID | None]
+    # Likely duplicates (api.duplicates.rules): orders this close in time are compared,
+    # pairs scoring at least this (0-100) are offered to the office.
+    duplicate_window_hours: Mapped[int] = mapped_column(default=72)
+    duplicate_min_score: Mapped[int] = mapped_column(default=60)
     # Geofenced arrival: "suggest" asks the technician to confirm, "auto" records it.
     arrival_mode: Mapped[str] = mapped_column(String(16), default="suggest")
     geofence_radius_m: Mapped[int] = mapped_column(default=100)

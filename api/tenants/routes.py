@@ -32,6 +32,14 @@ class RepeatSettingsSchema(Schema):
         required=True,
         metadata={"description": "Also open a preventive maintenance order (default false)"},
     )
+    repeat_preventive_category_id = fields.UUID(
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "The preventive order's category (a third-level one); "
+            "null: the category of the repeats"
+        },
+    )
 
 
 @blp.route("/tenant/repeat-issue-settings")

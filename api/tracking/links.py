@@ -22,6 +22,7 @@ from api.auth.actor import Actor
 from api.auth.permissions import Role
 from api.db import UnitOfWork, new_id, utcnow
 from api.errors.common import PermissionDenied
+from api.live import capture as live
 from api.tracking import rules
 from api.tracking.errors import NoTrackingLink, TrackingLinkNotFound
 from api.tracking.models import TrackingLink, new_tracking_token
@@ -150,6 +151,25 @@ def open_link(session: Session, token: str) -> tuple[TrackingLink, WorkOrder]:
     return link, order
 
 
+def ended(session: Session, token: str) -> bool:
+    """Whether ``token`` is a link this server made that has since been revoked or has
+    expired. The customer's page says so (410) instead of "not found"; a token is
+    unguessable, so telling its holder that it once worked reveals nothing new."""
+    if not _TOKEN_SHAPE.fullmatch(token):
+        return False
+    link = session.scalars(select(TrackingLink).where(TrackingLink.token == token)).one_or_none()
+    if link is None:
+        return False
+    if link.revoked_at is not None:
+        return True
+    order = session.scalars(
+        select(WorkOrder).where(
+            WorkOrder.tenant_id == link.tenant_id, WorkOrder.id == link.work_order_id
+        )
+    ).one()
+    return _expires(link, order) <= utcnow()
+
+
 def check_shape(token: str) -> None:
     """404 for what cannot be a token this server made (before any counting)."""
     if not _TOKEN_SHAPE.fullmatch(token):
@@ -182,6 +202,13 @@ def _revoke(session: Session, order: WorkOrder, now: datetime, actor: Actor) -> 
     ).all()
     for link_id in revoked:
         audit.record(session, actor, "revoke", "tracking_link", link_id, {}, work_order_id=order.id)
+        # A bulk UPDATE: the live streams' hook sees no object, so it is told (the
+        # link's open tracking streams end).
+        live.note_row(
+            session,
+            "tracking_links",
+            {"tenant_id": order.tenant_id, "id": link_id, "work_order_id": order.id},
+        )
 
 
 def _check_may_share(actor: Actor) -> None:

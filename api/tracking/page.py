@@ -57,8 +57,24 @@ def track(
     (what is not even shaped like a token is refused uncounted)."""
     links.check_shape(token)
     limiter.hit(f"tracking-token:{token}", f"tracking-ip:{viewer.address}")
+    return view(session, token, viewer.language, public_url, router)
+
+
+def view(
+    session: Session,
+    token: str,
+    language: str | None,
+    public_url: str,
+    router: Router | None = None,
+) -> dict[str, Any]:
+    """:func:`track` without counting: for a live stream that was counted when it
+    opened and re-reads the page's data at each change (the same rules, the link
+    checked again each time)."""
     link, order = links.open_link(session, token)
-    language = viewer.language or _tenant_language(session, order)
+    tenant_locale, timezone = session.execute(
+        select(Tenant.locale, Tenant.timezone).where(Tenant.id == order.tenant_id)
+    ).one()
+    language = language or rules.language_of(tenant_locale, "en")
     rating = _rating(session, order)
     report = latest_report(session, order)
     facts = rules.OrderFacts(
@@ -78,6 +94,7 @@ def track(
         "title": order.title,
         "status": order.status.value,
         "language": language,
+        "timezone": timezone,
         "current_step": rules.current_step(steps).value,
         "steps": [
             {
@@ -113,11 +130,6 @@ def report_pdf(
     if report is None:
         raise NoReportYet()
     return stored_pdf(store, report, f"{order.number}-v{report.version}.pdf")
-
-
-def _tenant_language(session: Session, order: WorkOrder) -> str:
-    locale = session.scalar(select(Tenant.locale).where(Tenant.id == order.tenant_id))
-    return rules.language_of(locale, "en")
 
 
 def _history(session: Session, order: WorkOrder) -> tuple[tuple[Any, Any, datetime], ...]:
@@ -183,6 +195,7 @@ def _report(report: Any, public_url: str) -> dict[str, Any] | None:
         "sealed_at": report.sealed_at,
         "sha256": report.sha256,
         "verification_url": f"{public_url.rstrip('/')}/v/{report.token}/verification",
+        "verification_page_url": f"{public_url.rstrip('/')}/v/{report.token}",
         "pdf_ready": report.pdf_sha256 is not None,
     }
 

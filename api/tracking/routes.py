@@ -39,7 +39,7 @@ def _public_url() -> str:
     return str(state().config.public_url or request.url_root)
 
 
-def _router() -> Router:
+def app_router() -> Router:
     """The app's travel-time estimator, made once (it keeps its HTTP connections)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     router: Router | None = app.extensions.get("fieldline_router")
@@ -114,7 +114,7 @@ class Tracking(MethodView):
         )
         viewer = page.Viewer(language=asked, address=_address())
         with read_uow() as uow:
-            body = page.track(uow.session, _limiter(), token, viewer, _public_url(), _router())
+            body = page.track(uow.session, _limiter(), token, viewer, _public_url(), app_router())
         return body, 200, {"Cache-Control": "no-store"}
 
 

@@ -73,7 +73,10 @@ class PublicReportSchema(Schema):
     version = fields.Integer()
     sealed_at = UTCDateTime()
     sha256 = fields.String()
-    verification_url = fields.String(metadata={"description": "The public seal check"})
+    verification_url = fields.String(metadata={"description": "The public seal check (JSON)"})
+    verification_page_url = fields.String(
+        metadata={"description": "The same check as a page for people (the PDF's QR code)"}
+    )
     pdf_ready = fields.Boolean()
 
 
@@ -88,6 +91,9 @@ class TrackingSchema(Schema):
     title = fields.String()
     status = fields.String()
     language = fields.String()
+    timezone = fields.String(
+        metadata={"description": "The tenant's IANA time zone, to show times in (`Asia/Shanghai`)"}
+    )
     current_step = fields.String()
     steps = fields.List(fields.Nested(StepSchema))
     cancelled_at = UTCDateTime(allow_none=True)

@@ -52,6 +52,11 @@ class WorkOrder(Base, TenantOwned, Timestamped, Versioned):
     # amount at stake in the tenant's currency (a claim, a contract value). Office data.
     complaint: Mapped[bool] = mapped_column(default=False, server_default=false())
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # Skills this order needs beyond its category's ([{"skill", "level"}], sorted by skill;
+    # api.categories.skills merges both). The dispatcher's, like the schedule.
+    required_skills: Mapped[list[dict[str, Any]]] = mapped_column(
+        default=list, server_default=text("'[]'")
+    )
     resolution: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(32), default="api")
     created_by: Mapped[uuid.UUID | None]
@@ -68,6 +73,9 @@ class WorkOrder(Base, TenantOwned, Timestamped, Versioned):
     # An order a technician created offline stays in their scope until someone is assigned.
     creator_technician_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     create_digest: Mapped[str | None] = mapped_column(String(64))  # of create_work_order's args
+    # The workflow's current steps and who must act (api.workflows.runs), server-owned:
+    # {"state", "workflow", "version", "steps": [...]}; null when no workflow applies.
+    current_steps: Mapped[dict[str, Any] | None]
 
 
 class WorkOrderAsset(Base, TenantOwned):

@@ -26,6 +26,7 @@ from api.auth.actor import Actor
 from api.auth.permissions import Permission, Role
 from api.categories.models import Category
 from api.db.driver_reads import DriverReads
+from api.duplicates.models import MERGED_INTO, OPEN, DuplicateSuggestion, WorkOrderLink
 from api.http.pagination import Page, paginate
 from api.sites.models import Site
 from api.technicians.models import Technician
@@ -69,12 +70,16 @@ class WorkOrderView(SimpleNamespace):
         asset_ids: list[uuid.UUID],
         category: CategoryPath | None,
         allowed_actions: list[str],
+        possible_duplicates: int = 0,
+        merged_into_id: uuid.UUID | None = None,
     ) -> WorkOrderView:
         return cls(
             **{name: getattr(order, name) for name in _SHOWN_NAMES},
             asset_ids=asset_ids,
             category=category,
             allowed_actions=allowed_actions,
+            possible_duplicates=possible_duplicates,
+            merged_into_id=merged_into_id,
         )
 
 
@@ -127,15 +132,20 @@ def read_work_order(
             raise WorkOrderNotFound()
         first = rows[0]  # a row per asset link
         asset_ids = [row[-1] for row in rows if row[-1] is not None]
-    # The order's columns come first, in _SHOWN_COLUMNS order, then the category path.
+    # The order's columns come first, in _SHOWN_COLUMNS order, then its duplicate
+    # flags (_FLAG_NAMES), then the category path.
+    flags_end = len(_SHOWN_NAMES) + len(_FLAG_NAMES)
     view = WorkOrderView(
         **dict(zip(_SHOWN_NAMES, first, strict=False)),
+        **dict(zip(_FLAG_NAMES, first[len(_SHOWN_NAMES) : flags_end], strict=True)),
         asset_ids=asset_ids,
-        category=_category_path(first[len(_SHOWN_NAMES) : -1]),
+        category=_category_path(first[flags_end:-1]),
     )
     view.status = Status(view.status)  # the driver path gives the stored strings
     view.priority = Priority(view.priority)
     view.allowed_actions = actions_for(actor, view)
+    if actor.role is Role.CUSTOMER_CONTACT:
+        view.current_steps = None  # the workflow is the staff's choreography
     return view
 
 
@@ -286,15 +296,29 @@ def present(session: Session, actor: Actor, orders: Sequence[WorkOrder]) -> list
     categories = category_paths(
         session, actor.tenant_id, {o.category_id for o in orders if o.category_id}
     )
-    return [
+    flags = _duplicate_flags(session, list(asset_ids))
+    views = [
         WorkOrderView.of(
             order,
             asset_ids=asset_ids[order.id],
             category=categories.get(order.category_id) if order.category_id else None,
             allowed_actions=actions_for(actor, order),
+            **flags.get(order.id, {}),
         )
         for order in orders
     ]
+    if actor.role is Role.CUSTOMER_CONTACT:
+        for view in views:
+            view.current_steps = None  # the workflow is the staff's choreography
+    return views
+
+
+def _duplicate_flags(session: Session, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """Per order: its open duplicate suggestions and what it was merged into (api.duplicates)."""
+    if not order_ids:
+        return {}
+    rows = session.execute(select(_ORDERS.c.id, *_FLAG_COLUMNS).where(_ORDERS.c.id.in_(order_ids)))
+    return {row[0]: dict(zip(_FLAG_NAMES, row[1:], strict=True)) for row in rows}
 
 
 # Built once, from the tables rather than the mapped classes: these statements run
@@ -361,9 +385,32 @@ _WITH_CATEGORY = (
     .outerjoin(_PARENT, _LEAF.c.parent_id == _PARENT.c.id)
     .outerjoin(_GRANDPARENT, _PARENT.c.parent_id == _GRANDPARENT.c.id)
 )
+# How many open duplicate suggestions name the order (either side), and the primary
+# it was merged into: shown on every read so the office sees the flag in lists.
+_SUGGESTIONS = DuplicateSuggestion.__table__
+_LINKS = WorkOrderLink.__table__
+_FLAG_COLUMNS = [
+    select(func.count())
+    .where(
+        _SUGGESTIONS.c.tenant_id == _ORDERS.c.tenant_id,
+        _SUGGESTIONS.c.state == OPEN,
+        or_(
+            _SUGGESTIONS.c.work_order_id == _ORDERS.c.id,
+            _SUGGESTIONS.c.candidate_id == _ORDERS.c.id,
+        ),
+    )
+    .scalar_subquery()
+    .label("possible_duplicates"),
+    select(_LINKS.c.linked_id)
+    .where(_LINKS.c.work_order_id == _ORDERS.c.id, _LINKS.c.kind == MERGED_INTO)
+    .limit(1)
+    .scalar_subquery()
+    .label("merged_into_id"),
+]
+_FLAG_NAMES = ("possible_duplicates", "merged_into_id")
 _THIS_ORDER = (_ORDERS.c.id == bindparam("id"), _ORDERS.c.tenant_id == bindparam("tenant_id"))
 _READ_ONE = (
-    select(*_SHOWN_COLUMNS, *_PATH_COLUMNS, _ORDER_ASSETS.c.asset_id)
+    select(*_SHOWN_COLUMNS, *_FLAG_COLUMNS, *_PATH_COLUMNS, _ORDER_ASSETS.c.asset_id)
     .select_from(
         _WITH_CATEGORY.outerjoin(_ORDER_ASSETS, _ORDER_ASSETS.c.work_order_id == _ORDERS.c.id)
     )
@@ -374,6 +421,7 @@ _READ_ONE = (
 _READ_ONE_PG = (
     select(
         *_SHOWN_COLUMNS,
+        *_FLAG_COLUMNS,
         *_PATH_COLUMNS,
         func.array(
             select(_ORDER_ASSETS.c.asset_id)

@@ -11,6 +11,8 @@ from webargs.fields import DelimitedList
 from api.http.dumping import FastDumpSchema
 from api.http.pagination import PageArgs
 from api.http.schemas import Schema, UTCDateTime, text
+from api.technicians.schemas import SkillSchema
+from api.workflows.schemas import WorkflowCurrentStepsSchema
 from api.workorders.rules import RULES, Action
 from api.workorders.states import NoteVisibility, Priority, Status
 
@@ -61,6 +63,11 @@ class MoneySchema(Schema):
 
 _AMOUNT_DOC = "The amount at stake (a claim, a contract value); an escalation fact"
 _COMPLAINT_DOC = "The order is a complaint; an escalation fact"
+_SKILLS_DOC = (
+    "Skills (with a minimum level) this order needs beyond its category's "
+    "(see GET /v1/categories/{id}/required-skills); dispatch offers it only to technicians "
+    "who have both"
+)
 
 
 class WorkOrderSchema(FastDumpSchema):
@@ -80,6 +87,16 @@ class WorkOrderSchema(FastDumpSchema):
         fields.String(),
         metadata={"description": "Transitions the caller may take now (draw these buttons)"},
     )
+    possible_duplicates = fields.Integer(
+        metadata={
+            "description": "Open duplicate suggestions naming this order "
+            "(GET /v1/work-orders/{id}/duplicates); 0 when none"
+        }
+    )
+    merged_into_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "The order this one was merged into as a duplicate, if any"},
+    )
     requested_start = UTCDateTime(allow_none=True)
     requested_end = UTCDateTime(allow_none=True)
     scheduled_start = UTCDateTime(allow_none=True)
@@ -91,8 +108,17 @@ class WorkOrderSchema(FastDumpSchema):
             "SLA policies (read-only; see GET /v1/work-orders/{id}/sla)"
         },
     )
+    current_steps = fields.Nested(
+        WorkflowCurrentStepsSchema,
+        allow_none=True,
+        metadata={
+            "description": "The workflow's current step(s) and who must act (server-owned; "
+            "null: no workflow applies; see GET /v1/work-orders/{id}/workflow)"
+        },
+    )
     complaint = fields.Boolean(metadata={"description": _COMPLAINT_DOC})
     amount = fields.Nested(MoneySchema, allow_none=True, metadata={"description": _AMOUNT_DOC})
+    required_skills = fields.List(fields.Nested(SkillSchema), metadata={"description": _SKILLS_DOC})
     resolution = fields.String(allow_none=True)
     actual_start = UTCDateTime(
         allow_none=True,
@@ -134,6 +160,11 @@ class WorkOrderUpdateSchema(Schema):
     complaint = fields.Boolean(metadata={"description": _COMPLAINT_DOC + " (office only)"})
     amount = fields.Nested(
         MoneySchema, allow_none=True, metadata={"description": _AMOUNT_DOC + " (office only)"}
+    )
+    required_skills = fields.List(
+        fields.Nested(SkillSchema),
+        validate=validate.Length(max=20),
+        metadata={"description": _SKILLS_DOC + "; replaces the list (office only)"},
     )
 
 

@@ -21,9 +21,11 @@ from api.audit.changes import apply_changes, jsonable, snapshot
 from api.auth.actor import Actor
 from api.auth.permissions import Role
 from api.categories.models import MAX_DEPTH
+from api.categories.skills import duplicate_problems
 from api.customers.queries import access_customer
 from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version, ensure_unused_id, pick
+from api.duplicates.detection import find_duplicates
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.servicedesk import clocks as sla_clocks
@@ -52,6 +54,7 @@ UPDATE_FIELDS = frozenset(
         "scheduled_end",
         "complaint",
         "amount",
+        "required_skills",
     }
 )
 CREATE_FIELDS = UPDATE_FIELDS | {"source"}
@@ -61,7 +64,15 @@ STAMPED = frozenset(name for name, spec in WORK_ORDER_FIELDS.items() if spec.pat
 # window and describes the problem (every customer would choose "urgent").
 # sla_due_at belongs to nobody but the server (api.servicedesk.clocks).
 OFFICE_ONLY_FIELDS = frozenset(
-    {"scheduled_start", "scheduled_end", "source", "priority", "complaint", "amount"}
+    {
+        "scheduled_start",
+        "scheduled_end",
+        "source",
+        "priority",
+        "complaint",
+        "amount",
+        "required_skills",
+    }
 )
 # What the SLA clocks and the escalation rules read: a change recomputes them.
 SERVICE_DESK_FACTS = frozenset({"priority", "category_id", "complaint", "amount"})
@@ -74,6 +85,7 @@ def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) ->
     with uow:
         session = uow.session
         _refuse_office_fields(actor, data)
+        data = _sorted_skills(data)
         customer = access_customer(session, actor, data["customer_id"])
         ensure_unused_id(session, WorkOrder, data.get("id"))
         asset_ids = _unique(data.get("asset_ids") or [])
@@ -105,6 +117,7 @@ def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) ->
         link_assets(session, order, asset_ids)
         append_history(session, actor, order, "create", None, reason=None)
         check_repeats(session, actor, order, asset_ids)
+        find_duplicates(session, order, asset_ids)
         changes = snapshot(order, AUDITED_FIELDS)
         changes["asset_ids"] = {"after": jsonable(sorted(asset_ids))}
         audit.record(session, actor, "create", "work_order", order.id, changes)
@@ -123,6 +136,7 @@ def update_work_order(
     with uow:
         session = uow.session
         _refuse_office_fields(actor, changes)
+        changes = _sorted_skills(changes)
         order = queries.access_work_order(session, actor, work_order_id, for_update=True)
         check_version(order, expected_version)
         if order.status in (Status.CLOSED, Status.CANCELLED):
@@ -160,6 +174,18 @@ def _refuse_office_fields(actor: Actor, data: Mapping[str, Any]) -> None:
                 for name in refused
             ]
         )
+
+
+def _sorted_skills(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The order's own skills sorted by name (one spelling, one diff); each once."""
+    if data.get("required_skills") is None:
+        return data
+    problems = duplicate_problems(data["required_skills"], "required_skills")
+    if problems:
+        raise ValidationFailed(errors=problems)
+    wanted = sorted(({"skill": i["skill"], "level": i["level"]} for i in data["required_skills"]),
+                    key=lambda item: item["skill"])  # fmt: skip
+    return {**data, "required_skills": wanted}
 
 
 def reference_problems(

@@ -31,6 +31,7 @@ from api.outbox.services import publish
 from api.servicedesk import clocks as sla_clocks
 from api.signoff import rules as signoff_rules
 from api.sync import clock as sync_clock
+from api.workflows import runs as workflow_runs
 from api.workorders import queries, rules
 from api.workorders.models import StatusChange, WorkOrder
 from api.workorders.queries import WorkOrderView
@@ -146,8 +147,10 @@ def append_history(
             recorded_at=now,
         )
     )
-    # Every status step (creation, pause, resume, completion) can move the SLA clocks.
+    # Every status step (creation, pause, resume, completion) can move the SLA clocks,
+    # and the workflow: creation starts it, a status may complete the step waiting for it.
     sla_clocks.refresh(session, order)
+    workflow_runs.follow_order(session, actor, order, action)
 
 
 def _stated_time(

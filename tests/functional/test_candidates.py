@@ -206,7 +206,7 @@ def test_the_nearest_qualified_skips_the_unskilled_in_the_index_itself(
     hire(factories, world, 950, skills=[{"skill": "hvac", "level": 4}], active=False)
     wanted = hire(factories, world, 1_000, skills=[{"skill": "hvac", "level": 4}])
     now = utcnow()
-    job = rules.Job(LAT, LON, at=now, skill="hvac", min_level=3)
+    job = rules.Job(LAT, LON, at=now, skills={"hvac": 3})
     with uow_factory() as uow:
         best = services.nearest_qualified(
             uow.session, world.tenant_id, job, now=now, fresh_since=now, first_shortlist=1

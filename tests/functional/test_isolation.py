@@ -59,9 +59,15 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
         "/sign-off",
         {"outcome": "refused", "signer_name": "入侵测试", "refusal_reason": "测试"},
     ),
+    (
+        "POST",
+        "/work-orders/<uuid:work_order_id>/merge",
+        {"into_work_order_id": "01938a3c-7c00-7000-8000-000000000001"},
+    ),
     ("POST", "/merge", {"into_asset_id": "01938a3c-7c00-7000-8000-000000000001"}),
     ("POST", "/rating", {"score": 5}),
     ("PUT", "/days/<day>", {"hours": []}),
+    ("POST", "/workflow/actions", {"step": "tech", "action": "complete"}),
     ("POST", "/sla/pauses", {"reason": "入侵测试"}),
 ]
 
@@ -111,8 +117,10 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
     while run_once(uow_factory, HANDLERS):
         pass
     admin = client.as_(world.admin_token)
-    done = factories.work_order(world, customer_y, site_y)
+    done = factories.work_order(world, customer_y, site_y, title=order.title)  # a duplicate
     done = factories.advance(world, done, Status.COMPLETED, technician)
+    suggestions = admin.get(f"/v1/work-orders/{done.id}/duplicates").get_json()["items"]
+    assert suggestions and suggestions[0]["other"]["id"] == str(order.id), suggestions
     report = admin.post(f"/v1/work-orders/{done.id}/reports", json={})
     assert report.status_code == 201, report.get_json()
     calendar = admin.post(
@@ -127,6 +135,15 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         json={"name": "入侵测试", "position": 1, "logic": {"!": [1]}, "priority": "high"},
     )
     assert rule.status_code == 201, rule.get_json()
+    definition = admin.post(
+        "/v1/workflow-definitions",
+        json={
+            "name": "入侵测试",
+            "category_id": str(categories[-1].id),
+            "steps": [{"key": "tech", "name": "技术", "owner": {"team_id": str(team.id)}}],
+        },
+    )
+    assert definition.status_code == 201, definition.get_json()
     escalation_rule = admin.post(
         "/v1/escalation-rules",
         json={
@@ -207,6 +224,11 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "day": "2026-10-01",
         "policy_id": policy.get_json()["id"],
         "rule_id": rule.get_json()["id"],
+        "definition_id": definition.get_json()["id"],
+        "workflow_version_id": admin.get(
+            f"/v1/workflow-definitions/{definition.get_json()['id']}/versions"
+        ).get_json()["items"][0]["id"],
+        "suggestion_id": suggestions[0]["id"],
         "escalation_rule_id": escalation_rule.get_json()["id"],
         "version_id": admin.get("/v1/priority-rule-versions").get_json()["items"][0]["id"],
     }
@@ -271,6 +293,8 @@ def _attempt(api: ApiClient, method: str, rule: str, ids: dict[str, str]):
         return api.request(method, path, data=_STRANGER_BYTES, headers=headers)
     if method in ("PATCH", "DELETE"):
         return api.request(method, path, json=body or None, headers={"If-Match": '"1"'})
+    if method == "POST" and rule.endswith("/work-orders/<uuid:work_order_id>/merge"):
+        return api.request(method, path, json=body, headers={"If-Match": '"1"'})
     if method == "POST":
         return api.request(method, path, json=body)
     if method == "PUT" and body:

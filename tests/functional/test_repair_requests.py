@@ -55,6 +55,8 @@ def test_a_label_opens_a_prefilled_work_order_with_photos(
         "name_en": asset.name_en,
         "site_name": site.name,
         "site_name_en": site.name_en,
+        "customer_name": customer.name,
+        "customer_name_en": customer.name_en,
     }
     sent = _post(client, token, _form(photos=[(io.BytesIO(jpeg("leak")), "leak.jpg")]))
     assert sent.status_code == 201, sent.get_json()

@@ -22,6 +22,7 @@ from api.assets.repeats import check_repeats
 from api.audit import services as audit
 from api.audit.changes import jsonable, snapshot
 from api.customers.queries import access_customer
+from api.duplicates.detection import find_duplicates
 from api.errors.base import FieldlineError, FieldProblem
 from api.signoff.rules import SignOffRequired
 from api.sync.push import conflicts
@@ -97,6 +98,7 @@ def create(
     created = writer.occurred_at(sent)
     append_history(session, actor, order, "create", None, reason=None, at=created)
     check_repeats(session, actor, order, list(args.asset_ids))  # as for an online create
+    find_duplicates(session, order, list(args.asset_ids))
     changes = snapshot(order, order_services.AUDITED_FIELDS)
     changes["asset_ids"] = {"after": jsonable(sorted(args.asset_ids))}
     audit.record(session, actor, "create", "work_order", order.id, changes)

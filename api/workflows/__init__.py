@@ -1,0 +1,1 @@
+"""Workflow steps per category: definitions as tenant data, each order's run, step actions."""
