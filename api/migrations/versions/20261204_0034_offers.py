@@ -1,7 +1,7 @@
 """auto-dispatch: each order's dispatch, offers to technicians, the tenant's policy
 
-Revision ID: 0033
-Revises: 0032
+Revision ID: 0034
+Revises: 0033
 Create Date: 2026-12-04 09:20:00
 
 ``work_order_dispatches``: one row per order the tenant's dispatch policy acted on
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0033"
-down_revision = "0032"
+revision = "0034"
+down_revision = "0033"
 branch_labels = None
 depends_on = None
 
