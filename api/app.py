@@ -58,6 +58,7 @@ BLUEPRINT_MODULES = [
     "api.notifications.routes",
     "api.push.routes",
     "api.push.pages",
+    "api.push.tracking_routes",
     "api.sync.routes",
     "api.sync.blob_routes",
     "api.sync.watermelon.routes",
