@@ -65,6 +65,7 @@ BLUEPRINT_MODULES = [
     "api.sync.inbox.routes",
     "api.location.routes",
     "api.dispatching.routes",
+    "api.dispatching.offer_routes",
     "api.board.routes",
     "api.tracking.routes",
     "api.live.routes",
