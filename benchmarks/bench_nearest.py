@@ -68,11 +68,12 @@ def _seed(engine: Engine, count: int, rng: random.Random) -> uuid.UUID:
              "home_lat": home[0], "home_lon": home[1], "working_hours": ALWAYS,
              "certifications": [], "active": rng.random() > 0.02}
         )  # fmt: skip
-        for skill in rng.sample(SKILLS, rng.randint(1, 2)):
+        levels = {skill: rng.randint(1, 5) for skill in rng.sample(SKILLS, rng.randint(1, 2))}
+        techs[-1]["skill_levels"] = levels  # as the technician services keep it
+        for skill, level in levels.items():
             skills.append(
-                {"tenant_id": tenant_id, "technician_id": tech_id, "skill": skill,
-                 "level": rng.randint(1, 5)}
-            )  # fmt: skip
+                {"tenant_id": tenant_id, "technician_id": tech_id, "skill": skill, "level": level}
+            )
         if rng.random() < 0.8:
             at = now - timedelta(minutes=rng.uniform(0, 20))
             lat, lon = _point(rng)

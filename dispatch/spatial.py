@@ -21,11 +21,24 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, DateTime, Float, String, Uuid, bindparam, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Uuid,
+    bindparam,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from dispatch.geo import metres
 
@@ -45,6 +58,21 @@ class Located:
     approx_m: float  # spherical distance to the query point
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A technician of the short list with the facts dispatch's rules read, from the
+    same query as their position (:meth:`SpatialIndex.shortlist`)."""
+
+    located: Located
+    name: str
+    active: bool
+    certifications: Sequence[Mapping[str, Any]]
+    working_hours: Mapping[str, Any]
+    timezone: str
+    skills: Mapping[str, int]
+    open_orders: int  # their orders in one of the ``open_statuses``
+
+
 class SpatialIndex(Protocol):
     def nearest(
         self,
@@ -61,6 +89,22 @@ class SpatialIndex(Protocol):
         with ``skill`` (name, minimum level), only active ones who have it."""
         ...
 
+    def shortlist(
+        self,
+        connection: Connection,
+        tenant_id: uuid.UUID,
+        lat: float,
+        lon: float,
+        *,
+        fresh_since: datetime,
+        limit: int,
+        open_statuses: Sequence[str],
+    ) -> list[Placed]:
+        """:meth:`nearest`, each with their facts (name, active, certifications,
+        working hours, time zone, skills from the row's ``skill_levels``, and how many
+        orders in ``open_statuses`` they hold), in one query."""
+        ...
+
 
 def index_for(dialect_name: str) -> SpatialIndex:
     return PostgisIndex() if dialect_name == "postgresql" else RTreeIndex()
@@ -68,9 +112,7 @@ def index_for(dialect_name: str) -> SpatialIndex:
 
 _PG_POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography"
 _PG_HOME = "ST_SetSRID(ST_MakePoint(t.home_lon, t.home_lat), 4326)::geography"
-_PG_NEAREST = (
-    text(
-        """
+_PG_NEAREST_SQL = """
     SELECT technician_id, lat, lon, source, fixed_at, d FROM (
       (SELECT l.technician_id, l.lat, l.lon, 'fix' AS source, l.fixed_at,
               l.geog <-> POINT AS d
@@ -93,7 +135,8 @@ _PG_NEAREST = (
        ORDER BY HOME <-> POINT LIMIT :k)
     ) AS nearest ORDER BY d LIMIT :k
     """.replace("POINT", _PG_POINT).replace("HOME", _PG_HOME)
-    )
+_PG_NEAREST = (
+    text(_PG_NEAREST_SQL)
     .bindparams(
         bindparam("tenant", type_=Uuid()),
         bindparam("fresh", type_=DateTime(timezone=True)),
@@ -101,6 +144,62 @@ _PG_NEAREST = (
     )
     .columns(technician_id=Uuid(), lat=Float(), lon=Float(), source=String(), d=Float())
 )
+
+
+_JSON = JSON().with_variant(JSONB(), "postgresql")
+_FACTS_SQL = """
+    SELECT n.technician_id, n.lat, n.lon, n.source, n.fixed_at, DISTANCE AS d,
+           tf.name, tf.active, tf.certifications, tf.working_hours, tf.timezone,
+           tf.skill_levels,
+           (SELECT count(*) FROM work_orders w
+            WHERE w.tenant_id = :tenant AND w.assignee_id = n.technician_id
+              AND w.status IN :open) AS open_orders
+    FROM (NEAREST) AS n
+    JOIN technicians tf ON tf.id = n.technician_id AND tf.tenant_id = :tenant
+"""
+_FACT_COLUMNS: dict[str, Any] = {
+    "technician_id": Uuid(),
+    "lat": Float(),
+    "lon": Float(),
+    "source": String(),
+    "d": Float(),
+    "name": String(),
+    "active": Boolean(),
+    "certifications": _JSON,
+    "working_hours": _JSON,
+    "timezone": String(),
+    "skill_levels": _JSON,
+    "open_orders": Integer(),
+}
+
+
+def _facts(sql: str, fixed_at: Any, distance: str) -> Any:
+    return (
+        text(_FACTS_SQL.replace("NEAREST", sql).replace("DISTANCE", distance))
+        .bindparams(
+            bindparam("tenant", type_=Uuid()),
+            bindparam("fresh", type_=fixed_at),
+            bindparam("skill", type_=String()),
+            bindparam("open", expanding=True),
+        )
+        .columns(fixed_at=fixed_at, **_FACT_COLUMNS)
+    )
+
+
+_PG_SHORTLIST = _facts(_PG_NEAREST_SQL, DateTime(timezone=True), "n.d")
+
+
+def _placed(row: Any, located: Located) -> Placed:
+    return Placed(
+        located,
+        row.name,
+        row.active,
+        row.certifications or [],
+        row.working_hours or {},
+        row.timezone,
+        {str(k): int(v) for k, v in (row.skill_levels or {}).items()},
+        row.open_orders,
+    )
 
 
 class PostgisIndex:
@@ -125,10 +224,34 @@ class PostgisIndex:
             for row in rows
         ]
 
+    def shortlist(
+        self,
+        connection: Connection,
+        tenant_id: uuid.UUID,
+        lat: float,
+        lon: float,
+        *,
+        fresh_since: datetime,
+        limit: int,
+        open_statuses: Sequence[str],
+    ) -> list[Placed]:
+        rows = connection.execute(
+            _PG_SHORTLIST,
+            {"tenant": tenant_id, "lat": lat, "lon": lon, "fresh": fresh_since, "k": limit}
+            | _skill_params(None)
+            | {"open": list(open_statuses)},
+        )
+        placed = [
+            _placed(
+                row, Located(row.technician_id, row.lat, row.lon, row.source, row.fixed_at, row.d)
+            )
+            for row in rows
+        ]
+        placed.sort(key=lambda p: p.located.approx_m)
+        return placed
 
-_RTREE_BOX = (
-    text(
-        """
+
+_RTREE_BOX_SQL = """
     SELECT l.technician_id, l.lat, l.lon, 'fix' AS source, l.fixed_at
     FROM technician_locations_rtree r CROSS JOIN technician_locations l ON l.rowid = r.id
     WHERE r.min_lat >= :south AND r.max_lat <= :north
@@ -150,7 +273,8 @@ _RTREE_BOX = (
            SELECT 1 FROM technician_skills s
            WHERE s.technician_id = t.id AND s.skill = :skill AND s.level >= :level)))
     """
-    )
+_RTREE_BOX = (
+    text(_RTREE_BOX_SQL)
     .bindparams(
         bindparam("tenant", type_=Uuid()),
         bindparam("fresh", type_=DateTime()),
@@ -158,6 +282,9 @@ _RTREE_BOX = (
     )
     .columns(technician_id=Uuid(), lat=Float(), lon=Float(), source=String(), fixed_at=DateTime())
 )
+
+
+_RTREE_SHORTLIST = _facts(_RTREE_BOX_SQL, DateTime(), "0.0")
 
 
 class RTreeIndex:
@@ -175,36 +302,92 @@ class RTreeIndex:
         limit: int,
         skill: tuple[str, int] | None = None,
     ) -> list[Located]:
+        found = self._grow(
+            connection,
+            _RTREE_BOX,
+            tenant_id,
+            lat,
+            lon,
+            fresh_since,
+            limit,
+            _skill_params(skill),
+            lambda row, located: located,
+        )
+        return found
+
+    def shortlist(
+        self,
+        connection: Connection,
+        tenant_id: uuid.UUID,
+        lat: float,
+        lon: float,
+        *,
+        fresh_since: datetime,
+        limit: int,
+        open_statuses: Sequence[str],
+    ) -> list[Placed]:
+        return self._grow(
+            connection,
+            _RTREE_SHORTLIST,
+            tenant_id,
+            lat,
+            lon,
+            fresh_since,
+            limit,
+            _skill_params(None) | {"open": list(open_statuses)},
+            _placed,
+        )
+
+    def _grow(
+        self,
+        connection: Connection,
+        statement: Any,
+        tenant_id: uuid.UUID,
+        lat: float,
+        lon: float,
+        fresh_since: datetime,
+        limit: int,
+        params: dict[str, object],
+        make: Any,
+    ) -> list[Any]:
+        """Query ever larger boxes until the ``limit`` nearest are known (see the module)."""
         fresh = fresh_since.astimezone(UTC).replace(tzinfo=None)  # stored as naive UTC
         radius = self.first_radius_m
         while True:
             whole_earth = radius >= 20_000_000
             south, north, west, east = _box(lat, lon, radius)
             rows = connection.execute(
-                _RTREE_BOX,
+                statement,
                 {"tenant": tenant_id, "fresh": fresh, "south": south, "north": north}
                 | {"west": west, "east": east}
-                | _skill_params(skill),
+                | params,
             )
             found = sorted(
                 (
-                    Located(
-                        row.technician_id,
-                        row.lat,
-                        row.lon,
-                        row.source,
-                        None if row.fixed_at is None else row.fixed_at.replace(tzinfo=UTC),
-                        metres(lat, lon, row.lat, row.lon),
+                    make(
+                        row,
+                        Located(
+                            row.technician_id,
+                            row.lat,
+                            row.lon,
+                            row.source,
+                            None if row.fixed_at is None else row.fixed_at.replace(tzinfo=UTC),
+                            metres(lat, lon, row.lat, row.lon),
+                        ),
                     )
                     for row in rows
                 ),
-                key=lambda located: located.approx_m,
+                key=_distance,
             )[:limit]
             # Everything within ``radius`` is inside the box, so once the limit-th
             # nearest is within it, nothing outside the box can be nearer.
-            if whole_earth or (len(found) == limit and found[-1].approx_m <= radius):
+            if whole_earth or (len(found) == limit and _distance(found[-1]) <= radius):
                 return found
             radius *= 2
+
+
+def _distance(item: Located | Placed) -> float:
+    return item.approx_m if isinstance(item, Located) else item.located.approx_m
 
 
 def _skill_params(skill: tuple[str, int] | None) -> dict[str, object]:

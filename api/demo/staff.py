@@ -192,6 +192,7 @@ def _technician(
             active=active,
         )
     )
+    tech.skill_levels = dict(skills)
     tech.skills = [
         TechnicianSkill(tenant_id=ctx.tenant_id, skill=skill, level=level)
         for skill, level in skills.items()

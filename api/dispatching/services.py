@@ -28,7 +28,7 @@ from api.workorders.models import WorkOrder, WorkOrderAsset
 from api.workorders.states import Status
 from dispatch import candidates as rules
 from dispatch.routing import Router, StraightLine
-from dispatch.spatial import FIX, HOME, Located, index_for
+from dispatch.spatial import FIX, HOME, Located, Placed, index_for
 
 FRESH_MINUTES = 30  # a fix older than this no longer places a technician: home base does
 CAPACITY = 8  # open orders a technician may hold
@@ -159,17 +159,30 @@ def rank_near(
     """Rank the ``shortlist`` technicians nearest to the job (with ``skilled_only``,
     the nearest active ones with the job's skill: the index filters, nothing is
     reported as excluded for it)."""
-    skill = min(job.skills.items()) if skilled_only and job.skills else None
-    near = index_for(session.get_bind().dialect.name).nearest(
-        session.connection(),
-        tenant_id,
-        job.lat,
-        job.lon,
-        fresh_since=fresh_since,
-        limit=shortlist,
-        skill=skill,
-    )
-    facts = technician_facts(session, tenant_id, near, capacity)
+    index = index_for(session.get_bind().dialect.name)
+    if skilled_only and job.skills:
+        near = index.nearest(
+            session.connection(),
+            tenant_id,
+            job.lat,
+            job.lon,
+            fresh_since=fresh_since,
+            limit=shortlist,
+            skill=min(job.skills.items()),
+        )
+        facts = technician_facts(session, tenant_id, near, capacity)
+    else:
+        # The short list and its facts in one query (skills from ``skill_levels``).
+        placed = index.shortlist(
+            session.connection(),
+            tenant_id,
+            job.lat,
+            job.lon,
+            fresh_since=fresh_since,
+            limit=shortlist,
+            open_statuses=[status.value for status in OPEN_STATUSES],
+        )
+        facts = [_facts_of(p, capacity) for p in placed]
     ranking = rules.rank(job, facts, now=now, profile=profile)
     if router is None or isinstance(router, StraightLine) or not ranking.candidates:
         return ranking
@@ -232,6 +245,24 @@ def nearest_qualified(
         if ranking.candidates or looked_at < shortlist:
             return ranking.candidates[0] if ranking.candidates else None
         shortlist *= 4
+
+
+def _facts_of(placed: Placed, capacity: int) -> rules.Technician:
+    located = placed.located
+    return rules.Technician(
+        id=located.technician_id,
+        name=placed.name,
+        active=placed.active,
+        skills=placed.skills,
+        certifications=placed.certifications,
+        working_hours=placed.working_hours,
+        timezone=placed.timezone,
+        open_orders=placed.open_orders,
+        capacity=capacity,
+        lat=located.lat,
+        lon=located.lon,
+        position_source=located.source,
+    )
 
 
 def technician_facts(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, TenantOwned, Timestamped, Versioned, new_id
@@ -49,6 +49,10 @@ class Technician(Base, TenantOwned, Timestamped, Versioned):
     # [{"name": "...", "number": "...", "issued_on": "...", "expires_on": "..."}]
     certifications: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    # The skill rows again as {skill: level}, kept in step by the technician services:
+    # dispatch reads a short list's facts in the same query as the spatial index
+    # (dispatch.spatial), one column instead of a join per technician.
+    skill_levels: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
 
     skills: Mapped[list[TechnicianSkill]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="TechnicianSkill.skill"

@@ -179,6 +179,7 @@ def _replace_skills(
         row.level = item["level"]
         rows.append(row)
     technician.skills = rows
+    technician.skill_levels = {row.skill: row.level for row in rows}
     after = _skill_list(rows)
     return {} if after == before else {"skills": {"before": before, "after": after}}
 
