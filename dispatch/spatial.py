@@ -12,6 +12,10 @@ caller refines the short list with exact geodesics.
   the point grows until the ``limit`` nearest inside it are all closer than the
   box's edge, which makes them the true nearest.
 
+:meth:`SpatialIndex.shortlist` gives the same technicians with the facts dispatch's
+rules read (skills from the row's ``skill_levels``, open orders counted): one
+statement on PostgreSQL, the box loop and one query for the facts on SQLite.
+
 Both read the structures migration 0025 creates; the database keeps them in step.
 The antimeridian is not handled (a box is clipped at ±180°), which is fine for the
 fleets Fieldline serves.
@@ -284,7 +288,28 @@ _RTREE_BOX = (
 )
 
 
-_RTREE_SHORTLIST = _facts(_RTREE_BOX_SQL, DateTime(), "0.0")
+# SQLite: the box loop stays lean (positions only), then the facts of the ``limit``
+# nearest in one more query; reading them for every row of every box (JSON decoded
+# for hundreds of rows) measured slower than the second round trip, which in-process
+# SQLite makes cheap.
+_RTREE_FACTS = (
+    text(
+        """
+    SELECT t.id AS technician_id, t.name, t.active, t.certifications, t.working_hours,
+           t.timezone, t.skill_levels,
+           (SELECT count(*) FROM work_orders w
+            WHERE w.tenant_id = :tenant AND w.assignee_id = t.id
+              AND w.status IN :open) AS open_orders
+    FROM technicians t WHERE t.tenant_id = :tenant AND t.id IN :ids
+    """
+    )
+    .bindparams(
+        bindparam("tenant", type_=Uuid()),
+        bindparam("ids", expanding=True, type_=Uuid()),
+        bindparam("open", expanding=True),
+    )
+    .columns(**_FACT_COLUMNS)
+)
 
 
 class RTreeIndex:
@@ -302,18 +327,36 @@ class RTreeIndex:
         limit: int,
         skill: tuple[str, int] | None = None,
     ) -> list[Located]:
-        found = self._grow(
-            connection,
-            _RTREE_BOX,
-            tenant_id,
-            lat,
-            lon,
-            fresh_since,
-            limit,
-            _skill_params(skill),
-            lambda row, located: located,
-        )
-        return found
+        fresh = fresh_since.astimezone(UTC).replace(tzinfo=None)  # stored as naive UTC
+        radius = self.first_radius_m
+        while True:
+            whole_earth = radius >= 20_000_000
+            south, north, west, east = _box(lat, lon, radius)
+            rows = connection.execute(
+                _RTREE_BOX,
+                {"tenant": tenant_id, "fresh": fresh, "south": south, "north": north}
+                | {"west": west, "east": east}
+                | _skill_params(skill),
+            )
+            found = sorted(
+                (
+                    Located(
+                        row.technician_id,
+                        row.lat,
+                        row.lon,
+                        row.source,
+                        None if row.fixed_at is None else row.fixed_at.replace(tzinfo=UTC),
+                        metres(lat, lon, row.lat, row.lon),
+                    )
+                    for row in rows
+                ),
+                key=lambda located: located.approx_m,
+            )[:limit]
+            # Everything within ``radius`` is inside the box, so once the limit-th
+            # nearest is within it, nothing outside the box can be nearer.
+            if whole_earth or (len(found) == limit and found[-1].approx_m <= radius):
+                return found
+            radius *= 2
 
     def shortlist(
         self,
@@ -326,68 +369,18 @@ class RTreeIndex:
         limit: int,
         open_statuses: Sequence[str],
     ) -> list[Placed]:
-        return self._grow(
-            connection,
-            _RTREE_SHORTLIST,
-            tenant_id,
-            lat,
-            lon,
-            fresh_since,
-            limit,
-            _skill_params(None) | {"open": list(open_statuses)},
-            _placed,
-        )
-
-    def _grow(
-        self,
-        connection: Connection,
-        statement: Any,
-        tenant_id: uuid.UUID,
-        lat: float,
-        lon: float,
-        fresh_since: datetime,
-        limit: int,
-        params: dict[str, object],
-        make: Any,
-    ) -> list[Any]:
-        """Query ever larger boxes until the ``limit`` nearest are known (see the module)."""
-        fresh = fresh_since.astimezone(UTC).replace(tzinfo=None)  # stored as naive UTC
-        radius = self.first_radius_m
-        while True:
-            whole_earth = radius >= 20_000_000
-            south, north, west, east = _box(lat, lon, radius)
-            rows = connection.execute(
-                statement,
-                {"tenant": tenant_id, "fresh": fresh, "south": south, "north": north}
-                | {"west": west, "east": east}
-                | params,
+        near = self.nearest(connection, tenant_id, lat, lon, fresh_since=fresh_since, limit=limit)
+        if not near:
+            return []
+        facts = {
+            row.technician_id: row
+            for row in connection.execute(
+                _RTREE_FACTS,
+                {"tenant": tenant_id, "ids": [n.technician_id for n in near]}
+                | {"open": list(open_statuses)},
             )
-            found = sorted(
-                (
-                    make(
-                        row,
-                        Located(
-                            row.technician_id,
-                            row.lat,
-                            row.lon,
-                            row.source,
-                            None if row.fixed_at is None else row.fixed_at.replace(tzinfo=UTC),
-                            metres(lat, lon, row.lat, row.lon),
-                        ),
-                    )
-                    for row in rows
-                ),
-                key=_distance,
-            )[:limit]
-            # Everything within ``radius`` is inside the box, so once the limit-th
-            # nearest is within it, nothing outside the box can be nearer.
-            if whole_earth or (len(found) == limit and _distance(found[-1]) <= radius):
-                return found
-            radius *= 2
-
-
-def _distance(item: Located | Placed) -> float:
-    return item.approx_m if isinstance(item, Located) else item.located.approx_m
+        }
+        return [_placed(facts[n.technician_id], n) for n in near if n.technician_id in facts]
 
 
 def _skill_params(skill: tuple[str, int] | None) -> dict[str, object]:
