@@ -44,6 +44,7 @@ BLUEPRINT_MODULES = [
     "api.servicedesk.routes",
     "api.servicedesk.policy_routes",
     "api.servicedesk.rule_routes",
+    "api.servicedesk.kpi_routes",
     "api.workflows.routes",
     "api.servicedesk.escalation_routes",
     "api.categories.routes",

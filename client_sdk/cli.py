@@ -22,6 +22,7 @@ import httpx
 from client_sdk.device import Device
 from client_sdk.errors import FieldlineError
 from client_sdk.view import OrderView
+from sync_protocol.entities import Symbology
 from sync_protocol.errors import JSONValue
 from sync_protocol.messages import Mutation
 from sync_protocol.workorder_status import Action
@@ -224,6 +225,21 @@ def reading(state: CliState, order: str, metric: str, value: str, unit: str) -> 
 def photo(state: CliState, order: str, path: Path, caption: str | None) -> None:
     """Attach a photo; its bytes upload at the next sync."""
     _recorded(state, state.device().attach_photo(order, path, caption=caption), "Photo attached")
+
+
+@main.command()
+@click.argument("order")
+@click.argument("code")
+@click.option(
+    "--symbology",
+    type=click.Choice([kind.value for kind in Symbology]),
+    help="What kind of code it is, as the scanner says (checked by the server).",
+)
+@pass_state
+def scan(state: CliState, order: str, code: str, symbology: str | None) -> None:
+    """Record a scanned label: the server names its asset, or makes a provisional one."""
+    mutation = state.device().scan_code(order, code, symbology=symbology)
+    _recorded(state, mutation, "Scan recorded")
 
 
 @main.command()

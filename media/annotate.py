@@ -3,8 +3,9 @@
 Shapes are kept in normalised coordinates over the upright original: ``x`` and ``y``
 run from 0 to 1 across its width and height, so the same annotation fits every
 size the photo is rendered at. Stroke widths, circle radii and text sizes are
-fractions of the image's long side, for the same reason. The office's original
-stays untouched: the annotated image is a separate derivative.
+fractions of the image's long side, for the same reason. Text is set in Noto Sans
+CJK when the machine has it, so Chinese labels read as Chinese (:mod:`media.fonts`).
+The office's original stays untouched: the annotated image is a separate derivative.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from media.derive import Derivative, encode, open_upright, shrink
+from media.fonts import text_font
 from media.validate import CorruptImage
 
 ANNOTATED_SIDE = 1600  # as the display derivative
@@ -99,7 +101,7 @@ def draw_shapes(image: Image.Image, shapes: Sequence[Shape]) -> None:
             r = shape.radius * long_side + width / 2  # Pillow strokes inside the box
             draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=shape.color, width=width)
         else:
-            font = ImageFont.load_default(size=max(8, round(shape.size * long_side)))
+            font = text_font(max(8, round(shape.size * long_side)))
             draw.text(_xy(image.size, shape.at), shape.text, fill=shape.color, font=font)
 
 

@@ -11,6 +11,7 @@ because the next ``put`` of the same hash simply replaces it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -92,6 +93,26 @@ class BlobStore(Protocol):
         """
         ...
 
+    def put_file(
+        self,
+        tenant_id: uuid.UUID,
+        sha256: str,
+        path: Path,
+        max_bytes: int,
+        check: BlobCheck | None = None,
+        *,
+        hashed: bool = False,
+    ) -> StoredBlob:
+        """Store the local file at ``path`` as :meth:`put` stores a stream, without copying
+        it where the store can help it: the filesystem adapter renames the file into place
+        (``path`` is then gone), the S3 adapter uploads it without spooling a copy.
+
+        ``hashed``: the caller hashed the bytes as they arrived (a tus upload) and they
+        hash to ``sha256``, so they are not read a second time to hash them. Refused
+        (too large, another hash, ``check``), the file stays where it was.
+        """
+        ...
+
     def exists(self, tenant_id: uuid.UUID, sha256: str) -> bool: ...
 
     def open(self, tenant_id: uuid.UUID, sha256: str) -> BinaryIO:
@@ -153,6 +174,34 @@ class FilesystemBlobStore:
         _fsync_directory(target.parent)  # make the rename itself durable
         return StoredBlob(sha256, size)
 
+    def put_file(
+        self,
+        tenant_id: uuid.UUID,
+        sha256: str,
+        path: Path,
+        max_bytes: int,
+        check: BlobCheck | None = None,
+        *,
+        hashed: bool = False,
+    ) -> StoredBlob:
+        """See :meth:`BlobStore.put_file`: judged where it lies, then renamed into place
+        (the caller fsynced it); a copy through :meth:`put` only across file systems."""
+        target = self.path(tenant_id, sha256)
+        size = verify_file(path, sha256, max_bytes, hashed=hashed)
+        if check is not None:
+            with path.open("rb") as kept:
+                check(kept)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(path, target)
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise
+            with path.open("rb") as source:  # another file system: a verified copy
+                return self.put(tenant_id, sha256, source, max_bytes)
+        _fsync_directory(target.parent)
+        return StoredBlob(sha256, size)
+
     def exists(self, tenant_id: uuid.UUID, sha256: str) -> bool:
         return self.path(tenant_id, sha256).is_file()
 
@@ -211,6 +260,21 @@ def _write_verified(temp: Path, sha256: str, stream: ByteSource, max_bytes: int)
         size = copy_verified(stream, out, sha256, max_bytes)
         out.flush()
         os.fsync(out.fileno())
+    return size
+
+
+def verify_file(path: Path, sha256: str, max_bytes: int, *, hashed: bool) -> int:
+    """The size of the file at ``path`` once it is at most ``max_bytes`` and (unless the
+    caller already ``hashed`` it) hashes to ``sha256``; :class:`BlobTooLarge` or
+    :class:`ChecksumMismatch` otherwise."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise BlobTooLarge(max_bytes)
+    if not hashed:
+        with path.open("rb") as source:
+            actual = hashlib.file_digest(source, "sha256").hexdigest()
+        if actual != sha256:
+            raise ChecksumMismatch(sha256, actual)
     return size
 
 

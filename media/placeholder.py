@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import blurhash  # type: ignore[import-untyped]
 from PIL import Image
 
-_SAMPLE = 20  # the blurhash is computed from at most 20×20 pixels: it only keeps 4×3 waves
+_SAMPLE = 12  # the blurhash is computed from at most 12×12 pixels: it only keeps 4×3 waves
 _COMPONENTS = (4, 3)  # along the long side, along the short side
 
 

@@ -17,6 +17,7 @@ import io
 import tempfile
 import uuid
 from collections.abc import Set
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import boto3
@@ -32,6 +33,7 @@ from media.blobs import (
     StoredBlob,
     check_digest,
     copy_verified,
+    verify_file,
 )
 from media.links import safe_filename
 
@@ -91,6 +93,28 @@ class S3BlobStore:
             spool.seek(0)
             extra = {"Metadata": {"sha256": sha256}}
             self.client.upload_fileobj(spool, self.bucket, key, ExtraArgs=extra, Config=_TRANSFER)
+        return StoredBlob(sha256, size)
+
+    def put_file(
+        self,
+        tenant_id: uuid.UUID,
+        sha256: str,
+        path: Path,
+        max_bytes: int,
+        check: BlobCheck | None = None,
+        *,
+        hashed: bool = False,
+    ) -> StoredBlob:
+        """See :meth:`media.blobs.BlobStore.put_file`: the file is judged where it lies and
+        uploaded from there (no spooled copy); it stays at ``path``."""
+        key = self.key(tenant_id, sha256)
+        size = verify_file(path, sha256, max_bytes, hashed=hashed)
+        with path.open("rb") as source:
+            if check is not None:
+                check(source)
+                source.seek(0)
+            extra = {"Metadata": {"sha256": sha256}}
+            self.client.upload_fileobj(source, self.bucket, key, ExtraArgs=extra, Config=_TRANSFER)
         return StoredBlob(sha256, size)
 
     def exists(self, tenant_id: uuid.UUID, sha256: str) -> bool:

@@ -13,6 +13,13 @@ are provisional: the caller records the new offset only after an append returns,
 and the next append first truncates the file back to the recorded offset, so bytes
 of an append that never got recorded can never be counted twice.
 
+The upload's SHA-256 (PROTOCOL.md § 10) is computed while the bytes arrive: an
+append continues the running hash of the bytes before it when this process holds it
+(:class:`RunningDigests`: every append of a one-``PATCH`` upload, and consecutive
+appends that reach the same worker), so the last byte needs no second pass over the
+file to hash it; an append that finds no running hash leaves the hash to be taken
+from the file at the end.
+
 An append that fails its ``Upload-Checksum`` (or would exceed the length) leaves
 the file as it was. An append whose connection breaks keeps what arrived, unless it
 came with a checksum (that cannot be verified on part of a body), so a client can
@@ -28,14 +35,16 @@ import fcntl
 import hashlib
 import os
 import re
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Set
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from media.blobs import ByteSource
 
@@ -112,10 +121,60 @@ class UploadState:
     completed: bool
 
 
+class Hasher(Protocol):
+    """A running hash (``hashlib.sha256()``)."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Appended:
     offset: int  # the new offset, to be recorded by the caller
     interrupted: bool  # the body ended early (the client went away)
+    running: Hasher | None = None  # the hash of every byte up to ``offset``, if known
+
+
+class RunningDigests:
+    """Running SHA-256s of this process's uploads, by upload and offset.
+
+    An entry says "the upload's bytes before ``offset`` hash to this state". The staged
+    bytes below a *recorded* offset never change (appends start at the recorded offset
+    and only truncate back to it), so an entry is kept only once its offset is recorded
+    (:meth:`keep`), and :meth:`take` removes it: an append that fails cannot leave a
+    state behind that no longer matches the file. Bounded; a missing entry only costs
+    one read of the file when the upload completes.
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[uuid.UUID, tuple[int, Hasher]] = OrderedDict()
+        self._lock = threading.Lock()  # request threads of one worker share it
+
+    def take(self, upload_id: uuid.UUID, offset: int) -> Hasher | None:
+        """The running hash of the bytes before ``offset`` (a new one at 0), or None."""
+        with self._lock:
+            entry = self._entries.pop(upload_id, None)
+        if offset == 0:
+            return hashlib.sha256()
+        if entry is None or entry[0] != offset:
+            return None
+        return entry[1]
+
+    def keep(self, upload_id: uuid.UUID, offset: int, running: Hasher) -> None:
+        with self._lock:
+            self._entries[upload_id] = (offset, running)
+            self._entries.move_to_end(upload_id)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def forget(self, upload_id: uuid.UUID) -> None:
+        with self._lock:
+            self._entries.pop(upload_id, None)
+
+
+RUNNING = RunningDigests()  # this process's (each gunicorn worker has its own)
 
 
 def check_version(header: str | None) -> None:
@@ -236,6 +295,19 @@ class StagingArea:
         finally:
             os.close(fd)  # closing releases the lock
 
+    def restore(self, upload_id: uuid.UUID, source: BinaryIO, length: int) -> None:
+        """The upload's file, again, as the first ``length`` bytes of ``source`` (after a
+        completion that moved the file out failed to be recorded); atomic by rename."""
+        temp = self.root / f".{upload_id}.restore"
+        with temp.open("wb") as out:
+            left = length
+            while left and (chunk := source.read(min(APPEND_READ_BYTES, left))):
+                out.write(chunk)
+                left -= len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, self.path(upload_id))
+
     def discard(self, upload_id: uuid.UUID) -> None:
         self.path(upload_id).unlink(missing_ok=True)
 
@@ -269,9 +341,11 @@ class StagedFile:
         room: int,
         checksum: Checksum | None,
         declared: int | None,
+        running: Hasher | None = None,
     ) -> Appended:
         """Write the body at ``offset``: at most ``room`` bytes, ``declared`` if the client
-        said how many (fewer arriving means the connection broke)."""
+        said how many (fewer arriving means the connection broke). ``running``, the hash
+        of the bytes before ``offset``, goes on over the body (the result's ``running``)."""
         os.ftruncate(self.fd, offset)  # drop bytes of an append that was never recorded
         if declared is not None and declared > room:  # refused before a byte is read
             raise UploadTooLarge("The body goes past the upload's Upload-Length")
@@ -294,15 +368,17 @@ class StagedFile:
                 raise UploadTooLarge("The body goes past the upload's Upload-Length")
             if digest is not None:
                 digest.update(chunk)
+            if running is not None:
+                running.update(chunk)
             _write_all(self.fd, chunk)
         if checksum is not None and digest is not None and interrupted:
             os.ftruncate(self.fd, offset)  # part of a checksummed body cannot be verified
-            return Appended(offset, interrupted=True)
+            return Appended(offset, interrupted=True)  # the running hash went past it
         if checksum is not None and digest is not None and digest.digest() != checksum.digest:
             os.ftruncate(self.fd, offset)
             raise ChunkChecksumMismatch("The body does not match Upload-Checksum")
-        os.fsync(self.fd)
-        return Appended(offset + written, interrupted)
+        os.fsync(self.fd)  # once per append: the offset is recorded only after this
+        return Appended(offset + written, interrupted, running)
 
     def reader(self) -> BinaryIO:
         """The staged bytes from the start (a new descriptor: the lock stays held)."""

@@ -18,6 +18,8 @@ from api.servicedesk.escalation_notices import notify_escalation
 from api.servicedesk.escalation_sweep import TOPIC as ESCALATED
 from api.signoff.pdf_job import TOPIC as REPORT_PDF
 from api.signoff.pdf_job import pdf_handler
+from api.workflows.notices import TOPIC as STEP_WAITING
+from api.workflows.notices import notify_step_waiting
 from media.blobs import BlobStore
 
 HANDLERS: dict[str, Handler] = {
@@ -25,6 +27,7 @@ HANDLERS: dict[str, Handler] = {
     "work_order.arrival_suggested": notify_arrival_suggested,
     REPEAT_ISSUE: handle_repeat_issue,
     ESCALATED: notify_escalation,
+    STEP_WAITING: notify_step_waiting,
     # Without channels, a notification stays in the app (and tests need no push service).
     **delivery.handlers(()),
 }

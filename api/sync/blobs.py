@@ -21,6 +21,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import delete, exists, select, text
@@ -132,6 +133,30 @@ def put_image(
 
     try:
         stored = store.put(tenant_id, sha256, stream, max_bytes, check=judge)
+    except MediaRefused as refusal:
+        raise from_media(refusal) from None
+    return stored, stored_type(validated[0])
+
+
+def put_image_file(
+    store: BlobStore,
+    tenant_id: uuid.UUID,
+    sha256: str,
+    path: Path,
+    max_bytes: int,
+    *,
+    hashed: bool,
+) -> tuple[StoredBlob, PhotoType]:
+    """:func:`put_image` for bytes already in a local file (a finished tus upload): the
+    store takes the file over without copying it (``BlobStore.put_file``), and does not
+    hash it again when the caller ``hashed`` it while it arrived."""
+    validated: list[ImageInfo] = []
+
+    def judge(kept: BinaryIO) -> None:
+        validated.append(validate_image(kept))
+
+    try:
+        stored = store.put_file(tenant_id, sha256, path, max_bytes, check=judge, hashed=hashed)
     except MediaRefused as refusal:
         raise from_media(refusal) from None
     return stored, stored_type(validated[0])

@@ -24,7 +24,7 @@ from sqlalchemy import delete, select, update
 from api.auth.actor import Actor
 from api.db import UnitOfWork, new_id
 from api.evidence.errors import MEDIA_ERRORS
-from api.sync.blobs import put_image, record_blob
+from api.sync.blobs import put_image_file, record_blob
 from api.uploads import errors
 from api.uploads.models import TusUpload
 from media import tus
@@ -76,6 +76,7 @@ class Uploads:
     staging: tus.StagingArea
     store: BlobStore
     max_bytes: int
+    digests: tus.RunningDigests = tus.RUNNING
 
 
 def create_upload(
@@ -158,13 +159,16 @@ def append_chunk(
             if staged.size() < upload.offset:  # the staged bytes were lost (a wiped disk)
                 raise tus.UploadExpired("The upload's bytes are gone; start a new one")
             room = upload.length - upload.offset
+            running = uploads.digests.take(upload_id, upload.offset)
             appended = staged.append(
-                upload.offset, chunk.stream, room, chunk.checksum, chunk.declared
+                upload.offset, chunk.stream, room, chunk.checksum, chunk.declared, running
             )
             if appended.offset == upload.length:
-                return _complete(uploads, actor, upload, staged, now)
+                return _complete(uploads, actor, upload, staged, appended.running, now)
             expires_at = tus.next_expiry(now)
             _advance(uploads.uow, upload, appended.offset, expires_at, completed_at=None)
+            if appended.running is not None:  # recorded: the next append may go on from it
+                uploads.digests.keep(upload_id, appended.offset, appended.running)
     except tus.TusError as error:
         raise errors.from_tus(error) from None
     return _moved(upload, appended.offset, expires_at, completed=False)
@@ -207,28 +211,60 @@ def _check(upload: Upload, chunk: Chunk, now: datetime) -> None:
 
 
 def _complete(
-    uploads: Uploads, actor: Actor, upload: Upload, staged: tus.StagedFile, now: datetime
+    uploads: Uploads,
+    actor: Actor,
+    upload: Upload,
+    staged: tus.StagedFile,
+    running: tus.Hasher | None,
+    now: datetime,
 ) -> Upload:
-    with staged.reader() as source:
-        try:
-            stored, content_type = put_image(
-                uploads.store, actor.tenant_id, upload.sha256, source, upload.length
-            )
-        except MEDIA_ERRORS:  # not an image (media.*), and these bytes never will be
-            _remove(uploads, upload.id)
-            raise
-        except ChecksumMismatch as mismatch:
-            _remove(uploads, upload.id)  # these bytes can never become the declared blob
-            raise errors.UploadHashMismatch(
-                f"The bytes hash to {mismatch.actual}, not to {mismatch.expected}"
-            ) from None
+    """Keep the staged bytes as the declared blob, record it, settle waiting photos.
+
+    The hash was usually taken as the bytes arrived (``running``); the store then takes
+    the staged file over by a rename (no copy, no second hash) once :mod:`media.validate`
+    accepted it, and without a running hash it hashes the file first."""
+    try:
+        if running is not None and running.hexdigest() != upload.sha256:
+            raise ChecksumMismatch(upload.sha256, running.hexdigest())
+        stored, content_type = put_image_file(
+            uploads.store,
+            actor.tenant_id,
+            upload.sha256,
+            staged.path,
+            upload.length,
+            hashed=running is not None,
+        )
+    except MEDIA_ERRORS:  # not an image (media.*), and these bytes never will be
+        _remove(uploads, upload.id)
+        raise
+    except ChecksumMismatch as mismatch:
+        _remove(uploads, upload.id)  # these bytes can never become the declared blob
+        raise errors.UploadHashMismatch(
+            f"The bytes hash to {mismatch.actual}, not to {mismatch.expected}"
+        ) from None
     expires_at = tus.next_expiry(now)
-    with uploads.uow() as unit:
-        _compare_and_set(unit, upload, upload.length, expires_at, completed_at=now)
-        record_blob(unit.session, actor.tenant_id, upload.sha256, content_type, stored.size)
-        unit.commit()
+    try:
+        with uploads.uow() as unit:
+            _compare_and_set(unit, upload, upload.length, expires_at, completed_at=now)
+            record_blob(unit.session, actor.tenant_id, upload.sha256, content_type, stored.size)
+            unit.commit()
+    except BaseException:
+        _restage(uploads, actor, upload)
+        raise
     uploads.staging.discard(upload.id)
     return _moved(upload, upload.length, expires_at, completed=True)
+
+
+def _restage(uploads: Uploads, actor: Actor, upload: Upload) -> None:
+    """After a failed completion: if the store took the staged file over, put back the
+    bytes of the recorded offset, so the client can resume from ``HEAD`` as before."""
+    if uploads.staging.path(upload.id).exists():
+        return
+    try:
+        with uploads.store.open(actor.tenant_id, upload.sha256) as kept:
+            uploads.staging.restore(upload.id, kept, upload.offset)
+    except Exception:  # best effort: without the bytes the client starts a new upload
+        return
 
 
 def _moved(upload: Upload, offset: int, expires_at: datetime, *, completed: bool) -> Upload:
@@ -269,6 +305,7 @@ def _compare_and_set(
 
 
 def _remove(uploads: Uploads, upload_id: uuid.UUID) -> None:
+    uploads.digests.forget(upload_id)
     with uploads.uow() as unit:
         unit.session.execute(delete(TusUpload).where(TusUpload.id == upload_id))
         unit.commit()

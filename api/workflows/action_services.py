@@ -48,6 +48,7 @@ class RunView:
     state: str
     steps: list[dict[str, Any]]
     current_steps: list[dict[str, Any]]
+    yours: list[str]
     events: list[WorkflowEvent]
 
 
@@ -103,21 +104,27 @@ def take_action(
                 **({"override_reason": {"after": override}} if override else {}),
             },
         )
-        view = present(session, order, run, definition)
+        view = present(session, actor, order, run, definition)
         uow.commit()
         return view
 
 
 def read_run(session: Session, actor: Actor, work_order_id: uuid.UUID) -> RunView:
+    """The order's run for the staff. A customer contact may see their order, but its
+    workflow (internal comments, teams) is none of theirs: ``workflow.no_run``."""
     order = access_for_step(session, actor, work_order_id)
+    if actor.role is Role.CUSTOMER_CONTACT:
+        raise errors.NoWorkflow()
     run, definition = _run_of(session, order)
-    return present(session, order, run, definition)
+    return present(session, actor, order, run, definition)
 
 
 def present(
-    session: Session, order: WorkOrder, run: WorkflowRun, definition: Definition
+    session: Session, actor: Actor, order: WorkOrder, run: WorkflowRun, definition: Definition
 ) -> RunView:
     state = runs.read_state(run)
+    mine = queries.parties_of(session, actor)
+    pending = engine.waiting_for(definition, state) if run.state == "active" else {}
     summary = runs.summarise(session, order, run, definition)
     steps = [
         {
@@ -148,6 +155,7 @@ def present(
         state=run.state,
         steps=steps,
         current_steps=summary["steps"],
+        yours=[key for key, parties in pending.items() if mine & set(parties)],
         events=events,
     )
 

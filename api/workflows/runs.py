@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.db import utcnow
-from api.workflows import engine, queries
+from api.workflows import engine, notices, queries
 from api.workflows.definitions import Definition, Party, load
 from api.workflows.engine import Outcome, RunState, StepState, StepStatus
 from api.workflows.models import WorkflowEvent, WorkflowRun, WorkflowVersion
@@ -71,6 +71,12 @@ def apply(
     """Store an engine outcome: the step states, the events, a finished run."""
     run.steps = write_state(outcome.state)
     record_events(session, actor, order, outcome.events, definition=definition, **details)
+    waiting = [
+        e.step
+        for e in outcome.events
+        if e.kind in ("activated", "returned") and outcome.state[e.step].status is StepStatus.ACTIVE
+    ]
+    notices.publish_waiting(session, actor, order, definition, waiting)
     if engine.finished(outcome.state) and run.state == "active":
         run.state = "finished"
         run.finished_at = utcnow()

@@ -185,5 +185,9 @@ class WorkflowRunSchema(Schema):
     version = fields.Integer(allow_none=True, metadata={"description": "The version it follows"})
     state = fields.String(metadata={"description": "active, finished or cancelled"})
     current_steps = fields.List(fields.Nested(WorkflowCurrentStepSchema))
+    yours = fields.List(
+        fields.String(),
+        metadata={"description": "Current steps the caller may act on (draw these buttons)"},
+    )
     steps = fields.List(fields.Nested(WorkflowRunStepSchema))
     events = fields.List(fields.Nested(WorkflowEventSchema))

@@ -144,6 +144,8 @@ def read_work_order(
     view.status = Status(view.status)  # the driver path gives the stored strings
     view.priority = Priority(view.priority)
     view.allowed_actions = actions_for(actor, view)
+    if actor.role is Role.CUSTOMER_CONTACT:
+        view.current_steps = None  # the workflow is the staff's choreography
     return view
 
 
@@ -295,7 +297,7 @@ def present(session: Session, actor: Actor, orders: Sequence[WorkOrder]) -> list
         session, actor.tenant_id, {o.category_id for o in orders if o.category_id}
     )
     flags = _duplicate_flags(session, list(asset_ids))
-    return [
+    views = [
         WorkOrderView.of(
             order,
             asset_ids=asset_ids[order.id],
@@ -305,6 +307,10 @@ def present(session: Session, actor: Actor, orders: Sequence[WorkOrder]) -> list
         )
         for order in orders
     ]
+    if actor.role is Role.CUSTOMER_CONTACT:
+        for view in views:
+            view.current_steps = None  # the workflow is the staff's choreography
+    return views
 
 
 def _duplicate_flags(session: Session, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:

@@ -214,3 +214,40 @@ def test_an_update_of_a_record_the_server_lacks_creates_it(
         assert _rows(app.sync(), "notes")[lost]["body"] == "换了读卡器和电源"
     finally:
         app.close()
+
+
+def test_a_stock_app_holds_its_assets_with_barcodes_and_gs1_fields(
+    fieldline_server: FieldlineServer, cast: Cast
+) -> None:
+    asset = cast.dispatcher.create(
+        "/v1/assets",
+        {
+            "site_id": cast.site_id,
+            "name": "冷水机组",
+            "barcode_value": "(01)09501101530003(17)270131(10)LOT-7(21)SN0042",
+            "barcode_symbology": "data_matrix",
+        },
+    )
+    body = {
+        "title": "冷水机组报警",
+        "customer_id": cast.customer_id,
+        "site_id": cast.site_id,
+        "asset_ids": [asset["id"]],
+    }
+    order = cast.dispatcher.create("/v1/work-orders", body)
+    _transition(cast.dispatcher, order, "assign", assignee_id=cast.technician_id)
+    app = App(fieldline_server, cast.technician.token or "")
+    try:
+        local = _rows(app.sync(), "assets")[asset["id"]]
+    finally:
+        app.close()
+
+    assert local["barcode_value"] == "(01)09501101530003(17)270131(10)LOT-7(21)SN0042"
+    assert local["barcode_symbology"] == "data_matrix"
+    assert (local["gs1_gtin"], local["gs1_serial"], local["gs1_lot"]) == (
+        "09501101530003",
+        "SN0042",
+        "LOT-7",
+    )
+    assert local["gs1_expires_on"] == "2027-01-31"
+    assert local["provisional"] is False

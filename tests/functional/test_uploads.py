@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from api.config import Config
 from api.db import UnitOfWorkFactory, utcnow
-from api.uploads import services
+from api.uploads import errors, services
 from api.uploads.models import TusUpload
 from media import tus
 from media.blobs import FilesystemBlobStore
@@ -377,12 +377,17 @@ class CutAfter(io.RawIOBase):
         return chunk
 
 
-def uploads(uow_factory: UnitOfWorkFactory, config: Config) -> services.Uploads:
+def uploads(
+    uow_factory: UnitOfWorkFactory,
+    config: Config,
+    digests: tus.RunningDigests = tus.RUNNING,
+) -> services.Uploads:
     return services.Uploads(
         uow_factory,
         tus.StagingArea(config.resolved_upload_dir()),
         FilesystemBlobStore(config.resolved_blob_dir()),
         config.upload_max_bytes,
+        digests,
     )
 
 
@@ -404,3 +409,75 @@ def test_staged_files_of_no_upload_are_swept(tmp_path: Path) -> None:
     assert area.sweep({kept}, older_than=float("inf")) == 1
 
     assert [p.name for p in tmp_path.iterdir()] == [str(kept)]
+
+
+def test_pieces_that_reach_a_worker_without_the_running_hash_are_hashed_from_the_file(
+    tech: ApiClient, scene: Scene, uow_factory: UnitOfWorkFactory, config: Config
+) -> None:
+    """Each worker keeps its own running hashes: an upload whose middle piece went to
+    another worker is hashed from the staged file at the end, so wrong bytes are still
+    refused and right ones still kept."""
+    forged = JPEG[:2000] + bytes(b ^ 0xFF for b in JPEG[2000:4000]) + JPEG[4000:]
+    for body, expected in ((forged, 422), (JPEG, 204)):
+        url = location(tech)
+        upload_id = uuid.UUID(url.rsplit("/", 1)[-1])
+        actor = actor_of(uow_factory, upload_id, scene)
+        first, other = tus.RunningDigests(), tus.RunningDigests()
+        for digests, start, end in ((first, 0, 2000), (other, 2000, 4000)):
+            piece = services.Chunk(start, None, end - start, io.BytesIO(body[start:end]))
+            services.append_chunk(
+                uploads(uow_factory, config, digests), actor, upload_id, piece, utcnow()
+            )
+        rest = services.Chunk(4000, None, len(body) - 4000, io.BytesIO(body[4000:]))
+        box = uploads(uow_factory, config, first)  # its running hash stops at 2000
+        if expected == 422:
+            with pytest.raises(errors.UploadHashMismatch):
+                services.append_chunk(box, actor, upload_id, rest, utcnow())
+            assert stored_files(config, scene.world.tenant_id) == []
+        else:
+            services.append_chunk(box, actor, upload_id, rest, utcnow())
+            assert stored_files(config, scene.world.tenant_id) == [JPEG_SHA]
+
+
+def test_a_completion_that_cannot_be_recorded_leaves_the_bytes_to_resume_from(
+    tech: ApiClient,
+    scene: Scene,
+    uow_factory: UnitOfWorkFactory,
+    config: Config,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = location(tech)
+    upload_id = uuid.UUID(url.rsplit("/", 1)[-1])
+    assert patch(tech, url, 0, JPEG[:3000]).status_code == 204
+    actor = actor_of(uow_factory, upload_id, scene)
+
+    def database_gone(*_: object) -> bool:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(services, "record_blob", database_gone)
+    last = services.Chunk(3000, None, len(JPEG) - 3000, io.BytesIO(JPEG[3000:]))
+    with pytest.raises(ConnectionError):
+        services.append_chunk(uploads(uow_factory, config), actor, upload_id, last, utcnow())
+    monkeypatch.undo()
+
+    assert head(tech, url).headers["Upload-Offset"] == "3000"
+    assert (config.resolved_upload_dir() / str(upload_id)).read_bytes() == JPEG[:3000]
+    finished = patch(tech, url, 3000, JPEG[3000:])
+    assert finished.headers["Upload-Offset"] == str(len(JPEG))
+    assert stored_files(config, scene.world.tenant_id) == [JPEG_SHA]
+
+
+def test_pieces_received_by_one_worker_are_hashed_as_they_arrive_not_read_again(
+    tech: ApiClient, scene: Scene, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_second_pass(*_: object) -> None:
+        raise AssertionError("the staged file was read again to hash it")
+
+    monkeypatch.setattr(hashlib, "file_digest", no_second_pass)
+    url = location(tech)
+    assert patch(tech, url, 0, JPEG[:1500]).status_code == 204
+
+    finished = patch(tech, url, 1500, JPEG[1500:])
+
+    assert finished.headers["Upload-Offset"] == str(len(JPEG))
+    assert stored_files(config, scene.world.tenant_id) == [JPEG_SHA]

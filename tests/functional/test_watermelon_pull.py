@@ -449,3 +449,42 @@ def test_an_oversized_sync_body_is_refused_with_a_sync_code(
     for path in (URL + "?last_pulled_at=1", "/v1/sync/push", "/v1/sync/pull"):
         response = tech.post(path, data=huge, content_type="application/json")
         assert_problem(response, 413, "sync.body_too_large")
+
+
+def test_an_app_gets_its_assets_barcodes_and_gs1_fields_and_a_migration_adds_them(
+    client: ApiClient, factories: Factories
+) -> None:
+    """A stock WatermelonDB app scans against its local assets: it needs the barcode,
+    the GS1 fields and whether the asset is provisional; an app that adds these columns
+    by a schema migration gets every asset again."""
+    scene = factories.scene()
+    asset = factories.asset(
+        scene.world,
+        scene.site,
+        barcode_value="(01)09501101530003(17)270131(10)LOT-7(21)SN0042",
+        barcode_symbology="data_matrix",
+    )
+    _assigned(factories, scene, asset_ids=[asset.id])
+    tech = client.as_(scene.technician_token)
+
+    first = _pull(tech, None)
+
+    row = _updated(first, "assets")[str(asset.id)]
+    assert {k: row[k] for k in row if k.startswith(("barcode", "gs1")) or k == "provisional"} == {
+        "barcode_value": "(01)09501101530003(17)270131(10)LOT-7(21)SN0042",
+        "barcode_symbology": "data_matrix",
+        "gs1_gtin": "09501101530003",
+        "gs1_serial": "SN0042",
+        "gs1_lot": "LOT-7",
+        "gs1_expires_on": "2027-01-31",
+        "provisional": False,
+    }
+    migration = json.dumps(
+        {
+            "from": 3,
+            "tables": [],
+            "columns": [{"table": "assets", "columns": ["gs1_gtin", "provisional"]}],
+        }
+    )
+    again = _pull(tech, first["timestamp"], migration=migration, schema_version=4)
+    assert set(_updated(again, "assets")) == {str(asset.id)}

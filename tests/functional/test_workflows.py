@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.outbox.registry import HANDLERS
+from api.outbox.worker import run_once
 from sync_protocol.mutations import CreateWorkOrder, PatchWorkOrder
 from sync_protocol.workorder_status import Status
 from tests.support.api_client import ApiClient, assert_problem
@@ -139,6 +141,8 @@ def test_parallel_steps_join_and_countersign_needs_every_approver_any_of_needs_o
 
     run = _current(admin, order.id)
     assert [s["key"] for s in run["current_steps"]] == ["electric", "plumbing"]
+    assert run["yours"] == []  # an admin may override, but no step is theirs
+    assert _current(client.as_(electric_token), order.id)["yours"] == ["electric"]
     assert _act(client.as_(electric_token), order.id, "electric", "complete").status_code == 200
     assert [s["key"] for s in _current(admin, order.id)["current_steps"]] == ["plumbing"]
     assert_problem(
@@ -379,3 +383,53 @@ def test_offline_technicians_pull_their_step_and_cannot_write_it(
     replica.sync()
     row = replica.rows[(scope, "work_orders", str(order.id))]
     assert [s["key"] for s in row["current_steps"]["steps"]] == ["follow_up"]
+
+
+def test_the_people_a_step_now_waits_for_are_notified_in_their_language(
+    client: ApiClient, factories: Factories, uow_factory: Any
+) -> None:
+    scene = factories.scene()
+    world = scene.world
+    admin = client.as_(world.admin_token)
+    team = factories.team(world)
+    _, member_token = _staff(factories, world, team)
+    _, outsider_token = _staff(factories, world, factories.team(world))
+    steps = [
+        {"key": "intake", "name": "一线", "owner": {"role": "dispatcher"}, "next": ["tech"]},
+        {"key": "tech", "name": "技术处理", "name_en": "Technical",
+         "owner": {"team_id": str(team.id)}},
+    ]  # fmt: skip
+    _define(admin, steps=steps)
+    order = factories.work_order(world, scene.customer, scene.site)
+    dispatcher = client.as_(scene.dispatcher_token)
+    _act(dispatcher, order.id, "intake", "complete")
+    while run_once(uow_factory, HANDLERS):
+        pass
+
+    def waiting(token: str) -> list[dict[str, Any]]:
+        items = client.as_(token).get("/v1/notifications").get_json()["items"]
+        return [n for n in items if n["kind"] == "workflow.step_waiting"]
+
+    (notice,) = waiting(member_token)
+    assert notice["title"] == f"工单 {order.number} 等待您处理：技术处理"
+    assert notice["data"]["steps"] == ["tech"]
+    assert waiting(outsider_token) == []
+    # The dispatchers heard of the first step when the order came in; not of their own action.
+    assert [n["data"]["steps"] for n in waiting(scene.dispatcher_token)] == [["intake"]]
+
+
+def test_customers_see_their_order_but_not_the_staffs_workflow(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    world = scene.world
+    admin = client.as_(world.admin_token)
+    _define(admin, steps=[{"key": "intake", "name": "一线", "owner": {"role": "dispatcher"}}])
+    order = factories.work_order(world, scene.customer, scene.site)
+    _act(client.as_(scene.dispatcher_token), order.id, "intake", "complete", comment="客户难缠")
+    customer = client.as_(scene.contact_token)
+    assert customer.get(f"/v1/work-orders/{order.id}").get_json()["current_steps"] is None
+    listed = customer.get("/v1/work-orders").get_json()["items"]
+    assert [o["current_steps"] for o in listed] == [None]
+    assert_problem(customer.get(f"/v1/work-orders/{order.id}/workflow"), 404, "workflow.no_run")
+    assert admin.get(f"/v1/work-orders/{order.id}").get_json()["current_steps"] is not None

@@ -277,3 +277,60 @@ def test_an_s3_sweep_aborts_multipart_uploads_a_crash_left(s3_server: S3Server) 
 def test_a_location_that_names_no_known_store_is_refused(location: str) -> None:
     with pytest.raises(ValueError, match="s3://"):
         open_blob_store(location)
+
+
+def test_a_local_file_is_kept_under_its_hash_whole_and_readable(
+    store: BlobStore, tmp_path: Path
+) -> None:
+    data = bytes(range(256)) * (CHUNK_BYTES // 64)
+    staged = tmp_path / "staged"
+    staged.write_bytes(data)
+    tenant = uuid.uuid4()
+
+    stored = store.put_file(tenant, sha(data), staged, MAX)
+
+    assert stored.size == len(data)
+    with store.open(tenant, sha(data)) as handle:
+        assert handle.read() == data
+    assert kept(store, tenant) == [sha(data)]
+
+
+def test_a_refused_local_file_stays_where_it_was_and_nothing_is_kept(
+    store: BlobStore, tmp_path: Path
+) -> None:
+    data = b"not the bytes that were announced"
+    staged = tmp_path / "staged"
+    staged.write_bytes(data)
+    tenant = uuid.uuid4()
+
+    def refuse(_: BinaryIO) -> None:
+        raise Refused
+
+    with pytest.raises(ChecksumMismatch):
+        store.put_file(tenant, sha(b"other"), staged, MAX)
+    with pytest.raises(BlobTooLarge):
+        store.put_file(tenant, sha(data), staged, len(data) - 1)
+    with pytest.raises(Refused):
+        store.put_file(tenant, sha(data), staged, MAX, check=refuse, hashed=True)
+
+    assert staged.read_bytes() == data
+    assert kept(store, tenant) == []
+    assert not store.exists(tenant, sha(data))
+
+
+def test_a_local_file_the_caller_hashed_is_not_read_to_hash_it_again(
+    store: BlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = b"hashed while it arrived"
+    staged = tmp_path / "staged"
+    staged.write_bytes(data)
+    tenant = uuid.uuid4()
+
+    def no_second_hash(*_: object) -> None:
+        raise AssertionError("hashed twice")
+
+    monkeypatch.setattr(hashlib, "file_digest", no_second_hash)
+    store.put_file(tenant, sha(data), staged, MAX, hashed=True)
+
+    with store.open(tenant, sha(data)) as handle:
+        assert handle.read() == data

@@ -12,14 +12,16 @@ const COLUMNS = {
   work_orders: `number title description customer_id site_id category_id priority status
     assignee_id requested_start:number requested_end:number scheduled_start:number
     scheduled_end:number sla_due_at:number resolution source actual_start:number
-    actual_end:number completed_at:number closed_at:number cancelled_at:number ${TIMESTAMPED}`,
+    actual_end:number completed_at:number closed_at:number cancelled_at:number current_steps
+    ${TIMESTAMPED}`,
   work_order_assets: 'work_order_id asset_id',
   customers: `code name name_en tier phone email notes active:boolean ${TIMESTAMPED}`,
   contacts: `customer_id name name_en job_title phone email is_primary:boolean ${TIMESTAMPED}`,
   sites: `customer_id name name_en address address_en city lat:number lon:number access_notes
     timezone active:boolean ${TIMESTAMPED}`,
   assets: `site_id customer_id name name_en manufacturer model serial_number barcode_value
-    barcode_symbology installed_on warranty_ends_on notes active:boolean ${TIMESTAMPED}`,
+    barcode_symbology installed_on warranty_ends_on notes active:boolean gs1_gtin gs1_serial
+    gs1_lot gs1_expires_on provisional:boolean ${TIMESTAMPED}`,
   categories: `parent_id level:number code name name_en sort_order:number active:boolean
     ${TIMESTAMPED}`,
   status_changes: `work_order_id action from_status to_status reason actor_kind actor_id

@@ -45,7 +45,7 @@ _COLUMNS = {
     Table.WORK_ORDERS: f"""id number title description customer_id site_id category_id priority
         status assignee_id requested_start requested_end scheduled_start scheduled_end
         sla_due_at resolution source actual_start actual_end completed_at closed_at
-        cancelled_at {_TIMESTAMPED}""",
+        cancelled_at current_steps {_TIMESTAMPED}""",
     Table.WORK_ORDER_ASSETS: "id work_order_id asset_id",
     Table.CUSTOMERS: f"id code name name_en tier phone email notes active {_TIMESTAMPED}",
     Table.CONTACTS: f"""id customer_id name name_en job_title phone email is_primary
@@ -54,7 +54,7 @@ _COLUMNS = {
         timezone active {_TIMESTAMPED}""",
     Table.ASSETS: f"""id site_id customer_id name name_en manufacturer model serial_number
         barcode_value barcode_symbology installed_on warranty_ends_on notes active
-        {_TIMESTAMPED}""",
+        gs1_gtin gs1_serial gs1_lot gs1_expires_on provisional {_TIMESTAMPED}""",
     Table.CATEGORIES: f"id parent_id level code name name_en sort_order active {_TIMESTAMPED}",
     Table.STATUS_CHANGES: """id work_order_id action from_status to_status reason actor_kind
         actor_id occurred_at recorded_at""",

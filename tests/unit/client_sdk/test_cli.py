@@ -275,3 +275,25 @@ def test_no_open_jobs_points_to_all(tmp_path: Path, server: FakeServer) -> None:
     server.order(number="WO-000002", status="completed")
     _logged_in(home, server)
     assert "jobs --all" in _run(home, server, "jobs").output
+
+
+def test_a_scanned_label_is_queued_offline_with_its_symbology(
+    tmp_path: Path, server: FakeServer
+) -> None:
+    home = tmp_path / "tech"
+    order = server.order()
+    _run(home, server, "login", "--server", "http://f.test", "--tenant", TENANT,
+         "--email", EMAIL, "--password", PASSWORD)  # fmt: skip
+    _run(home, server, "sync")
+    server.fail_before = lambda path: 503  # offline
+
+    scanned = _run(home, server, "scan", order["number"], "6901234567892", "--symbology", "ean_13")
+    unknown_kind = _run(home, server, "scan", order["number"], "X", "--symbology", "barcode")
+
+    assert scanned.exit_code == 0, scanned.output
+    assert unknown_kind.exit_code == 2  # refused by the command line, nothing queued
+    path = Path(_json(home, server, "export")["path"])
+    pending = json.loads(path.read_text(encoding="utf-8"))["pending"]
+    assert [(m["name"], m["args"]["code"], m["args"]["symbology"]) for m in pending] == [
+        ("scan_code", "6901234567892", "ean_13")
+    ]

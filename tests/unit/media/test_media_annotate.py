@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from media import fonts
 from media.annotate import render_annotated, shapes_from_json
 
 
@@ -60,3 +63,44 @@ def test_shapes_land_at_their_normalised_place_on_the_upright_photo() -> None:
     assert not _is_red(image.getpixel((w // 2, h // 2)))  # an outline, not a disc
     assert _is_red(image.getpixel((round(0.1 * (w - 1)), round(0.75 * (h - 1)))))  # the shaft
     assert not _is_red(image.getpixel((w - 5, h - 5)))
+
+
+def _text_ink(text: str) -> bytes:
+    """The pixels of ``text`` drawn as an annotation on a white photo."""
+    shapes = shapes_from_json(
+        [
+            {
+                "type": "text",
+                "at": {"x": 0.1, "y": 0.3},
+                "text": text,
+                "color": "#000000",
+                "size": 0.1,
+            }
+        ]
+    )
+    derivative = render_annotated(_white_jpeg((600, 400)), shapes)
+    with Image.open(io.BytesIO(derivative.data)) as out:
+        return out.convert("L").point(lambda v: 255 if v < 128 else 0).tobytes()
+
+
+def test_chinese_annotation_text_is_drawn_in_a_cjk_font_when_the_machine_has_one() -> None:
+    if fonts.cjk_font_path() is None:
+        pytest.skip("no Noto Sans CJK on this machine (./dev installs fonts-noto-cjk)")
+    repair, leak = _text_ink("报修"), _text_ink("漏水")
+    # Real glyphs: different characters leave different ink (the fallback's boxes would
+    # be the same), and plenty of it.
+    assert repair != leak
+    assert repair.count(255) > 300 and leak.count(255) > 300
+
+
+def test_without_a_cjk_font_text_falls_back_to_the_built_in_font(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(fonts, "FONT_DIRS", ())
+    monkeypatch.setenv("FIELDLINE_PDF_FONT_DIR", str(tmp_path))  # an empty folder
+    assert fonts.cjk_font_path() is None
+
+    latin, chinese = _text_ink("leak"), _text_ink("报修 leak")
+
+    assert latin.count(255) > 50  # Latin still renders; Chinese does not fail
+    assert chinese.count(255) > latin.count(255) // 2

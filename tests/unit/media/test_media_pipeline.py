@@ -8,7 +8,7 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 from media.derive import make_derivatives
 from media.exif import read_metadata
@@ -58,11 +58,47 @@ def test_capture_time_is_an_instant_only_when_the_zone_is_known() -> None:
     assert (nonsense.captured_at, nonsense.captured_local) == (None, None)
 
 
-def test_a_large_jpeg_is_decoded_in_draft_mode_at_display_size() -> None:
-    data = _jpeg((4000, 3000))
+@pytest.mark.parametrize(
+    ("size", "display"),
+    [
+        ((4000, 3000), (1500, 1125)),  # 3/8 lands within 10 % under 1600: used as it is
+        ((4032, 3024), (1512, 1134)),  # an iPhone's 12 megapixels
+        ((3000, 4000), (1125, 1500)),
+        ((4624, 3468), (1600, 1200)),  # 3/8 is 1734, too large: 1/2, then shrunk
+        ((3264, 2448), (1600, 1200)),  # 3/8 is 1224, too small: 1/2, then shrunk
+        ((1200, 900), (1200, 900)),  # never enlarged
+    ],
+)
+def test_a_large_jpeg_is_decoded_in_draft_mode_at_display_size(
+    size: tuple[int, int], display: tuple[int, int]
+) -> None:
+    data = _jpeg(size)
     sizes = {d.name: (d.width, d.height) for d in make_derivatives(data)}
-    assert sizes == {"display": (1600, 1200), "thumb": (320, 240)}
+    assert sizes["display"] == display
+    assert max(sizes["thumb"]) == 320
     assert make_derivatives(data, draft=False)[0].data[:4] == b"RIFF"
+
+
+def test_a_three_eighths_decode_shows_what_a_full_decode_shrunk_shows() -> None:
+    """The 3/8 DCT scaling is set on Pillow's decoder by hand (``draft`` never asks for
+    it): the picture must be the photo, upright, not a shifted or garbled copy."""
+    gradient = Image.linear_gradient("L").resize((4000, 3000))
+    photo = Image.merge(
+        "RGB", (gradient, gradient.rotate(90, expand=False), gradient.point(lambda v: 255 - v))
+    )
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was turned: upright is 3000×4000
+    buf = io.BytesIO()
+    photo.save(buf, "JPEG", quality=90, exif=exif)
+
+    fast = make_derivatives(buf.getvalue())[0]
+    slow = make_derivatives(buf.getvalue(), {"display": 1500}, draft=False)[0]
+
+    assert (fast.width, fast.height) == (slow.width, slow.height) == (1125, 1500)
+    with Image.open(io.BytesIO(fast.data)) as a, Image.open(io.BytesIO(slow.data)) as b:
+        difference = ImageChops.difference(a.convert("RGB"), b.convert("RGB"))
+        mean = sum(ImageStat.Stat(difference).mean) / 3
+    assert mean < 3  # out of 255: WebP and scaling noise, nothing more
 
 
 def test_the_placeholder_says_the_photos_colour() -> None:
