@@ -12,6 +12,7 @@
   const filters = document.getElementById("filters");
   const status = document.getElementById("console-status");
   const board = { orders: [], technicians: [] };
+  let latest = 0; // loads overlap (a poll and a change): only the last one started is drawn
 
   function query() {
     const params = new URLSearchParams();
@@ -20,12 +21,14 @@
   }
 
   async function load() {
+    const mine = ++latest;
     const params = query();
     params.set("limit", "200");
     const [orders, technicians] = await Promise.all([
       call("GET", `/v1/board/work-orders?${params}`),
       call("GET", `/v1/board/technicians?limit=200${params.get("team_id") ? `&team_id=${params.get("team_id")}` : ""}`),
     ]);
+    if (mine !== latest) return;
     if (!orders.ok || !technicians.ok) {
       status.textContent = text("failed");
       return;
