@@ -12,9 +12,11 @@ from api.auth import models as auth
 from api.categories import models as categories
 from api.customers import models as customers
 from api.db import Base
+from api.dispatching import models as dispatching
 from api.duplicates import models as duplicates
 from api.evidence import models as evidence
 from api.idempotency import models as idempotency
+from api.live import capture as _live_capture  # noqa: F401 - commits tell the live streams
 from api.location import models as location
 from api.notifications import models as notifications
 from api.outbox import models as outbox
@@ -41,6 +43,7 @@ __all__ = [
     "auth",
     "categories",
     "customers",
+    "dispatching",
     "duplicates",
     "escalations",
     "evidence",

@@ -7,6 +7,9 @@ from collections.abc import Sequence
 import api.models  # noqa: F401 - handlers need every table mapped, not just the ones they import
 from api.assets.repeats import TOPIC as REPEAT_ISSUE
 from api.assets.repeats import handle_repeat_issue
+from api.dispatching.handlers import notify_offered, run_dispatch
+from api.dispatching.offers import TOPIC_OFFERED
+from api.dispatching.requests import TOPIC_REQUESTED
 from api.evidence.pipeline import TOPIC as PHOTO_PROCESS
 from api.evidence.pipeline import photo_handler
 from api.location.handlers import notify_arrival_suggested
@@ -14,6 +17,7 @@ from api.notifications import delivery
 from api.notifications.channels import Notifier
 from api.notifications.handlers import notify_status_change
 from api.outbox.worker import Handler
+from api.push import tracking as tracking_push
 from api.servicedesk.escalation_notices import notify_escalation
 from api.servicedesk.escalation_sweep import TOPIC as ESCALATED
 from api.signoff.pdf_job import TOPIC as REPORT_PDF
@@ -27,9 +31,12 @@ HANDLERS: dict[str, Handler] = {
     "work_order.arrival_suggested": notify_arrival_suggested,
     REPEAT_ISSUE: handle_repeat_issue,
     ESCALATED: notify_escalation,
+    TOPIC_REQUESTED: run_dispatch,
+    TOPIC_OFFERED: notify_offered,
     STEP_WAITING: notify_step_waiting,
     # Without channels, a notification stays in the app (and tests need no push service).
     **delivery.handlers(()),
+    **tracking_push.handlers(()),
 }
 
 
@@ -39,6 +46,7 @@ def handlers(store: BlobStore, channels: Sequence[Notifier] = ()) -> dict[str, H
     return {
         **HANDLERS,
         **delivery.handlers(channels),
+        **tracking_push.handlers(channels),
         PHOTO_PROCESS: photo_handler(store),
         REPORT_PDF: pdf_handler(store),
     }
