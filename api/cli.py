@@ -137,12 +137,15 @@ def worker(once: bool) -> None:
     config = Config.from_env()
     configure_logging(config.log_level)
     factory = UnitOfWorkFactory(make_engine(config.database_url))
-    topics = handlers(config.open_blob_store(), notifiers(config))
+    router = config.open_router()
+    topics = handlers(config.open_blob_store(), notifiers(config), router)
     escalations = Periodic(
         "escalation_sweep", config.escalation_sweep_seconds, lambda: sweep(factory, utcnow())
     )
     offers = Periodic(
-        "offer_timeout", config.offer_sweep_seconds, lambda: expire_offers(factory, utcnow())
+        "offer_timeout",
+        config.offer_sweep_seconds,
+        lambda: expire_offers(factory, utcnow(), router),
     )
     if once:
         escalations.run()

@@ -12,6 +12,7 @@ from api.dispatching.offers import Answer, answer_offer
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.sync import clock as sync_clock
+from dispatch.routing import Router
 
 
 def answer(
@@ -22,6 +23,7 @@ def answer(
     accept: bool,
     reason: str | None,
     expected_version: int,
+    router: Router,
 ) -> Offer:
     if not accept and not (reason or "").strip():
         raise ValidationFailed(errors=[FieldProblem("reason", "required", "Say why you decline")])
@@ -32,6 +34,7 @@ def answer(
             offer_id,
             Answer(accept, reason, utcnow(), sync_clock.now()),
             expected_version,
+            router,
         )
         uow.commit()
         return offer

@@ -9,12 +9,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.dispatching.offers import dispatch_order
+from api.dispatching.offers import STRAIGHT, dispatch_order
 from api.notifications import delivery
 from api.notifications.models import Notification
 from api.outbox.models import OutboxMessage
+from api.outbox.worker import Handler
 from api.users.models import User
 from dispatch import offers as chain
+from dispatch.routing import Router
 
 _TITLE = {
     "zh-CN": "新派单 {number}：{title}，请在 {time} 前接受或拒绝",
@@ -22,14 +24,20 @@ _TITLE = {
 }
 
 
-def run_dispatch(session: Session, message: OutboxMessage) -> None:
-    payload = message.payload
-    dispatch_order(
-        session,
-        uuid.UUID(payload["tenant_id"]),
-        uuid.UUID(payload["work_order_id"]),
-        chain.Mode(payload["mode"]),
-    )
+def dispatch_handler(router: Router = STRAIGHT) -> Handler:
+    """The handler of ``work_order.dispatch_requested``, ranking with ``router``."""
+
+    def run_dispatch(session: Session, message: OutboxMessage) -> None:
+        payload = message.payload
+        dispatch_order(
+            session,
+            uuid.UUID(payload["tenant_id"]),
+            uuid.UUID(payload["work_order_id"]),
+            chain.Mode(payload["mode"]),
+            router,
+        )
+
+    return run_dispatch
 
 
 def notify_offered(session: Session, message: OutboxMessage) -> None:

@@ -23,6 +23,7 @@ from api.http.etag import etag_header, if_match
 from api.http.guard import current_actor, requires
 from api.http.pagination import PageArgs, page_schema
 from api.tenants import settings
+from api.tracking.routes import app_router
 
 blp = Blueprint(
     "offers", __name__, url_prefix="/v1", description="Auto-dispatch: offers to technicians"
@@ -72,6 +73,7 @@ class AcceptOffer(MethodView):
             accept=True,
             reason=None,
             expected_version=version,
+            router=app_router(),
         )
         return offer, etag_header(offer.version)
 
@@ -92,6 +94,7 @@ class DeclineOffer(MethodView):
             accept=False,
             reason=data["reason"],
             expected_version=version,
+            router=app_router(),
         )
         return offer, etag_header(offer.version)
 

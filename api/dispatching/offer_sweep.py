@@ -20,23 +20,32 @@ from sqlalchemy.orm import Session
 
 from api.db import UnitOfWorkFactory
 from api.dispatching.models import Offer
-from api.dispatching.offers import expire_offer
+from api.dispatching.offers import STRAIGHT, expire_offer
 from api.workorders.models import WorkOrder
+from dispatch.routing import Router
 
 log = logging.getLogger("fieldline.dispatch")
 
 
-def expire_offers(uow_factory: UnitOfWorkFactory, now: datetime, batch_size: int = 100) -> int:
-    """End every offer due by ``now``; returns how many were expired."""
+def expire_offers(
+    uow_factory: UnitOfWorkFactory,
+    now: datetime,
+    router: Router = STRAIGHT,
+    batch_size: int = 100,
+) -> int:
+    """End every offer due by ``now`` (the next candidates ranked with ``router``);
+    returns how many were expired."""
     expired = 0
     while True:
-        count, seen = _sweep_batch(uow_factory, now, batch_size)
+        count, seen = _sweep_batch(uow_factory, now, batch_size, router)
         expired += count
         if seen < batch_size or count == 0:
             return expired
 
 
-def _sweep_batch(uow_factory: UnitOfWorkFactory, now: datetime, limit: int) -> tuple[int, int]:
+def _sweep_batch(
+    uow_factory: UnitOfWorkFactory, now: datetime, limit: int, router: Router
+) -> tuple[int, int]:
     with uow_factory() as uow:
         session = uow.session
         due = session.execute(
@@ -49,7 +58,7 @@ def _sweep_batch(uow_factory: UnitOfWorkFactory, now: datetime, limit: int) -> t
         for offer_id, tenant_id, order_id in due:
             try:
                 with session.begin_nested():
-                    expired += _expire(session, offer_id, tenant_id, order_id, now)
+                    expired += _expire(session, offer_id, tenant_id, order_id, now, router)
             except Exception:
                 log.exception("offer timeout failed", extra={"offer_id": str(offer_id)})
         uow.commit()
@@ -57,7 +66,12 @@ def _sweep_batch(uow_factory: UnitOfWorkFactory, now: datetime, limit: int) -> t
 
 
 def _expire(
-    session: Session, offer_id: uuid.UUID, tenant_id: uuid.UUID, order_id: uuid.UUID, now: datetime
+    session: Session,
+    offer_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    order_id: uuid.UUID,
+    now: datetime,
+    router: Router,
 ) -> int:
     stmt = select(WorkOrder).where(WorkOrder.id == order_id, WorkOrder.tenant_id == tenant_id)
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -69,4 +83,4 @@ def _expire(
     if postgres:
         again = again.with_for_update()
     offer = session.scalars(again).one()
-    return 1 if expire_offer(session, offer, now) else 0
+    return 1 if expire_offer(session, offer, now, router) else 0

@@ -46,9 +46,11 @@ from api.workorders.states import Status
 from api.workorders.transitions import carry_out
 from dispatch import candidates as rules
 from dispatch import offers as chain
+from dispatch.routing import Router, StraightLine
 from sync_protocol.hlc import HLC
 
 TOPIC_OFFERED = "work_order.offered"
+STRAIGHT = StraightLine()  # travel times when no routing engine is configured
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,11 @@ class Answer:
 
 
 def dispatch_order(
-    session: Session, tenant_id: uuid.UUID, order_id: uuid.UUID, mode: chain.Mode
+    session: Session,
+    tenant_id: uuid.UUID,
+    order_id: uuid.UUID,
+    mode: chain.Mode,
+    router: Router = STRAIGHT,
 ) -> None:
     """Apply the dispatch policy ``mode`` (the tenant's when the order was created) to a
     new order, once (the dispatch row's key)."""
@@ -82,9 +88,9 @@ def dispatch_order(
         dispatch.state = "stopped"  # the office was quicker
         return
     if mode is chain.Mode.OFFER:
-        advance(session, order, dispatch, tenant, now)
+        advance(session, order, dispatch, tenant, now, router)
         return
-    ranked = rank(session, order, now)
+    ranked = rank(session, order, now, router)
     if not ranked:
         queue(session, order, dispatch, _nobody(ranked), now)
         return
@@ -104,7 +110,12 @@ def dispatch_order(
 
 
 def advance(
-    session: Session, order: WorkOrder, dispatch: Dispatch, tenant: Tenant, now: datetime
+    session: Session,
+    order: WorkOrder,
+    dispatch: Dispatch,
+    tenant: Tenant,
+    now: datetime,
+    router: Router = STRAIGHT,
 ) -> None:
     """Take the offer chain one step; the caller holds the order's lock."""
     if order.status is not Status.NEW or order.assignee_id is not None:
@@ -114,7 +125,7 @@ def advance(
     past = [chain.PastOffer(o.technician_id, chain.OfferState(o.state)) for o in offers]
     if any(p.state is chain.OfferState.PENDING for p in past):
         return  # its answer or its timeout comes back here
-    ranked = rank(session, order, now)
+    ranked = rank(session, order, now, router)
     step: chain.Step = (
         _nobody(ranked)
         if ranked is None
@@ -196,6 +207,7 @@ def answer_offer(
     offer_id: uuid.UUID,
     answer: Answer,
     expected_version: int | None = None,
+    router: Router = STRAIGHT,
 ) -> Offer:
     """A technician's accept or decline of their own offer (the caller's unit commits)."""
     found = access_own_offer(session, actor, offer_id)
@@ -213,7 +225,7 @@ def answer_offer(
         )
         dispatch = session.get(Dispatch, order.id)
         if dispatch is not None:
-            advance(session, order, dispatch, session.get_one(Tenant, order.tenant_id), now)
+            advance(session, order, dispatch, session.get_one(Tenant, order.tenant_id), now, router)
         return offer
     if answer.occurred_at > offer.expires_at:
         raise errors.OfferExpired(extra={"expires_at": offer.expires_at.isoformat()})
@@ -238,7 +250,7 @@ def answer_offer(
     return offer
 
 
-def expire_offer(session: Session, offer: Offer, now: datetime) -> bool:
+def expire_offer(session: Session, offer: Offer, now: datetime, router: Router = STRAIGHT) -> bool:
     """The timeout: the pending ``offer`` ends unanswered and the chain moves on.
     The caller holds the order's lock; False if it was no longer pending."""
     if offer.state != "pending" or offer.expires_at > now:
@@ -248,17 +260,19 @@ def expire_offer(session: Session, offer: Offer, now: datetime) -> bool:
     _audit(session, order, "offer_expire", {"offer_id": str(offer.id)})
     dispatch = session.get(Dispatch, order.id)
     if dispatch is not None:
-        advance(session, order, dispatch, session.get_one(Tenant, order.tenant_id), now)
+        advance(session, order, dispatch, session.get_one(Tenant, order.tenant_id), now, router)
     return True
 
 
-def rank(session: Session, order: WorkOrder, now: datetime) -> list[rules.Candidate] | None:
+def rank(
+    session: Session, order: WorkOrder, now: datetime, router: Router = STRAIGHT
+) -> list[rules.Candidate] | None:
     """The order's qualified candidates now, best first, as ``GET .../candidates`` ranks
     them; None when its site has no position (nobody can be near it)."""
     actor = system_actor(order.tenant_id)
     try:
         _, ranking = services.work_order_candidates(
-            session, actor, order.id, services.Options(at=now), now
+            session, actor, order.id, services.Options(at=now), now, router
         )
     except errors.SiteNotPlaced:
         return None

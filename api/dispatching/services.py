@@ -27,6 +27,7 @@ from api.workorders import queries
 from api.workorders.models import WorkOrder, WorkOrderAsset
 from api.workorders.states import Status
 from dispatch import candidates as rules
+from dispatch.routing import Router, StraightLine
 from dispatch.spatial import FIX, HOME, Located, index_for
 
 FRESH_MINUTES = 30  # a fix older than this no longer places a technician: home base does
@@ -55,7 +56,12 @@ class Options:
 
 
 def work_order_candidates(
-    session: Session, actor: Actor, work_order_id: uuid.UUID, options: Options, now: datetime
+    session: Session,
+    actor: Actor,
+    work_order_id: uuid.UUID,
+    options: Options,
+    now: datetime,
+    router: Router | None = None,
 ) -> tuple[WorkOrder, rules.Ranking]:
     order = queries.access_work_order(session, actor, work_order_id)
     job = order_job(session, order, options, now)
@@ -68,6 +74,7 @@ def work_order_candidates(
         capacity=options.capacity,
         shortlist=options.shortlist,
         profile=rules.SPEED_PROFILES[options.profile],
+        router=router,
     )
     return order, ranking
 
@@ -147,6 +154,7 @@ def rank_near(
     shortlist: int,
     profile: rules.SpeedProfile = rules.SPEED_PROFILES["urban"],
     skilled_only: bool = False,
+    router: Router | None = None,
 ) -> rules.Ranking:
     """Rank the ``shortlist`` technicians nearest to the job (with ``skilled_only``,
     the nearest active ones with the job's skill: the index filters, nothing is
@@ -162,7 +170,36 @@ def rank_near(
         skill=skill,
     )
     facts = technician_facts(session, tenant_id, near, capacity)
-    return rules.rank(job, facts, now=now, profile=profile)
+    ranking = rules.rank(job, facts, now=now, profile=profile)
+    if router is None or isinstance(router, StraightLine) or not ranking.candidates:
+        return ranking
+    return by_road(job, ranking, router, now=now, profile=profile)
+
+
+def by_road(
+    job: rules.Job,
+    ranking: rules.Ranking,
+    router: Router,
+    *,
+    now: datetime,
+    profile: rules.SpeedProfile,
+) -> rules.Ranking:
+    """Score the qualified short list again with the routing engine's travel times, asked
+    in one request (OSRM ``table``); a technician the engine found no route for keeps the
+    straight-line estimate, and so does everyone when the engine is down."""
+    technicians = [c.technician for c in ranking.candidates]
+    legs = router.travel_from(
+        [(t.lat or 0.0, t.lon or 0.0) for t in technicians], (job.lat, job.lon)
+    )
+    travel = {
+        tech.id: (leg.seconds / 60, leg.source)
+        for tech, leg in zip(technicians, legs, strict=True)
+        if leg.source == "osrm"
+    }
+    if not travel:
+        return ranking
+    again = rules.rank(job, technicians, now=now, profile=profile, travel=travel)
+    return rules.Ranking(again.candidates, ranking.excluded)
 
 
 def nearest_qualified(
