@@ -2,7 +2,8 @@
 and desktop sizes: a dispatcher signs in with the form, sees the open orders and the
 technicians on the map and in the list, opens an order and assigns its best candidate
 in one action, and the board shows the change; an order changed meanwhile is refused
-with a clear message. axe-core finds no serious or critical violation; screenshots
+with a clear message; a change made elsewhere reaches the console through the live
+stream without a reload. axe-core finds no serious or critical violation; screenshots
 are kept in ``tests/artifacts/pages/``."""
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from sqlalchemy import Engine
 
 from api.auth.permissions import Role
 from api.config import Config
+from api.live.stream.app import Limits
+from api.live.stream.run import ThreadedStreams
 from api.workorders.states import Status
 from tests.functional.test_candidates import hire, place
 from tests.support.factories import Factories
@@ -158,3 +161,32 @@ def test_the_phone_console_in_chinese_opens_an_order(
         expect(page.locator("#candidates > li").first).to_contain_text(office.near_name)
         expect(page.locator("#candidates").get_by_role("button").first).to_have_text("派单")
         _checked(seen, "console-order")
+
+
+@pytest.fixture
+def streamed_origin(config: Config, engine: Engine) -> Iterator[str]:
+    """The console with the live stream server beside it (on a thread, fed by the relay
+    on SQLite and by LISTEN/NOTIFY on PostgreSQL), as ``fieldline serve`` runs them."""
+    streams = ThreadedStreams(config, limits=Limits(heartbeat_seconds=3600)).start()
+    try:
+        with (
+            pages_app(config, live_url=f"http://127.0.0.1:{streams.port}/live") as app,
+            served(app) as url,
+        ):
+            yield url
+    finally:
+        streams.stop()
+
+
+def test_a_change_made_elsewhere_appears_without_a_reload(
+    streamed_origin: str, browser: Browser, office: Office, factories: Factories
+) -> None:
+    with visit(browser, "desktop", "en") as seen:
+        page = _sign_in(seen, streamed_origin, office, ENGLISH)
+        root = page.locator("#console")
+        expect(root).to_have_attribute("data-live", "live")  # polling has stopped
+        row = page.locator("#orders").get_by_role("button").filter(has_text=office.order_number)
+        expect(row).to_contain_text("Unassigned")
+        factories.transition(office.world, office.order_id, "assign", assignee_id=office.far_id)
+        expect(row).to_contain_text(office.far_name, timeout=3000)  # the 10 s poll is off
+        assert seen.csp_violations == [] and seen.script_errors == []

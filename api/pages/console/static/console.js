@@ -1,5 +1,5 @@
 /* The console's board: the open orders (list and map) under the chosen filters, the
-   technicians, kept fresh by ConsoleLive; a pick on the list or the map opens the
+   technicians, kept fresh by ConsoleLive (the live stream, else polling); a pick on the list or the map opens the
    order (ConsoleDetail). The filter form also works without script (a GET). */
 "use strict";
 
@@ -108,5 +108,10 @@
   window.ConsoleBoard = { board, map, reload: load };
   status.textContent = text("loading");
   load();
-  if (window.ConsoleLive) ConsoleLive.watch(load, Number(root.dataset.refreshMs) || 10000);
+  if (window.ConsoleLive) {
+    ConsoleLive.watch(load, {
+      everyMs: Number(root.dataset.refreshMs) || 10000,
+      kinds: ["work_order", "position", "sla", "visit"],
+    });
+  }
 })();

@@ -167,5 +167,19 @@ window.ConsoleDetail = (() => {
     if (row) row.focus();
   });
 
+  // What happens to the open order elsewhere (a technician's step, a photo, a signature)
+  // shows at once; without a stream the panel is as fresh as its last opening.
+  if (window.ConsoleLive) {
+    ConsoleLive.watch(
+      (events) => {
+        if (!current) return undefined;
+        const id = current.id;
+        const touched = events.length === 0 || events.some((event) => event.data.work_order_id === id || event.data.id === id);
+        return touched ? open(id, true) : undefined;
+      },
+      { kinds: ["work_order", "evidence", "signoff", "visit", "sla", "report"] },
+    );
+  }
+
   return { open, current: () => current };
 })();

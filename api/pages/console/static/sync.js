@@ -1,7 +1,7 @@
 /* The office's side of offline sync: the conflict inbox (keep the office's value or
    take the device's), mutations parked in quarantine (discard), and every device's
-   sync health (waiting outbox, last contact, parked entries, clock). Refreshed with
-   the board. */
+   sync health (waiting outbox, last contact, parked entries, clock). Kept fresh by
+   ConsoleLive. */
 "use strict";
 
 (() => {
@@ -108,5 +108,5 @@
 
   document.addEventListener("console:changed", load);
   load();
-  if (window.ConsoleLive) ConsoleLive.watch(load, 30000);
+  if (window.ConsoleLive) ConsoleLive.watch(load, { everyMs: 30000, kinds: ["conflict", "quarantine", "device"] });
 })();
