@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -177,12 +178,40 @@ def serve(bind: str | None, port: int | None, workers: int | None, threads: int 
     warning = per_process_warning(config.ratelimit_storage_uri, workers)
     if warning:
         click.echo(f"warning: {warning}", err=True)
+    address = with_port(bind or config.bind, port)
+    streams = None
+    if config.embedded_streams:
+        streams = streams_bind(address)
+        if not config.live_url:
+            # The pages' workers read this: the streams are on the page's host, next port.
+            os.environ["FIELDLINE_LIVE_URL"] = f":{streams.rpartition(':')[2]}/live"
     run_gunicorn(
         config,
-        bind=with_port(bind or config.bind, port),
+        bind=address,
         workers=workers,
         threads=threads or config.threads,
+        streams_bind=streams,
     )
+
+
+def streams_bind(api_bind: str) -> str:
+    """Where the embedded stream server listens: the API's host, the next port."""
+    host, _, api_port = api_bind.rpartition(":")
+    return f"{host}:{int(api_port) + 1}"
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8001", show_default=True, help="host:port")
+def streams(bind: str) -> None:
+    """Serve live updates (Server-Sent Events) for the console and the tracking page,
+    outside the API's request workers; see docs/live.md and docs/deploy.md."""
+    from api.live.stream.run import run
+    from api.observability import configure_logging
+
+    config = Config.from_env()
+    configure_logging(config.log_level)
+    host, _, port = bind.rpartition(":")
+    run(config, host.strip("[]") or "127.0.0.1", int(port))
 
 
 @main.command()
@@ -332,6 +361,11 @@ def errors() -> None:
 
 def _ensure_data_dir(config: Config) -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def spawn_streams(bind: str) -> subprocess.Popen[Any]:
+    """The embedded-mode stream server: a child process running `fieldline streams`."""
+    return subprocess.Popen([sys.executable, "-m", "api", "streams", "--bind", bind])  # noqa: S603 - our own command, bind from config
 
 
 def spawn_worker() -> subprocess.Popen[Any]:

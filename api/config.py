@@ -73,6 +73,13 @@ class Config:
     # Request threads per worker; see docs/deploy.md ("Workers and threads").
     threads: int = 1
     embedded_worker: bool = True
+    # Live updates (docs/live.md): where browsers open the streams. "" is /live on the
+    # page's own origin (a reverse proxy sends it to `fieldline streams`); ":8001/live" is
+    # the page's host on another port (what `fieldline serve` sets for its embedded
+    # stream server); or a full URL. `fieldline serve` starts `fieldline streams` beside
+    # gunicorn when embedded_streams is on (the default on SQLite).
+    live_url: str = ""
+    embedded_streams: bool = True
     worker_poll_seconds: float = 1.0
     # How often each worker looks for due escalations (one index range scan).
     escalation_sweep_seconds: float = 30.0
@@ -138,6 +145,8 @@ class Config:
             workers=int(_env("WORKERS", "2")),
             threads=int(_env("THREADS", "1")),
             embedded_worker=_env_bool("EMBEDDED_WORKER", database_url.startswith("sqlite")),
+            live_url=_env("LIVE_URL", ""),
+            embedded_streams=_env_bool("EMBEDDED_STREAMS", database_url.startswith("sqlite")),
             worker_poll_seconds=float(_env("WORKER_POLL_SECONDS", "1.0")),
             escalation_sweep_seconds=float(_env("ESCALATION_SWEEP_SECONDS", "30")),
             vapid_subject=_env("VAPID_SUBJECT", "mailto:admin@fieldline.invalid"),

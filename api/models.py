@@ -15,6 +15,7 @@ from api.db import Base
 from api.duplicates import models as duplicates
 from api.evidence import models as evidence
 from api.idempotency import models as idempotency
+from api.live import capture as _live_capture  # noqa: F401 - commits tell the live streams
 from api.location import models as location
 from api.notifications import models as notifications
 from api.outbox import models as outbox

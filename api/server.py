@@ -1,7 +1,8 @@
 """Running the app under gunicorn from Python, with the embedded worker beside it.
 
 In embedded mode (SQLite, one machine) ``fieldline serve`` starts one outbox
-worker process next to gunicorn and stops it on exit. At scale, set
+worker process and the live stream server (``fieldline streams``, on the next
+port) next to gunicorn and stops them on exit. At scale, set
 ``FIELDLINE_EMBEDDED_WORKER=false`` and run ``fieldline worker`` processes
 separately (as many as you like: they share the queue safely).
 """
@@ -40,7 +41,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return app
 
 
-def run_gunicorn(config: Config, *, bind: str, workers: int, threads: int) -> None:
+def run_gunicorn(
+    config: Config, *, bind: str, workers: int, threads: int, streams_bind: str | None = None
+) -> None:
     worker_process: list[subprocess.Popen[Any]] = []
 
     def on_starting(_server: Any) -> None:
@@ -48,6 +51,10 @@ def run_gunicorn(config: Config, *, bind: str, workers: int, threads: int) -> No
             from api.cli import spawn_worker
 
             worker_process.append(spawn_worker())
+        if streams_bind is not None:
+            from api.cli import spawn_streams
+
+            worker_process.append(spawn_streams(streams_bind))
 
     def on_exit(_server: Any) -> None:
         for process in worker_process:

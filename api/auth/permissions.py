@@ -51,6 +51,7 @@ class Permission(StrEnum):
     SYNC_INBOX = "sync:inbox"  # resolve conflicts, settle quarantine, read device health
     SYNC_DEVICES_MANAGE = "sync:devices:manage"  # retire a device
     SELF = "self"  # one's own profile and sessions
+    LIVE_CONSOLE = "live:console"  # the console's event stream (a person's session: no keys)
 
 
 _ALL = frozenset(Permission)
@@ -98,6 +99,7 @@ GRANTABLE_SCOPES = _ALL - {
     Permission.API_KEYS_MANAGE,
     Permission.SYNC_DEVICES_MANAGE,  # retiring a device locks a person out, like managing users
     Permission.SELF,
+    Permission.LIVE_CONSOLE,
 }
 
 PERSON_ROLES = (Role.ADMIN, Role.DISPATCHER, Role.TECHNICIAN, Role.CUSTOMER_CONTACT)

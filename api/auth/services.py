@@ -251,9 +251,18 @@ def _live_identity(connection: Connection, claims: tokens.AccessClaims) -> Sessi
     stops its access tokens at once, and a change of role or link takes effect on
     the next request.
     """
+    return session_identity(connection, claims.session_id, claims.user_id)
+
+
+def session_identity(
+    connection: Connection, session_id: uuid.UUID, user_id: uuid.UUID
+) -> SessionIdentity | None:
+    """Who the login session acts as today, or None if it is revoked, its user is
+    inactive or it never existed: for credentials other than access tokens that name a
+    session (the live streams' tickets, checked on every connect and while open)."""
     try:
         row = connection.execute(
-            _SESSION_STATE, {"session_id": claims.session_id, "user_id": claims.user_id}
+            _SESSION_STATE, {"session_id": session_id, "user_id": user_id}
         ).one_or_none()
     finally:
         # End the lookup's transaction (a no-op under PostgreSQL's autocommit reads),

@@ -20,10 +20,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from api.audit.changes import jsonable
 from api.auth.actor import Actor
 from api.auth.models import AuthSession
 from api.db import UnitOfWork, UnitOfWorkFactory, utcnow
 from api.db.bulk import insert_rows
+from api.live import capture as live
+from api.live.events import LiveEvent
 from api.location import arrivals, errors
 from api.location.models import CurrentLocation, Position
 from api.sync import devices
@@ -314,6 +317,25 @@ def _advance_current(
             # Only forward in fix time: a late batch of old fixes never moves it back.
             where=CurrentLocation.fixed_at < statement.excluded.fixed_at,
         )
+    )
+    # The upsert bypasses the ORM: tell the live streams (the console's map, a customer
+    # following an order on the way) at commit. A fix that did not move the current
+    # position (an older one) costs a re-read at worst.
+    assert actor.technician_id is not None
+    live.note(
+        session,
+        LiveEvent(
+            tenant_id=actor.tenant_id,
+            kind="position",
+            id=actor.technician_id,
+            technician_id=actor.technician_id,
+            data={
+                "lat": newest.lat,
+                "lon": newest.lon,
+                "accuracy_m": newest.accuracy_m,
+                "fixed_at": jsonable(newest.fixed_at),
+            },
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from api.notifications import delivery
 from api.notifications.channels import Notifier
 from api.notifications.handlers import notify_status_change
 from api.outbox.worker import Handler
+from api.push import tracking as tracking_push
 from api.servicedesk.escalation_notices import notify_escalation
 from api.servicedesk.escalation_sweep import TOPIC as ESCALATED
 from api.signoff.pdf_job import TOPIC as REPORT_PDF
@@ -30,6 +31,7 @@ HANDLERS: dict[str, Handler] = {
     STEP_WAITING: notify_step_waiting,
     # Without channels, a notification stays in the app (and tests need no push service).
     **delivery.handlers(()),
+    **tracking_push.handlers(()),
 }
 
 
@@ -39,6 +41,7 @@ def handlers(store: BlobStore, channels: Sequence[Notifier] = ()) -> dict[str, H
     return {
         **HANDLERS,
         **delivery.handlers(channels),
+        **tracking_push.handlers(channels),
         PHOTO_PROCESS: photo_handler(store),
         REPORT_PDF: pdf_handler(store),
     }

@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from api.errors.base import FieldlineError
 from api.errors.problem import from_http_exception, status_for
 from api.http.context import state
+from api.live.urls import live_origin
 from api.pages import i18n
 
 _COMPRESS_FROM = 1024  # bytes; smaller pages fit in a packet anyway
@@ -55,7 +56,9 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
     return response
 
 
-def content_security_policy(tiles_url: str) -> str:
+def content_security_policy(tiles_url: str, live_origin: str | None = None) -> str:
+    """``live_origin``: the live streams' origin when they are not on the page's own
+    (the embedded stream server on the next port)."""
     images = "'self'"
     origin = _tiles_origin(tiles_url)
     if origin:
@@ -67,7 +70,7 @@ def content_security_policy(tiles_url: str) -> str:
             "style-src 'self'",
             f"img-src {images}",
             "font-src 'self'",
-            "connect-src 'self'",
+            "connect-src 'self'" + (f" {live_origin}" if live_origin else ""),
             "manifest-src 'self'",
             "worker-src 'self'",
             "form-action 'self'",
@@ -100,7 +103,10 @@ def _http_error(error: HTTPException) -> Response:
 
 def _finish(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(state().config.map_tiles_url)
+    config = state().config
+    headers["Content-Security-Policy"] = content_security_policy(
+        config.map_tiles_url, live_origin(config.live_url, request.scheme, request.host)
+    )
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"

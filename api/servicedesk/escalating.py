@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from api.servicedesk import clocks, marks
 from api.servicedesk.calendar import from_epoch, to_epoch
 from api.servicedesk.escalation_models import Escalation, EscalationCheck, EscalationRule
-from api.servicedesk.escalation_rules import Rule, Timing, plan
+from api.servicedesk.escalation_rules import Rule, Timing, upcoming
 from api.servicedesk.models import SlaPolicy, WorkOrderSla
 from api.servicedesk.prioritising import facts_for
 from api.servicedesk.sla import Clock
@@ -84,14 +84,14 @@ def due_plan(session: Session, order: WorkOrder, rules: list[Rule]) -> list[tupl
         return []
     pauses = clocks.pauses_of(session, order.id)
     if any(end is None for _, end in pauses):
-        return []  # paused: nothing fires until the clocks run again
+        return []  # paused: nothing fires until the clocks run again (no need to read more)
     fired = session.execute(
         select(Escalation.rule_id, Escalation.level).where(Escalation.work_order_id == order.id)
     ).all()
     facts = order_facts(session, order)
     categories = [c.id for c in clocks.category_path(session, order.category_id)]
     timing = _timing(session, order, rules, pauses)
-    return plan(rules, facts, categories, timing, [(r, lv) for r, lv in fired])
+    return upcoming(rules, facts, categories, timing, [(r, lv) for r, lv in fired], finished=False)
 
 
 def order_facts(session: Session, order: WorkOrder) -> dict[str, object]:

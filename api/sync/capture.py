@@ -45,6 +45,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from api.db.bulk import insert_rows, with_defaults
+from api.live import capture as live
 from api.sync import increments, queries, tallies
 from api.sync.models import (
     SyncConflict,
@@ -96,6 +97,7 @@ def queue_insert(session: Session, model: Any, values: dict[str, Any]) -> None:
     row = with_defaults(model, values)
     queued: dict[Any, list[dict[str, Any]]] = session.info.setdefault(_QUEUED_KEY, {})
     queued.setdefault(model, []).append(row)
+    live.note_row(session, model.__tablename__, row)
     tenant_id, row_id = row["tenant_id"], row["id"]
     changes = _pending(session).setdefault(tenant_id, TenantChanges())
     key = (syncable.table, row_id)

@@ -57,11 +57,24 @@ def track(
     (what is not even shaped like a token is refused uncounted)."""
     links.check_shape(token)
     limiter.hit(f"tracking-token:{token}", f"tracking-ip:{viewer.address}")
+    return view(session, token, viewer.language, public_url, router)
+
+
+def view(
+    session: Session,
+    token: str,
+    language: str | None,
+    public_url: str,
+    router: Router | None = None,
+) -> dict[str, Any]:
+    """:func:`track` without counting: for a live stream that was counted when it
+    opened and re-reads the page's data at each change (the same rules, the link
+    checked again each time)."""
     link, order = links.open_link(session, token)
     tenant_locale, timezone = session.execute(
         select(Tenant.locale, Tenant.timezone).where(Tenant.id == order.tenant_id)
     ).one()
-    language = viewer.language or rules.language_of(tenant_locale, "en")
+    language = language or rules.language_of(tenant_locale, "en")
     rating = _rating(session, order)
     report = latest_report(session, order)
     facts = rules.OrderFacts(

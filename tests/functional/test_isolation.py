@@ -66,6 +66,7 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ),
     ("POST", "/merge", {"into_asset_id": "01938a3c-7c00-7000-8000-000000000001"}),
     ("POST", "/rating", {"score": 5}),
+    ("POST", "/push-subscriptions", BrowserKeys().subscription("https://push.example.com/i")),
     ("PUT", "/days/<day>", {"hours": []}),
     ("POST", "/workflow/actions", {"step": "tech", "action": "complete"}),
     ("POST", "/sla/pauses", {"reason": "入侵测试"}),

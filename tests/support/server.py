@@ -182,6 +182,21 @@ class FieldlineServer:
             self.wait_for_log(process, "outbox worker started")
         return process
 
+    def start_streams(self, port: int | None = None) -> int:
+        """Start ``fieldline streams`` and wait until its database feed is up; its port."""
+        port = port or free_port()
+        process = self._spawn("streams", ["streams", "--bind", f"127.0.0.1:{port}"])
+        deadline = time.monotonic() + 30
+        with self.http() as http:
+            while time.monotonic() < deadline:
+                if not process.alive():
+                    raise ServerError(f"streams exited:\n{process.log_text()[-4000:]}")
+                with contextlib.suppress(requests.RequestException):
+                    if http.get(f"http://127.0.0.1:{port}/live/health", timeout=2).ok:
+                        return port
+                time.sleep(0.1)
+        raise ServerError(f"streams not ready:\n{process.log_text()[-4000:]}")
+
     def wait_for_log(self, process: ManagedProcess, text: str, timeout: float = 30.0) -> None:
         """Wait (bounded) until ``text`` appears in the process's log."""
         deadline = time.monotonic() + timeout
@@ -331,6 +346,8 @@ class FieldlineServer:
                 "FIELDLINE_DATA_DIR": str(self.workdir / "data"),
                 "FIELDLINE_SECRET_KEY": SECRET_KEY,
                 "FIELDLINE_EMBEDDED_WORKER": "false",
+                # Tests that need the live stream server start it (start_streams).
+                "FIELDLINE_EMBEDDED_STREAMS": "false",
                 "FIELDLINE_WORKER_POLL_SECONDS": "0.2",
                 "FIELDLINE_LOGIN_RATE_LIMIT": "1000/minute",
                 # Tests log in a handful of users; the cheapest Argon2 profile

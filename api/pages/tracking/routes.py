@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from api.http.context import new_uow, read_uow, state
 from api.http.guard import public
+from api.live.urls import live_base
 from api.pages import i18n
 from api.pages.blueprint import error_page, page_blueprint, render
 from api.pages.tracking.view import page_context
@@ -65,7 +66,12 @@ def _page(token: str, status: int = 200, **form: Any) -> BaseResponse:
     except TrackingLinkNotFound:
         return _not_found(token)
     i18n.choose(tracked["language"])  # nobody said: the tenant's language
-    context = page_context(tracked, token, state().config, form)
+    config = state().config
+    context = page_context(tracked, token, config, form)
+    if context["refresh_ms"]:
+        # The live stream (docs/live.md); the page polls data-source if it cannot open it.
+        base = live_base(config.live_url, request.scheme, request.host)
+        context["stream_url"] = f"{base}/t/{token}?lang={i18n.current()}"
     return render("tracking/page.html", status, **context)
 
 

@@ -28,7 +28,31 @@
     if (map && data.position) map.move(data.position.lat, data.position.lon, data.position.accuracy_m);
   }
 
+  const push = document.getElementById("push");
+  // push-subscribe.js declares FieldlinePush with `const`: a global binding, not on window.
+  const canPush = typeof FieldlinePush !== "undefined" && "serviceWorker" in navigator;
+  if (push && canPush && "PushManager" in window) {
+    const button = document.getElementById("push-button");
+    const status = document.getElementById("push-status");
+    const done = () => {
+      button.hidden = true;
+      status.textContent = push.dataset.done;
+    };
+    if (localStorage.getItem(`fieldline.push.subscription_id.${root.dataset.token}`)) done();
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await FieldlinePush.subscribeToTracking(root.dataset.token);
+        done();
+      } catch (_) {
+        status.textContent = push.dataset.failed;
+        button.disabled = false;
+      }
+    });
+    push.hidden = false;
+  }
+
   if (root.dataset.refreshMs && window.FieldlineLive) {
-    FieldlineLive.watch(root.dataset.source, Number(root.dataset.refreshMs), update);
+    FieldlineLive.watch(root.dataset.source, Number(root.dataset.refreshMs), update, root.dataset.stream);
   }
 })();
