@@ -65,6 +65,7 @@ class MutationName(StrEnum):
     VOID_EVIDENCE = "void_evidence"
     SIGN_OFF = "sign_off"
     SCAN_CODE = "scan_code"
+    ANSWER_OFFER = "answer_offer"
 
 
 class SignOffOutcome(StrEnum):
@@ -324,6 +325,31 @@ class ScanCode:
         }
 
 
+class OfferAnswer(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+@dataclass(frozen=True)
+class AnswerOffer:
+    """A technician's answer to a job offered to them (PROTOCOL.md § 8.9): an accept
+    assigns them the order; a decline (with a reason) passes it to the next candidate."""
+
+    name: ClassVar[MutationName] = MutationName.ANSWER_OFFER
+    offer_id: uuid.UUID
+    work_order_id: uuid.UUID
+    answer: OfferAnswer
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "offer_id": str(self.offer_id),
+            "work_order_id": str(self.work_order_id),
+            "answer": self.answer.value,
+            "reason": self.reason,
+        }
+
+
 Evidence: TypeAlias = AddNote | RecordPart | RecordReading | AddTimeEntry | AttachPhoto
 MutationArgs: TypeAlias = (
     CreateWorkOrder
@@ -333,6 +359,7 @@ MutationArgs: TypeAlias = (
     | VoidEvidence
     | SignOff
     | ScanCode
+    | AnswerOffer
 )
 
 
@@ -475,6 +502,16 @@ def _void(r: ObjectReader) -> VoidEvidence:
     )
 
 
+def _answer(r: ObjectReader) -> AnswerOffer:
+    answer = r.choice("answer", OfferAnswer)
+    reason: str | None = (
+        r.text("reason", max_len=MAX_REASON, min_len=1)
+        if answer is OfferAnswer.DECLINE
+        else r.optional_text("reason", max_len=MAX_REASON)
+    )
+    return AnswerOffer(r.uuid("offer_id"), r.uuid("work_order_id"), answer, reason)
+
+
 def _scan(r: ObjectReader) -> ScanCode:
     return ScanCode(
         r.uuid("id", v7=True),
@@ -552,6 +589,7 @@ _KEYS: Mapping[MutationName, frozenset[str]] = {
         VoidEvidence,
         SignOff,
         ScanCode,
+        AnswerOffer,
     )
 } | {MutationName.CREATE_WORK_ORDER: frozenset({"id", "asset_ids", *CREATE_FIELDS})}
 _PARSERS: Mapping[MutationName, Callable[[ObjectReader], MutationArgs]] = {
@@ -566,4 +604,5 @@ _PARSERS: Mapping[MutationName, Callable[[ObjectReader], MutationArgs]] = {
     MutationName.VOID_EVIDENCE: _void,
     MutationName.SIGN_OFF: _sign_off,
     MutationName.SCAN_CODE: _scan,
+    MutationName.ANSWER_OFFER: _answer,
 }

@@ -1,0 +1,160 @@
+"""The dispatcher console in Chromium, offline with the map tiles unreachable, at phone
+and desktop sizes: a dispatcher signs in with the form, sees the open orders and the
+technicians on the map and in the list, opens an order and assigns its best candidate
+in one action, and the board shows the change; an order changed meanwhile is refused
+with a clear message. axe-core finds no serious or critical violation; screenshots
+are kept in ``tests/artifacts/pages/``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import Engine
+
+from api.auth.permissions import Role
+from api.config import Config
+from api.workorders.states import Status
+from tests.functional.test_candidates import hire, place
+from tests.support.factories import Factories
+from tests.support.factories.core import PASSWORD, World
+from tests.support.live_server import pages_app, served
+from tests.support.pages import PageVisit, chromium, visit
+from tests.support.positions import LAT, LON
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def origin(config: Config, engine: object) -> Iterator[str]:
+    with pages_app(config) as app, served(app) as url:
+        yield url
+
+
+@dataclass
+class Office:
+    world: World
+    email: str
+    near_name: str
+    far_name: str
+    order_number: str
+    order_id: uuid.UUID
+    far_id: uuid.UUID
+
+
+@pytest.fixture
+def office(factories: Factories, engine: Engine) -> Office:
+    world = factories.tenant()
+    dispatcher, _ = factories.user(world, Role.DISPATCHER)
+    near = hire(factories, world, 50_000, name="王伟", name_en="Wang Wei")
+    far = hire(factories, world, 50_000, name="李娜", name_en="Li Na")
+    place(engine, world, near, 500, minutes_ago=3)
+    place(engine, world, far, 7_000, minutes_ago=3)
+    customer = factories.customer(world)
+    site = factories.site(world, customer, position={"lat": LAT, "lon": LON})
+    order = factories.work_order(world, customer, site, title="Chiller not cooling")
+    other_site = factories.site(world, customer, position={"lat": LAT + 0.02, "lon": LON})
+    factories.advance(
+        world, factories.work_order(world, customer, other_site), Status.ASSIGNED, far
+    )
+    return Office(world, dispatcher.email, near.name, far.name, order.number, order.id, far.id)
+
+
+def _sign_in(seen: PageVisit, origin: str, office: Office, words: dict[str, str]) -> Page:
+    page = seen.page
+    page.goto(f"{origin}/console")  # not signed in: the form
+    page.get_by_label(words["organisation"]).fill(office.world.slug)
+    page.get_by_label(words["email"]).fill(office.email)
+    page.get_by_label(words["password"], exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=words["sign_in"], exact=True).click()
+    expect(page.get_by_role("heading", name=words["console"], level=1)).to_be_visible()
+    return page
+
+
+def _checked(seen: PageVisit, name: str) -> None:
+    seen.screenshot(name)
+    assert seen.serious_accessibility_violations() == []
+    assert seen.csp_violations == [] and seen.script_errors == []
+    assert seen.blocked == [], f"the page reached outside: {seen.blocked}"
+
+
+ENGLISH = {
+    "organisation": "Organisation", "email": "Email", "password": "Password",
+    "sign_in": "Sign in", "console": "Dispatch console", "assign": "Assign",
+}  # fmt: skip
+CHINESE = {
+    "organisation": "机构", "email": "电子邮箱", "password": "密码",
+    "sign_in": "登录", "console": "调度台", "assign": "派单",
+}  # fmt: skip
+
+
+def test_a_dispatcher_assigns_the_best_candidate_from_the_desktop_console(
+    origin: str, browser: Browser, office: Office
+) -> None:
+    with visit(browser, "desktop", "en") as seen:
+        page = seen.page
+        page.goto(f"{origin}/sign-in")
+        _checked(seen, "console-sign-in")
+        page = _sign_in(seen, origin, office, ENGLISH)
+        orders = page.locator("#orders")
+        expect(orders.get_by_role("button")).to_have_count(2)
+        expect(page.locator("#map path.order-marker")).to_have_count(2)
+        expect(page.locator("#map path.technician-marker")).to_have_count(2)
+        expect(page.locator("#technicians")).to_contain_text(office.near_name)
+        _checked(seen, "console-board")
+
+        orders.get_by_role("button", name=f"{office.order_number} · Chiller not cooling").click()
+        detail = page.locator("#detail")
+        expect(detail.get_by_role("heading", level=2)).to_contain_text(office.order_number)
+        first = detail.locator("#candidates > li").first
+        expect(first).to_contain_text(office.near_name)
+        expect(first).to_contain_text("Travel")  # the score's parts
+        _checked(seen, "console-order")
+
+        first.get_by_role(
+            "button", name=f"Assign {office.order_number} to {office.near_name}"
+        ).click()
+        expect(page.locator("#detail-message")).to_have_text(
+            f"{office.order_number} assigned to {office.near_name}."
+        )
+        row = orders.get_by_role("button", name=f"{office.order_number} · Chiller not cooling")
+        expect(row).to_contain_text(office.near_name)
+        expect(row).to_contain_text("Assigned")
+
+
+def test_an_order_changed_meanwhile_is_refused_with_a_clear_message(
+    origin: str, browser: Browser, office: Office, factories: Factories
+) -> None:
+    with visit(browser, "desktop", "en") as seen:
+        page = _sign_in(seen, origin, office, ENGLISH)
+        page.locator("#orders").get_by_role("button").filter(has_text=office.order_number).click()
+        first = page.locator("#candidates > li").first
+        expect(first).to_contain_text(office.near_name)
+        # Someone else edits the order while the dispatcher looks at it.
+        factories.transition(office.world, office.order_id, "assign", assignee_id=office.far_id)
+        first.get_by_role("button").click()
+        expect(page.locator("#detail-message")).to_contain_text("Someone changed this order")
+        expect(page.locator("#detail-facts")).to_contain_text("Assigned")
+
+
+def test_the_phone_console_in_chinese_opens_an_order(
+    origin: str, browser: Browser, office: Office
+) -> None:
+    with visit(browser, "phone", "zh-CN") as seen:
+        page = seen.page
+        page.goto(f"{origin}/sign-in")
+        _checked(seen, "console-sign-in")
+        page = _sign_in(seen, origin, office, CHINESE)
+        expect(page.locator("#orders").get_by_role("button")).to_have_count(2)
+        _checked(seen, "console-board")
+        page.locator("#orders").get_by_role("button").filter(has_text=office.order_number).click()
+        expect(page.locator("#candidates > li").first).to_contain_text(office.near_name)
+        expect(page.locator("#candidates").get_by_role("button").first).to_have_text("派单")
+        _checked(seen, "console-order")
