@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 
 from api.auth.permissions import Role
 from api.config import Config
+from api.db import utcnow
 from api.live.stream.app import Limits
 from api.live.stream.run import ThreadedStreams
 from api.workorders.states import Status
@@ -190,3 +192,25 @@ def test_a_change_made_elsewhere_appears_without_a_reload(
         factories.transition(office.world, office.order_id, "assign", assignee_id=office.far_id)
         expect(row).to_contain_text(office.far_name, timeout=3000)  # the 10 s poll is off
         assert seen.csp_violations == [] and seen.script_errors == []
+
+
+def test_the_day_plan_is_drawn_on_the_map_and_applied_in_one_action(
+    origin: str, browser: Browser, office: Office
+) -> None:
+    tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
+    with visit(browser, "desktop", "en") as seen:
+        page = _sign_in(seen, origin, office, ENGLISH)
+        expect(page.locator("#orders").get_by_role("button")).to_have_count(2)
+        page.get_by_label("Day to plan").fill(tomorrow)
+        page.get_by_role("button", name="Plan the day").click()
+        expect(page.locator("#plan-summary")).to_contain_text("2 visits", timeout=20_000)
+        expect(page.locator("#map path.plan-route")).not_to_have_count(0)
+        expect(page.locator("#plan-routes")).to_contain_text(office.order_number)
+        _checked(seen, "console-day-plan")
+        page.get_by_role("button", name="Apply the plan").click()
+        expect(page.locator("#plan-summary")).to_have_text(
+            "The plan was applied: 2 orders assigned and scheduled."
+        )
+        expect(page.locator("#map path.plan-route")).to_have_count(0)
+        row = page.locator("#orders").get_by_role("button").filter(has_text=office.order_number)
+        expect(row).not_to_contain_text("Unassigned")

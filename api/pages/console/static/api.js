@@ -15,8 +15,10 @@ window.FieldlineApi = (() => {
   const textsElement = document.getElementById("console-texts");
   const texts = textsElement ? JSON.parse(textsElement.textContent) : {};
 
+  /* A counted text is [one, other]: chosen by vars.count (English has two forms). */
   function text(key, vars) {
     let value = key.split(".").reduce((found, part) => (found ? found[part] : undefined), texts);
+    if (Array.isArray(value)) value = value[vars && Number(vars.count) === 1 ? 0 : 1];
     if (typeof value !== "string") value = key;
     return value.replace(/%\((\w+)\)s/g, (_, name) => (vars && name in vars ? String(vars[name]) : ""));
   }
@@ -77,7 +79,10 @@ window.FieldlineApi = (() => {
   }
 
   const language = root ? root.dataset.language : "en";
-  const timeFormat = new Intl.DateTimeFormat(language, { dateStyle: "medium", timeStyle: "short" });
+  // Times in the tenant's zone, as the office and its customers read them.
+  const timeFormat = new Intl.DateTimeFormat(language, {
+    dateStyle: "medium", timeStyle: "short", timeZone: (root && root.dataset.timezone) || undefined,
+  });
   function when(iso) {
     return iso ? timeFormat.format(new Date(iso)) : "";
   }
