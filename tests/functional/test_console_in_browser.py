@@ -23,12 +23,16 @@ from api.db import utcnow
 from api.live.stream.app import Limits
 from api.live.stream.run import ThreadedStreams
 from api.workorders.states import Status
+from sync_protocol.merge import Outcome
+from sync_protocol.mutations import PatchWorkOrder
 from tests.functional.test_candidates import hire, place
+from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
 from tests.support.factories.core import PASSWORD, World
 from tests.support.live_server import pages_app, served
 from tests.support.pages import PageVisit, chromium, visit
 from tests.support.positions import LAT, LON
+from tests.support.push import Device
 
 
 @pytest.fixture(scope="module")
@@ -189,8 +193,10 @@ def test_a_change_made_elsewhere_appears_without_a_reload(
         expect(root).to_have_attribute("data-live", "live")  # polling has stopped
         row = page.locator("#orders").get_by_role("button").filter(has_text=office.order_number)
         expect(row).to_contain_text("Unassigned")
+        row.focus()  # a keyboard user on the row
         factories.transition(office.world, office.order_id, "assign", assignee_id=office.far_id)
         expect(row).to_contain_text(office.far_name, timeout=3000)  # the 10 s poll is off
+        expect(row).to_be_focused()  # the redrawn list kept their place
         assert seen.csp_violations == [] and seen.script_errors == []
 
 
@@ -214,3 +220,29 @@ def test_the_day_plan_is_drawn_on_the_map_and_applied_in_one_action(
         expect(page.locator("#map path.plan-route")).to_have_count(0)
         row = page.locator("#orders").get_by_role("button").filter(has_text=office.order_number)
         expect(row).not_to_contain_text("Unassigned")
+
+
+def test_a_conflict_from_a_phone_is_resolved_from_the_console(
+    origin: str, browser: Browser, client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    order = factories.work_order(scene.world, scene.customer, scene.site, title="Pump noise")
+    factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
+    phone = Device(client.as_(scene.technician_token))
+    receipt = phone.push_ok(
+        [phone.mutation(PatchWorkOrder(order.id, {"title": "Leak in the basement"}))]
+    ).receipts[0]
+    assert receipt.status is Outcome.CONFLICT
+    office = Office(scene.world, scene.world.admin.email, "", "", order.number, order.id, order.id)
+    with visit(browser, "desktop", "en") as seen:
+        page = _sign_in(seen, origin, office, ENGLISH)
+        conflicts = page.locator("#conflicts")
+        expect(conflicts).to_contain_text(f"{order.number} · {scene.technician.name} · title")
+        expect(conflicts).to_contain_text("Device: Leak in the basement")
+        expect(page.locator("#devices")).to_contain_text(scene.technician.name)
+        _checked(seen, "console-sync")
+        conflicts.get_by_role("button", name="Take the device's value").click()
+        expect(page.locator("#sync-message")).to_have_text("Resolved.")
+        expect(conflicts).to_have_text("No open conflict.")
+        row = page.locator("#orders").get_by_role("button").filter(has_text=order.number)
+        expect(row).to_contain_text("Leak in the basement")

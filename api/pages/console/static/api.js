@@ -6,7 +6,8 @@
    ended the page goes to the sign-in form.
 
    FieldlineApi.call(method, url, {body, ifMatch}) -> {status, ok, etag, data}
-   FieldlineApi.text(key, vars) -> the page's text for key, with %(name)s filled. */
+   FieldlineApi.text(key, vars) -> the page's text for key, with %(name)s filled.
+   FieldlineApi.element(tag, attributes, ...children), .when(iso), .redraw(list, rows). */
 "use strict";
 
 window.FieldlineApi = (() => {
@@ -78,6 +79,17 @@ window.FieldlineApi = (() => {
     return made;
   }
 
+  /* Replace a list's rows, keeping the keyboard's place: the focused control (marked
+     with data-key) is focused again in the new rows, so a refresh never throws a
+     keyboard user back to the top of the page. */
+  function redraw(list, rows) {
+    const focused = list.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+    list.replaceChildren(...rows);
+    if (!focused) return;
+    const again = Array.from(list.querySelectorAll("[data-key]")).find((found) => found.dataset.key === focused);
+    if (again) again.focus();
+  }
+
   const language = root ? root.dataset.language : "en";
   // Times in the tenant's zone, as the office and its customers read them.
   const timeFormat = new Intl.DateTimeFormat(language, {
@@ -91,5 +103,5 @@ window.FieldlineApi = (() => {
     return window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
   }
 
-  return { call, text, element, when, newKey };
+  return { call, text, element, when, newKey, redraw };
 })();

@@ -56,14 +56,17 @@
         { className: "row" },
         element(
           "button",
-          { type: "button", className: "row-button", "data-order": order.id, onclick: () => pick(order.id) },
+          {
+            type: "button", className: "row-button", "data-order": order.id, "data-key": order.id,
+            onclick: () => pick(order.id),
+          },
           element("span", { className: `badge sla-${order.sla_state}` }, text(`sla.${order.sla_state}`)),
           element("span", { className: "row-title" }, `${order.number} · ${order.title}`),
           element("span", { className: "row-facts" }, facts.join(" · ")),
         ),
       );
     });
-    list.replaceChildren(...(rows.length ? rows : [element("li", { className: "muted" }, text("no_orders"))]));
+    FieldlineApi.redraw(list, rows.length ? rows : [element("li", { className: "muted" }, text("no_orders"))]);
     if (map) map.orders(board.orders, pick);
   }
 

@@ -91,6 +91,7 @@ window.ConsoleDetail = (() => {
               {
                 type: "button",
                 "aria-label": text("assign_to", { number: order.number, name: candidate.name }),
+                "data-key": candidate.technician_id,
                 onclick: (event) => assign(order, candidate, event.currentTarget),
               },
               text(verb),
@@ -98,7 +99,7 @@ window.ConsoleDetail = (() => {
           : null,
       );
     });
-    list.replaceChildren(...(rows.length ? rows : [element("li", { className: "muted" }, text("candidates_none"))]));
+    FieldlineApi.redraw(list, rows.length ? rows : [element("li", { className: "muted" }, text("candidates_none"))]);
     const excluded = document.getElementById("excluded");
     excluded.replaceChildren(...ranked.excluded.map((left) => element("li", {}, `${left.name}: ${left.detail}`)));
     document.getElementById("excluded-heading").hidden = ranked.excluded.length === 0;
