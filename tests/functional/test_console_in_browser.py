@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from api.auth.permissions import Role
 from api.config import Config
-from api.db import utcnow
+from api.db import UnitOfWorkFactory, utcnow
 from api.live.stream.app import Limits
 from api.live.stream.run import ThreadedStreams
 from api.workorders.states import Status
@@ -31,6 +31,7 @@ from tests.support.factories import Factories
 from tests.support.factories.core import PASSWORD, World
 from tests.support.live_server import pages_app, served
 from tests.support.pages import PageVisit, chromium, visit
+from tests.support.photos import PhotoJob, camera_jpeg, run_worker
 from tests.support.positions import LAT, LON
 from tests.support.push import Device
 
@@ -222,13 +223,20 @@ def test_the_day_plan_is_drawn_on_the_map_and_applied_in_one_action(
         expect(row).not_to_contain_text("Unassigned")
 
 
-def test_a_conflict_from_a_phone_is_resolved_from_the_console(
-    origin: str, browser: Browser, client: ApiClient, factories: Factories
+def test_a_phones_photo_and_conflict_are_seen_and_resolved_from_the_console(
+    origin: str,
+    browser: Browser,
+    client: ApiClient,
+    factories: Factories,
+    uow_factory: UnitOfWorkFactory,
+    config: Config,
 ) -> None:
     scene = factories.scene()
     order = factories.work_order(scene.world, scene.customer, scene.site, title="Pump noise")
     factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
     phone = Device(client.as_(scene.technician_token))
+    PhotoJob(client, scene, order.id, phone).attach(camera_jpeg())
+    run_worker(uow_factory, config)  # its thumbnail
     receipt = phone.push_ok(
         [phone.mutation(PatchWorkOrder(order.id, {"title": "Leak in the basement"}))]
     ).receipts[0]
@@ -246,3 +254,8 @@ def test_a_conflict_from_a_phone_is_resolved_from_the_console(
         expect(conflicts).to_have_text("No open conflict.")
         row = page.locator("#orders").get_by_role("button").filter(has_text=order.number)
         expect(row).to_contain_text("Leak in the basement")
+        row.click()
+        thumbnail = page.locator("#photos img")
+        expect(thumbnail).to_have_attribute("alt", "Valve")  # its caption
+        expect(thumbnail).to_have_js_property("complete", True)
+        assert thumbnail.evaluate("image => image.naturalWidth") > 0  # the signed link served it
