@@ -65,6 +65,7 @@ BLUEPRINT_MODULES = [
     "api.sync.inbox.routes",
     "api.location.routes",
     "api.dispatching.routes",
+    "api.dispatching.offer_routes",
     "api.board.routes",
     "api.tracking.routes",
     "api.live.routes",
@@ -74,6 +75,7 @@ BLUEPRINT_MODULES = [
     "api.pages.layout.routes",
     "api.pages.landing.routes",
     "api.pages.tracking.routes",
+    "api.pages.console.routes",
     "api.pages.verify.routes",
     "api.pages.repair.routes",
 ]

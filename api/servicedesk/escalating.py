@@ -59,11 +59,17 @@ def rule_of(row: EscalationRule) -> Rule:
 
 
 def reschedule(session: Session, order: WorkOrder, rules: list[Rule] | None = None) -> None:
-    """Store when ``order`` is next due for a look (or that it never is)."""
+    """Store when ``order`` is next due for a look (or that it never is); ``rules``: the
+    tenant's active rules, when the caller has them (and wants stale checks dropped)."""
     if inspect(order).pending:
         return  # no row may refer to it yet; the creation's history step plans it
     with session.no_autoflush:
-        rules = active_rules(session, order.tenant_id) if rules is None else rules
+        if rules is None:
+            rules = active_rules(session, order.tenant_id)
+            if not rules:
+                # The common case, one query: a tenant without rules has no checks (the
+                # last rule's deletion replanned its orders with the rules given).
+                return
         check = session.get(EscalationCheck, order.id)
         planned = due_plan(session, order, rules) if rules else []
         at = from_epoch(planned[0][1]) if planned else None
