@@ -11,10 +11,21 @@ from api.categories.queries import CategoryNode, category_tree
 from api.http.context import read_uow, state
 from api.pages import i18n
 from api.teams.queries import list_teams
+from api.tenants.models import Tenant
 from api.workorders.states import Priority, Status
 from sync_protocol.records import Resolution
 
 _ = i18n.gettext
+
+
+def ngettext(singular: str, plural: str) -> list[str]:
+    """Both forms of a counted text (``%(count)s``), for the script to choose by number:
+    English has two, Chinese one (the catalogue answers the same for both). Named like
+    gettext's own so that ``pybabel extract`` finds its messages."""
+    found = i18n.translations(i18n.current())
+    return [found.ungettext(singular, plural, 1), found.ungettext(singular, plural, 2)]
+
+
 _MAX_TEAMS = 200  # a list page's ceiling; more teams than this would need a search box
 
 
@@ -22,6 +33,7 @@ def console_context(actor: Actor, csrf_token: str) -> dict[str, Any]:
     config = state().config
     english = i18n.current() == "en"
     with read_uow() as uow:
+        tenant = uow.session.get(Tenant, actor.tenant_id)
         teams = list_teams(uow.session, actor, limit=_MAX_TEAMS, cursor=None).items
         tree = category_tree(uow.session, actor)
         team_choices = [(str(t.id), (t.name_en if english else None) or t.name) for t in teams]
@@ -32,6 +44,7 @@ def console_context(actor: Actor, csrf_token: str) -> dict[str, Any]:
         "categories": category_choices,
         "priorities": [(p.value, priority_labels()[p.value]) for p in Priority],
         "statuses": [(s.value, status_labels()[s.value]) for s in _OPEN],
+        "timezone": tenant.timezone if tenant is not None else "UTC",
         "tiles_url": config.map_tiles_url,
         "tiles_attribution": config.map_tiles_attribution,
         "texts": script_texts(),
@@ -111,14 +124,13 @@ def script_texts() -> dict[str, Any]:
         },
         "loading": _("Loading…"),
         "failed": _("Could not load. Retrying shortly."),
-        "orders_count": _("%(count)s open orders"),
-        "technicians_count": _("%(count)s technicians"),
+        "orders_count": ngettext("%(count)s open order", "%(count)s open orders"),
         "unassigned": _("Unassigned"),
         "unplaced": _("No position"),
         "no_orders": _("No open order matches these filters."),
         "no_position": _("No recent position"),
         "current_job": _("On %(number)s"),
-        "open_orders": _("%(count)s open orders"),
+        "open_orders": ngettext("%(count)s open order", "%(count)s open orders"),
         "assign": _("Assign"),
         "reassign": _("Reassign"),
         "assign_to": _("Assign %(number)s to %(name)s"),
@@ -139,9 +151,15 @@ def script_texts() -> dict[str, Any]:
         "close": _("Close"),
         "due": _("Due %(time)s"),
         "planning": _("Planning…"),
-        "plan_summary": _("%(visits)s visits for %(technicians)s technicians"),
-        "plan_left_out": _("%(count)s orders could not be placed"),
-        "plan_applied": _("The plan was applied: %(count)s orders assigned and scheduled."),
+        "plan_summary": ngettext("%(count)s visit", "%(count)s visits"),
+        "plan_technicians": ngettext("%(count)s technician", "%(count)s technicians"),
+        "plan_left_out": ngettext(
+            "%(count)s order could not be placed", "%(count)s orders could not be placed"
+        ),
+        "plan_applied": ngettext(
+            "The plan was applied: %(count)s order assigned and scheduled.",
+            "The plan was applied: %(count)s orders assigned and scheduled.",
+        ),
         "plan_empty": _("Nothing to plan that day."),
         "conflicts_none": _("No open conflict."),
         "quarantine_none": _("Nothing parked."),
@@ -151,7 +169,9 @@ def script_texts() -> dict[str, Any]:
         "discarded": _("Discarded."),
         "office_value": _("Office: %(value)s"),
         "device_value": _("Device: %(value)s"),
-        "pending": _("%(count)s waiting to sync"),
+        "pending": ngettext(
+            "%(count)s change waiting to sync", "%(count)s changes waiting to sync"
+        ),
         "last_contact": _("Last contact %(time)s"),
         "never": _("never"),
         "quarantined": _("%(count)s parked"),

@@ -6,7 +6,8 @@
    ended the page goes to the sign-in form.
 
    FieldlineApi.call(method, url, {body, ifMatch}) -> {status, ok, etag, data}
-   FieldlineApi.text(key, vars) -> the page's text for key, with %(name)s filled. */
+   FieldlineApi.text(key, vars) -> the page's text for key, with %(name)s filled.
+   FieldlineApi.element(tag, attributes, ...children), .when(iso), .redraw(list, rows). */
 "use strict";
 
 window.FieldlineApi = (() => {
@@ -15,8 +16,10 @@ window.FieldlineApi = (() => {
   const textsElement = document.getElementById("console-texts");
   const texts = textsElement ? JSON.parse(textsElement.textContent) : {};
 
+  /* A counted text is [one, other]: chosen by vars.count (English has two forms). */
   function text(key, vars) {
     let value = key.split(".").reduce((found, part) => (found ? found[part] : undefined), texts);
+    if (Array.isArray(value)) value = value[vars && Number(vars.count) === 1 ? 0 : 1];
     if (typeof value !== "string") value = key;
     return value.replace(/%\((\w+)\)s/g, (_, name) => (vars && name in vars ? String(vars[name]) : ""));
   }
@@ -76,8 +79,22 @@ window.FieldlineApi = (() => {
     return made;
   }
 
+  /* Replace a list's rows, keeping the keyboard's place: the focused control (marked
+     with data-key) is focused again in the new rows, so a refresh never throws a
+     keyboard user back to the top of the page. */
+  function redraw(list, rows) {
+    const focused = list.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+    list.replaceChildren(...rows);
+    if (!focused) return;
+    const again = Array.from(list.querySelectorAll("[data-key]")).find((found) => found.dataset.key === focused);
+    if (again) again.focus();
+  }
+
   const language = root ? root.dataset.language : "en";
-  const timeFormat = new Intl.DateTimeFormat(language, { dateStyle: "medium", timeStyle: "short" });
+  // Times in the tenant's zone, as the office and its customers read them.
+  const timeFormat = new Intl.DateTimeFormat(language, {
+    dateStyle: "medium", timeStyle: "short", timeZone: (root && root.dataset.timezone) || undefined,
+  });
   function when(iso) {
     return iso ? timeFormat.format(new Date(iso)) : "";
   }
@@ -86,5 +103,5 @@ window.FieldlineApi = (() => {
     return window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
   }
 
-  return { call, text, element, when, newKey };
+  return { call, text, element, when, newKey, redraw };
 })();

@@ -1,5 +1,5 @@
 /* The console's board: the open orders (list and map) under the chosen filters, the
-   technicians, kept fresh by ConsoleLive; a pick on the list or the map opens the
+   technicians, kept fresh by ConsoleLive (the live stream, else polling); a pick on the list or the map opens the
    order (ConsoleDetail). The filter form also works without script (a GET). */
 "use strict";
 
@@ -56,14 +56,18 @@
         { className: "row" },
         element(
           "button",
-          { type: "button", className: "row-button", "data-order": order.id, onclick: () => pick(order.id) },
+          {
+            type: "button", className: "row-button", "data-order": order.id, "data-key": order.id,
+            onclick: () => pick(order.id),
+          },
           element("span", { className: `badge sla-${order.sla_state}` }, text(`sla.${order.sla_state}`)),
           element("span", { className: "row-title" }, `${order.number} · ${order.title}`),
           element("span", { className: "row-facts" }, facts.join(" · ")),
         ),
       );
     });
-    list.replaceChildren(...(rows.length ? rows : [element("li", { className: "muted" }, text("no_orders"))]));
+    FieldlineApi.redraw(list, rows.length ? rows : [element("li", { className: "muted" }, text("no_orders"))]);
+    mark();
     if (map) map.orders(board.orders, pick);
   }
 
@@ -92,6 +96,16 @@
 
   function pick(id) {
     if (window.ConsoleDetail) ConsoleDetail.open(id);
+    mark();
+  }
+
+  /* The open order's row says so (aria-current), also after a redraw. */
+  function mark() {
+    const open = window.ConsoleDetail && ConsoleDetail.current();
+    for (const button of document.querySelectorAll("#orders [data-order]")) {
+      if (open && button.dataset.order === open.id) button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
+    }
   }
 
   filters.addEventListener("change", () => {
@@ -104,9 +118,15 @@
     load();
   });
   document.addEventListener("console:changed", () => load());
+  document.addEventListener("console:closed", mark);
 
   window.ConsoleBoard = { board, map, reload: load };
   status.textContent = text("loading");
   load();
-  if (window.ConsoleLive) ConsoleLive.watch(load, Number(root.dataset.refreshMs) || 10000);
+  if (window.ConsoleLive) {
+    ConsoleLive.watch(load, {
+      everyMs: Number(root.dataset.refreshMs) || 10000,
+      kinds: ["work_order", "position", "sla", "visit"],
+    });
+  }
 })();

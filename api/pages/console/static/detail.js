@@ -91,6 +91,7 @@ window.ConsoleDetail = (() => {
               {
                 type: "button",
                 "aria-label": text("assign_to", { number: order.number, name: candidate.name }),
+                "data-key": candidate.technician_id,
                 onclick: (event) => assign(order, candidate, event.currentTarget),
               },
               text(verb),
@@ -98,7 +99,7 @@ window.ConsoleDetail = (() => {
           : null,
       );
     });
-    list.replaceChildren(...(rows.length ? rows : [element("li", { className: "muted" }, text("candidates_none"))]));
+    FieldlineApi.redraw(list, rows.length ? rows : [element("li", { className: "muted" }, text("candidates_none"))]);
     const excluded = document.getElementById("excluded");
     excluded.replaceChildren(...ranked.excluded.map((left) => element("li", {}, `${left.name}: ${left.detail}`)));
     document.getElementById("excluded-heading").hidden = ranked.excluded.length === 0;
@@ -162,10 +163,25 @@ window.ConsoleDetail = (() => {
     const id = current && current.id;
     current = null;
     panel.hidden = true;
+    document.dispatchEvent(new CustomEvent("console:closed"));
     // The list is redrawn as the board refreshes: find the order's row again.
     const row = id && document.querySelector(`#orders [data-order="${id}"]`);
     if (row) row.focus();
   });
+
+  // What happens to the open order elsewhere (a technician's step, a photo, a signature)
+  // shows at once; without a stream the panel is as fresh as its last opening.
+  if (window.ConsoleLive) {
+    ConsoleLive.watch(
+      (events) => {
+        if (!current) return undefined;
+        const id = current.id;
+        const touched = events.length === 0 || events.some((event) => event.data.work_order_id === id || event.data.id === id);
+        return touched ? open(id, true) : undefined;
+      },
+      { kinds: ["work_order", "evidence", "signoff", "visit", "sla", "report"] },
+    );
+  }
 
   return { open, current: () => current };
 })();

@@ -43,7 +43,7 @@
     const routes = plan.routes.filter((route) => route.visits.length > 0);
     planned = routes;
     const visits = routes.reduce((sum, route) => sum + route.visits.length, 0);
-    const parts = [text("plan_summary", { visits, technicians: routes.length })];
+    const parts = [text("plan_summary", { count: visits }), text("plan_technicians", { count: routes.length })];
     if (plan.unassigned.length) parts.push(text("plan_left_out", { count: plan.unassigned.length }));
     summary.textContent = visits ? parts.join(" · ") : text("plan_empty");
     const drawn = [];

@@ -1,7 +1,7 @@
 /* The office's side of offline sync: the conflict inbox (keep the office's value or
    take the device's), mutations parked in quarantine (discard), and every device's
-   sync health (waiting outbox, last contact, parked entries, clock). Refreshed with
-   the board. */
+   sync health (waiting outbox, last contact, parked entries, clock). Kept fresh by
+   ConsoleLive. */
 "use strict";
 
 (() => {
@@ -9,6 +9,21 @@
   if (!conflicts || !window.FieldlineApi) return;
   const { call, text, element, when } = FieldlineApi;
   const message = document.getElementById("sync-message");
+  const last = { conflicts: null, quarantine: null, devices: null };
+
+  function board() {
+    return window.ConsoleBoard ? ConsoleBoard.board : { orders: [], technicians: [] };
+  }
+
+  function orderName(id) {
+    const order = board().orders.find((found) => found.id === id);
+    return order ? order.number : null;
+  }
+
+  function technicianName(id) {
+    const technician = id && board().technicians.find((found) => found.id === id);
+    return technician ? technician.name : null;
+  }
 
   function shown(value) {
     return value === null || value === undefined ? "—" : typeof value === "object" ? JSON.stringify(value) : String(value);
@@ -20,9 +35,16 @@
       call("GET", "/v1/sync/quarantine?state=parked&limit=50"),
       call("GET", "/v1/sync/devices?limit=100"),
     ]);
-    if (open.ok) drawConflicts(open.data.items);
-    if (parked.ok) drawQuarantine(parked.data.items);
-    if (devices.ok) drawDevices(devices.data.items);
+    if (open.ok) last.conflicts = open.data.items;
+    if (parked.ok) last.quarantine = parked.data.items;
+    if (devices.ok) last.devices = devices.data.items;
+    draw();
+  }
+
+  function draw() {
+    if (last.conflicts) drawConflicts(last.conflicts);
+    if (last.quarantine) drawQuarantine(last.quarantine);
+    if (last.devices) drawDevices(last.devices);
   }
 
   function drawConflicts(items) {
@@ -30,7 +52,11 @@
       element(
         "li",
         { className: "row row--static" },
-        element("span", { className: "row-title" }, `${item.table} · ${item.field}`),
+        element(
+          "span",
+          { className: "row-title", id: `conflict-${item.id}` },
+          [orderName(item.entity_id), technicianName(item.technician_id), item.field].filter(Boolean).join(" · "),
+        ),
         element(
           "span",
           { className: "row-facts" },
@@ -42,14 +68,20 @@
           ...["keep_server", "take_device"].map((resolution) =>
             element(
               "button",
-              { type: "button", className: "button--quiet", onclick: () => resolve(item.id, resolution) },
+              {
+                type: "button",
+                className: "button--quiet",
+                "aria-describedby": `conflict-${item.id}`,
+                "data-key": `${item.id}:${resolution}`,
+                onclick: () => resolve(item.id, resolution),
+              },
               text(`resolution.${resolution}`),
             ),
           ),
         ),
       ),
     );
-    conflicts.replaceChildren(...(rows.length ? rows : [element("li", { className: "muted" }, text("conflicts_none"))]));
+    FieldlineApi.redraw(conflicts, rows.length ? rows : [element("li", { className: "muted" }, text("conflicts_none"))]);
   }
 
   function drawQuarantine(items) {
@@ -57,17 +89,24 @@
       element(
         "li",
         { className: "row row--static" },
-        element("span", { className: "row-title" }, `${entry.mutation.name || "?"} · ${entry.code}`),
+        element(
+          "span",
+          { className: "row-title" },
+          [orderName(entry.work_order_id), technicianName(entry.technician_id), entry.mutation.name, entry.code]
+            .filter(Boolean)
+            .join(" · "),
+        ),
         entry.detail ? element("span", { className: "row-facts" }, entry.detail) : null,
         element(
           "button",
-          { type: "button", className: "button--quiet", onclick: () => discard(entry.id) },
+          { type: "button", className: "button--quiet", "data-key": entry.id, onclick: () => discard(entry.id) },
           text("discard"),
         ),
       ),
     );
-    document.getElementById("quarantine").replaceChildren(
-      ...(rows.length ? rows : [element("li", { className: "muted" }, text("quarantine_none"))]),
+    FieldlineApi.redraw(
+      document.getElementById("quarantine"),
+      rows.length ? rows : [element("li", { className: "muted" }, text("quarantine_none"))],
     );
   }
 
@@ -76,7 +115,7 @@
       element(
         "li",
         { className: "row row--static" },
-        element("span", { className: "row-title" }, device.device_id.slice(-8)),
+        element("span", { className: "row-title" }, technicianName(device.technician_id) || device.device_id.slice(-8)),
         element(
           "span",
           { className: "row-facts" },
@@ -107,6 +146,7 @@
   }
 
   document.addEventListener("console:changed", load);
+  document.addEventListener("console:board", draw); // names of orders and technicians
   load();
-  if (window.ConsoleLive) ConsoleLive.watch(load, 30000);
+  if (window.ConsoleLive) ConsoleLive.watch(load, { everyMs: 30000, kinds: ["conflict", "quarantine", "device"] });
 })();
