@@ -155,3 +155,42 @@ def test_the_console_script_refreshes_its_session(app: Flask, factories: Factori
 def test_the_landing_page_leads_the_office_to_the_console(client: FlaskClient) -> None:
     page = client.get("/?lang=en").get_data(as_text=True)
     assert 'href="/console"' in page
+
+
+def test_over_https_the_cookies_are_secure(app: Flask, factories: Factories) -> None:
+    world = factories.tenant()
+    browser = app.test_client()
+    form = browser.get("/sign-in", base_url="https://fieldline.example")
+    signed_in = browser.post(
+        "/sign-in",
+        base_url="https://fieldline.example",
+        data={
+            "tenant": world.slug, "email": world.admin.email, "password": PASSWORD,
+            "csrf_token": _csrf(form),
+        },
+    )  # fmt: skip
+    assert signed_in.status_code == 303
+    for name in ("fieldline_session", "fieldline_refresh", "fieldline_csrf"):
+        assert "Secure" in _cookie(signed_in, name)
+
+
+def test_a_page_opened_after_the_access_token_expired_is_refreshed_on_the_server(
+    app: Flask, factories: Factories
+) -> None:
+    world = factories.tenant()
+    browser = app.test_client()
+    _sign_in(browser, world, world.admin.email)
+    browser.delete_cookie("fieldline_session")  # as when it has expired
+    console = browser.get("/console")
+    assert console.status_code == 200
+    _cookie(console, "fieldline_session")
+    _cookie(console, "fieldline_refresh")  # the refresh token was spent: a new one
+
+
+def test_the_sign_in_form_sends_a_signed_in_dispatcher_on_to_the_console(
+    app: Flask, factories: Factories
+) -> None:
+    world = factories.tenant()
+    browser = app.test_client()
+    _sign_in(browser, world, world.admin.email)
+    assert browser.get("/sign-in").headers["Location"].endswith("/console")

@@ -67,6 +67,7 @@
       );
     });
     FieldlineApi.redraw(list, rows.length ? rows : [element("li", { className: "muted" }, text("no_orders"))]);
+    mark();
     if (map) map.orders(board.orders, pick);
   }
 
@@ -95,6 +96,16 @@
 
   function pick(id) {
     if (window.ConsoleDetail) ConsoleDetail.open(id);
+    mark();
+  }
+
+  /* The open order's row says so (aria-current), also after a redraw. */
+  function mark() {
+    const open = window.ConsoleDetail && ConsoleDetail.current();
+    for (const button of document.querySelectorAll("#orders [data-order]")) {
+      if (open && button.dataset.order === open.id) button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
+    }
   }
 
   filters.addEventListener("change", () => {
@@ -107,6 +118,7 @@
     load();
   });
   document.addEventListener("console:changed", () => load());
+  document.addEventListener("console:closed", mark);
 
   window.ConsoleBoard = { board, map, reload: load };
   status.textContent = text("loading");

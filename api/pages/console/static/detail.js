@@ -163,6 +163,7 @@ window.ConsoleDetail = (() => {
     const id = current && current.id;
     current = null;
     panel.hidden = true;
+    document.dispatchEvent(new CustomEvent("console:closed"));
     // The list is redrawn as the board refreshes: find the order's row again.
     const row = id && document.querySelector(`#orders [data-order="${id}"]`);
     if (row) row.focus();
