@@ -63,7 +63,7 @@ def test_a_dispatcher_signs_in_sees_the_console_and_signs_out(
     assert "Dispatch console" in page and 'id="map"' in page
     assert "<script>" not in page  # data for the script is JSON, never inline code
 
-    signed_out = browser.post("/sign-out", data={"csrf_token": _csrf(console)})
+    signed_out = browser.post("/console/sign-out", data={"csrf_token": _csrf(console)})
     assert signed_out.status_code == 303
     assert "signed_out=1" in signed_out.headers["Location"]
     assert browser.get("/console").status_code == 303  # the session is over
@@ -136,7 +136,7 @@ def test_sign_out_needs_the_forms_csrf_value(app: Flask, factories: Factories) -
     world = factories.tenant()
     browser = app.test_client()
     _sign_in(browser, world, world.admin.email)
-    assert browser.post("/sign-out").status_code == 400
+    assert browser.post("/console/sign-out").status_code == 400
     assert browser.get("/console").status_code == 200  # still signed in
 
 
@@ -194,3 +194,23 @@ def test_the_sign_in_form_sends_a_signed_in_dispatcher_on_to_the_console(
     browser = app.test_client()
     _sign_in(browser, world, world.admin.email)
     assert browser.get("/sign-in").headers["Location"].endswith("/console")
+
+
+def test_signing_out_after_the_access_token_expired_still_ends_the_session(
+    app: Flask, factories: Factories
+) -> None:
+    world = factories.tenant()
+    browser = app.test_client()
+    _sign_in(browser, world, world.admin.email)
+    csrf = _csrf(browser.get("/console"))
+
+    def sessions() -> int:
+        listed = app.test_client().get(
+            "/v1/auth/sessions", headers={"Authorization": f"Bearer {world.admin_token}"}
+        )
+        return len(listed.get_json()["items"])
+
+    assert sessions() == 2  # the factory's and the browser's
+    browser.delete_cookie("fieldline_session")  # as when it has expired
+    assert browser.post("/console/sign-out", data={"csrf_token": csrf}).status_code == 303
+    assert sessions() == 1

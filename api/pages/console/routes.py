@@ -1,4 +1,4 @@
-"""``/sign-in``, ``/sign-out`` and ``/console``: the office's pages.
+"""``/sign-in``, ``/console`` and ``/console/sign-out``: the office's pages.
 
 The sign-in form posts here (no script needed) and the session is kept in
 HttpOnly cookies (:mod:`api.pages.console.session`; why, in docs/web.md). The
@@ -75,10 +75,12 @@ def sign_in_post() -> BaseResponse:
     return response
 
 
-@web.post("/sign-out")
+@web.post("/console/sign-out")
 @public
 def sign_out() -> BaseResponse:
-    """Ends the session on the server (its tokens stop working) and forgets the cookies."""
+    """Ends the session on the server (its tokens stop working) and forgets the cookies.
+    Under ``/console`` so that the refresh cookie comes too: a session whose access
+    token has expired is still found, and revoked."""
     if not csrf_matches(request, request.form.get(CSRF_FIELD)):
         return error_page(
             400,
