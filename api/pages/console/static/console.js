@@ -39,6 +39,7 @@
     board.technicians = technicians.data.items;
     drawOrders();
     drawTechnicians();
+    if (map) map.frame();
     document.dispatchEvent(new CustomEvent("console:board", { detail: board }));
   }
 
