@@ -32,7 +32,7 @@ from tests.support.factories.core import PASSWORD, World
 from tests.support.live_server import pages_app, served
 from tests.support.pages import PageVisit, chromium, visit
 from tests.support.photos import PhotoJob, camera_jpeg, run_worker
-from tests.support.positions import LAT, LON
+from tests.support.positions import ALWAYS, LAT, LON, Tracked, fix
 from tests.support.push import Device
 
 
@@ -259,3 +259,29 @@ def test_a_phones_photo_and_conflict_are_seen_and_resolved_from_the_console(
         expect(thumbnail).to_have_attribute("alt", "Valve")  # its caption
         expect(thumbnail).to_have_js_property("complete", True)
         assert thumbnail.evaluate("image => image.naturalWidth") > 0  # the signed link served it
+
+
+def test_a_technicians_new_position_reaches_the_map_live(
+    streamed_origin: str, browser: Browser, client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    tracked = Tracked(client, factories, engine, working_hours=ALWAYS)
+    name = tracked.technician.name
+    office = Office(
+        tracked.world,
+        tracked.world.admin.email,
+        name,
+        "",
+        "",
+        tracked.technician.id,
+        tracked.technician.id,
+    )
+    with visit(browser, "phone", "en") as seen:
+        page = _sign_in(seen, streamed_origin, office, ENGLISH)
+        expect(page.locator("#console")).to_have_attribute("data-live", "live")
+        technicians = page.locator("#technicians")
+        expect(technicians).to_contain_text("No recent position")
+        expect(page.locator("#map path.technician-marker")).to_have_count(0)
+        tracked.send(fix(0.1, 500))
+        expect(page.locator("#map path.technician-marker")).to_have_count(1, timeout=3000)
+        expect(technicians).not_to_contain_text("No recent position")
+        assert seen.csp_violations == [] and seen.script_errors == []

@@ -125,6 +125,7 @@ def script_texts() -> dict[str, Any]:
         "loading": _("Loading…"),
         "failed": _("Could not load. Retrying shortly."),
         "orders_count": ngettext("%(count)s open order", "%(count)s open orders"),
+        "orders_more": _("The first %(count)s open orders: narrow the filters to see the others."),
         "unassigned": _("Unassigned"),
         "unplaced": _("No position"),
         "no_orders": _("No open order matches these filters."),

@@ -35,6 +35,7 @@
     }
     status.textContent = "";
     board.orders = orders.data.items;
+    board.more = orders.data.next_cursor !== null;
     board.technicians = technicians.data.items;
     drawOrders();
     drawTechnicians();
@@ -43,7 +44,9 @@
 
   function drawOrders() {
     const list = document.getElementById("orders");
-    document.getElementById("orders-count").textContent = text("orders_count", { count: board.orders.length });
+    document.getElementById("orders-count").textContent = board.more
+      ? text("orders_more", { count: board.orders.length })
+      : text("orders_count", { count: board.orders.length });
     const rows = board.orders.map((order) => {
       const facts = [
         text(`priority.${order.priority}`),
@@ -94,6 +97,21 @@
     if (map) map.technicians(board.technicians);
   }
 
+  /* A burst of positions moves the technicians where they are (the event has the fix);
+     anything else is read again from the API, which applies the reader's rights. */
+  function onLive(events) {
+    if (events.length === 0 || !events.every((event) => event.kind === "position")) return load();
+    for (const { data } of events) {
+      const technician = board.technicians.find((found) => found.id === data.technician_id);
+      if (!technician) return load(); // someone new to the board
+      const newer = !technician.position || new Date(data.fixed_at) >= new Date(technician.position.fixed_at);
+      if (!newer) continue; // an older fix arriving late
+      technician.position = { lat: data.lat, lon: data.lon, accuracy_m: data.accuracy_m, fixed_at: data.fixed_at };
+    }
+    drawTechnicians();
+    return undefined;
+  }
+
   function pick(id) {
     if (window.ConsoleDetail) ConsoleDetail.open(id);
     mark();
@@ -124,7 +142,7 @@
   status.textContent = text("loading");
   load();
   if (window.ConsoleLive) {
-    ConsoleLive.watch(load, {
+    ConsoleLive.watch(onLive, {
       everyMs: Number(root.dataset.refreshMs) || 10000,
       kinds: ["work_order", "position", "sla", "visit"],
     });
