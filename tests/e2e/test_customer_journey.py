@@ -4,16 +4,16 @@
 the client SDK over HTTP for the technician, and a local Web Push service.
 
 The customer scans an asset's QR label, files a repair request with a photo and
-follows the tracking link; the dispatcher assigns the top-ranked candidate through
-the calls the console makes (board, candidates, assign with If-Match); the
-technician's device accepts, sets off and sends GPS fixes through its positions
-buffer; the customer's page shows the technician on the way with an ETA (updated
-live) and their subscription receives the "on the way" push, decrypted here as the
-browser would. The device goes offline, the job is finished and signed there, then
-synced; the office seals the report, the worker renders the PDF, the customer
-downloads it, checks its seal and rates. Last, tokens of other orders (same tenant,
-another tenant) reveal nothing of this one. Screenshots of each step are kept in
-``tests/artifacts/pages/journey-*``.
+follows the tracking link; the dispatcher signs in to the console (Chromium at
+desktop size), opens the order from its marker on the map and assigns the
+top-ranked candidate; the technician's device accepts, sets off and sends GPS fixes
+through its positions buffer; the customer's page shows the technician on the way
+with an ETA (updated live) and their subscription receives the "on the way" push,
+decrypted here as the browser would. The device goes offline, the job is finished
+and signed there, then synced; the office seals the report, the worker renders the
+PDF, the customer downloads it, checks its seal and rates. Last, tokens of other
+orders (same tenant, another tenant) reveal nothing of this one. Screenshots of each
+step are kept in ``tests/artifacts/pages/journey-*``.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ pytestmark = pytest.mark.e2e
 T = TypeVar("T")
 
 PASSWORD = "journey-password-42"
+DISPATCHER = "dispatcher@e2e.test"
 WAIT_MS = 20_000  # the longest a browser step may wait for the server
 DEAD_TILES = "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png"  # no internet: no map tiles
 SITE = (31.2035, 121.5914)  # 张江, Pudong
@@ -225,13 +226,13 @@ def _office(server: FieldlineServer, http: requests.Session) -> Office:
     admin.create(
         "/v1/users",
         {
-            "email": "dispatcher@e2e.test",
+            "email": DISPATCHER,
             "name": "调度员",
             "role": "dispatcher",
             "password": PASSWORD,
         },
     )
-    dispatcher = Api(server, http).log_in(spec.slug, "dispatcher@e2e.test", PASSWORD)
+    dispatcher = Api(server, http).log_in(spec.slug, DISPATCHER, PASSWORD)
     near, email = _technician(admin, "李明", "Ming Li", home_east_m=9_000)
     _technician(admin, "赵强", "Qiang Zhao", home_east_m=30_000)
     return Office(
@@ -298,26 +299,37 @@ def _step(page: Page, key: str) -> None:
     expect(page.locator("#tracking")).to_have_attribute("data-step", key, timeout=WAIT_MS)
 
 
-def _dispatch_top_candidate(office: Office, number: str) -> dict[str, Any]:
-    """The console's calls: the board's unassigned orders, the order's ranked candidates,
-    then assign the top one with the order's version as If-Match."""
-    board = office.dispatcher.get("/v1/board/work-orders", params={"unassigned": "true"})
-    (row,) = [item for item in board["items"] if item["number"] == number]
-    assert row["site"]["lat"] == pytest.approx(SITE[0]) and row["assignee"] is None
-    order = office.dispatcher.call("GET", f"/v1/work-orders/{row['id']}")
-    etag = order.headers["ETag"]
-    ranked = office.dispatcher.get(f"/v1/work-orders/{row['id']}/candidates")
-    names = [c["name"] for c in ranked["candidates"]]
-    assert names == ["李明", "赵强"], ranked  # the nearer one first
-    top = ranked["candidates"][0]
-    assert top["technician_id"] == office.technician_id
-    assigned = office.dispatcher.call(
-        "POST",
-        f"/v1/work-orders/{row['id']}/transitions",
-        json={"action": "assign", "assignee_id": top["technician_id"]},
-        headers={"If-Match": etag, "Idempotency-Key": str(uuid.uuid4())},
-    )
-    return json_body(assigned, 200)  # type: ignore[no-any-return]
+def _dispatch_from_the_console(browser: Browser, office: Office, number: str) -> str:
+    """The dispatcher, at a desktop, signs in to the console, opens the new order from
+    its marker on the map and assigns the top-ranked candidate; the order's id."""
+    with visit(browser, "desktop", "zh-CN") as desk:
+        page = desk.page
+        page.goto(office.admin.server.url("/console"))  # not signed in: the form
+        page.get_by_label("机构").fill(TenantSpec().slug)
+        page.get_by_label("电子邮箱").fill(DISPATCHER)
+        page.get_by_label("密码", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="登录", exact=True).click()
+        expect(page.get_by_role("heading", name="调度台", level=1)).to_be_visible()
+        marker = page.locator("#map path.order-marker")
+        expect(marker).to_have_count(1)  # the only open order, placed at its site
+        marker.click()
+        detail = page.locator("#detail")
+        expect(detail.get_by_role("heading", level=2)).to_contain_text(number)
+        ranked = detail.locator("#candidates > li")
+        expect(ranked).to_have_count(2)
+        expect(ranked.nth(0)).to_contain_text("李明")  # the nearer one first
+        expect(ranked.nth(1)).to_contain_text("赵强")
+        _shot(desk, "4-console-order")
+        ranked.nth(0).get_by_role("button", name=f"将 {number} 派给 李明").click()
+        expect(page.locator("#detail-message")).to_have_text(f"{number} 已派给 李明。")
+        _shot(desk, "4-console-assigned")
+    (row,) = [
+        item
+        for item in office.dispatcher.get("/v1/board/work-orders")["items"]
+        if item["number"] == number
+    ]
+    assert row["assignee"]["id"] == office.technician_id and row["status"] == "assigned"
+    return str(row["id"])
 
 
 def _pushed(push: PushService, keys: BrowserKeys, status: str) -> tuple[Any, dict[str, Any]]:
@@ -398,9 +410,9 @@ def test_a_customer_repair_from_qr_label_to_rating(
             assert subscription_id
             _shot(seen, "3-tracking-received")
 
-            # 2. The dispatcher assigns the top candidate; the page follows live.
-            order = _dispatch_top_candidate(office, number)
-            order_id = order["id"]
+            # 2. The dispatcher assigns the top candidate from the console's map; the
+            # customer's page follows live.
+            order_id = _dispatch_from_the_console(browser, office, number)
             _step(page, "technician_assigned")
             expect(page.get_by_text("服务师傅：明")).to_be_visible()
             _shot(seen, "4-technician-assigned")
@@ -541,8 +553,12 @@ def test_a_customer_repair_from_qr_label_to_rating(
             {"title": "另一张工单", "customer_id": office.customer_id, "site_id": office.site_id},
         )
         shared = office.dispatcher.create(f"/v1/work-orders/{same_tenant['id']}/tracking-link", {})
-        for other in (shared["token"], _other_tenants_order(server, http)):
-            _reveals_nothing(browser, server, public, other, subscription_id, secrets_of_ours)
+        others = {
+            "same-tenant": shared["token"],
+            "other-tenant": _other_tenants_order(server, http),
+        }
+        for name, other in others.items():
+            _reveals_nothing(browser, public, name, other, subscription_id, secrets_of_ours)
 
         # Our subscription survived the other tokens' attempts on it.
         gone = public.call("DELETE", f"/v1/tracking/{token}/push-subscriptions/{subscription_id}")
@@ -551,8 +567,8 @@ def test_a_customer_repair_from_qr_label_to_rating(
 
 def _reveals_nothing(
     browser: Browser,
-    server: FieldlineServer,
     public: Api,
+    name: str,
     other: str,
     subscription_id: str,
     ours: list[str],
@@ -565,10 +581,10 @@ def _reveals_nothing(
     shown = view.json()
     assert (shown["status"], shown["technician"], shown["report"]) == ("new", None, None)
     with visit(browser, "phone", "zh-CN") as seen:
-        response = seen.page.goto(server.url(f"/t/{other}"))
+        response = seen.page.goto(public.server.url(f"/t/{other}"))
         assert response is not None and response.status == 200
         html = seen.page.content()
-        _shot(seen, f"10-other-order-{other[:6]}")
+        _shot(seen, f"10-{name}-order")
     for secret in ours:
         assert secret not in body and secret not in html, secret
     pdf = public.call("GET", f"/v1/tracking/{other}/report/pdf")
