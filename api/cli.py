@@ -123,9 +123,11 @@ def demo(reset: bool) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Process what is due, then exit.")
 def worker(once: bool) -> None:
-    """Run outbox side effects (notifications and their Web Push and email, photos, PDFs...)
-    and the escalation sweep (every FIELDLINE_ESCALATION_SWEEP_SECONDS)."""
+    """Run outbox side effects (notifications and their Web Push and email, photos, PDFs,
+    auto-dispatch...), the escalation sweep (every FIELDLINE_ESCALATION_SWEEP_SECONDS) and
+    the dispatch offers' timeout (every FIELDLINE_OFFER_SWEEP_SECONDS)."""
     from api.db import UnitOfWorkFactory, make_engine, utcnow
+    from api.dispatching.offer_sweep import expire_offers
     from api.notifications.delivery import notifiers
     from api.observability import configure_logging
     from api.outbox.registry import handlers
@@ -135,12 +137,19 @@ def worker(once: bool) -> None:
     config = Config.from_env()
     configure_logging(config.log_level)
     factory = UnitOfWorkFactory(make_engine(config.database_url))
-    topics = handlers(config.open_blob_store(), notifiers(config))
+    router = config.open_router()
+    topics = handlers(config.open_blob_store(), notifiers(config), router)
     escalations = Periodic(
         "escalation_sweep", config.escalation_sweep_seconds, lambda: sweep(factory, utcnow())
     )
+    offers = Periodic(
+        "offer_timeout",
+        config.offer_sweep_seconds,
+        lambda: expire_offers(factory, utcnow(), router),
+    )
     if once:
         escalations.run()
+        offers.run()
         while run_once(factory, topics):
             pass
         return
@@ -148,7 +157,11 @@ def worker(once: bool) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     run_forever(
-        factory, topics, stop, poll_interval=config.worker_poll_seconds, periodic=[escalations]
+        factory,
+        topics,
+        stop,
+        poll_interval=config.worker_poll_seconds,
+        periodic=[escalations, offers],
     )
 
 

@@ -86,6 +86,8 @@ class Config:
     worker_poll_seconds: float = 1.0
     # How often each worker looks for due escalations (one index range scan).
     escalation_sweep_seconds: float = 30.0
+    # How often each worker ends the dispatch offers whose time to answer has passed.
+    offer_sweep_seconds: float = 15.0
     # Web Push: the VAPID "sub" claim push services may write to; TTL (seconds) a push
     # service keeps an undelivered message; plain-http endpoints on 127.0.0.1/localhost
     # (tests and local development only; real push services are https).
@@ -154,6 +156,7 @@ class Config:
             embedded_streams=_env_bool("EMBEDDED_STREAMS", database_url.startswith("sqlite")),
             worker_poll_seconds=float(_env("WORKER_POLL_SECONDS", "1.0")),
             escalation_sweep_seconds=float(_env("ESCALATION_SWEEP_SECONDS", "30")),
+            offer_sweep_seconds=float(_env("OFFER_SWEEP_SECONDS", "15")),
             vapid_subject=_env("VAPID_SUBJECT", "mailto:admin@fieldline.invalid"),
             push_ttl_seconds=int(_env("PUSH_TTL_SECONDS", "86400")),
             push_allow_http_loopback=_env_bool("PUSH_ALLOW_HTTP_LOOPBACK", False),

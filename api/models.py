@@ -12,6 +12,7 @@ from api.auth import models as auth
 from api.categories import models as categories
 from api.customers import models as customers
 from api.db import Base
+from api.dispatching import models as dispatching
 from api.duplicates import models as duplicates
 from api.evidence import models as evidence
 from api.idempotency import models as idempotency
@@ -42,6 +43,7 @@ __all__ = [
     "auth",
     "categories",
     "customers",
+    "dispatching",
     "duplicates",
     "escalations",
     "evidence",

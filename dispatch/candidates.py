@@ -7,8 +7,9 @@ reported; every other technician is a *candidate* with each part of the score.
 Score (higher is better) = ``BASE`` + the parts below, each reported:
 
 - ``travel``: minus ``weights.travel_per_minute`` per minute of travel (exact
-  geodesic × the speed profile's detour factor ÷ its speed), doubled when the
-  SLA is due within ``urgent_within``;
+  geodesic × the speed profile's detour factor ÷ its speed, or the time by road
+  a routing engine gave for this technician, ``travel``), doubled when the SLA
+  is due within ``urgent_within``;
 - ``workload``: minus ``weights.per_open_order`` per open order already assigned;
 - ``sla``: minus ``weights.sla_miss`` when the technician would arrive after the
   order's SLA due time;
@@ -114,6 +115,7 @@ class Candidate:
     distance_m: float
     travel_minutes: float
     parts: dict[str, float] = field(default_factory=dict)
+    travel_source: str = "straight_line"  # or the routing engine's name ("osrm")
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,10 @@ def rank(
     now: datetime,
     profile: SpeedProfile = SPEED_PROFILES["urban"],
     weights: Weights = Weights(),
+    travel: Mapping[uuid.UUID, tuple[float, str]] | None = None,
 ) -> Ranking:
+    """Filter and score; ``travel`` gives some technicians' travel minutes (and where
+    they come from) in place of the straight-line estimate."""
     candidates: list[Candidate] = []
     excluded: list[Excluded] = []
     for tech in technicians:
@@ -173,17 +178,23 @@ def rank(
         if failed is not None:
             excluded.append(Excluded(tech, *failed))
             continue
-        candidates.append(_score(job, tech, now, profile, weights))
+        known = travel.get(tech.id) if travel else None
+        candidates.append(_score(job, tech, now, profile, weights, known))
     candidates.sort(key=lambda c: (-c.score, c.distance_m, str(c.technician.id)))
     return Ranking(candidates, excluded)
 
 
 def _score(
-    job: Job, tech: Technician, now: datetime, profile: SpeedProfile, weights: Weights
+    job: Job,
+    tech: Technician,
+    now: datetime,
+    profile: SpeedProfile,
+    weights: Weights,
+    known: tuple[float, str] | None = None,
 ) -> Candidate:
     assert tech.lat is not None and tech.lon is not None
     distance = geodesic((tech.lat, tech.lon), (job.lat, job.lon)).meters
-    minutes = profile.minutes(distance)
+    minutes, source = known if known is not None else (profile.minutes(distance), "straight_line")
     urgent = job.sla_due_at is not None and job.sla_due_at - now <= weights.urgent_within
     parts = {
         "travel": -minutes * weights.travel_per_minute * (2.0 if urgent else 1.0),
@@ -201,7 +212,8 @@ def _score(
         above = sum(tech.skills.get(skill, 0) - needed for skill, needed in job.skills.items())
         parts["tier"] = above * weights.vip_per_level
     parts = {name: round(value, 2) for name, value in parts.items()}
-    return Candidate(tech, round(BASE + sum(parts.values()), 2), distance, minutes, parts)
+    score = round(BASE + sum(parts.values()), 2)
+    return Candidate(tech, score, distance, minutes, parts, source)
 
 
 def _valid_on(certification: Mapping[str, Any], on: date) -> bool:

@@ -41,6 +41,7 @@ class Table(StrEnum):
     PHOTOS = "photos"
     CONFLICTS = "conflicts"
     QUARANTINE = "quarantine"
+    OFFERS = "offers"
 
 
 class EvidenceKind(StrEnum):

@@ -125,6 +125,19 @@ CATALOGUE: Mapping[str, CodeInfo] = MappingProxyType(
             "The scanned code fails its symbology's check (check digit, characters, GS1)",
             "扫描的条码未通过码制校验（校验位、字符或 GS1）",
         ),
+        "sync.offer_closed": _code(
+            _M,
+            "The offer is no longer open: answered, timed out or withdrawn",
+            "该派单邀约已结束：已答复、已超时或已撤回",
+        ),
+        "sync.offer_expired": _code(
+            _M, "The offer was accepted after its time to answer", "接受派单邀约时已超过答复时限"
+        ),
+        "sync.offer_ineligible": _code(
+            _M,
+            "The technician no longer qualifies for the offered job",
+            "技师已不再符合派单工单的要求",
+        ),
         "sync.illegal_transition": _code(
             _M, "The work order's status does not allow this action", "工单状态不允许此操作"
         ),

@@ -65,6 +65,7 @@ class MutationName(StrEnum):
     VOID_EVIDENCE = "void_evidence"
     SIGN_OFF = "sign_off"
     SCAN_CODE = "scan_code"
+    ANSWER_OFFER = "answer_offer"
 
 
 class SignOffOutcome(StrEnum):
@@ -226,9 +227,10 @@ class AttachPhoto:
     caption: str | None = None
     taken_at: datetime | None = None
     asset_id: uuid.UUID | None = None
+    note_id: uuid.UUID | None = None  # a note of the same order the photo illustrates
 
     def to_json(self) -> dict[str, JSONValue]:
-        return {
+        args: dict[str, JSONValue] = {
             **_refs(self),
             "sha256": self.sha256,
             "content_type": self.content_type.value,
@@ -237,6 +239,11 @@ class AttachPhoto:
             "taken_at": _ts(self.taken_at),
             "asset_id": _id(self.asset_id),
         }
+        # Only when set: the server keys a retried mutation by the digest of these args,
+        # and photos recorded before note_id existed must stay duplicates, not "reused".
+        if self.note_id is not None:
+            args["note_id"] = str(self.note_id)
+        return args
 
 
 @dataclass(frozen=True)
@@ -318,6 +325,31 @@ class ScanCode:
         }
 
 
+class OfferAnswer(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+@dataclass(frozen=True)
+class AnswerOffer:
+    """A technician's answer to a job offered to them (PROTOCOL.md § 8.9): an accept
+    assigns them the order; a decline (with a reason) passes it to the next candidate."""
+
+    name: ClassVar[MutationName] = MutationName.ANSWER_OFFER
+    offer_id: uuid.UUID
+    work_order_id: uuid.UUID
+    answer: OfferAnswer
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "offer_id": str(self.offer_id),
+            "work_order_id": str(self.work_order_id),
+            "answer": self.answer.value,
+            "reason": self.reason,
+        }
+
+
 Evidence: TypeAlias = AddNote | RecordPart | RecordReading | AddTimeEntry | AttachPhoto
 MutationArgs: TypeAlias = (
     CreateWorkOrder
@@ -327,6 +359,7 @@ MutationArgs: TypeAlias = (
     | VoidEvidence
     | SignOff
     | ScanCode
+    | AnswerOffer
 )
 
 
@@ -456,6 +489,7 @@ def _photo(r: ObjectReader) -> AttachPhoto:
         r.optional_text("caption", max_len=500),
         r.optional_timestamp("taken_at"),
         r.optional_uuid("asset_id"),
+        r.optional_uuid("note_id"),
     )
 
 
@@ -466,6 +500,16 @@ def _void(r: ObjectReader) -> VoidEvidence:
         r.uuid("work_order_id"),
         r.text("reason", max_len=MAX_REASON, min_len=1),
     )
+
+
+def _answer(r: ObjectReader) -> AnswerOffer:
+    answer = r.choice("answer", OfferAnswer)
+    reason: str | None = (
+        r.text("reason", max_len=MAX_REASON, min_len=1)
+        if answer is OfferAnswer.DECLINE
+        else r.optional_text("reason", max_len=MAX_REASON)
+    )
+    return AnswerOffer(r.uuid("offer_id"), r.uuid("work_order_id"), answer, reason)
 
 
 def _scan(r: ObjectReader) -> ScanCode:
@@ -545,6 +589,7 @@ _KEYS: Mapping[MutationName, frozenset[str]] = {
         VoidEvidence,
         SignOff,
         ScanCode,
+        AnswerOffer,
     )
 } | {MutationName.CREATE_WORK_ORDER: frozenset({"id", "asset_ids", *CREATE_FIELDS})}
 _PARSERS: Mapping[MutationName, Callable[[ObjectReader], MutationArgs]] = {
@@ -559,4 +604,5 @@ _PARSERS: Mapping[MutationName, Callable[[ObjectReader], MutationArgs]] = {
     MutationName.VOID_EVIDENCE: _void,
     MutationName.SIGN_OFF: _sign_off,
     MutationName.SCAN_CODE: _scan,
+    MutationName.ANSWER_OFFER: _answer,
 }

@@ -14,6 +14,7 @@ from api.dispatching.schemas import CandidateArgs, CandidatesSchema
 from api.http.blueprint import Blueprint
 from api.http.context import read_uow
 from api.http.guard import current_actor, requires
+from api.tracking.routes import app_router
 
 blp = Blueprint(
     "dispatching", __name__, url_prefix="/v1", description="Choosing technicians for work orders"
@@ -33,10 +34,18 @@ class WorkOrderCandidates(MethodView):
         Looks at the `shortlist` technicians nearest to the site (a fix newer than
         `fresh_minutes`, else home base), then filters (active, skill and level,
         certification, on shift at `at`, under `capacity`) and scores (travel time,
-        workload, SLA, customer tier, continuity on the order's assets)."""
+        workload, SLA, customer tier, continuity on the order's assets). Travel time is
+        the straight line at the speed `profile`; with a routing engine configured
+        (`FIELDLINE_ROUTING_URL`), the qualified candidates' times by road, asked in one
+        request (`travel_source`: `osrm`), each falling back to the straight line."""
         with read_uow() as uow:
             order, ranking = services.work_order_candidates(
-                uow.session, current_actor(), work_order_id, services.Options(**args), utcnow()
+                uow.session,
+                current_actor(),
+                work_order_id,
+                services.Options(**args),
+                utcnow(),
+                app_router(),
             )
         return {
             "work_order_id": order.id,
@@ -48,6 +57,7 @@ class WorkOrderCandidates(MethodView):
                     "parts": c.parts,
                     "distance_m": round(c.distance_m, 1),
                     "travel_minutes": round(c.travel_minutes, 1),
+                    "travel_source": c.travel_source,
                     "position": c.technician.position_source,
                     "open_orders": c.technician.open_orders,
                 }

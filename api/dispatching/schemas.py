@@ -55,6 +55,10 @@ class CandidateSchema(Schema):
     parts = fields.Nested(ScorePartsSchema, required=True)
     distance_m = fields.Float(required=True, metadata={"description": "Exact geodesic (WGS84)"})
     travel_minutes = fields.Float(required=True)
+    travel_source = fields.String(
+        required=True,
+        metadata={"description": "`straight_line` (geodesic at the speed profile) or `osrm`"},
+    )
     position = fields.String(
         required=True, metadata={"description": "`fix` (a fresh fix) or `home` (home base)"}
     )

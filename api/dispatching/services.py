@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -20,13 +20,15 @@ from api.auth.actor import Actor
 from api.categories import skills
 from api.customers.models import Customer, CustomerTier
 from api.dispatching import errors
+from api.location.models import CurrentLocation
 from api.sites.models import Site
 from api.technicians.models import Technician, TechnicianSkill
 from api.workorders import queries
 from api.workorders.models import WorkOrder, WorkOrderAsset
 from api.workorders.states import Status
 from dispatch import candidates as rules
-from dispatch.spatial import Located, index_for
+from dispatch.routing import Router, StraightLine
+from dispatch.spatial import FIX, HOME, Located, index_for
 
 FRESH_MINUTES = 30  # a fix older than this no longer places a technician: home base does
 CAPACITY = 8  # open orders a technician may hold
@@ -54,27 +56,15 @@ class Options:
 
 
 def work_order_candidates(
-    session: Session, actor: Actor, work_order_id: uuid.UUID, options: Options, now: datetime
+    session: Session,
+    actor: Actor,
+    work_order_id: uuid.UUID,
+    options: Options,
+    now: datetime,
+    router: Router | None = None,
 ) -> tuple[WorkOrder, rules.Ranking]:
     order = queries.access_work_order(session, actor, work_order_id)
-    site = session.get(Site, order.site_id)
-    if site is None or site.lat is None or site.lon is None:
-        raise errors.SiteNotPlaced()
-    customer = session.get(Customer, order.customer_id)
-    at = options.at or (
-        order.requested_start if order.requested_start and order.requested_start > now else now
-    )
-    asked = [{"skill": options.skill, "level": options.min_level}] if options.skill else []
-    job = rules.Job(
-        lat=site.lat,
-        lon=site.lon,
-        at=at,
-        skills=skills.order_requirements(session, order.category_id, order.required_skills, asked),
-        certification=options.certification,
-        sla_due_at=order.sla_due_at,
-        vip=customer is not None and customer.tier is CustomerTier.VIP,
-        last_technicians=last_technicians(session, order),
-    )
+    job = order_job(session, order, options, now)
     ranking = rank_near(
         session,
         actor.tenant_id,
@@ -84,8 +74,73 @@ def work_order_candidates(
         capacity=options.capacity,
         shortlist=options.shortlist,
         profile=rules.SPEED_PROFILES[options.profile],
+        router=router,
     )
     return order, ranking
+
+
+def order_job(session: Session, order: WorkOrder, options: Options, now: datetime) -> rules.Job:
+    """What the order needs, where and when, as dispatch's rules read it."""
+    site = session.get(Site, order.site_id)
+    if site is None or site.lat is None or site.lon is None:
+        raise errors.SiteNotPlaced()
+    customer = session.get(Customer, order.customer_id)
+    at = options.at or (
+        order.requested_start if order.requested_start and order.requested_start > now else now
+    )
+    asked = [{"skill": options.skill, "level": options.min_level}] if options.skill else []
+    return rules.Job(
+        lat=site.lat,
+        lon=site.lon,
+        at=at,
+        skills=skills.order_requirements(session, order.category_id, order.required_skills, asked),
+        certification=options.certification,
+        sla_due_at=order.sla_due_at,
+        vip=customer is not None and customer.tier is CustomerTier.VIP,
+        last_technicians=last_technicians(session, order),
+    )
+
+
+def candidate_facts(
+    session: Session,
+    order: WorkOrder,
+    technician_id: uuid.UUID,
+    now: datetime,
+    options: Options = Options(),
+) -> tuple[rules.Job, rules.Technician] | None:
+    """The order's job (at ``now``) and one technician's facts, to check them again
+    (an offer being accepted); None if the technician has no position to be placed by."""
+    job = order_job(session, order, replace(options, at=now), now)
+    located = locate(
+        session, order.tenant_id, technician_id, now - timedelta(minutes=options.fresh_minutes)
+    )
+    if located is None:
+        return None
+    facts = technician_facts(session, order.tenant_id, [located], options.capacity)
+    return (job, facts[0]) if facts else None
+
+
+def locate(
+    session: Session, tenant_id: uuid.UUID, technician_id: uuid.UUID, fresh_since: datetime
+) -> Located | None:
+    """One technician's effective position: a fresh fix, else their home base."""
+    fix = session.execute(
+        select(CurrentLocation.lat, CurrentLocation.lon, CurrentLocation.fixed_at).where(
+            CurrentLocation.tenant_id == tenant_id,
+            CurrentLocation.technician_id == technician_id,
+            CurrentLocation.fixed_at >= fresh_since,
+        )
+    ).first()
+    if fix is not None:
+        return Located(technician_id, fix.lat, fix.lon, FIX, fix.fixed_at, 0.0)
+    home = session.execute(
+        select(Technician.home_lat, Technician.home_lon).where(
+            Technician.tenant_id == tenant_id, Technician.id == technician_id
+        )
+    ).first()
+    if home is None or home.home_lat is None or home.home_lon is None:
+        return None
+    return Located(technician_id, home.home_lat, home.home_lon, HOME, None, 0.0)
 
 
 def rank_near(
@@ -99,6 +154,7 @@ def rank_near(
     shortlist: int,
     profile: rules.SpeedProfile = rules.SPEED_PROFILES["urban"],
     skilled_only: bool = False,
+    router: Router | None = None,
 ) -> rules.Ranking:
     """Rank the ``shortlist`` technicians nearest to the job (with ``skilled_only``,
     the nearest active ones with the job's skill: the index filters, nothing is
@@ -114,7 +170,36 @@ def rank_near(
         skill=skill,
     )
     facts = technician_facts(session, tenant_id, near, capacity)
-    return rules.rank(job, facts, now=now, profile=profile)
+    ranking = rules.rank(job, facts, now=now, profile=profile)
+    if router is None or isinstance(router, StraightLine) or not ranking.candidates:
+        return ranking
+    return by_road(job, ranking, router, now=now, profile=profile)
+
+
+def by_road(
+    job: rules.Job,
+    ranking: rules.Ranking,
+    router: Router,
+    *,
+    now: datetime,
+    profile: rules.SpeedProfile,
+) -> rules.Ranking:
+    """Score the qualified short list again with the routing engine's travel times, asked
+    in one request (OSRM ``table``); a technician the engine found no route for keeps the
+    straight-line estimate, and so does everyone when the engine is down."""
+    technicians = [c.technician for c in ranking.candidates]
+    legs = router.travel_from(
+        [(t.lat or 0.0, t.lon or 0.0) for t in technicians], (job.lat, job.lon)
+    )
+    travel = {
+        tech.id: (leg.seconds / 60, leg.source)
+        for tech, leg in zip(technicians, legs, strict=True)
+        if leg.source == "osrm"
+    }
+    if not travel:
+        return ranking
+    again = rules.rank(job, technicians, now=now, profile=profile, travel=travel)
+    return rules.Ranking(again.candidates, ranking.excluded)
 
 
 def nearest_qualified(

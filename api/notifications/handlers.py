@@ -21,6 +21,7 @@ from api.customers.models import Contact
 from api.notifications import delivery, texts
 from api.notifications.models import Notification
 from api.outbox.models import OutboxMessage
+from api.push import tracking as tracking_push
 from api.technicians.models import Technician
 from api.users.models import User
 
@@ -71,6 +72,8 @@ def notify_status_change(session: Session, message: OutboxMessage) -> None:
                 source_message_id=message.id,
             ),
         )
+    # Customers who follow the order from its tracking page, with no account.
+    tracking_push.queue_status_change(session, payload)
 
 
 def _recipients(session: Session, tenant_id: uuid.UUID, payload: dict[str, Any]) -> set[uuid.UUID]:

@@ -1,4 +1,5 @@
-"""Web Push tables: a tenant's VAPID key pair and the browsers its people subscribed.
+"""Web Push tables: a tenant's VAPID key pair, the browsers its people subscribed, and
+those customers subscribed from an order's tracking page.
 
 The VAPID private key is stored wrapped (``signatures.keyring`` under a key derived
 from the app secret, with its own label), like the tenant's signing keys. A
@@ -39,5 +40,32 @@ class PushSubscription(Base, TenantOwned):
     endpoint: Mapped[str] = mapped_column(String(2048))
     p256dh: Mapped[str] = mapped_column(String(100))  # base64url, 65-byte P-256 point
     auth: Mapped[str] = mapped_column(String(40))  # base64url, 16-byte secret
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_delivered_at: Mapped[datetime | None]
+
+
+class TrackingPushSubscription(Base, TenantOwned):
+    """A browser a customer subscribed from an order's tracking page, with no account.
+
+    It belongs to the order (and to the link it was made through): the customer hears
+    of that order's steps and nothing else, and when the link stops working (revoked,
+    rotated, expired) the next delivery drops the subscription instead of sending.
+    One endpoint is one row per order (subscribing again updates it).
+    """
+
+    __tablename__ = "tracking_push_subscriptions"
+    __table_args__ = (UniqueConstraint("tenant_id", "work_order_id", "endpoint"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    work_order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), index=True
+    )
+    link_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tracking_links.id", ondelete="CASCADE"), index=True
+    )
+    endpoint: Mapped[str] = mapped_column(String(2048))
+    p256dh: Mapped[str] = mapped_column(String(100))
+    auth: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))  # the page's, for the messages' text
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_delivered_at: Mapped[datetime | None]

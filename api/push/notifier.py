@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from typing import Literal, Protocol
 
 import requests
 from py_vapid import Vapid02
@@ -33,6 +34,7 @@ from api.users.models import User
 log = logging.getLogger("fieldline.push")
 
 _GONE = {404, 410}
+Outcome = Literal["delivered", "gone", "refused"]
 # Push services take 4096 bytes of encrypted body; aes128gcm adds 103 (header, padding
 # delimiter, tag) to the JSON. Kept below with a margin.
 MAX_PAYLOAD_BYTES = 3800
@@ -84,15 +86,26 @@ class WebPushNotifier:
         ).one_or_none()
         if row is None:
             return  # unsubscribed since: nothing to do
-        key = vapid.private_key(
-            vapid.tenant_key(session, user.tenant_id, self._secret), self._secret
-        )
-        payload = {"title": message.title, "body": message.body, "data": message.data}
-        payload["url"] = message.url
+        outcome = self.push(session, user.tenant_id, row, message)
+        if outcome == "delivered":
+            row.last_delivered_at = utcnow()
+        elif outcome == "gone":
+            session.delete(row)  # the browser unsubscribed or the subscription expired
+
+    def push(
+        self, session: Session, tenant_id: uuid.UUID, target: PushTarget, message: Message
+    ) -> Outcome:
+        """Send ``message`` to one browser under the tenant's VAPID key: ``delivered``,
+        ``gone`` (404, 410: the caller deletes the subscription) or ``refused`` (for good,
+        e.g. 400 or 413). Raises :class:`DeliveryFailed` when a retry may succeed."""
+        key = vapid.private_key(vapid.tenant_key(session, tenant_id, self._secret), self._secret)
         try:
             webpush(
-                {"endpoint": row.endpoint, "keys": {"p256dh": row.p256dh, "auth": row.auth}},
-                json.dumps(payload, ensure_ascii=False),
+                {
+                    "endpoint": target.endpoint,
+                    "keys": {"p256dh": target.p256dh, "auth": target.auth},
+                },
+                payload(message).decode("utf-8"),  # fits a push message (a long body is cut)
                 vapid_private_key=Vapid02(private_key=key),
                 vapid_claims={"sub": self._subject},  # pywebpush adds aud and exp
                 ttl=self._ttl,
@@ -103,19 +116,24 @@ class WebPushNotifier:
                 timeout=self._timeout,
             )
         except WebPushException as exc:
-            self._failed(session, row, exc)
-            return
+            return self._failed(exc)
         except requests.RequestException as exc:
             raise DeliveryFailed(f"push service unreachable: {type(exc).__name__}") from None
-        row.last_delivered_at = utcnow()
+        return "delivered"
 
-    def _failed(self, session: Session, row: PushSubscription, exc: WebPushException) -> None:
+    def _failed(self, exc: WebPushException) -> Outcome:
         status = exc.response.status_code if exc.response is not None else None
         if status in _GONE:
-            session.delete(row)  # the browser unsubscribed or the subscription expired
-        elif status is None or status == 429 or status >= 500:
+            return "gone"
+        if status is None or status == 429 or status >= 500:
             raise DeliveryFailed(f"push service answered {status}") from None
-        else:
-            log.warning(
-                "push refused for good", extra={"subscription_id": str(row.id), "status": status}
-            )
+        log.warning("push refused for good", extra={"status": status})
+        return "refused"
+
+
+class PushTarget(Protocol):
+    """A browser's subscription: any row with these (a person's, a tracking page's)."""
+
+    endpoint: str
+    p256dh: str
+    auth: str

@@ -46,8 +46,8 @@ def vapid_public_key(uow: UnitOfWork, actor: Actor, secret: str) -> str:
 
 
 def subscribe(uow: UnitOfWork, actor: Actor, command: SubscribeCommand) -> PushSubscription:
-    _check_endpoint(command.endpoint, command.allow_http_loopback)
-    _check_keys(command.p256dh, command.auth)
+    check_endpoint(command.endpoint, command.allow_http_loopback)
+    check_keys(command.p256dh, command.auth)
     assert actor.user_id is not None  # Permission.SELF: people only, never API keys
     with uow:
         session = uow.session
@@ -95,7 +95,7 @@ def _mine(session: Session, actor: Actor, subscription_id: uuid.UUID) -> PushSub
     return row
 
 
-def _check_endpoint(endpoint: str, allow_http_loopback: bool) -> None:
+def check_endpoint(endpoint: str, allow_http_loopback: bool) -> None:
     parts = urlsplit(endpoint)
     if parts.scheme == "https" and parts.hostname:
         return
@@ -104,7 +104,7 @@ def _check_endpoint(endpoint: str, allow_http_loopback: bool) -> None:
     raise PushEndpointRefused(errors=[FieldProblem("endpoint", "invalid_format")])
 
 
-def _check_keys(p256dh: str, auth: str) -> None:
+def check_keys(p256dh: str, auth: str) -> None:
     problems = []
     point = _b64url(p256dh)
     if point is None or len(point) != 65 or not _on_curve(point):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from api.servicedesk import clocks, marks
 from api.servicedesk.calendar import from_epoch, to_epoch
 from api.servicedesk.escalation_models import Escalation, EscalationCheck, EscalationRule
-from api.servicedesk.escalation_rules import Rule, Timing, plan
+from api.servicedesk.escalation_rules import Rule, Timing, upcoming
 from api.servicedesk.models import SlaPolicy, WorkOrderSla
 from api.servicedesk.prioritising import facts_for
 from api.servicedesk.sla import Clock
@@ -59,11 +59,17 @@ def rule_of(row: EscalationRule) -> Rule:
 
 
 def reschedule(session: Session, order: WorkOrder, rules: list[Rule] | None = None) -> None:
-    """Store when ``order`` is next due for a look (or that it never is)."""
+    """Store when ``order`` is next due for a look (or that it never is); ``rules``: the
+    tenant's active rules, when the caller has them (and wants stale checks dropped)."""
     if inspect(order).pending:
         return  # no row may refer to it yet; the creation's history step plans it
     with session.no_autoflush:
-        rules = active_rules(session, order.tenant_id) if rules is None else rules
+        if rules is None:
+            rules = active_rules(session, order.tenant_id)
+            if not rules:
+                # The common case, one query: a tenant without rules has no checks (the
+                # last rule's deletion replanned its orders with the rules given).
+                return
         check = session.get(EscalationCheck, order.id)
         planned = due_plan(session, order, rules) if rules else []
         at = from_epoch(planned[0][1]) if planned else None
@@ -84,14 +90,14 @@ def due_plan(session: Session, order: WorkOrder, rules: list[Rule]) -> list[tupl
         return []
     pauses = clocks.pauses_of(session, order.id)
     if any(end is None for _, end in pauses):
-        return []  # paused: nothing fires until the clocks run again
+        return []  # paused: nothing fires until the clocks run again (no need to read more)
     fired = session.execute(
         select(Escalation.rule_id, Escalation.level).where(Escalation.work_order_id == order.id)
     ).all()
     facts = order_facts(session, order)
     categories = [c.id for c in clocks.category_path(session, order.category_id)]
     timing = _timing(session, order, rules, pauses)
-    return plan(rules, facts, categories, timing, [(r, lv) for r, lv in fired])
+    return upcoming(rules, facts, categories, timing, [(r, lv) for r, lv in fired], finished=False)
 
 
 def order_facts(session: Session, order: WorkOrder) -> dict[str, object]:

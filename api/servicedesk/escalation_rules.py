@@ -183,6 +183,22 @@ def plan(
     return planned
 
 
+def upcoming(
+    rules: Iterable[Rule],
+    facts: Mapping[str, Any],
+    category_ids: Iterable[Any],
+    timing: Timing,
+    fired: Iterable[tuple[Any, int]],
+    *,
+    finished: bool,
+) -> list[tuple[Rule, int]]:
+    """:func:`plan` for an order as it stands: nothing for a finished order, nor while
+    an open pause stops its clocks (what came due before the pause waits for the resume)."""
+    if finished or any(end is None for _, end in timing.pauses):
+        return []
+    return plan(rules, facts, category_ids, timing, fired)
+
+
 def raised(priority: str) -> str:
     """One step up: low → medium → high → urgent (urgent stays)."""
     ladder = ("low", "medium", "high", "urgent")

@@ -1,97 +1,132 @@
-"""Business time in SQL: a calendar's working intervals as a ``VALUES`` table.
+"""Business time in SQL: a calendar's working time as a table of UTC days.
 
 Public holidays, make-up workdays (调休), per-date overrides and DST cannot be
 written in portable SQL, but their result can: the calendar engine
 (:class:`api.servicedesk.calendar.Timeline`, the one the SLA clocks use) lists
-the working intervals from the period's start to the latest instant measured,
-each with the business seconds worked before it. Then the business seconds up
-to an instant ``t`` are one lookup, the last interval starting at or before
-``t``: ``before + min(t, end) - start``; a duration is the difference of two
-such lookups. The same statement runs on SQLite and PostgreSQL, with integer
-arithmetic only, so both give the same numbers.
+the working intervals, and this module cuts them at UTC midnights into one row
+per calendar and UTC day: the business seconds worked before that day (from
+the table's first day) and the day's working pieces ``(s1, e1) … (sK, eK)``
+(padded with empty ones). The business seconds up to an instant ``t`` are then
+an *equality* join on ``(calendar, t // 86400)`` and a sum of overlaps:
+``before + Σ max(0, min(t, e) - s)``, integer arithmetic only. A join, not a
+correlated range lookup: both databases hash or index it, so the cost per
+order stays flat however long the period.
+
+The table is a ``VALUES`` list of integers written into the statement (calendar
+ids become small numbers first), so a long period or many calendars never run
+into a database's limit of bound parameters.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Uuid, bindparam, case, column, func, literal, select, text
+from sqlalchemy import BigInteger, Uuid, case, column, literal, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from api.servicedesk.calendar import Timeline
 from api.servicedesk.models import BusinessCalendar
 from api.servicedesk.queries import rules_of
 
-# Only bind placeholders are formatted in, never a value.
-_SELECT_VALUES = (
-    "SELECT column1 AS calendar_id, column2 AS s, column3 AS e, column4 AS worked_before"
-    " FROM (VALUES {placeholders}) AS intervals"
-)
-# A year of a two-interval workday is ~500 rows; a horizon of three years bounds the table.
-MAX_DAYS = 3 * 366
+DAY = 86400
+MAX_DAYS = 3 * 366  # a horizon for the table, far beyond the longest period (366 days)
 
 
-def intervals_table(
+@dataclass(frozen=True)
+class DayTable:
+    """The ``VALUES`` CTE, the number each calendar id was given, and the pieces per day."""
+
+    cte: Any
+    numbers: dict[uuid.UUID, int]
+    pieces: int
+
+
+def day_table(
     session: Session,
     tenant_id: uuid.UUID,
     calendar_ids: set[uuid.UUID],
     first: date,
     last_epoch: int,
-) -> Any:
-    """A CTE of ``(calendar_id, s, e, worked_before)`` rows of each calendar in ``calendar_ids``."""
-    rows: list[tuple[uuid.UUID, int, int, int]] = []
-    for row in session.scalars(
-        select(BusinessCalendar).where(
-            BusinessCalendar.tenant_id == tenant_id, BusinessCalendar.id.in_(calendar_ids)
-        )
-    ):
+) -> DayTable:
+    """Rows ``(calendar_no, day, worked_before, s1, e1, …)`` from ``first`` to ``last_epoch``."""
+    numbers: dict[uuid.UUID, int] = {}
+    rows: list[list[int]] = []
+    calendars = session.scalars(
+        select(BusinessCalendar)
+        .where(BusinessCalendar.tenant_id == tenant_id, BusinessCalendar.id.in_(calendar_ids))
+        .order_by(BusinessCalendar.id)
+    )
+    for row in calendars:
+        numbers[row.id] = len(numbers) + 1
         timeline = Timeline(rules_of(session, row, range(first.year, first.year + 4)), first)
-        horizon = first + timedelta(days=MAX_DAYS)
-        timeline.worked(min(last_epoch, int(_epoch_of(horizon))))
-        before = 0
-        for start, end in timeline.intervals():
-            rows.append((row.id, start, end, before))
-            before += end - start
-    if not rows:  # VALUES needs a row: one that no instant can reach
-        rows.append((uuid.UUID(int=0), -1, -1, 0))
+        first_day = _epoch_day(first) - 1
+        last_day = min(last_epoch // DAY, first_day + MAX_DAYS) + 1
+        timeline.worked(last_day * DAY + DAY)
+        rows += _days(numbers[row.id], timeline.intervals(), first_day, last_day)
+    pieces = max((len(r) - 3) // 2 for r in rows) if rows else 0
+    if not rows:
+        rows = [[0, 0, 0]]  # VALUES needs a row: one no calendar number reaches
+    width = 3 + 2 * max(pieces, 1)
+    body = ", ".join(
+        "(" + ", ".join(str(int(v)) for v in r + [0] * (width - len(r))) + ")" for r in rows
+    )
+    names = ["calendar_no", "day", "worked_before"] + [
+        f"{edge}{k}" for k in range(1, max(pieces, 1) + 1) for edge in ("s", "e")
+    ]
     # A bare VALUES names its columns column1, column2 … on SQLite and PostgreSQL alike.
-    placeholders = ", ".join(f"(:c{i}, :s{i}, :e{i}, :b{i})" for i in range(len(rows)))
-    binds: list[BindParameter[Any]] = []
-    for i, (calendar_id, start, end, before) in enumerate(rows):
-        binds += [
-            bindparam(f"c{i}", calendar_id, type_=Uuid()),
-            bindparam(f"s{i}", start, type_=BigInteger()),
-            bindparam(f"e{i}", end, type_=BigInteger()),
-            bindparam(f"b{i}", before, type_=BigInteger()),
-        ]
-    return (
-        text(_SELECT_VALUES.format(placeholders=placeholders))
-        .bindparams(*binds)
-        .columns(
-            column("calendar_id", Uuid()),
-            column("s", BigInteger()),
-            column("e", BigInteger()),
-            column("worked_before", BigInteger()),
-        )
-        .cte("working_intervals")
+    # Only integers this function computed are written into the text.
+    renamed = ", ".join(f"column{i + 1} AS {name}" for i, name in enumerate(names))
+    statement = text(f"SELECT {renamed} FROM (VALUES {body}) AS calendar_days")  # noqa: S608
+    cte = statement.columns(*(column(name, BigInteger()) for name in names)).cte("calendar_days")
+    return DayTable(cte, numbers, max(pieces, 1))
+
+
+def calendar_number(table: DayTable, calendar_id: Any) -> Any:
+    """SQL: the small number of the calendar ``calendar_id`` names (null if not in the table)."""
+    if not table.numbers:
+        return literal(None, BigInteger())
+    return case(
+        *((calendar_id == literal(cid, Uuid()), number) for cid, number in table.numbers.items()),
+        else_=None,
     )
 
 
-def worked(table: Any, calendar_id: ColumnElement[Any], t: ColumnElement[Any]) -> Any:
-    """Business seconds of ``calendar_id`` from its table's start to epoch ``t`` (SQL)."""
-    cte = table
-    return func.coalesce(
-        select(cte.c.worked_before + case((t < cte.c.e, t), else_=cte.c.e) - cte.c.s)
-        .where(cte.c.calendar_id == calendar_id, cte.c.s <= t)
-        .order_by(cte.c.s.desc())
-        .limit(1)
-        .scalar_subquery(),
-        literal(0),
-    )
+def worked(table: DayTable, days: Any, t: Any) -> Any:
+    """SQL: business seconds up to epoch ``t``, given ``days``: the table's row of t's day."""
+    total = days.c.worked_before
+    for k in range(1, table.pieces + 1):
+        s, e = days.c[f"s{k}"], days.c[f"e{k}"]
+        total = total + case((t > s, case((t < e, t), else_=e) - s), else_=0)
+    return total
 
 
-def _epoch_of(day: date) -> float:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+def _days(
+    number: int, intervals: Sequence[tuple[int, int]], first_day: int, last_day: int
+) -> list[list[int]]:
+    by_day: dict[int, list[tuple[int, int]]] = {}
+    for begin, end in intervals:
+        start = begin
+        while start < end:  # cut at UTC midnights
+            day = start // DAY
+            cut = min(end, (day + 1) * DAY)
+            by_day.setdefault(day, []).append((start, cut))
+            start = cut
+    rows, before = [], 0
+    for day in range(first_day, last_day + 1):
+        pieces = by_day.get(day, [])
+        rows.append([number, day, before, *(v for piece in pieces for v in piece)])
+        before += sum(e - s for s, e in pieces)
+    return rows
+
+
+def _epoch_day(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+def utc_day(t: Any) -> Any:
+    """SQL: the UTC day number of epoch ``t`` (integer division, ``t`` positive)."""
+    return t // DAY

@@ -32,7 +32,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, and_, case, cast, exists, extract, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
@@ -71,29 +83,60 @@ def service_desk_kpis(
             BusinessCalendar.tenant_id == actor.tenant_id, BusinessCalendar.team_id.is_(None)
         )
     )
-    plain = _facts(actor, where, now, dialect, default_calendar).cte("facts")
-    reach = session.execute(
-        select(
-            func.max(func.coalesce(plain.c.completed_s, plain.c.first_response_s)),
-        ).where(plain.c.calendar_id.is_not(None))
-    ).scalar()
-    calendars = set(
-        session.scalars(
-            select(plain.c.calendar_id).where(plain.c.calendar_id.is_not(None)).distinct()
+    calendars = {
+        calendar_id
+        for calendar_id in session.scalars(
+            select(SlaPolicy.calendar_id).where(SlaPolicy.tenant_id == actor.tenant_id)
         )
-    )
-    intervals = None
-    if calendars and reach is not None:
+        if calendar_id is not None
+    } | ({default_calendar} if default_calendar else set())
+    table = None
+    if calendars:
         first = (where.start - timedelta(days=2)).date()
-        intervals = kpi_business.intervals_table(
-            session, actor.tenant_id, calendars, first, int(reach) + 86400
+        table = kpi_business.day_table(
+            session, actor.tenant_id, calendars, first, int(now.timestamp()) + 86400
         )
-    facts = _facts(actor, where, now, dialect, default_calendar, intervals).cte("facts")
-    totals = session.execute(_totals(facts)).one()._mapping
+    # Materialised, so what each order's row needs is computed once per statement.
+    base = _facts(actor, where, now, dialect, default_calendar, table).cte("base")
+    base = base.prefix_with("MATERIALIZED")
+    facts = _with_business(base, table).cte("facts").prefix_with("MATERIALIZED")
+    row = session.execute(select(*_totals(facts), *_times(facts))).one()._mapping
     cancelled = session.scalar(
         select(func.count()).select_from(_scoped(actor, where, cancelled=True).subquery())
     )
-    return _shape(where, totals, cancelled or 0, _times(session, facts))
+    return _shape(where, row, cancelled or 0)
+
+
+def _with_business(base: Any, table: kpi_business.DayTable | None) -> Select[Any]:
+    """``base`` plus business seconds to first response and to resolution, where the
+    order has a calendar: each instant joined to its calendar's UTC day row."""
+    if table is None:
+        return select(base)
+    c = base.c
+    joined = base
+    days = {}
+    for name in ("created_s", "first_response_s", "completed_s"):
+        days[name] = table.cte.alias(f"day_of_{name}")
+        joined = joined.outerjoin(
+            days[name],
+            and_(
+                days[name].c.calendar_no == c.calendar_no,
+                days[name].c.day == kpi_business.utc_day(c[name]),
+            ),
+        )
+
+    def between(end: str) -> Any:
+        span = kpi_business.worked(table, days[end], c[end]) - kpi_business.worked(
+            table, days["created_s"], c.created_s
+        )
+        known = and_(days[end].c.day.is_not(None), days["created_s"].c.day.is_not(None))
+        return case((known, span))
+
+    return select(
+        base,
+        between("first_response_s").label("first_response_business"),
+        between("completed_s").label("resolution_business"),
+    ).select_from(joined)
 
 
 def _epoch(dialect: str, value: Any) -> Any:
@@ -127,12 +170,24 @@ def _scoped(actor: Actor, where: KpiFilter, *, cancelled: bool = True) -> Select
     return stmt
 
 
-def _step(action_names: frozenset[str] | tuple[str, ...], aggregate: Any) -> Any:
+def _history(actor: Actor, where: KpiFilter) -> Any:
+    """Per order, in one pass over the status history: creation, first response, visits,
+    reopens."""
+    at, action = StatusChange.occurred_at, StatusChange.action
     return (
-        select(aggregate)
-        .where(StatusChange.work_order_id == WorkOrder.id, StatusChange.action.in_(action_names))
-        .correlate(WorkOrder)  # also when nested in a business-time lookup
-        .scalar_subquery()
+        select(
+            StatusChange.work_order_id.label("work_order_id"),
+            func.min(case((action == "create", at))).label("created_at"),
+            func.min(case((action.in_(FIRST_RESPONSE_ACTIONS), at))).label("responded_at"),
+            func.sum(case((action.in_(ARRIVAL_ACTIONS), 1), else_=0)).label("arrivals"),
+            func.sum(case((action == "reopen", 1), else_=0)).label("reopens"),
+        )
+        .where(
+            StatusChange.tenant_id == actor.tenant_id,
+            StatusChange.work_order_id.in_(_scoped(actor, where, cancelled=False)),
+        )
+        .group_by(StatusChange.work_order_id)
+        .subquery("history")
     )
 
 
@@ -142,16 +197,19 @@ def _facts(
     now: datetime,
     dialect: str,
     default_calendar: uuid.UUID | None,
-    intervals: Any = None,
+    table: kpi_business.DayTable | None,
 ) -> Select[Any]:
     """One row per (not cancelled) order: the epochs and 0/1 flags the aggregates read."""
-    created = _epoch(
-        dialect,
-        func.coalesce(_step(("create",), func.min(StatusChange.occurred_at)), WorkOrder.created_at),
-    )
-    responded = _epoch(dialect, _step(FIRST_RESPONSE_ACTIONS, func.min(StatusChange.occurred_at)))
+    history = _history(actor, where)
+    created = _epoch(dialect, func.coalesce(history.c.created_at, WorkOrder.created_at))
+    responded = _epoch(dialect, history.c.responded_at)
     completed = _epoch(dialect, WorkOrder.completed_at)
     calendar = func.coalesce(SlaPolicy.calendar_id, default_calendar)
+    calendar_no = (
+        kpi_business.calendar_number(table, calendar)
+        if table is not None
+        else literal(None, BigInteger())
+    )
     sla = WorkOrderSla
     flags = {
         "fr_eligible": and_(
@@ -181,26 +239,16 @@ def _facts(
         created.label("created_s"),
         responded.label("first_response_s"),
         completed.label("completed_s"),
-        _step(ARRIVAL_ACTIONS, func.count()).label("arrivals"),
-        _step(("reopen",), func.count()).label("reopens"),
-        calendar.label("calendar_id"),
+        func.coalesce(history.c.arrivals, 0).label("arrivals"),
+        func.coalesce(history.c.reopens, 0).label("reopens"),
+        calendar_no.label("calendar_no"),
         WorkOrderRating.score.label("score"),
         *(case((test, 1), else_=0).label(name) for name, test in flags.items()),
     ]
-    if intervals is not None:
-        columns += [
-            (
-                kpi_business.worked(intervals, calendar, responded)
-                - kpi_business.worked(intervals, calendar, created)
-            ).label("first_response_business"),
-            (
-                kpi_business.worked(intervals, calendar, completed)
-                - kpi_business.worked(intervals, calendar, created)
-            ).label("resolution_business"),
-        ]
     return (
         select(*columns)
         .select_from(WorkOrder)
+        .outerjoin(history, history.c.work_order_id == WorkOrder.id)
         .outerjoin(sla, sla.work_order_id == WorkOrder.id)
         .outerjoin(SlaPolicy, SlaPolicy.id == sla.policy_id)
         .outerjoin(WorkOrderRating, WorkOrderRating.work_order_id == WorkOrder.id)
@@ -208,10 +256,10 @@ def _facts(
     )
 
 
-def _totals(facts: Any) -> Select[Any]:
+def _totals(facts: Any) -> list[Any]:
     c = facts.c
     resolved = c.completed_s.is_not(None)
-    return select(
+    return [
         func.count().label("orders"),
         func.coalesce(func.sum(case((resolved, 1), else_=0)), 0).label("resolved"),
         func.coalesce(
@@ -235,7 +283,7 @@ def _totals(facts: Any) -> Select[Any]:
             func.coalesce(func.sum(case((c.score == k, 1), else_=0)), 0).label(f"score_{k}")
             for k in SCORES
         ),
-    )
+    ]
 
 
 def _durations(facts: Any) -> dict[str, Any]:
@@ -245,58 +293,49 @@ def _durations(facts: Any) -> dict[str, Any]:
         "resolution": c.completed_s - c.created_s,
     }
     if "first_response_business" in c:
-        found["first_response_business"] = case(
-            (c.first_response_s.is_not(None), c.first_response_business)
-        )
-        found["resolution_business"] = case((c.completed_s.is_not(None), c.resolution_business))
+        found["first_response_business"] = c.first_response_business
+        found["resolution_business"] = c.resolution_business
     return found
 
 
-def _times(session: Session, facts: Any) -> dict[str, dict[str, int | None]]:
-    """Median and p90 (nearest rank) of each duration, and how many orders have one."""
-    out: dict[str, dict[str, int | None]] = {}
+def _times(facts: Any) -> list[Any]:
+    """Per duration: how many orders have one, its median and p90 (nearest rank)."""
+    columns = []
     for name, duration in _durations(facts).items():
-        measured = duration.is_not(None)
-        if name.endswith("_business"):
-            measured = and_(measured, facts.c.calendar_id.is_not(None))
         ranked = (
             select(
                 duration.label("d"),
                 func.row_number().over(order_by=duration).label("rn"),
                 func.count().over().label("n"),
             )
-            .where(measured)
+            .where(duration.is_not(None))
             .subquery()
         )
-        picks = [
-            func.max(case((ranked.c.rn == (ranked.c.n * p + 99) // 100, ranked.c.d))).label(key)
+        columns.append(
+            select(func.count()).select_from(ranked).scalar_subquery().label(f"{name}.count")
+        )
+        columns += [
+            select(func.max(case((ranked.c.rn == (ranked.c.n * p + 99) // 100, ranked.c.d))))
+            .scalar_subquery()
+            .label(f"{name}.{key}")
             for key, p in PERCENTILES.items()
         ]
-        row = session.execute(select(func.count(), *picks).select_from(ranked)).one()
-        picked = dict(zip(PERCENTILES, row[1:], strict=True))
-        out[name] = {"count": row[0], **{k: _int(v) for k, v in picked.items()}}
-    return out
+    return columns
 
 
-def _shape(
-    where: KpiFilter, t: Any, cancelled: int, times: dict[str, dict[str, int | None]]
-) -> dict[str, Any]:
+def _shape(where: KpiFilter, t: Any, cancelled: int) -> dict[str, Any]:
     def rate(part: int, whole: int) -> float | None:
         return round(part / whole, 4) if whole else None
 
     def timing(name: str) -> dict[str, Any]:
-        shown: dict[str, Any] = {
-            "count": times[name]["count"],
-            "median_seconds": times[name]["median"],
-            "p90_seconds": times[name]["p90"],
-        }
-        business = times.get(f"{name}_business", {"count": 0, "median": None, "p90": None})
-        shown["business"] = {
-            "count": business["count"],
-            "median_seconds": business["median"],
-            "p90_seconds": business["p90"],
-        }
-        return shown
+        def of(key: str) -> dict[str, Any]:
+            return {
+                "count": t.get(f"{key}.count", 0),
+                "median_seconds": _int(t.get(f"{key}.median")),
+                "p90_seconds": _int(t.get(f"{key}.p90")),
+            }
+
+        return of(name) | {"business": of(f"{name}_business")}
 
     prefixes = {"first_response": "fr", "arrival": "arr", "resolution": "res"}
     return {

@@ -45,6 +45,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from api.db.bulk import insert_rows, with_defaults
+from api.dispatching.models import Offer
 from api.live import capture as live
 from api.sync import increments, queries, tallies
 from api.sync.models import (
@@ -177,7 +178,7 @@ def _note(session: Session, obj: Any, *, new: bool = False, deleted: bool = Fals
                 changes.assignees.add(loaded[holder])
         if new or _holder_changed(obj):
             changes.structural = True
-    elif isinstance(obj, SyncConflict | SyncQuarantine) and loaded.get("technician_id"):
+    elif isinstance(obj, SyncConflict | SyncQuarantine | Offer) and loaded.get("technician_id"):
         changes.assignees.add(loaded["technician_id"])
         if new:
             changes.owned[key] = loaded["technician_id"]

@@ -37,6 +37,7 @@ from api.customers.models import Contact
 from api.db import utcnow
 from api.db.driver_reads import DriverReads
 from api.db.lists import among
+from api.dispatching.models import Offer
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
 from api.sync.models import (
     SyncConflict,
@@ -165,7 +166,8 @@ def asset_history(
 
 
 def _own_records(session: Session, tenant_id: uuid.UUID, technician_id: uuid.UUID) -> set[Key]:
-    """The technician's devices' conflicts and quarantine entries (PROTOCOL.md § 5.1).
+    """The technician's devices' conflicts and quarantine entries, and the jobs offered to
+    them (PROTOCOL.md § 5.1, § 8.9).
 
     Open and parked ones, and settled ones for :data:`CLOSED_RETENTION` after they
     were settled: the device then pulls the record with its ``resolved``/``discarded``
@@ -182,9 +184,16 @@ def _own_records(session: Session, tenant_id: uuid.UUID, technician_id: uuid.UUI
         SyncQuarantine.technician_id == technician_id,
         or_(SyncQuarantine.state == "parked", SyncQuarantine.settled_at >= since),
     )
-    return {(Table.CONFLICTS, i) for i in session.scalars(conflicts)} | {
-        (Table.QUARANTINE, i) for i in session.scalars(parked)
-    }
+    offers = select(Offer.id).where(
+        Offer.tenant_id == tenant_id,
+        Offer.technician_id == technician_id,
+        or_(Offer.state == "pending", Offer.answered_at >= since),
+    )
+    return (
+        {(Table.CONFLICTS, i) for i in session.scalars(conflicts)}
+        | {(Table.QUARANTINE, i) for i in session.scalars(parked)}
+        | {(Table.OFFERS, i) for i in session.scalars(offers)}
+    )
 
 
 def technicians_holding_aged_orders(session: Session, tenant_id: uuid.UUID) -> set[uuid.UUID]:

@@ -20,6 +20,7 @@ from typing import Any
 from api.assets.models import Asset
 from api.categories.models import Category
 from api.customers.models import Contact, Customer
+from api.dispatching.models import Offer
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
 from api.sites.models import Site
 from api.sync.models import SyncConflict, SyncQuarantine
@@ -89,6 +90,8 @@ SYNCABLE: dict[type[Any], Syncable] = {
         # A technician's own conflicts and parked mutations (PROTOCOL.md § 5.1).
         Syncable(Table.CONFLICTS, SyncConflict, ("technician_id",)),
         Syncable(Table.QUARANTINE, SyncQuarantine, ("technician_id",)),
+        # Jobs offered to the technician (PROTOCOL.md § 8.9), answered by ``answer_offer``.
+        Syncable(Table.OFFERS, Offer, ("technician_id",)),
     )
 }
 # Past orders of an asset, as a technician at the asset needs them: what was done, when.

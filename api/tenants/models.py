@@ -37,6 +37,12 @@ class Tenant(Base):
     # Geofenced arrival: "suggest" asks the technician to confirm, "auto" records it.
     arrival_mode: Mapped[str] = mapped_column(String(16), default="suggest")
     geofence_radius_m: Mapped[int] = mapped_column(default=100)
+    # Auto-dispatch of new orders (dispatch.offers.Mode): off, suggest, offer or auto; an
+    # offer waits this long for an answer, and this many unanswered offers hand the order
+    # to the dispatcher's queue.
+    dispatch_mode: Mapped[str] = mapped_column(String(16), default="off", server_default="off")
+    offer_timeout_s: Mapped[int] = mapped_column(default=300, server_default="300")
+    offer_max_declines: Mapped[int] = mapped_column(default=3, server_default="3")
 
 
 class TenantCounter(Base):

@@ -23,6 +23,7 @@ REPEAT_FIELDS = frozenset(
     }
 )
 ARRIVAL_FIELDS = frozenset({"arrival_mode", "geofence_radius_m"})
+DISPATCH_FIELDS = frozenset({"dispatch_mode", "offer_timeout_s", "offer_max_declines"})
 
 
 def tenant_settings(uow: UnitOfWork, actor: Actor) -> Tenant:

@@ -170,6 +170,19 @@ def ended(session: Session, token: str) -> bool:
     return _expires(link, order) <= utcnow()
 
 
+def working_token(session: Session, link_id: uuid.UUID) -> str | None:
+    """The link's token while it works (not revoked, not expired); None after."""
+    link = session.get(TrackingLink, link_id)
+    if link is None or link.revoked_at is not None:
+        return None
+    order = session.scalars(
+        select(WorkOrder).where(
+            WorkOrder.tenant_id == link.tenant_id, WorkOrder.id == link.work_order_id
+        )
+    ).one()
+    return link.token if _expires(link, order) > utcnow() else None
+
+
 def check_shape(token: str) -> None:
     """404 for what cannot be a token this server made (before any counting)."""
     if not _TOKEN_SHAPE.fullmatch(token):

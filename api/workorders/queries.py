@@ -390,17 +390,15 @@ _WITH_CATEGORY = (
 _SUGGESTIONS = DuplicateSuggestion.__table__
 _LINKS = WorkOrderLink.__table__
 _FLAG_COLUMNS = [
-    select(func.count())
-    .where(
-        _SUGGESTIONS.c.tenant_id == _ORDERS.c.tenant_id,
-        _SUGGESTIONS.c.state == OPEN,
-        or_(
-            _SUGGESTIONS.c.work_order_id == _ORDERS.c.id,
-            _SUGGESTIONS.c.candidate_id == _ORDERS.c.id,
-        ),
-    )
-    .scalar_subquery()
-    .label("possible_duplicates"),
+    # Two counts, not one with OR: each side then reads its own index.
+    (
+        select(func.count())
+        .where(_SUGGESTIONS.c.work_order_id == _ORDERS.c.id, _SUGGESTIONS.c.state == OPEN)
+        .scalar_subquery()
+        + select(func.count())
+        .where(_SUGGESTIONS.c.candidate_id == _ORDERS.c.id, _SUGGESTIONS.c.state == OPEN)
+        .scalar_subquery()
+    ).label("possible_duplicates"),
     select(_LINKS.c.linked_id)
     .where(_LINKS.c.work_order_id == _ORDERS.c.id, _LINKS.c.kind == MERGED_INTO)
     .limit(1)

@@ -25,6 +25,7 @@ from api.categories.skills import duplicate_problems
 from api.customers.queries import access_customer
 from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version, ensure_unused_id, pick
+from api.dispatching.requests import request_dispatch
 from api.duplicates.detection import find_duplicates
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
@@ -116,6 +117,7 @@ def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) ->
             prioritising.record(session, order, decision, requested)
         link_assets(session, order, asset_ids)
         append_history(session, actor, order, "create", None, reason=None)
+        request_dispatch(session, order)
         check_repeats(session, actor, order, asset_ids)
         find_duplicates(session, order, asset_ids)
         changes = snapshot(order, AUDITED_FIELDS)

@@ -25,6 +25,7 @@ from api.audit.changes import apply_changes
 from api.auth.actor import Actor
 from api.db import UnitOfWork, utcnow
 from api.db.checks import check_version
+from api.dispatching.requests import withdraw_open
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
 from api.outbox.services import publish
@@ -44,6 +45,8 @@ TOPIC_STATUS_CHANGED = "work_order.status_changed"
 # An office-stated time up to this far past the server's clock is a browser clock running
 # a little ahead, taken as now; further ahead it is refused.
 _STATED_AHEAD = timedelta(milliseconds=CLOCK_TOLERANCE_MS)
+# The office taking an order in hand ends its auto-dispatch (api.dispatching.requests).
+_ENDS_OFFERS = frozenset({Action.ASSIGN, Action.CANCEL})
 TRANSITION_FIELDS = frozenset({"status", "assignee_id", "resolution", *rules.STAMPS})
 
 
@@ -116,6 +119,8 @@ def carry_out(
     audit.record(session, actor, "transition", "work_order", order.id, diff)
     event = _event(actor, order, plan, previous_assignee, reason, occurred)
     publish(session, actor.tenant_id, TOPIC_STATUS_CHANGED, event)
+    if plan.action in _ENDS_OFFERS:
+        withdraw_open(session, order, f"the order was {plan.to_status.value}", utcnow())
 
 
 def append_history(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, update
+from werkzeug.serving import make_server
 
 from api.db import utcnow
 from api.location.models import CurrentLocation
@@ -218,3 +220,33 @@ def test_the_nearest_qualified_skips_the_unskilled_in_the_index_itself(
     assert best is not None and best.technician.id == wanted.id
     assert best.distance_m == pytest.approx(1_000, rel=0.05)
     assert [n.technician_id for n in nearest] == [wanted.id]  # one look, nine skipped
+
+
+def test_with_a_routing_engine_the_short_list_is_ranked_by_time_on_the_road(
+    client: ApiClient, factories: Factories, engine: Engine, app: Any
+) -> None:
+    from dispatch.routing import OsrmRouter
+    from tests.unit.dispatch.test_routing import FakeOsrm
+
+    fake = FakeOsrm()
+    server = make_server("127.0.0.1", 0, fake, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    world = factories.tenant()
+    near = hire(factories, world, 500)  # across the river from the site: a long drive
+    far = hire(factories, world, 2_000)
+    hire(factories, world, 300, skills=[{"skill": "plumbing", "level": 5}])  # excluded
+    order = factories.work_order(world)
+    fake.table = [1_800.0, 240.0]  # near (1st by straight line) 30 min, far 4 min
+    app.extensions["fieldline_router"] = OsrmRouter(f"http://127.0.0.1:{server.server_port}")
+    try:
+        body = candidates(client, world, order.id, skill="hvac")
+    finally:
+        app.extensions.pop("fieldline_router").close()
+        server.shutdown()
+
+    ranked = [
+        (c["technician_id"], c["travel_minutes"], c["travel_source"]) for c in body["candidates"]
+    ]
+    assert ranked == [(str(far.id), 4.0, "osrm"), (str(near.id), 30.0, "osrm")]
+    tables = [seen for seen in fake.seen if seen.startswith("/table/")]
+    assert len(tables) == 1 and tables[0].count(";") == 2  # one request, the qualified two

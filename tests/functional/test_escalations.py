@@ -314,3 +314,42 @@ def test_a_finished_or_paused_order_is_never_escalated(
         409,
         "sla.order_finished",
     )
+
+
+def test_within_four_business_hours_counts_on_the_tenant_calendar(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    world = factories.tenant()
+    api = client.as_(world.admin_token)
+    # No working time but one day three weeks from now, 09:00-18:00 in Shanghai.
+    day = (datetime.now(UTC) + timedelta(days=21)).date()
+    calendar = api.post(
+        "/v1/business-calendars",
+        json={"name": "默认", "time_zone": "Asia/Shanghai", "weekly_hours": {}},
+    ).get_json()
+    api.request(
+        "PUT",
+        f"/v1/business-calendars/{calendar['id']}/days/{day.isoformat()}",
+        json={"hours": [{"start": "09:00", "end": "18:00"}]},
+    )
+    factories.user(world, Role.DISPATCHER, manager=True)
+    _rule(api, name="四个工作小时", business_time=True, action="notify_managers")
+    order = factories.work_order(world)
+    due = datetime(day.year, day.month, day.day, 5, 0, tzinfo=UTC)  # 13:00 in Shanghai
+    with uow_factory() as uow:
+        check = uow.session.get(EscalationCheck, order.id)
+        assert check is not None and check.due_at == due
+    # The office shortens that day: the check moves with it.
+    api.request(
+        "PUT",
+        f"/v1/business-calendars/{calendar['id']}/days/{day.isoformat()}",
+        json={"hours": [{"start": "10:00", "end": "18:00"}]},
+    )
+    due += timedelta(hours=1)
+    with uow_factory() as uow:
+        check = uow.session.get(EscalationCheck, order.id)
+        assert check is not None and check.due_at == due
+    assert sweep(uow_factory, due - timedelta(seconds=1)) == 0
+    assert sweep(uow_factory, due) == 1
+    (fired,) = _escalations(api, order.id)
+    assert datetime.fromisoformat(fired["due_at"].replace("Z", "+00:00")) == due

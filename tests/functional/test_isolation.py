@@ -21,6 +21,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -28,6 +29,8 @@ from flask import Flask
 from sqlalchemy import Engine, update
 
 from api.auth.permissions import Role
+from api.db import utcnow
+from api.dispatching.models import Offer
 from api.evidence.models import Photo
 from api.outbox.registry import HANDLERS
 from api.outbox.worker import run_once
@@ -49,6 +52,7 @@ _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/transitions", {"action": "cancel", "reason": "入侵测试"}),
     ("POST", "/notes", {"body": "入侵测试"}),
+    ("POST", "/decline", {"reason": "入侵测试"}),
     ("POST", "/contacts", {"name": "入侵测试"}),
     ("POST", "/read", None),
     ("POST", "/resolution", {"resolution": "keep_server"}),
@@ -66,6 +70,7 @@ _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ),
     ("POST", "/merge", {"into_asset_id": "01938a3c-7c00-7000-8000-000000000001"}),
     ("POST", "/rating", {"score": 5}),
+    ("POST", "/push-subscriptions", BrowserKeys().subscription("https://push.example.com/i")),
     ("PUT", "/days/<day>", {"hours": []}),
     ("POST", "/workflow/actions", {"step": "tech", "action": "complete"}),
     ("POST", "/sla/pauses", {"reason": "入侵测试"}),
@@ -106,6 +111,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         world, customer_y, site_y, category_id=categories[-1].id, asset_ids=[asset_y.id]
     )
     factories.transition(world, order, "assign", assignee_id=technician.id)
+    offer_id = _offer(factories, world, technician.id, customer_y, site_y)
     note = factories.note(world, order, visibility=NoteVisibility.CUSTOMER)
     phone = Device(client.as_(tech_token))  # a conflict record and a parked mutation
     receipts = phone.push_ok(
@@ -176,7 +182,9 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         headers={"Content-Type": "image/jpeg"},
     )
     assert uploaded.status_code == 201, uploaded.get_json()
-    photo_id = _shown_photo(phone, uow_factory, order.id, photo_sha, len(_VICTIM_PHOTO))
+    photo_id = _shown_photo(
+        phone, uow_factory, order.id, photo_sha, len(_VICTIM_PHOTO), note_id=note.id
+    )
     sha_b64 = base64.b64encode(photo_sha.encode()).decode()
     jpeg_b64 = base64.b64encode(b"image/jpeg").decode()
     upload = tech_api.request(
@@ -214,6 +222,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "entry_id": client.as_(tech_token).get("/v1/sync/quarantine").get_json()["items"][0]["id"],
         "device_id": str(phone.device_id),
         "photo_id": str(photo_id),
+        "note_id": str(note.id),
         "item_id": str(photo_id),  # /{kind}/{item_id}/visibility: the photo for photos
         # /v1/media/{token}: a link is its own credential (tested in test_photo_reads);
         # one this server did not make names nothing.
@@ -230,6 +239,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         ).get_json()["items"][0]["id"],
         "suggestion_id": suggestions[0]["id"],
         "escalation_rule_id": escalation_rule.get_json()["id"],
+        "offer_id": str(offer_id),
         "version_id": admin.get("/v1/priority-rule-versions").get_json()["items"][0]["id"],
     }
     customer_y_ids = {
@@ -246,14 +256,38 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
     return Victim(world.slug, str(contact_x.id), ids, customer_y_ids)
 
 
-def _shown_photo(
-    phone: Device, uow_factory: Any, order_id: uuid.UUID, sha256: str, size: int
+def _offer(
+    factories: Factories, world: Any, technician_id: uuid.UUID, customer: Any, site: Any
 ) -> uuid.UUID:
-    """A ready photo on the order, shown to the order's customer (Y, not X)."""
+    """A pending offer to the technician of another order of customer Y (auto-dispatch)."""
+    tenant_id = world.tenant_id
+    order = factories.work_order(world, customer, site)
+    with factories.uow() as uow:
+        now = utcnow()
+        offer = Offer(
+            tenant_id=tenant_id, work_order_id=order.id, technician_id=technician_id, attempt=1,
+            state="pending", number=order.number, title=order.title, site_address="入侵测试",
+            distance_m=100, travel_s=60, score=99.0, offered_at=now,
+            expires_at=now + timedelta(minutes=5),
+        )  # fmt: skip
+        uow.session.add(offer)
+        uow.commit()
+        return offer.id
+
+
+def _shown_photo(
+    phone: Device,
+    uow_factory: Any,
+    order_id: uuid.UUID,
+    sha256: str,
+    size: int,
+    note_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """A ready photo on the order (illustrating ``note_id``), shown to the order's
+    customer (Y, not X)."""
     photo_id = new_id()
-    attached = phone.push_ok(
-        [phone.mutation(AttachPhoto(photo_id, order_id, sha256, PhotoType.JPEG, size))]
-    )
+    photo = AttachPhoto(photo_id, order_id, sha256, PhotoType.JPEG, size, note_id=note_id)
+    attached = phone.push_ok([phone.mutation(photo)])
     assert [r.status for r in attached.receipts] == [Outcome.APPLIED]
     with uow_factory() as uow:
         uow.session.execute(update(Photo).where(Photo.id == photo_id).values(visibility="customer"))
@@ -293,7 +327,10 @@ def _attempt(api: ApiClient, method: str, rule: str, ids: dict[str, str]):
         return api.request(method, path, data=_STRANGER_BYTES, headers=headers)
     if method in ("PATCH", "DELETE"):
         return api.request(method, path, json=body or None, headers={"If-Match": '"1"'})
-    if method == "POST" and rule.endswith("/work-orders/<uuid:work_order_id>/merge"):
+    if method == "POST" and (
+        rule.endswith("/work-orders/<uuid:work_order_id>/merge")
+        or rule.startswith("/v1/offers/")  # answering an offer needs its ETag
+    ):
         return api.request(method, path, json=body, headers={"If-Match": '"1"'})
     if method == "POST":
         return api.request(method, path, json=body)

@@ -26,10 +26,13 @@ from api.live.events import LiveEvent
 from api.live.stream.app import Limits
 from api.live.stream.run import ThreadedStreams
 from api.workorders.states import Status
+from sync_protocol.mutations import TransitionWorkOrder
+from sync_protocol.workorder_status import Action
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 from tests.support.factories.core import SECRET
 from tests.support.positions import ALWAYS, Tracked, fix
+from tests.support.push import Device
 from tests.support.sse import EventStream
 
 
@@ -269,6 +272,36 @@ def test_a_tracking_stream_ends_when_its_link_is_revoked(
         gone = stream.until(lambda e: e.kind == "gone")
         assert gone.data["code"] == "tracking.link_not_found"
         assert stream.ended()
+
+
+def test_a_batch_synced_from_the_field_reaches_the_stream_once_committed(
+    client: ApiClient, factories: Factories, engine: Engine, streams: ThreadedStreams
+) -> None:
+    """The sync push applies each mutation in a savepoint: what it changed is told when
+    the batch commits, not at each savepoint (when nobody else can read it yet)."""
+    job = Job(client, factories, engine)
+    job.to(Status.EN_ROUTE)
+    device = Device(job.tracked.api)
+    steps = [("arrive", Status.EN_ROUTE), ("start_work", Status.ON_SITE)]
+    steps.append(("complete", Status.IN_PROGRESS))
+    batch = [
+        device.mutation(
+            TransitionWorkOrder(
+                job.order.id,
+                Action(action),
+                base,
+                resolution="更换滤芯" if action == "complete" else None,
+            )
+        )
+        for action, base in steps
+    ]
+    with EventStream(streams.port, f"/live/t/{job.token}?lang=en") as stream:
+        assert stream.until(lambda e: e.kind == "tracking").data["status"] == "en_route"
+        receipts = device.push_ok(batch).receipts
+        assert [r.status.value for r in receipts] == ["applied"] * 3
+        done = stream.until(lambda e: e.kind == "tracking" and e.data["status"] != "en_route")
+        assert done.data["status"] == "completed"
+        assert stream.until(lambda e: e.kind == "end").data == {}
 
 
 @pytest.mark.parametrize("token", ["not-a-token", "A" * 43])

@@ -4,11 +4,13 @@ schema a client team builds its local tables from (PROTOCOL.md § 5.4)."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from api.db import utcnow
+from api.dispatching.models import Offer
 from api.sync import replica_schema
 from api.sync.syncables import BY_TABLE
 from tests.support.api_client import ApiClient
@@ -70,6 +72,17 @@ def test_every_pulled_row_matches_the_published_replica_schema(
         world, scene.customer, scene.site, asset_ids=[asset.id], category_id=categories[-1].id
     )
     factories.transition(world, order, "assign", assignee_id=scene.technician.id)
+    offered = factories.work_order(world, scene.customer, scene.site)
+    with factories.uow() as uow:  # a job offered to the technician (auto-dispatch)
+        now = utcnow()
+        uow.session.add(
+            Offer(tenant_id=world.tenant_id, work_order_id=offered.id,
+                  technician_id=scene.technician.id, attempt=1, state="pending",
+                  number=offered.number, title=offered.title, site_address="世纪大道 1 号",
+                  distance_m=812, travel_s=300, score=91.25, offered_at=now,
+                  expires_at=now + timedelta(minutes=5))
+        )  # fmt: skip
+        uow.commit()
     tech = client.as_(scene.technician_token)
     device = Device(tech)
     receipts = device.push_ok(_job(device, str(order.id), str(asset.id))).receipts

@@ -6,13 +6,17 @@ the keyboard. Screenshots are kept in ``tests/artifacts/pages/``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, expect
+from sqlalchemy import select
 
 from api.config import Config
+from api.db import UnitOfWorkFactory
+from api.push.models import TrackingPushSubscription
 from api.workorders.states import Status
 from tests.functional.test_tracking import Job
 from tests.support.api_client import ApiClient
@@ -20,6 +24,7 @@ from tests.support.factories import Factories
 from tests.support.live_server import pages_app, served
 from tests.support.pages import LANGUAGES, SIZES, PageVisit, chromium, visit
 from tests.support.positions import fix
+from tests.support.push_service import BrowserKeys
 
 EVERY_VIEW = [(size, language) for size in SIZES for language in LANGUAGES]
 
@@ -115,3 +120,36 @@ def test_an_ended_link_is_a_page_a_person_can_read(origin: str, browser: Browser
             response = seen.page.goto(f"{origin}/t/{first}")
             assert response is not None and response.status == 410
             _checked(seen, "tracking-ended")
+
+
+# What the browser's push service would hand back (there is none offline); the page's
+# own code does the rest.
+_PUSH_STUB = """
+PushManager.prototype.subscribe = async function () {
+  const made = %s;
+  return { toJSON: () => made, unsubscribe: async () => true };
+};
+"""
+
+
+def test_the_customer_turns_on_notifications_from_the_page(
+    origin: str, browser: Browser, job: Job, uow_factory: UnitOfWorkFactory
+) -> None:
+    _en_route(job)
+    made = BrowserKeys().subscription("https://push.example.com/send/phone-1")
+    with visit(browser, "phone", "zh-CN") as seen:
+        page = seen.page
+        page.context.grant_permissions(["notifications"], origin=origin)
+        page.context.add_init_script(script=_PUSH_STUB % json.dumps(made))
+        page.goto(f"{origin}/t/{job.token}")
+        page.get_by_role("button", name="通知我").click()
+        expect(page.locator("#push-status")).to_have_text("这部手机将收到每一步的通知。")
+        expect(page.get_by_role("button", name="通知我")).to_be_hidden()  # done: no second tap
+        _checked(seen, "tracking-notify")
+    with uow_factory.reader() as uow:
+        row = uow.session.scalars(select(TrackingPushSubscription)).one()
+    assert (row.work_order_id, row.endpoint, row.language) == (
+        job.order.id,
+        made["endpoint"],
+        "zh-CN",
+    )

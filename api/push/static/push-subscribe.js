@@ -1,11 +1,15 @@
-/* Subscribe this browser to the signed-in person's Fieldline notifications.
+/* Subscribe this browser to Fieldline's Web Push.
 
-   await FieldlinePush.subscribe(accessToken)   -> the subscription's id
-   await FieldlinePush.unsubscribe(accessToken) -> true if one was removed
+   A signed-in person, for their own notifications:
+     await FieldlinePush.subscribe(accessToken)   -> the subscription's id
+     await FieldlinePush.unsubscribe(accessToken) -> true if one was removed
+   A customer on a tracking page, for that order only (the link is the credential):
+     await FieldlinePush.subscribeToTracking(trackingToken)   -> the subscription's id
+     await FieldlinePush.unsubscribeFromTracking(trackingToken) -> true if one was removed
 
    It registers /push-sw.js, asks the browser's push service for a subscription
-   under the tenant's VAPID key (GET /v1/push/vapid-public-key) and hands it to
-   POST /v1/push/subscriptions. The browser asks the person for permission. */
+   under the tenant's VAPID key and hands it to the server. The browser asks the
+   person for permission. */
 "use strict";
 
 const FieldlinePush = (() => {
@@ -16,10 +20,10 @@ const FieldlinePush = (() => {
     return Uint8Array.from(text, (c) => c.charCodeAt(0));
   }
 
-  async function api(token, method, path, body) {
+  async function api(headers, method, path, body) {
     const response = await fetch(path, {
       method,
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      headers: { ...headers, "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!response.ok && response.status !== 404) {
@@ -28,30 +32,45 @@ const FieldlinePush = (() => {
     return response.status === 204 || response.status === 404 ? null : response.json();
   }
 
-  async function subscribe(token) {
+  async function subscribeAt(headers, keyPath, savePath, store) {
     const registration = await navigator.serviceWorker.register("/push-sw.js");
     await navigator.serviceWorker.ready;
-    const { public_key: key } = await api(token, "GET", "/v1/push/vapid-public-key");
+    const { public_key: key } = await api(headers, "GET", keyPath);
     const subscription = await registration.pushManager.subscribe({
       userVisibleOnly: true,
       applicationServerKey: keyBytes(key),
     });
     const { endpoint, keys } = subscription.toJSON();
-    const saved = await api(token, "POST", "/v1/push/subscriptions", { endpoint, keys });
-    localStorage.setItem(STORE, saved.id);
+    const saved = await api(headers, "POST", savePath, { endpoint, keys });
+    localStorage.setItem(store, saved.id);
     return saved.id;
   }
 
-  async function unsubscribe(token) {
-    const id = localStorage.getItem(STORE);
+  async function unsubscribeAt(headers, pathOf, store) {
+    const id = localStorage.getItem(store);
     const registration = await navigator.serviceWorker.getRegistration("/");
     const subscription = registration && (await registration.pushManager.getSubscription());
     if (subscription) await subscription.unsubscribe();
     if (!id) return false;
-    localStorage.removeItem(STORE);
-    await api(token, "DELETE", `/v1/push/subscriptions/${id}`);
+    localStorage.removeItem(store);
+    await api(headers, "DELETE", pathOf(id));
     return true;
   }
 
-  return { subscribe, unsubscribe };
+  const bearer = (token) => ({ Authorization: `Bearer ${token}` });
+  const tracking = (token) => `/v1/tracking/${encodeURIComponent(token)}`;
+  const language = () => ({ "Accept-Language": document.documentElement.lang || "zh-CN" });
+
+  return {
+    subscribe: (token) =>
+      subscribeAt(bearer(token), "/v1/push/vapid-public-key", "/v1/push/subscriptions", STORE),
+    unsubscribe: (token) =>
+      unsubscribeAt(bearer(token), (id) => `/v1/push/subscriptions/${id}`, STORE),
+    subscribeToTracking: (token) =>
+      subscribeAt(language(), `${tracking(token)}/vapid-public-key`,
+        `${tracking(token)}/push-subscriptions`, `${STORE}.${token}`),
+    unsubscribeFromTracking: (token) =>
+      unsubscribeAt(language(), (id) => `${tracking(token)}/push-subscriptions/${id}`,
+        `${STORE}.${token}`),
+  };
 })();

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.sync import capture, clock
 from api.sync.models import SyncQuarantine
-from api.sync.push import evidence, orders, scans, signoff
+from api.sync.push import evidence, offers, orders, scans, signoff
 from api.sync.push.orders import Done
 from api.sync.push.writer import Writer
 from sync_protocol.errors import JSONValue, ProtocolError
@@ -28,6 +28,7 @@ from sync_protocol.hlc import HLC, admit
 from sync_protocol.merge import FieldOutcome, Outcome
 from sync_protocol.messages import Receipt
 from sync_protocol.mutations import (
+    AnswerOffer,
     CreateWorkOrder,
     MutationArgs,
     PatchWorkOrder,
@@ -136,7 +137,7 @@ def _single_write(args: MutationArgs) -> bool:
     leaves nothing to undo: they skip the savepoint (two round trips each), and their
     inserts reach the database together."""
     written_with_savepoint = (
-        CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder | SignOff | ScanCode
+        CreateWorkOrder | TransitionWorkOrder | PatchWorkOrder | SignOff | ScanCode | AnswerOffer
     )
     return not isinstance(args, written_with_savepoint)
 
@@ -161,6 +162,8 @@ def _run(
         return evidence.void(session, writer, args, hlc, sent)
     if isinstance(args, ScanCode):
         return scans.scan(session, writer, args, sent)
+    if isinstance(args, AnswerOffer):
+        return offers.answer(session, writer, args, hlc, sent)
     return evidence.add(session, writer, args, hlc, sent)
 
 

@@ -1,7 +1,8 @@
 """Travel times from an OSRM-compatible engine, and the straight line when it fails.
 
-The engine is a local fake that speaks OSRM's ``route`` service over real HTTP
-(its URL shape, ``code``, ``routes[].duration`` and ``distance``)."""
+The engine is a local fake that speaks OSRM's ``route`` and ``table`` services over
+real HTTP (their URL shapes, ``code``, ``routes[].duration`` and ``distance``, the
+``durations``/``distances`` matrices with ``null`` for no route)."""
 
 from __future__ import annotations
 
@@ -25,11 +26,14 @@ class FakeOsrm:
     def __init__(self) -> None:
         self.mode = "ok"
         self.seen: list[str] = []
+        self.table: list[float | None] = []  # seconds per source, None: no route
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         self.seen.append(request.full_path)
         parts = request.path.split("/")  # /route/v1/driving/lon,lat;lon,lat
+        if parts[1:4] == ["table", "v1", "driving"] and self.mode == "ok":
+            return self._table(request, parts[4])(environ, start_response)
         if parts[1:4] != ["route", "v1", "driving"] or request.args.get("overview") != "false":
             body, status = {"code": "InvalidUrl"}, 400
         elif self.mode == "slow":
@@ -48,6 +52,18 @@ class FakeOsrm:
         return Response(json.dumps(body), status, mimetype="application/json")(
             environ, start_response
         )
+
+    def _table(self, request: Request, points: str) -> Response:
+        count = len(points.split(";"))
+        sources = [int(i) for i in request.args["sources"].split(";")]
+        assert request.args["destinations"] == "0" and sources == list(range(1, count))
+        rows = [[s] for s in self.table]
+        body = {
+            "code": "Ok",
+            "durations": rows,
+            "distances": [[None if s is None else s * 8.0] for s in self.table],
+        }
+        return Response(json.dumps(body), 200, mimetype="application/json")
 
 
 @pytest.fixture
@@ -81,3 +97,25 @@ def test_when_the_engine_cannot_answer_the_straight_line_does(
 def test_an_engine_that_is_not_there_falls_back_too() -> None:
     leg = OsrmRouter("http://127.0.0.1:9", timeout=0.5).travel(PEOPLES_SQUARE, LUJIAZUI)
     assert leg.source == "urban_driving" and leg.seconds > 0
+
+
+def test_a_table_request_gives_every_origins_time_and_a_missing_cell_falls_back(
+    osrm: tuple[FakeOsrm, str],
+) -> None:
+    fake, url = osrm
+    fake.table = [600.0, None, 61.0]
+    origins = [PEOPLES_SQUARE, (31.25, 121.45), (31.24, 121.49)]
+    legs = OsrmRouter(url).travel_from(origins, LUJIAZUI)
+    assert [(leg.seconds, leg.source) for leg in legs] == [
+        (600, "osrm"), (StraightLine().travel(origins[1], LUJIAZUI).seconds, "urban_driving"),
+        (120, "osrm")]  # fmt: skip
+    assert len(fake.seen) == 1 and fake.seen[0].startswith("/table/v1/driving/121.499800,")
+
+
+def test_a_table_the_engine_cannot_answer_is_the_straight_line(
+    osrm: tuple[FakeOsrm, str],
+) -> None:
+    fake, url = osrm
+    fake.mode = "broken"
+    legs = OsrmRouter(url).travel_from([PEOPLES_SQUARE], LUJIAZUI)
+    assert legs == StraightLine().travel_from([PEOPLES_SQUARE], LUJIAZUI)

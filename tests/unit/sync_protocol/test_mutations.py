@@ -105,6 +105,12 @@ EXAMPLES: dict[MutationName, dict[str, Any]] = {
         "code": "(01)09501101530003(21)SN9",
         "symbology": "data_matrix",
     },
+    MutationName.ANSWER_OFFER: {
+        "offer_id": NEW_ID,
+        "work_order_id": ORDER,
+        "answer": "decline",
+        "reason": "车坏了",
+    },
 }
 S = MutationName.SIGN_OFF
 
@@ -283,3 +289,12 @@ def test_evidence_mutations_become_evidence_set_members() -> None:
     added = EvidenceSet().add(item)
     assert added.outcome is Outcome.APPLIED
     assert added.evidence.add(item).outcome is Outcome.DUPLICATE
+
+
+def test_a_decline_needs_a_reason_and_an_accept_does_not() -> None:
+    base = {"offer_id": NEW_ID, "work_order_id": ORDER}
+    with pytest.raises(ProtocolError) as refused:
+        parse_args("answer_offer", base | {"answer": "decline", "reason": "  "})
+    assert refused.value.field == "args.reason"
+    accepted = parse_args("answer_offer", base | {"answer": "accept"})
+    assert accepted.to_json()["reason"] is None
