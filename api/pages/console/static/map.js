@@ -3,7 +3,7 @@
    background when the tiles cannot be reached. The list beside the map is the
    keyboard's way to the same orders; a click on a marker opens the order too.
 
-   ConsoleMap.show(element) -> { orders(items, onPick), technicians(items), frame(), plan(routes),
+   ConsoleMap.show(element) -> { orders(items, onPick), technicians(items, describe), frame(), plan(routes),
    clearPlan() } */
 "use strict";
 
@@ -52,7 +52,7 @@ window.ConsoleMap = (() => {
       }
     }
 
-    function technicians(items) {
+    function technicians(items, describe) {
       technicianLayer.clearLayers();
       for (const technician of items) {
         if (!technician.position) continue;
@@ -61,7 +61,7 @@ window.ConsoleMap = (() => {
           radius: 7, color: "#0b5cad", weight: 3, fillColor: "#ffffff", fillOpacity: 1,
           className: "technician-marker",
         })
-          .bindTooltip(technician.name)
+          .bindTooltip(describe ? describe(technician) : technician.name)
           .addTo(technicianLayer);
       }
     }
