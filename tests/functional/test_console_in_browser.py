@@ -118,6 +118,8 @@ def test_a_dispatcher_assigns_the_best_candidate_from_the_desktop_console(
         expect(page.locator("#map path.order-marker")).to_have_count(2)
         expect(page.locator("#map path.technician-marker")).to_have_count(2)
         expect(page.locator("#technicians")).to_contain_text(office.near_name)
+        page.locator("#map path.technician-marker").first.hover()
+        expect(page.locator(".leaflet-tooltip")).to_contain_text("Available")  # activity
         _checked(seen, "console-board")
 
         orders.get_by_role("button", name=f"{office.order_number} · Chiller not cooling").click()

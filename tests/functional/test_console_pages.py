@@ -214,3 +214,19 @@ def test_signing_out_after_the_access_token_expired_still_ends_the_session(
     browser.delete_cookie("fieldline_session")  # as when it has expired
     assert browser.post("/console/sign-out", data={"csrf_token": csrf}).status_code == 303
     assert sessions() == 1
+
+
+def test_an_incomplete_form_comes_back_with_what_was_typed(
+    app: Flask, factories: Factories
+) -> None:
+    world = factories.tenant()
+    browser = app.test_client()
+    form = browser.get("/sign-in?lang=en")
+    incomplete = browser.post(
+        "/sign-in",
+        data={"tenant": world.slug, "email": "<b>me</b>@x.test", "csrf_token": _csrf(form)},
+    )
+    assert incomplete.status_code == 422
+    page = incomplete.get_data(as_text=True)
+    assert "Please fill in every field." in page
+    assert 'value="&lt;b&gt;me&lt;/b&gt;@x.test"' in page  # kept, and escaped

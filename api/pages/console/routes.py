@@ -50,7 +50,8 @@ def sign_in_post() -> BaseResponse:
     if not csrf_matches(request, request.form.get(CSRF_FIELD)):
         return _form(400, problem="expired", **fields)
     if not all(fields.values()) or not password or _too_long({**fields, "password": password}):
-        return _form(422, problem="missing", **fields)
+        shown = {name: value[: _FIELD_LIMITS[name]] for name, value in fields.items()}
+        return _form(422, problem="missing", **shown)
     email = fields["email"].lower()
     current_app.extensions["fieldline_login_limiter"].hit(
         f"ip:{request.remote_addr}", f"account:{fields['tenant']}:{email}"

@@ -39,6 +39,7 @@
     board.technicians = technicians.data.items;
     drawOrders();
     drawTechnicians();
+    if (map) map.frame();
     document.dispatchEvent(new CustomEvent("console:board", { detail: board }));
   }
 
@@ -74,6 +75,15 @@
     if (map) map.orders(board.orders, pick);
   }
 
+  function describe(technician) {
+    return [
+      technician.name,
+      text(`activity.${technician.activity}`),
+      technician.current_job ? text("current_job", { number: technician.current_job.number }) : null,
+      technician.position ? FieldlineApi.when(technician.position.fixed_at) : null,
+    ].filter(Boolean).join(" · ");
+  }
+
   function drawTechnicians() {
     const list = document.getElementById("technicians");
     const rows = board.technicians.map((technician) =>
@@ -94,7 +104,7 @@
       ),
     );
     list.replaceChildren(...rows);
-    if (map) map.technicians(board.technicians);
+    if (map) map.technicians(board.technicians, describe);
   }
 
   /* A burst of positions moves the technicians where they are (the event has the fix);

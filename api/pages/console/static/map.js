@@ -3,7 +3,8 @@
    background when the tiles cannot be reached. The list beside the map is the
    keyboard's way to the same orders; a click on a marker opens the order too.
 
-   ConsoleMap.show(element) -> { orders(items, onPick), technicians(items), plan(routes), clearPlan() } */
+   ConsoleMap.show(element) -> { orders(items, onPick), technicians(items, describe), frame(), plan(routes),
+   clearPlan() } */
 "use strict";
 
 window.ConsoleMap = (() => {
@@ -21,22 +22,25 @@ window.ConsoleMap = (() => {
     const technicianLayer = L.layerGroup().addTo(map);
     const planLayer = L.layerGroup().addTo(map);
     let framed = false;
-    let known = [];
 
-    function frame(points) {
-      known = known.concat(points);
-      if (framed || known.length === 0) return;
-      map.fitBounds(L.latLngBounds(known).pad(0.2), { maxZoom: 14 });
+    /* The first orders and technicians with a place frame the map, once: after that the
+       dispatcher's own panning and zooming is left alone. */
+    function frame() {
+      if (framed) return;
+      const points = [];
+      for (const layer of [orderLayer, technicianLayer]) {
+        layer.eachLayer((marker) => points.push(marker.getLatLng()));
+      }
+      if (points.length === 0) return;
+      map.fitBounds(L.latLngBounds(points).pad(0.2), { maxZoom: 14, animate: false });
       framed = true;
     }
 
     function orders(items, onPick) {
       orderLayer.clearLayers();
-      const points = [];
       for (const order of items) {
         if (order.site.lat === null || order.site.lon === null) continue;
         const at = [order.site.lat, order.site.lon];
-        points.push(at);
         L.circleMarker(at, {
           radius: 8, color: "#ffffff", weight: 2, fillOpacity: 1,
           fillColor: SLA_COLOURS[order.sla_state] || SLA_COLOURS.none,
@@ -46,24 +50,20 @@ window.ConsoleMap = (() => {
           .on("click", () => onPick(order.id))
           .addTo(orderLayer);
       }
-      frame(points);
     }
 
-    function technicians(items) {
+    function technicians(items, describe) {
       technicianLayer.clearLayers();
-      const points = [];
       for (const technician of items) {
         if (!technician.position) continue;
         const at = [technician.position.lat, technician.position.lon];
-        points.push(at);
         L.circleMarker(at, {
           radius: 7, color: "#0b5cad", weight: 3, fillColor: "#ffffff", fillOpacity: 1,
           className: "technician-marker",
         })
-          .bindTooltip(technician.name)
+          .bindTooltip(describe ? describe(technician) : technician.name)
           .addTo(technicianLayer);
       }
-      frame(points);
     }
 
     /* routes: [{technician: {name, position}, stops: [[lat, lon], ...]}] */
@@ -85,7 +85,7 @@ window.ConsoleMap = (() => {
       planLayer.clearLayers();
     }
 
-    return { orders, technicians, plan, clearPlan };
+    return { orders, technicians, frame, plan, clearPlan };
   }
 
   return { show, SLA_COLOURS, ROUTE_COLOURS };
