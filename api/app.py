@@ -75,6 +75,7 @@ BLUEPRINT_MODULES = [
     "api.pages.layout.routes",
     "api.pages.landing.routes",
     "api.pages.tracking.routes",
+    "api.pages.console.routes",
     "api.pages.verify.routes",
     "api.pages.repair.routes",
 ]

@@ -80,6 +80,9 @@ class Config:
     # gunicorn when embedded_streams is on (the default on SQLite).
     live_url: str = ""
     embedded_streams: bool = True
+    # Open streams allowed per console login session and per tracking link (429 past it).
+    live_streams_per_session: int = 8
+    live_streams_per_link: int = 8
     worker_poll_seconds: float = 1.0
     # How often each worker looks for due escalations (one index range scan).
     escalation_sweep_seconds: float = 30.0
@@ -148,6 +151,8 @@ class Config:
             threads=int(_env("THREADS", "1")),
             embedded_worker=_env_bool("EMBEDDED_WORKER", database_url.startswith("sqlite")),
             live_url=_env("LIVE_URL", ""),
+            live_streams_per_session=int(_env("LIVE_STREAMS_PER_SESSION", "8")),
+            live_streams_per_link=int(_env("LIVE_STREAMS_PER_LINK", "8")),
             embedded_streams=_env_bool("EMBEDDED_STREAMS", database_url.startswith("sqlite")),
             worker_poll_seconds=float(_env("WORKER_POLL_SECONDS", "1.0")),
             escalation_sweep_seconds=float(_env("ESCALATION_SWEEP_SECONDS", "30")),

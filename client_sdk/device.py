@@ -296,12 +296,17 @@ class Device:
         *,
         caption: str | None = None,
         content_type: str | None = None,
+        note_id: str | uuid.UUID | None = None,
     ) -> Mutation:
-        """Hash and keep a copy of the photo, record ``attach_photo`` and queue the bytes."""
+        """Hash and keep a copy of the photo, record ``attach_photo`` and queue the bytes;
+        ``note_id``: the order's note the photo illustrates (e.g. from :meth:`add_note`)."""
         order = self._target(work_order_id)
         kind = _photo_type(path, content_type)
         blob = self.uploads.import_file(path)
-        args = AttachPhoto(uuid7(), order, blob.sha256, kind, blob.size, caption=caption)
+        note = uuid.UUID(str(note_id)) if note_id is not None else None
+        args = AttachPhoto(
+            uuid7(), order, blob.sha256, kind, blob.size, caption=caption, note_id=note
+        )
         with self.store.transaction():
             mutation = self.outbox.record(args)
             self.uploads.add(blob, kind.value)

@@ -227,9 +227,10 @@ class AttachPhoto:
     caption: str | None = None
     taken_at: datetime | None = None
     asset_id: uuid.UUID | None = None
+    note_id: uuid.UUID | None = None  # a note of the same order the photo illustrates
 
     def to_json(self) -> dict[str, JSONValue]:
-        return {
+        args: dict[str, JSONValue] = {
             **_refs(self),
             "sha256": self.sha256,
             "content_type": self.content_type.value,
@@ -238,6 +239,11 @@ class AttachPhoto:
             "taken_at": _ts(self.taken_at),
             "asset_id": _id(self.asset_id),
         }
+        # Only when set: the server keys a retried mutation by the digest of these args,
+        # and photos recorded before note_id existed must stay duplicates, not "reused".
+        if self.note_id is not None:
+            args["note_id"] = str(self.note_id)
+        return args
 
 
 @dataclass(frozen=True)
@@ -483,6 +489,7 @@ def _photo(r: ObjectReader) -> AttachPhoto:
         r.optional_text("caption", max_len=500),
         r.optional_timestamp("taken_at"),
         r.optional_uuid("asset_id"),
+        r.optional_uuid("note_id"),
     )
 
 

@@ -42,12 +42,27 @@ class ScanReport:
     service_history: list[WorkOrder]
 
 
-def scan_report(session: Session, actor: Actor, asset: Asset, *, created: bool) -> ScanReport:
-    site, zone = session.execute(
-        select(Site, Tenant.timezone)
-        .join(Tenant, Tenant.id == Site.tenant_id)
-        .where(Site.id == asset.site_id)
-    ).one()
+def scan_report(
+    session: Session,
+    actor: Actor,
+    asset: Asset,
+    *,
+    created: bool,
+    place: tuple[Site, str | None] | None = None,
+) -> ScanReport:
+    """The scanner's answer; ``place``: the asset's site and the tenant's time zone when
+    the caller read them with the asset (else read here)."""
+    if place is None:
+        place = (
+            session.execute(
+                select(Site, Tenant.timezone)
+                .join(Tenant, Tenant.id == Site.tenant_id)
+                .where(Site.id == asset.site_id)
+            )
+            .tuples()
+            .one()
+        )
+    site, zone = place
     # One query for both lists, newest first: an asset's orders are few, and past
     # MAX_ORDERS only the oldest history is left out.
     orders = session.scalars(

@@ -35,6 +35,7 @@ from api.evidence.errors import from_media
 from api.evidence.models import PartUsed, Photo, Reading
 from api.sites.models import Site
 from api.sites.queries import access_site
+from api.tenants.models import Tenant
 from api.workorders.models import WorkOrderAsset
 from media.decode import decode_codes
 from media.validate import MediaRefused
@@ -70,9 +71,7 @@ def identify(
         )
     ).one_or_none()
     if asset is not None:
-        visible = select(Asset.id).where(Asset.id == asset.id, scoping.assets(actor))
-        if not actor.is_office and session.scalar(visible) is None:
-            raise AssetNotFound()
+        _check_visible(session, actor, asset)
         return Identified(asset, created=False)
     if site is None:
         raise AssetNotFound()
@@ -102,6 +101,15 @@ def identify(
     return Identified(asset, created=True)
 
 
+def _check_visible(session: Session, actor: Actor, asset: Asset) -> None:
+    """``asset.not_found`` for an asset of the tenant the actor may not see."""
+    if actor.is_office:
+        return
+    visible = select(Asset.id).where(Asset.id == asset.id, scoping.assets(actor))
+    if session.scalar(visible) is None:
+        raise AssetNotFound()
+
+
 def scan(
     reader: UnitOfWork,
     writer: Callable[[], UnitOfWork],
@@ -117,13 +125,22 @@ def scan(
     lock; only an unknown code with a place opens ``writer`` for the provisional asset.
     """
     with reader:
-        try:
-            found = identify(reader.session, actor, code, symbology, None)
-        except AssetNotFound:
-            if site_id is None:
-                raise
-        else:
-            return scan_report(reader.session, actor, found.asset, created=False)
+        session = reader.session
+        scanned = checked_code(code, symbology)
+        # The asset with its site and the tenant's time zone in one round trip: the
+        # report needs all three, and a scan is mostly this one read.
+        known = session.execute(
+            select(Asset, Site, Tenant.timezone)
+            .join(Site, Site.id == Asset.site_id)
+            .join(Tenant, Tenant.id == Asset.tenant_id)
+            .where(Asset.tenant_id == actor.tenant_id, Asset.barcode_value == scanned.value)
+        ).one_or_none()
+        if known is not None:
+            asset, site, zone = known
+            _check_visible(session, actor, asset)
+            return scan_report(session, actor, asset, created=False, place=(site, zone))
+        if site_id is None:
+            raise AssetNotFound()
     uow = writer()
     with uow:
         session = uow.session

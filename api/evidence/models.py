@@ -97,6 +97,10 @@ class Photo(Base, EvidenceRecord, AssetEvidence):
     caption: Mapped[str | None] = mapped_column(String(500))
     taken_at: Mapped[datetime | None]
     state: Mapped[str] = mapped_column(String(16), default="pending")
+    # The note the photo illustrates ("the leak I describe"), a note of the same order.
+    note_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("work_order_notes.id", ondelete="RESTRICT"), index=True
+    )
     # Photos may show people, other equipment or internal remarks in the caption.
     visibility: Mapped[str] = _visibility("internal")
 

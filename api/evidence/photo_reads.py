@@ -31,7 +31,7 @@ from api.auth.permissions import Role
 from api.evidence.errors import MediaLinkExpired, MediaLinkInvalid
 from api.evidence.models import Photo, PhotoDerivative
 from api.evidence.pipeline import derivatives_of
-from api.evidence.queries import access_photo, list_evidence, visible
+from api.evidence.queries import access_note, access_photo, list_evidence, visible
 from api.http.pagination import Page, paginate
 from api.sync.models import SyncBlob
 from api.workorders.models import WorkOrder
@@ -139,6 +139,26 @@ def list_asset_photos(
         WorkOrder.tenant_id == actor.tenant_id, scoping.work_orders(actor)
     )
     stmt = visible(actor, Photo).where(Photo.asset_id == asset_id, Photo.work_order_id.in_(orders))
+    page = paginate(session, stmt, Photo.id, limit=limit, cursor=cursor, after=Photo.occurred_at)
+    return Page(present(session, actor, linker, page.items), page.next_cursor)
+
+
+def list_note_photos(
+    session: Session,
+    actor: Actor,
+    linker: Linker,
+    work_order_id: uuid.UUID,
+    note_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """The photos that illustrate a note (``attach_photo`` with its ``note_id``), oldest
+    first; 404 ``evidence.not_found`` for a note the actor may not read."""
+    access_note(session, actor, work_order_id, note_id)
+    stmt = visible(actor, Photo).where(
+        Photo.work_order_id == work_order_id, Photo.note_id == note_id
+    )
     page = paginate(session, stmt, Photo.id, limit=limit, cursor=cursor, after=Photo.occurred_at)
     return Page(present(session, actor, linker, page.items), page.next_cursor)
 

@@ -53,6 +53,22 @@ class AssetPhotos(MethodView):
             )
 
 
+@blp.route("/work-orders/<uuid:work_order_id>/notes/<uuid:note_id>/photos")
+class NotePhotos(MethodView):
+    @requires(Permission.WORK_ORDERS_READ)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(PhotoSchema))
+    @blp.problem(404, "`evidence.not_found`: no such note on this order that you may read")
+    def get(self, args: dict[str, Any], work_order_id: uuid.UUID, note_id: uuid.UUID) -> Any:
+        """The photos a technician attached to this note (`attach_photo` with its
+        `note_id`), oldest first, as the order's photo list shows them. Customer contacts
+        see only customer notes, and of their photos only those shown to customers."""
+        with read_uow() as uow:
+            return photo_reads.list_note_photos(
+                uow.session, current_actor(), linker(), work_order_id, note_id, **args
+            )
+
+
 @blp.route("/work-orders/<uuid:work_order_id>/photos/<uuid:photo_id>/annotations")
 class PhotoAnnotations(MethodView):
     @requires(Permission.WORK_ORDERS_UPDATE)

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.auth.permissions import Role
-from api.evidence.errors import PhotoNotFound
+from api.evidence.errors import EvidenceNotFound, PhotoNotFound
 from api.evidence.models import PartUsed, Photo, Reading, TimeEntry
 from api.http.pagination import Page, paginate
+from api.workorders.models import Note
 from api.workorders.queries import access_work_order
 from api.workorders.states import NoteVisibility
 
@@ -54,6 +55,25 @@ def access_photo(
     if photo is None:
         raise PhotoNotFound()
     return photo
+
+
+def access_note(
+    session: Session, actor: Actor, work_order_id: uuid.UUID, note_id: uuid.UUID
+) -> Note:
+    """The note if this actor may read it on this order (customer contacts: customer
+    notes not voided); otherwise 404 ``evidence.not_found``, whether or not it exists."""
+    access_work_order(session, actor, work_order_id)
+    stmt = select(Note).where(
+        Note.tenant_id == actor.tenant_id, Note.work_order_id == work_order_id, Note.id == note_id
+    )
+    if actor.role is Role.CUSTOMER_CONTACT:
+        stmt = stmt.where(
+            Note.visibility == NoteVisibility.CUSTOMER.value, Note.voided_at.is_(None)
+        )
+    note: Note | None = session.scalars(stmt).one_or_none()
+    if note is None:
+        raise EvidenceNotFound("No such note on this work order")
+    return note
 
 
 def visible(actor: Actor, model: EvidenceModel) -> Any:

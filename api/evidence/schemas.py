@@ -151,6 +151,9 @@ class AnnotationsSchema(Schema):
 
 class PhotoSchema(EvidenceSchema):
     asset_id = fields.UUID(allow_none=True)
+    note_id = fields.UUID(
+        allow_none=True, metadata={"description": "the note of this order the photo illustrates"}
+    )
     sha256 = fields.String()
     content_type = fields.String()
     size = fields.Integer(metadata={"description": "bytes, as declared by the device"})

@@ -18,6 +18,7 @@ from api.auth import services as auth_services
 from api.auth.actor import Actor
 from api.auth.permissions import Permission
 from api.errors.common import AuthRequired, InvalidToken, PermissionDenied
+from api.http import browser_session
 from api.http.context import read_connection, state
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,14 +48,19 @@ def public(view: F) -> F:
 
 
 def authenticate() -> Actor:
-    """The caller, from ``Authorization: Bearer``; 401 if absent or invalid."""
+    """The caller, from ``Authorization: Bearer`` (or a console page's session cookie with
+    its CSRF header: :mod:`api.http.browser_session`); 401 if absent or invalid."""
     cached = g.get("actor")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     header = request.headers.get("Authorization", "")
     scheme, _, credential = header.partition(" ")
     if not header:
-        raise AuthRequired(headers={"WWW-Authenticate": 'Bearer realm="fieldline"'})
+        # A console page's script: its session cookie, with the CSRF header.
+        credential = browser_session.api_credential(request) or ""
+        scheme = "bearer"
+        if not credential:
+            raise AuthRequired(headers={"WWW-Authenticate": 'Bearer realm="fieldline"'})
     if scheme.lower() != "bearer" or not credential.strip():
         raise InvalidToken(headers={"WWW-Authenticate": 'Bearer error="invalid_request"'})
     fieldline = state()

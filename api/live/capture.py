@@ -128,6 +128,11 @@ def _notify_in_transaction(session: Session) -> None:
 
 
 def _publish_after_commit(session: Session) -> None:
+    # SQLAlchemy calls this for a savepoint's release too (the sync push keeps one per
+    # mutation): its rows are not visible to anyone yet, so they wait for the real
+    # commit. Published here, a stream would read the old state and then hear nothing.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING, None)
     if pending:
         relay.publish(_database_of(session), list(pending.values()))

@@ -51,8 +51,11 @@ class Message:
             data={"kind": notification.kind, "notification_id": str(notification.id), **data},
             # The page to open on a tap, on the origin that serves the service worker.
             url=f"/work-orders/{order}" if order else "/",
-            urgent=notification.kind == "work_order.status_changed"
-            and data.get("to_status") in URGENT_STATUSES,
+            urgent=(
+                notification.kind == "work_order.status_changed"
+                and data.get("to_status") in URGENT_STATUSES
+            )
+            or notification.kind == "work_order.escalated",  # someone must act now
         )
 
 

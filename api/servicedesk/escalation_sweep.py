@@ -45,16 +45,18 @@ log = logging.getLogger("fieldline.escalation")
 
 TOPIC = "work_order.escalated"
 RETRY_AFTER = timedelta(minutes=10)  # an order whose look failed is tried again then
+MAX_BATCHES = 10_000  # a bound, never reached: the rest waits for the next sweep
 
 
 def sweep(uow_factory: UnitOfWorkFactory, now: datetime, batch_size: int = 200) -> int:
     """Look at every order due by ``now``; returns how many escalations fired."""
     fired = 0
-    while True:
+    for _ in range(MAX_BATCHES):  # each look moves its check past ``now``: this ends sooner
         count, claimed = _sweep_batch(uow_factory, now, batch_size)
         fired += count
         if claimed < batch_size:
-            return fired
+            break
+    return fired
 
 
 def due_checks(session: Session, now: datetime, limit: int) -> list[EscalationCheck]:

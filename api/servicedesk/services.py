@@ -3,7 +3,7 @@
 Everything a calendar will be asked later is checked here, at save time: hours
 that cannot exist, intervals that overlap, a time zone or holiday country that
 no package knows, a team of another tenant. An SLA clock never meets a broken
-calendar.
+calendar. Every change recomputes the tenant's unfinished orders' due times.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from api.db import UnitOfWork
 from api.db.checks import check_version, ensure_unused_id
 from api.errors.base import FieldProblem
 from api.errors.common import ValidationFailed
-from api.servicedesk import holidays
+from api.servicedesk import clocks, holidays
 from api.servicedesk.errors import CalendarTaken, UnknownHolidayCountry, UnknownTimeZone
 from api.servicedesk.hours import parse_day, parse_week, show_day
 from api.servicedesk.models import BusinessCalendar, CalendarDay
@@ -52,6 +52,7 @@ def create_calendar(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> B
         audit.record(
             session, actor, "create", "business_calendar", row.id, snapshot(row, CALENDAR_FIELDS)
         )
+        _recompute(session, actor)
         uow.commit()
         return row
 
@@ -70,6 +71,7 @@ def update_calendar(
         values = _checked(session, actor, changes)
         diff = apply_changes(row, values, CALENDAR_FIELDS)
         audit.record(session, actor, "update", "business_calendar", row.id, diff)
+        _recompute(session, actor)
         uow.commit()
         return row
 
@@ -83,6 +85,7 @@ def delete_calendar(
         check_version(row, expected_version)
         audit.record(session, actor, "delete", "business_calendar", row.id, snapshot(row, ["name"]))
         session.delete(row)
+        _recompute(session, actor)
         uow.commit()
 
 
@@ -115,6 +118,7 @@ def set_day(
                 }
             },
         )
+        _recompute(session, actor)
         uow.commit()
         return {
             "date": when,
@@ -148,7 +152,15 @@ def clear_day(uow: UnitOfWork, actor: Actor, calendar_id: uuid.UUID, day: str) -
                     }
                 },
             )
+        _recompute(session, actor)
         uow.commit()
+
+
+def _recompute(session: Session, actor: Actor) -> None:
+    """A calendar change moves the due times (and the escalation checks) of every
+    unfinished order of the tenant that counts on it."""
+    session.flush()  # the clocks read without autoflush: they must see this change
+    clocks.refresh_tenant(session, actor.tenant_id)
 
 
 def _checked(session: Session, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:

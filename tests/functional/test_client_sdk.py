@@ -369,3 +369,20 @@ def test_a_signature_taken_offline_goes_up_with_the_completion_it_allows(
         assert uow.session.get_one(WorkOrder, uuid.UUID(order)).status.value == "completed"
         signed = uow.session.scalars(select(WorkOrderSignOff)).one()
     assert (signed.signer_name, signed.gps_lat) == ("王芳", 31.2304)
+
+
+def test_a_photo_taken_for_a_note_offline_is_that_notes_photo_on_the_server(
+    device: Device, link: Flaky, job: dict[str, Any], photo: Path, uow_factory: UnitOfWorkFactory
+) -> None:
+    device.sync()
+    link.offline = True
+    note = device.add_note(job["order"], "压缩机漏油，见照片")
+    device.attach_photo(job["order"], photo, note_id=note.args["id"])
+    link.offline = False
+
+    report = device.sync()
+
+    assert report.receipts["applied"] == 2
+    with uow_factory.reader() as uow:
+        kept = uow.session.scalars(select(Photo)).one()
+    assert str(kept.note_id) == note.args["id"]

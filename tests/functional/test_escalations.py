@@ -339,6 +339,16 @@ def test_within_four_business_hours_counts_on_the_tenant_calendar(
     with uow_factory() as uow:
         check = uow.session.get(EscalationCheck, order.id)
         assert check is not None and check.due_at == due
+    # The office shortens that day: the check moves with it.
+    api.request(
+        "PUT",
+        f"/v1/business-calendars/{calendar['id']}/days/{day.isoformat()}",
+        json={"hours": [{"start": "10:00", "end": "18:00"}]},
+    )
+    due += timedelta(hours=1)
+    with uow_factory() as uow:
+        check = uow.session.get(EscalationCheck, order.id)
+        assert check is not None and check.due_at == due
     assert sweep(uow_factory, due - timedelta(seconds=1)) == 0
     assert sweep(uow_factory, due) == 1
     (fired,) = _escalations(api, order.id)

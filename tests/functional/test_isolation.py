@@ -182,7 +182,9 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         headers={"Content-Type": "image/jpeg"},
     )
     assert uploaded.status_code == 201, uploaded.get_json()
-    photo_id = _shown_photo(phone, uow_factory, order.id, photo_sha, len(_VICTIM_PHOTO))
+    photo_id = _shown_photo(
+        phone, uow_factory, order.id, photo_sha, len(_VICTIM_PHOTO), note_id=note.id
+    )
     sha_b64 = base64.b64encode(photo_sha.encode()).decode()
     jpeg_b64 = base64.b64encode(b"image/jpeg").decode()
     upload = tech_api.request(
@@ -220,6 +222,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         "entry_id": client.as_(tech_token).get("/v1/sync/quarantine").get_json()["items"][0]["id"],
         "device_id": str(phone.device_id),
         "photo_id": str(photo_id),
+        "note_id": str(note.id),
         "item_id": str(photo_id),  # /{kind}/{item_id}/visibility: the photo for photos
         # /v1/media/{token}: a link is its own credential (tested in test_photo_reads);
         # one this server did not make names nothing.
@@ -273,13 +276,18 @@ def _offer(
 
 
 def _shown_photo(
-    phone: Device, uow_factory: Any, order_id: uuid.UUID, sha256: str, size: int
+    phone: Device,
+    uow_factory: Any,
+    order_id: uuid.UUID,
+    sha256: str,
+    size: int,
+    note_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    """A ready photo on the order, shown to the order's customer (Y, not X)."""
+    """A ready photo on the order (illustrating ``note_id``), shown to the order's
+    customer (Y, not X)."""
     photo_id = new_id()
-    attached = phone.push_ok(
-        [phone.mutation(AttachPhoto(photo_id, order_id, sha256, PhotoType.JPEG, size))]
-    )
+    photo = AttachPhoto(photo_id, order_id, sha256, PhotoType.JPEG, size, note_id=note_id)
+    attached = phone.push_ok([phone.mutation(photo)])
     assert [r.status for r in attached.receipts] == [Outcome.APPLIED]
     with uow_factory() as uow:
         uow.session.execute(update(Photo).where(Photo.id == photo_id).values(visibility="customer"))

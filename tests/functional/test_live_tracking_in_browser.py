@@ -66,3 +66,22 @@ def test_the_tracking_page_moves_on_when_the_stream_says_so(
         job.to(Status.ON_SITE)
         expect(page.locator('[aria-current="step"]')).to_contain_text("Arrived")
         assert seen.csp_violations == [] and seen.script_errors == []
+
+
+def test_the_map_appears_with_the_first_fix_after_setting_off(
+    origin: str, browser: Browser, client: ApiClient, factories: Factories, engine: object
+) -> None:
+    job = Job(client, factories, engine)  # type: ignore[arg-type]
+    job.to(Status.EN_ROUTE)  # on the way, and no fix since setting off yet
+    job.share()
+    with visit(browser, "phone", "en") as seen:
+        page = seen.page
+        page.clock.install()  # no polling: the stream alone brings the first fix
+        page.goto(f"{origin}/t/{job.token}")
+        assert page.locator("#map").count() == 0
+        page.wait_for_function("document.getElementById('tracking').dataset.stream")
+        page.wait_for_timeout(500)  # the stream opened and sent its first view
+        job.tracked.send(fix(0, 3000))
+        expect(page.locator("#eta")).to_contain_text("About 10 min")
+        expect(page.locator("#map")).to_be_visible()
+        assert seen.csp_violations == [] and seen.script_errors == []

@@ -8,6 +8,7 @@ services, as users make them.
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -21,13 +22,17 @@ from api.auth.actor import Actor
 from api.auth.permissions import Role
 from api.config import Config
 from api.live import tickets
+from api.live.events import LiveEvent
 from api.live.stream.app import Limits
 from api.live.stream.run import ThreadedStreams
 from api.workorders.states import Status
+from sync_protocol.mutations import TransitionWorkOrder
+from sync_protocol.workorder_status import Action
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 from tests.support.factories.core import SECRET
 from tests.support.positions import ALWAYS, Tracked, fix
+from tests.support.push import Device
 from tests.support.sse import EventStream
 
 
@@ -269,6 +274,36 @@ def test_a_tracking_stream_ends_when_its_link_is_revoked(
         assert stream.ended()
 
 
+def test_a_batch_synced_from_the_field_reaches_the_stream_once_committed(
+    client: ApiClient, factories: Factories, engine: Engine, streams: ThreadedStreams
+) -> None:
+    """The sync push applies each mutation in a savepoint: what it changed is told when
+    the batch commits, not at each savepoint (when nobody else can read it yet)."""
+    job = Job(client, factories, engine)
+    job.to(Status.EN_ROUTE)
+    device = Device(job.tracked.api)
+    steps = [("arrive", Status.EN_ROUTE), ("start_work", Status.ON_SITE)]
+    steps.append(("complete", Status.IN_PROGRESS))
+    batch = [
+        device.mutation(
+            TransitionWorkOrder(
+                job.order.id,
+                Action(action),
+                base,
+                resolution="更换滤芯" if action == "complete" else None,
+            )
+        )
+        for action, base in steps
+    ]
+    with EventStream(streams.port, f"/live/t/{job.token}?lang=en") as stream:
+        assert stream.until(lambda e: e.kind == "tracking").data["status"] == "en_route"
+        receipts = device.push_ok(batch).receipts
+        assert [r.status.value for r in receipts] == ["applied"] * 3
+        done = stream.until(lambda e: e.kind == "tracking" and e.data["status"] != "en_route")
+        assert done.data["status"] == "completed"
+        assert stream.until(lambda e: e.kind == "end").data == {}
+
+
 @pytest.mark.parametrize("token", ["not-a-token", "A" * 43])
 def test_an_unknown_tracking_token_is_a_404_problem(streams: ThreadedStreams, token: str) -> None:
     with EventStream(streams.port, f"/live/t/{token}") as stream:
@@ -304,3 +339,39 @@ def test_events_carry_no_other_tenant_id(
     assert set(event.data) <= {"kind", "id", "work_order_id", "technician_id", "status",
                                "assignee_id", "priority"}  # fmt: skip
     assert uuid.UUID(event.data["id"]) == order.id
+
+
+def test_a_slow_reader_is_dropped_and_never_holds_up_the_others(
+    client: ApiClient, factories: Factories, streams: ThreadedStreams
+) -> None:
+    scene, console = _console(client, streams, factories)
+    server = streams.server
+    assert server is not None
+    # A phone on a bad network: connected, but it never reads (and its window is tiny).
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(("127.0.0.1", streams.port))
+    slow.sendall(
+        f"GET /live/console?ticket={console.ticket()['ticket']} HTTP/1.1\r\n"
+        "Host: 127.0.0.1\r\n\r\n".encode()
+    )
+    with console.open() as fast:
+        fast.until(lambda e: e.kind == "ready")
+        streams.call(lambda: None)  # both streams have joined the hub
+        assert streams.call(lambda: len(server.hub.consoles())) == 2
+        pad = "x" * 4000
+        total = 0
+        # 4 kB events, five at a time, until the slow one is gone (the socket buffers
+        # take a few megabytes first); the fast reader reads every one as it goes.
+        while streams.call(lambda: len(server.hub.consoles())) == 2 and total < 10_000:
+            batch = [
+                LiveEvent(scene.world.tenant_id, "evidence", uuid.uuid4(), data={"pad": pad})
+                for _ in range(5)
+            ]
+            streams.call(lambda batch=batch: server.hub.publish(batch))
+            total += 5
+            for _ in batch:
+                fast.until(lambda e: e.kind == "evidence", timeout=30)
+        assert streams.call(lambda: len(server.hub.consoles())) == 1  # the slow one is gone
+    slow.close()
+    assert streams.call(lambda: server.hub.dropped) == 1

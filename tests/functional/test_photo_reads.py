@@ -15,9 +15,13 @@ from PIL import Image
 from api.config import Config
 from api.db import UnitOfWorkFactory
 from media.links import BlobLink, LinkSigner
+from sync_protocol.entities import PhotoType
+from sync_protocol.merge import Outcome
+from sync_protocol.mutations import AddNote, AttachPhoto
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 from tests.support.photos import PhotoJob, camera_jpeg, run_worker, sha
+from tests.support.push import new_id
 
 
 def _photos(client: ApiClient, token: str, url: str) -> list[dict[str, Any]]:
@@ -199,3 +203,56 @@ def test_annotations_are_validated_stored_and_rendered_over_an_upright_copy(
     cleared = office.request("PUT", url, json={"shapes": []})
     assert cleared.status_code == 200 and cleared.get_json()["annotations"] is None
     assert [d["kind"] for d in cleared.get_json()["derivatives"]] == ["thumb", "display"]
+
+
+def test_the_office_lists_the_photos_that_illustrate_a_note(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory, config: Config
+) -> None:
+    job = PhotoJob.start(client, factories)
+    note_id, photo_id, data = new_id(), new_id(), camera_jpeg()
+    phone = job.device
+    # The note and its photo go up in one push, the note first (§ 9: note_id).
+    pushed = phone.push_ok(
+        [
+            phone.mutation(AddNote(note_id, job.order_id, "阀门漏水，见照片")),
+            phone.mutation(
+                AttachPhoto(
+                    photo_id, job.order_id, sha(data), PhotoType.JPEG, len(data), note_id=note_id
+                )
+            ),
+        ]
+    )
+    assert [r.status for r in pushed.receipts] == [Outcome.APPLIED, Outcome.APPLIED]
+    job.upload(data)
+    unrelated = job.attach(camera_jpeg(color=(0, 90, 200)))
+    run_worker(uow_factory, config)
+    office = job.scene.dispatcher_token
+
+    (photo,) = _photos(client, office, f"/v1/work-orders/{job.order_id}/notes/{note_id}/photos")
+
+    assert photo["id"] == str(photo_id) and photo["note_id"] == str(note_id)
+    assert [d["kind"] for d in photo["derivatives"]] == ["thumb", "display"]
+    listed = _photos(client, office, f"/v1/work-orders/{job.order_id}/photos")
+    assert {p["id"]: p["note_id"] for p in listed} == {
+        str(photo_id): str(note_id),
+        str(unrelated): None,
+    }
+    # An internal note is not the customer's to read, nor are its photos.
+    hidden = client.as_(job.scene.contact_token).get(
+        f"/v1/work-orders/{job.order_id}/notes/{note_id}/photos"
+    )
+    assert_problem(hidden, 404, "evidence.not_found")
+    # A note names photos of its own order only: another order's photo cannot claim it.
+    other = PhotoJob.start(client, factories, job.scene)
+    elsewhere = other.device.push_ok(
+        [
+            other.device.mutation(
+                AttachPhoto(new_id(), other.order_id, sha(data), PhotoType.JPEG, len(data),
+                            note_id=note_id)
+            )
+        ]
+    )  # fmt: skip
+    (receipt,) = elsewhere.receipts
+    assert (receipt.status, receipt.code) == (Outcome.REJECTED, "sync.not_in_scope")
+    wrong_order = client.as_(office).get(f"/v1/work-orders/{other.order_id}/notes/{note_id}/photos")
+    assert_problem(wrong_order, 404, "evidence.not_found")

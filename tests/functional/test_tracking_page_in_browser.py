@@ -144,6 +144,7 @@ def test_the_customer_turns_on_notifications_from_the_page(
         page.goto(f"{origin}/t/{job.token}")
         page.get_by_role("button", name="通知我").click()
         expect(page.locator("#push-status")).to_have_text("这部手机将收到每一步的通知。")
+        expect(page.get_by_role("button", name="通知我")).to_be_hidden()  # done: no second tap
         _checked(seen, "tracking-notify")
     with uow_factory.reader() as uow:
         row = uow.session.scalars(select(TrackingPushSubscription)).one()

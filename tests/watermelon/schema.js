@@ -30,7 +30,8 @@ const COLUMNS = {
   parts_used: `${EVIDENCE} description quantity unit part_number asset_id ${VOIDS}`,
   readings: `${EVIDENCE} metric value unit taken_at:number asset_id ${VOIDS}`,
   time_entries: `${EVIDENCE} activity started_at:number ended_at:number note ${VOIDS}`,
-  photos: `${EVIDENCE} sha256 content_type size:number caption taken_at:number asset_id state ${VOIDS}`,
+  photos: `${EVIDENCE} sha256 content_type size:number caption taken_at:number asset_id note_id
+    state ${VOIDS}`,
   // Read-only: the server ignores pushes to these. JSON members arrive as text.
   asset_history: `number title status priority category_id site_id resolution
     created_at:number completed_at:number closed_at:number cancelled_at:number asset_ids`,

@@ -165,7 +165,9 @@ class StreamServer:
         subscriber.task = asyncio.current_task()
         try:
             while (frame := await subscriber.queue.get()) is not None:
-                await asyncio.wait_for(response.write(frame), self.limits.write_timeout_seconds)
+                # A timer, not wait_for's task per write: one event is a thousand writes.
+                async with asyncio.timeout(self.limits.write_timeout_seconds):
+                    await response.write(frame)
         except (ConnectionError, TimeoutError):
             subscriber.closed = True  # gone, or too slow to take a frame in time
         except asyncio.CancelledError:

@@ -42,6 +42,9 @@ def build(config: Config, limits: Limits | None = None) -> tuple[StreamServer, U
     access = StreamAccess(
         uows, config.resolved_secret_key(), limiter, config.public_url, config.open_router()
     )
+    limits = limits or Limits(
+        per_session=config.live_streams_per_session, per_link=config.live_streams_per_link
+    )
     return StreamServer(access, limits), uows
 
 

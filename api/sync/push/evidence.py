@@ -78,6 +78,9 @@ def add(session: Session, writer: Writer, args: Evidence, hlc: HLC, sent: HLC) -
     asset_id = getattr(args, "asset_id", None)
     if asset_id is not None and not _asset_exists(session, writer, asset_id):
         raise ProtocolError("sync.not_in_scope", "No such asset", "args.asset_id")
+    note_id = getattr(args, "note_id", None)
+    if note_id is not None and not _note_on_order(session, writer, order.id, note_id):
+        raise ProtocolError("sync.not_in_scope", "No such note on this order", "args.note_id")
     values: dict[str, Any] = {
         "id": args.id,
         "tenant_id": writer.tenant_id,
@@ -199,6 +202,7 @@ def _content(session: Session, writer: Writer, args: Evidence) -> dict[str, Any]
         "caption": args.caption,
         "taken_at": args.taken_at,
         "asset_id": args.asset_id,
+        "note_id": args.note_id,
         "state": photo_state(session, writer.tenant_id, args.sha256, args.size).value,
     }
 
@@ -214,6 +218,20 @@ def photo_state(session: Session, tenant_id: uuid.UUID, sha256: str, size: int) 
 def _asset_exists(session: Session, writer: Writer, asset_id: uuid.UUID) -> bool:
     found = session.scalar(
         select(Asset.id).where(Asset.tenant_id == writer.tenant_id, Asset.id == asset_id)
+    )
+    return found is not None
+
+
+def _note_on_order(
+    session: Session, writer: Writer, work_order_id: uuid.UUID, note_id: uuid.UUID
+) -> bool:
+    capture.write_queued(session)  # the note may have been added earlier in this batch
+    found = session.scalar(
+        select(Note.id).where(
+            Note.tenant_id == writer.tenant_id,
+            Note.work_order_id == work_order_id,
+            Note.id == note_id,
+        )
     )
     return found is not None
 

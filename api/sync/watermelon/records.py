@@ -62,8 +62,8 @@ _COLUMNS = {
     Table.PARTS_USED: f"{_EVIDENCE} description quantity unit part_number asset_id {_VOIDS}",
     Table.READINGS: f"{_EVIDENCE} metric value unit taken_at asset_id {_VOIDS}",
     Table.TIME_ENTRIES: f"{_EVIDENCE} activity started_at ended_at note {_VOIDS}",
-    Table.PHOTOS: f"""{_EVIDENCE} sha256 content_type size caption taken_at asset_id state
-        {_VOIDS}""",
+    Table.PHOTOS: f"""{_EVIDENCE} sha256 content_type size caption taken_at asset_id note_id
+        state {_VOIDS}""",
     # Read-only for the app: past orders of its assets, and what the server could
     # not take as sent (its conflicts and parked mutations; JSON members as text).
     Table.ASSET_HISTORY: """id number title status priority category_id site_id resolution

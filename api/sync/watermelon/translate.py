@@ -103,7 +103,7 @@ _EVIDENCE: Mapping[Table, tuple[EvidenceKind, str, tuple[str, ...]]] = {
     Table.PHOTOS: (
         EvidenceKind.PHOTO,
         "attach_photo",
-        ("sha256", "content_type", "size", "caption", "taken_at", "asset_id"),
+        ("sha256", "content_type", "size", "caption", "taken_at", "asset_id", "note_id"),
     ),
 }
 # The office's tables: the app changes none of them, and a row it adds is refused

@@ -1,7 +1,7 @@
 /* The tracking page's behaviour: draw the map, keep the ETA and position fresh while
-   the order is open, and reload when the order moves to another step (the server
-   renders each step; the page never rebuilds it). The push button appears where
-   the browser can subscribe. */
+   the order is open, and reload when the order moves to another step or a position
+   first appears or goes (the server renders each step and the map; the page never
+   rebuilds them). The push button appears where the browser can subscribe. */
 "use strict";
 
 (() => {
@@ -14,7 +14,10 @@
   });
 
   function update(data) {
-    if (data.status !== root.dataset.status || data.current_step !== root.dataset.step) {
+    // The server renders each step, and the map section only when it has a position:
+    // a technician's first fix after setting off also needs the page drawn again.
+    const moved = data.status !== root.dataset.status || data.current_step !== root.dataset.step;
+    if (moved || Boolean(data.position) !== Boolean(mapElement)) {
       window.location.reload();
       return;
     }

@@ -1,0 +1,289 @@
+"""The dispatcher console in Chromium, offline with the map tiles unreachable, at phone
+and desktop sizes: a dispatcher signs in with the form, sees the open orders and the
+technicians on the map and in the list, opens an order and assigns its best candidate
+in one action, and the board shows the change; an order changed meanwhile is refused
+with a clear message; a change made elsewhere reaches the console through the live
+stream without a reload. axe-core finds no serious or critical violation; screenshots
+are kept in ``tests/artifacts/pages/``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import Engine
+
+from api.auth.permissions import Role
+from api.config import Config
+from api.db import UnitOfWorkFactory, utcnow
+from api.live.stream.app import Limits
+from api.live.stream.run import ThreadedStreams
+from api.workorders.states import Status
+from sync_protocol.merge import Outcome
+from sync_protocol.mutations import PatchWorkOrder
+from tests.functional.test_candidates import hire, place
+from tests.support.api_client import ApiClient
+from tests.support.factories import Factories
+from tests.support.factories.core import PASSWORD, World
+from tests.support.live_server import pages_app, served
+from tests.support.pages import PageVisit, chromium, visit
+from tests.support.photos import PhotoJob, camera_jpeg, run_worker
+from tests.support.positions import ALWAYS, LAT, LON, Tracked, fix
+from tests.support.push import Device
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def origin(config: Config, engine: object) -> Iterator[str]:
+    with pages_app(config) as app, served(app) as url:
+        yield url
+
+
+@dataclass
+class Office:
+    world: World
+    email: str
+    near_name: str
+    far_name: str
+    order_number: str
+    order_id: uuid.UUID
+    far_id: uuid.UUID
+
+
+@pytest.fixture
+def office(factories: Factories, engine: Engine) -> Office:
+    world = factories.tenant()
+    dispatcher, _ = factories.user(world, Role.DISPATCHER)
+    near = hire(factories, world, 50_000, name="王伟", name_en="Wang Wei")
+    far = hire(factories, world, 50_000, name="李娜", name_en="Li Na")
+    place(engine, world, near, 500, minutes_ago=3)
+    place(engine, world, far, 7_000, minutes_ago=3)
+    customer = factories.customer(world)
+    site = factories.site(world, customer, position={"lat": LAT, "lon": LON})
+    order = factories.work_order(world, customer, site, title="Chiller not cooling")
+    other_site = factories.site(world, customer, position={"lat": LAT + 0.02, "lon": LON})
+    factories.advance(
+        world, factories.work_order(world, customer, other_site), Status.ASSIGNED, far
+    )
+    return Office(world, dispatcher.email, near.name, far.name, order.number, order.id, far.id)
+
+
+def _sign_in(seen: PageVisit, origin: str, office: Office, words: dict[str, str]) -> Page:
+    page = seen.page
+    page.goto(f"{origin}/console")  # not signed in: the form
+    page.get_by_label(words["organisation"]).fill(office.world.slug)
+    page.get_by_label(words["email"]).fill(office.email)
+    page.get_by_label(words["password"], exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=words["sign_in"], exact=True).click()
+    expect(page.get_by_role("heading", name=words["console"], level=1)).to_be_visible()
+    return page
+
+
+def _checked(seen: PageVisit, name: str) -> None:
+    seen.screenshot(name)
+    assert seen.serious_accessibility_violations() == []
+    assert seen.csp_violations == [] and seen.script_errors == []
+    assert seen.blocked == [], f"the page reached outside: {seen.blocked}"
+
+
+ENGLISH = {
+    "organisation": "Organisation", "email": "Email", "password": "Password",
+    "sign_in": "Sign in", "console": "Dispatch console", "assign": "Assign",
+}  # fmt: skip
+CHINESE = {
+    "organisation": "机构", "email": "电子邮箱", "password": "密码",
+    "sign_in": "登录", "console": "调度台", "assign": "派单",
+}  # fmt: skip
+
+
+def test_a_dispatcher_assigns_the_best_candidate_from_the_desktop_console(
+    origin: str, browser: Browser, office: Office
+) -> None:
+    with visit(browser, "desktop", "en") as seen:
+        page = seen.page
+        page.goto(f"{origin}/sign-in")
+        _checked(seen, "console-sign-in")
+        page = _sign_in(seen, origin, office, ENGLISH)
+        orders = page.locator("#orders")
+        expect(orders.get_by_role("button")).to_have_count(2)
+        expect(page.locator("#map path.order-marker")).to_have_count(2)
+        expect(page.locator("#map path.technician-marker")).to_have_count(2)
+        expect(page.locator("#technicians")).to_contain_text(office.near_name)
+        page.locator("#map path.technician-marker").first.hover()
+        expect(page.locator(".leaflet-tooltip")).to_contain_text("Available")  # activity
+        _checked(seen, "console-board")
+
+        orders.get_by_role("button", name=f"{office.order_number} · Chiller not cooling").click()
+        detail = page.locator("#detail")
+        expect(detail.get_by_role("heading", level=2)).to_contain_text(office.order_number)
+        first = detail.locator("#candidates > li").first
+        expect(first).to_contain_text(office.near_name)
+        expect(first).to_contain_text("Travel")  # the score's parts
+        _checked(seen, "console-order")
+
+        first.get_by_role(
+            "button", name=f"Assign {office.order_number} to {office.near_name}"
+        ).click()
+        expect(page.locator("#detail-message")).to_have_text(
+            f"{office.order_number} assigned to {office.near_name}."
+        )
+        row = orders.get_by_role("button", name=f"{office.order_number} · Chiller not cooling")
+        expect(row).to_contain_text(office.near_name)
+        expect(row).to_contain_text("Assigned")
+
+
+def test_an_order_changed_meanwhile_is_refused_with_a_clear_message(
+    origin: str, browser: Browser, office: Office, factories: Factories
+) -> None:
+    with visit(browser, "desktop", "en") as seen:
+        page = _sign_in(seen, origin, office, ENGLISH)
+        page.locator("#orders").get_by_role("button").filter(has_text=office.order_number).click()
+        first = page.locator("#candidates > li").first
+        expect(first).to_contain_text(office.near_name)
+        # Someone else edits the order while the dispatcher looks at it.
+        factories.transition(office.world, office.order_id, "assign", assignee_id=office.far_id)
+        first.get_by_role("button").click()
+        expect(page.locator("#detail-message")).to_contain_text("Someone changed this order")
+        expect(page.locator("#detail-facts")).to_contain_text("Assigned")
+
+
+def test_the_phone_console_in_chinese_opens_an_order(
+    origin: str, browser: Browser, office: Office
+) -> None:
+    with visit(browser, "phone", "zh-CN") as seen:
+        page = seen.page
+        page.goto(f"{origin}/sign-in")
+        _checked(seen, "console-sign-in")
+        page = _sign_in(seen, origin, office, CHINESE)
+        expect(page.locator("#orders").get_by_role("button")).to_have_count(2)
+        _checked(seen, "console-board")
+        page.locator("#orders").get_by_role("button").filter(has_text=office.order_number).click()
+        expect(page.locator("#candidates > li").first).to_contain_text(office.near_name)
+        expect(page.locator("#candidates").get_by_role("button").first).to_have_text("派单")
+        _checked(seen, "console-order")
+
+
+@pytest.fixture
+def streamed_origin(config: Config, engine: Engine) -> Iterator[str]:
+    """The console with the live stream server beside it (on a thread, fed by the relay
+    on SQLite and by LISTEN/NOTIFY on PostgreSQL), as ``fieldline serve`` runs them."""
+    streams = ThreadedStreams(config, limits=Limits(heartbeat_seconds=3600)).start()
+    try:
+        with (
+            pages_app(config, live_url=f"http://127.0.0.1:{streams.port}/live") as app,
+            served(app) as url,
+        ):
+            yield url
+    finally:
+        streams.stop()
+
+
+def test_a_change_made_elsewhere_appears_without_a_reload(
+    streamed_origin: str, browser: Browser, office: Office, factories: Factories
+) -> None:
+    with visit(browser, "desktop", "en") as seen:
+        page = _sign_in(seen, streamed_origin, office, ENGLISH)
+        root = page.locator("#console")
+        expect(root).to_have_attribute("data-live", "live")  # polling has stopped
+        row = page.locator("#orders").get_by_role("button").filter(has_text=office.order_number)
+        expect(row).to_contain_text("Unassigned")
+        row.focus()  # a keyboard user on the row
+        factories.transition(office.world, office.order_id, "assign", assignee_id=office.far_id)
+        expect(row).to_contain_text(office.far_name, timeout=3000)  # the 10 s poll is off
+        expect(row).to_be_focused()  # the redrawn list kept their place
+        assert seen.csp_violations == [] and seen.script_errors == []
+
+
+def test_the_day_plan_is_drawn_on_the_map_and_applied_in_one_action(
+    origin: str, browser: Browser, office: Office
+) -> None:
+    tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
+    with visit(browser, "desktop", "en") as seen:
+        page = _sign_in(seen, origin, office, ENGLISH)
+        expect(page.locator("#orders").get_by_role("button")).to_have_count(2)
+        page.get_by_label("Day to plan").fill(tomorrow)
+        page.get_by_role("button", name="Plan the day").click()
+        expect(page.locator("#plan-summary")).to_contain_text("2 visits", timeout=20_000)
+        expect(page.locator("#map path.plan-route")).not_to_have_count(0)
+        expect(page.locator("#plan-routes")).to_contain_text(office.order_number)
+        _checked(seen, "console-day-plan")
+        page.get_by_role("button", name="Apply the plan").click()
+        expect(page.locator("#plan-summary")).to_have_text(
+            "The plan was applied: 2 orders assigned and scheduled."
+        )
+        expect(page.locator("#map path.plan-route")).to_have_count(0)
+        row = page.locator("#orders").get_by_role("button").filter(has_text=office.order_number)
+        expect(row).not_to_contain_text("Unassigned")
+
+
+def test_a_phones_photo_and_conflict_are_seen_and_resolved_from_the_console(
+    origin: str,
+    browser: Browser,
+    client: ApiClient,
+    factories: Factories,
+    uow_factory: UnitOfWorkFactory,
+    config: Config,
+) -> None:
+    scene = factories.scene()
+    order = factories.work_order(scene.world, scene.customer, scene.site, title="Pump noise")
+    factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
+    phone = Device(client.as_(scene.technician_token))
+    PhotoJob(client, scene, order.id, phone).attach(camera_jpeg())
+    run_worker(uow_factory, config)  # its thumbnail
+    receipt = phone.push_ok(
+        [phone.mutation(PatchWorkOrder(order.id, {"title": "Leak in the basement"}))]
+    ).receipts[0]
+    assert receipt.status is Outcome.CONFLICT
+    office = Office(scene.world, scene.world.admin.email, "", "", order.number, order.id, order.id)
+    with visit(browser, "desktop", "en") as seen:
+        page = _sign_in(seen, origin, office, ENGLISH)
+        conflicts = page.locator("#conflicts")
+        expect(conflicts).to_contain_text(f"{order.number} · {scene.technician.name} · title")
+        expect(conflicts).to_contain_text("Device: Leak in the basement")
+        expect(page.locator("#devices")).to_contain_text(scene.technician.name)
+        _checked(seen, "console-sync")
+        conflicts.get_by_role("button", name="Take the device's value").click()
+        expect(page.locator("#sync-message")).to_have_text("Resolved.")
+        expect(conflicts).to_have_text("No open conflict.")
+        row = page.locator("#orders").get_by_role("button").filter(has_text=order.number)
+        expect(row).to_contain_text("Leak in the basement")
+        row.click()
+        thumbnail = page.locator("#photos img")
+        expect(thumbnail).to_have_attribute("alt", "Valve")  # its caption
+        expect(thumbnail).to_have_js_property("complete", True)
+        assert thumbnail.evaluate("image => image.naturalWidth") > 0  # the signed link served it
+
+
+def test_a_technicians_new_position_reaches_the_map_live(
+    streamed_origin: str, browser: Browser, client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    tracked = Tracked(client, factories, engine, working_hours=ALWAYS)
+    name = tracked.technician.name
+    office = Office(
+        tracked.world,
+        tracked.world.admin.email,
+        name,
+        "",
+        "",
+        tracked.technician.id,
+        tracked.technician.id,
+    )
+    with visit(browser, "phone", "en") as seen:
+        page = _sign_in(seen, streamed_origin, office, ENGLISH)
+        expect(page.locator("#console")).to_have_attribute("data-live", "live")
+        technicians = page.locator("#technicians")
+        expect(technicians).to_contain_text("No recent position")
+        expect(page.locator("#map path.technician-marker")).to_have_count(0)
+        tracked.send(fix(0.1, 500))
+        expect(page.locator("#map path.technician-marker")).to_have_count(1, timeout=3000)
+        expect(technicians).not_to_contain_text("No recent position")
+        assert seen.csp_violations == [] and seen.script_errors == []
