@@ -1,7 +1,7 @@
 """technician skill levels: the skill rows again as one JSON column, for dispatch
 
-Revision ID: 0035
-Revises: 0034
+Revision ID: 0036
+Revises: 0035
 Create Date: 2026-12-04 09:35:00
 
 ``technicians.skill_levels`` ({skill: level}) lets the spatial short list read each
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0035"
-down_revision = "0034"
+revision = "0036"
+down_revision = "0035"
 branch_labels = None
 depends_on = None
 
