@@ -250,3 +250,29 @@ def test_with_a_routing_engine_the_short_list_is_ranked_by_time_on_the_road(
     assert ranked == [(str(far.id), 4.0, "osrm"), (str(near.id), 30.0, "osrm")]
     tables = [seen for seen in fake.seen if seen.startswith("/table/")]
     assert len(tables) == 1 and tables[0].count(";") == 2  # one request, the qualified two
+
+
+def test_a_skill_change_is_seen_by_the_next_ranking(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    tech = hire(factories, world, 300)
+    order = factories.work_order(world, required_skills=[{"skill": "hvac", "level": 3}])
+    assert [c["technician_id"] for c in candidates(client, world, order.id)["candidates"]] == [
+        str(tech.id)
+    ]
+    api = client.as_(world.admin_token)
+    current = api.get(f"/v1/technicians/{tech.id}")
+    changed = api.patch(
+        f"/v1/technicians/{tech.id}",
+        etag=current.headers["ETag"],
+        json={"skills": [{"skill": "hvac", "level": 2}, {"skill": "electrical", "level": 4}]},
+    )
+    assert changed.status_code == 200, changed.get_json()
+
+    body = candidates(client, world, order.id)
+
+    assert body["candidates"] == []
+    assert [(e["technician_id"], e["filter"]) for e in body["excluded"]] == [
+        (str(tech.id), "skill_level_too_low")
+    ]
