@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.board import rules
 from api.categories.models import Category
+from api.categories.queries import category_and_below
 from api.customers.models import Customer, CustomerTier
 from api.errors.common import InvalidCursor
 from api.http.pagination import Page, decode_cursor, encode_cursor
@@ -189,7 +190,9 @@ def _filtered(
     if where.unassigned:
         stmt = stmt.where(_ORDERS.c.assignee_id.is_(None))
     if where.category_id is not None:
-        stmt = stmt.where(_ORDERS.c.category_id.in_(_subtree(actor.tenant_id, where.category_id)))
+        stmt = stmt.where(
+            _ORDERS.c.category_id.in_(category_and_below(actor.tenant_id, where.category_id))
+        )
     if cursor is not None:
         stmt = stmt.where(_ORDERS.c.id < _cursor_id(cursor))
     return stmt
@@ -220,21 +223,6 @@ def _order(row: Any, now: datetime) -> BoardOrder:
         assignee=Assignee(technician_id, technician_name, team_id) if technician_id else None,
         version=version,
         updated_at=_utc(updated_at),
-    )
-
-
-def _subtree(tenant_id: uuid.UUID, category_id: uuid.UUID) -> Select[Any]:
-    """The category and everything below it (three levels at most)."""
-    children = select(_CATEGORIES.c.id).where(
-        _CATEGORIES.c.tenant_id == tenant_id, _CATEGORIES.c.parent_id == category_id
-    )
-    return select(_CATEGORIES.c.id).where(
-        _CATEGORIES.c.tenant_id == tenant_id,
-        or_(
-            _CATEGORIES.c.id == category_id,
-            _CATEGORIES.c.parent_id == category_id,
-            _CATEGORIES.c.parent_id.in_(children),
-        ),
     )
 
 

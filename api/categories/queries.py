@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
@@ -32,6 +32,22 @@ class CategoryNode:
     name_en: str | None
     level: int
     children: list[CategoryNode] = field(default_factory=list)
+
+
+def category_and_below(tenant_id: uuid.UUID, category_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+    """The ids of a category and of everything below it (three levels at most): what a
+    filter by category matches, for ``column.in_(...)``."""
+    children = select(Category.id).where(
+        Category.tenant_id == tenant_id, Category.parent_id == category_id
+    )
+    return select(Category.id).where(
+        Category.tenant_id == tenant_id,
+        or_(
+            Category.id == category_id,
+            Category.parent_id == category_id,
+            Category.parent_id.in_(children),
+        ),
+    )
 
 
 def access_category(session: Session, actor: Actor, category_id: uuid.UUID) -> Category:

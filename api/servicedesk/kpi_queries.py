@@ -48,7 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
-from api.categories.models import Category
+from api.categories.queries import category_and_below
 from api.db import utcnow
 from api.servicedesk import kpi_business
 from api.servicedesk.escalation_models import Escalation
@@ -158,7 +158,9 @@ def _scoped(actor: Actor, where: KpiFilter, *, cancelled: bool = True) -> Select
     if where.priority:
         stmt = stmt.where(WorkOrder.priority.in_(where.priority))
     if where.category_id is not None:
-        stmt = stmt.where(WorkOrder.category_id.in_(_category_and_below(actor, where.category_id)))
+        stmt = stmt.where(
+            WorkOrder.category_id.in_(category_and_below(actor.tenant_id, where.category_id))
+        )
     if where.team_id is not None:
         stmt = stmt.where(
             WorkOrder.assignee_id.in_(
@@ -374,17 +376,3 @@ def _shape(where: KpiFilter, t: Any, cancelled: int) -> dict[str, Any]:
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _category_and_below(actor: Actor, category_id: uuid.UUID) -> Any:
-    children = select(Category.id).where(
-        Category.tenant_id == actor.tenant_id, Category.parent_id == category_id
-    )
-    return select(Category.id).where(
-        Category.tenant_id == actor.tenant_id,
-        or_(
-            Category.id == category_id,
-            Category.parent_id == category_id,
-            Category.parent_id.in_(children),
-        ),
-    )

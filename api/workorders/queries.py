@@ -25,6 +25,7 @@ from api.assets.models import Asset
 from api.auth.actor import Actor
 from api.auth.permissions import Permission, Role
 from api.categories.models import Category
+from api.categories.queries import category_and_below
 from api.db.driver_reads import DriverReads
 from api.duplicates.models import MERGED_INTO, OPEN, DuplicateSuggestion, WorkOrderLink
 from api.http.pagination import Page, paginate
@@ -180,7 +181,9 @@ def list_work_orders(
         if value is not None:
             stmt = stmt.where(column == value)
     if category_id is not None:
-        stmt = stmt.where(WorkOrder.category_id.in_(_category_and_below(actor, category_id)))
+        stmt = stmt.where(
+            WorkOrder.category_id.in_(category_and_below(actor.tenant_id, category_id))
+        )
     if updated_since is not None:
         stmt = stmt.where(WorkOrder.updated_at >= updated_since)
     if q:
@@ -487,18 +490,4 @@ def _text_matches(q: str) -> Any:
     return or_(
         WorkOrder.title.ilike(pattern, escape="\\"),
         WorkOrder.number.ilike(pattern, escape="\\"),
-    )
-
-
-def _category_and_below(actor: Actor, category_id: uuid.UUID) -> Any:
-    children = select(Category.id).where(
-        Category.tenant_id == actor.tenant_id, Category.parent_id == category_id
-    )
-    return select(Category.id).where(
-        Category.tenant_id == actor.tenant_id,
-        or_(
-            Category.id == category_id,
-            Category.parent_id == category_id,
-            Category.parent_id.in_(children),
-        ),
     )
