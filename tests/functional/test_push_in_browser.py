@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -91,14 +93,7 @@ def test_a_page_subscribes_and_its_service_worker_shows_the_pushed_notification(
                     "data": payload(pushed).decode("utf-8"),
                 },
             )
-            page.wait_for_function(
-                "navigator.serviceWorker.ready"
-                ".then(r => r.getNotifications()).then(n => n.length > 0)"
-            )
-            shown = page.evaluate(
-                """navigator.serviceWorker.ready.then(r => r.getNotifications())
-                   .then(ns => ns.map(n => ({title: n.title, tag: n.tag, data: n.data})))"""
-            )
+            shown = _shown_notifications(page)
             with uow_factory.reader() as uow:
                 row = uow.session.scalars(select(PushSubscription)).one()
             removed = page.evaluate(
@@ -126,3 +121,17 @@ def test_a_page_subscribes_and_its_service_worker_shows_the_pushed_notification(
     assert removed is True
     with uow_factory.reader() as uow:
         assert uow.session.scalars(select(PushSubscription)).all() == []
+
+
+def _shown_notifications(page: Page, timeout_s: float = 15.0) -> list[Any]:
+    """The notifications the service worker shows, once there are some. Polled from
+    Python: ``wait_for_function`` takes a Promise for a truthy value and would not wait."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        shown: list[Any] = page.evaluate(
+            """navigator.serviceWorker.ready.then(r => r.getNotifications())
+               .then(ns => ns.map(n => ({title: n.title, tag: n.tag, data: n.data})))"""
+        )
+        if shown or time.monotonic() > deadline:
+            return shown
+        page.wait_for_timeout(100)

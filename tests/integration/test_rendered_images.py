@@ -18,8 +18,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Date, Engine, Uuid, literal, select
 from sqlalchemy.orm import Session
 
+from api.customers.models import Customer
 from api.db import UnitOfWorkFactory
 from api.db.base import UTCDateTime
+from api.outbox.registry import HANDLERS
+from api.outbox.worker import run_once
+from api.sites.models import Site
 from api.sync.rendered import _rendered, rendered_images
 from api.sync.rows import converted_images
 from api.sync.syncables import BY_TABLE, wire_value
@@ -36,6 +40,8 @@ from sync_protocol.workorder_status import Action, Status
 from tests.conftest import backend
 from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
+from tests.support.factories.core import World
+from tests.support.positions import ALWAYS, LAT, LON
 from tests.support.push import Device, new_id
 
 pytestmark = pytest.mark.skipif(backend() != "postgresql", reason="PostgreSQL renders them")
@@ -48,11 +54,33 @@ def _step(order_id: uuid.UUID, action: Action, base: Status) -> TransitionWorkOr
     return TransitionWorkOrder(order_id, action, base)
 
 
+def _offered_order(
+    client: ApiClient,
+    factories: Factories,
+    world: World,
+    customer: Customer,
+    site: Site,
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """An order the worker offered to a qualified technician (a row of ``offers``)."""
+    settings = {"dispatch_mode": "offer", "offer_timeout_s": 300, "offer_max_declines": 3}
+    response = client.as_(world.admin_token).request(
+        "PUT", "/v1/tenant/dispatch-settings", json=settings
+    )
+    assert response.status_code == 200, response.get_json()
+    home = {"address": "家", "position": {"lat": LAT, "lon": LON + 0.01}}
+    factories.technician_user(world, working_hours=ALWAYS, home_base=home)
+    factories.work_order(world, customer, site)
+    while run_once(uow_factory, HANDLERS):
+        pass
+
+
 def test_every_syncable_table_renders_what_python_converts(
     client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
 ) -> None:
     scene = factories.scene()
     world = scene.world
+    _offered_order(client, factories, world, scene.customer, scene.site, uow_factory)
     factories.contact(world, scene.customer)
     category = factories.category_path(world)[-1]
     assets = [
