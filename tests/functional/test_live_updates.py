@@ -9,6 +9,7 @@ services, as users make them.
 from __future__ import annotations
 
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -349,29 +350,34 @@ def test_a_slow_reader_is_dropped_and_never_holds_up_the_others(
     assert server is not None
     # A phone on a bad network: connected, but it never reads (and its window is tiny).
     slow = socket.socket()
-    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    slow.connect(("127.0.0.1", streams.port))
-    slow.sendall(
-        f"GET /live/console?ticket={console.ticket()['ticket']} HTTP/1.1\r\n"
-        "Host: 127.0.0.1\r\n\r\n".encode()
-    )
-    with console.open() as fast:
-        fast.until(lambda e: e.kind == "ready")
-        streams.call(lambda: None)  # both streams have joined the hub
-        assert streams.call(lambda: len(server.hub.consoles())) == 2
-        pad = "x" * 4000
-        total = 0
-        # 4 kB events, five at a time, until the slow one is gone (the socket buffers
-        # take a few megabytes first); the fast reader reads every one as it goes.
-        while streams.call(lambda: len(server.hub.consoles())) == 2 and total < 10_000:
-            batch = [
-                LiveEvent(scene.world.tenant_id, "evidence", uuid.uuid4(), data={"pad": pad})
-                for _ in range(5)
-            ]
-            streams.call(lambda batch=batch: server.hub.publish(batch))
-            total += 5
-            for _ in batch:
-                fast.until(lambda e: e.kind == "evidence", timeout=30)
-        assert streams.call(lambda: len(server.hub.consoles())) == 1  # the slow one is gone
-    slow.close()
+    try:
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect(("127.0.0.1", streams.port))
+        slow.sendall(
+            f"GET /live/console?ticket={console.ticket()['ticket']} HTTP/1.1\r\n"
+            "Host: 127.0.0.1\r\n\r\n".encode()
+        )
+        with console.open() as fast:
+            fast.until(lambda e: e.kind == "ready")
+            # Both streams join the hub once their sessions are checked (in either order).
+            deadline = time.monotonic() + 30
+            while streams.call(lambda: len(server.hub.consoles())) < 2:
+                assert time.monotonic() < deadline, "the slow stream never joined"
+                time.sleep(0.05)
+            pad = "x" * 4000
+            total = 0
+            # 4 kB events, five at a time, until the slow one is gone (the socket buffers
+            # take a few megabytes first); the fast reader reads every one as it goes.
+            while streams.call(lambda: len(server.hub.consoles())) == 2 and total < 10_000:
+                batch = [
+                    LiveEvent(scene.world.tenant_id, "evidence", uuid.uuid4(), data={"pad": pad})
+                    for _ in range(5)
+                ]
+                streams.call(lambda batch=batch: server.hub.publish(batch))
+                total += 5
+                for _ in batch:
+                    fast.until(lambda e: e.kind == "evidence", timeout=30)
+            assert streams.call(lambda: len(server.hub.consoles())) == 1  # the slow one is gone
+    finally:
+        slow.close()
     assert streams.call(lambda: server.hub.dropped) == 1
