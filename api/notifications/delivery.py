@@ -12,7 +12,7 @@ their message, so a fan-out runs once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +38,29 @@ def add(session: Session, notification: Notification) -> None:
     session.add(notification)
     payload = {"tenant_id": str(notification.tenant_id), "notification_id": str(notification.id)}
     publish(session, notification.tenant_id, DELIVER, payload)
+
+
+def still_to_tell(
+    session: Session,
+    tenant_id: uuid.UUID,
+    message_id: uuid.UUID,
+    candidates: Iterable[uuid.UUID],
+) -> list[tuple[uuid.UUID, str | None]]:
+    """The active users among ``candidates`` that the outbox message ``message_id`` has not
+    yet notified (a re-run of its handler tells nobody twice), with their locale, by id."""
+    already = set(
+        session.scalars(
+            select(Notification.user_id).where(Notification.source_message_id == message_id)
+        )
+    )
+    people = session.execute(
+        select(User.id, User.locale).where(
+            User.tenant_id == tenant_id,
+            User.active.is_(True),
+            User.id.in_(sorted(set(candidates) - already)),
+        )
+    ).all()
+    return sorted((user_id, locale) for user_id, locale in people)
 
 
 def notifiers(config: Config) -> list[Notifier]:

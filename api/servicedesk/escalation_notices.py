@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.notifications import delivery
 from api.notifications.models import Notification
 from api.outbox.models import OutboxMessage
-from api.users.models import User
 
 KIND = "work_order.escalated"
 _TITLE = {
@@ -34,19 +32,7 @@ def notify_escalation(session: Session, message: OutboxMessage) -> None:
     payload = message.payload
     tenant_id = uuid.UUID(payload["tenant_id"])
     wanted = [uuid.UUID(u) for u in payload.get("recipients") or []]
-    already = set(
-        session.scalars(
-            select(Notification.user_id).where(Notification.source_message_id == message.id)
-        )
-    )
-    people = session.execute(
-        select(User.id, User.locale).where(
-            User.tenant_id == tenant_id,
-            User.active.is_(True),
-            User.id.in_(sorted(set(wanted) - already)),
-        )
-    ).all()
-    for user_id, user_locale in sorted(people):
+    for user_id, user_locale in delivery.still_to_tell(session, tenant_id, message.id, wanted):
         locale = user_locale if user_locale in _TITLE else "zh-CN"
         words = {
             "number": payload["number"],

@@ -73,19 +73,7 @@ def notify_step_waiting(session: Session, message: OutboxMessage) -> None:
             steps_of.setdefault(user_id, []).append(step)
     if payload.get("actor_id"):
         steps_of.pop(uuid.UUID(payload["actor_id"]), None)  # nobody is told of their own action
-    already = set(
-        session.scalars(
-            select(Notification.user_id).where(Notification.source_message_id == message.id)
-        )
-    )
-    people = session.execute(
-        select(User.id, User.locale).where(
-            User.tenant_id == tenant_id,
-            User.active.is_(True),
-            User.id.in_(sorted(set(steps_of) - already)),
-        )
-    ).all()
-    for user_id, user_locale in sorted(people):
+    for user_id, user_locale in delivery.still_to_tell(session, tenant_id, message.id, steps_of):
         locale = user_locale if user_locale in _TITLE else "zh-CN"
         mine = steps_of[user_id]
         names = "、".join(s["name"] for s in mine)
