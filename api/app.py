@@ -68,6 +68,7 @@ BLUEPRINT_MODULES = [
     "api.dispatching.offer_routes",
     "api.board.routes",
     "api.tracking.routes",
+    "api.sms.routes",
     "api.live.routes",
     "api.dayplan.routes",
     "api.uploads.routes",

@@ -7,15 +7,19 @@ README's configuration table.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dispatch.routing import OsrmRouter, Router, StraightLine
 from media.blobs import BlobStore
 from media.stores import S3Settings, open_blob_store
+
+if TYPE_CHECKING:
+    from api.sms.notifier import SmsSettings
 
 
 def _env(name: str, default: str) -> str:
@@ -101,6 +105,20 @@ class Config:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    # SMS to customers about their order (api/sms): "" (no provider) sends none; "aliyun"
+    # (Alibaba Cloud SMS, template codes) or "twilio" (Messages API, rendered text).
+    sms_provider: str = ""
+    sms_endpoint: str = ""  # the provider's base URL; "": its public API
+    sms_key_id: str = ""  # Aliyun AccessKey ID / Twilio Account SID
+    sms_key_secret: str = ""  # Aliyun AccessKey secret / Twilio Auth Token
+    sms_sender: str = ""  # Aliyun signature (签名) / Twilio number or MG... service id
+    sms_sender_name: str = ""  # a rendered text's sender; "": the tenant's name
+    # Aliyun template codes as JSON: {"zh-CN": {"assigned": "SMS_1", ...}, "en": {...}}
+    sms_templates: str = ""
+    sms_default_region: str = "CN"  # for numbers written without a country code
+    sms_rate_limit: str = "5/hour"  # texts per number (and tenant)
+    sms_timeout_seconds: float = 10.0
+    sms_max_attempts: int = 5
     # An OSRM-compatible routing engine (its base URL) for travel times and ETAs; "":
     # straight-line estimates. A slow or failing engine falls back to the straight line.
     routing_url: str = ""
@@ -166,6 +184,17 @@ class Config:
             smtp_username=_env("SMTP_USERNAME", ""),
             smtp_password=os.environ.get("FIELDLINE_SMTP_PASSWORD", ""),
             smtp_starttls=_env_bool("SMTP_STARTTLS", False),
+            sms_provider=_env("SMS_PROVIDER", "").strip().lower(),
+            sms_endpoint=_env("SMS_ENDPOINT", ""),
+            sms_key_id=_env("SMS_KEY_ID", ""),
+            sms_key_secret=os.environ.get("FIELDLINE_SMS_KEY_SECRET", ""),
+            sms_sender=_env("SMS_SENDER", ""),
+            sms_sender_name=_env("SMS_SENDER_NAME", ""),
+            sms_templates=_env("SMS_TEMPLATES", ""),
+            sms_default_region=_env("SMS_DEFAULT_REGION", "CN"),
+            sms_rate_limit=_env("SMS_RATE_LIMIT", "5/hour"),
+            sms_timeout_seconds=float(_env("SMS_TIMEOUT_SECONDS", "10")),
+            sms_max_attempts=int(_env("SMS_MAX_ATTEMPTS", "5")),
             routing_url=_env("ROUTING_URL", ""),
             routing_timeout_seconds=float(_env("ROUTING_TIMEOUT_SECONDS", "2.0")),
             map_tiles_url=_env("MAP_TILES_URL", cls.map_tiles_url),
@@ -173,6 +202,31 @@ class Config:
             web_modules_dir=Path(web_modules).resolve() if web_modules else None,
         )
         return replace(config, **overrides)
+
+    def sms_settings(self) -> SmsSettings:
+        """The SMS channel's settings (its provider named by ``sms_provider``)."""
+        from api.sms.notifier import SmsSettings
+        from api.sms.providers import ProviderSettings
+
+        templates = json.loads(self.sms_templates) if self.sms_templates.strip() else {}
+        if not isinstance(templates, dict):
+            raise ValueError('FIELDLINE_SMS_TEMPLATES: {"zh-CN": {"assigned": "SMS_..."}}')
+        return SmsSettings(
+            provider=self.sms_provider,
+            public_url=self.public_url,
+            provider_settings=ProviderSettings(
+                endpoint=self.sms_endpoint,
+                key_id=self.sms_key_id,
+                key_secret=self.sms_key_secret,
+                sender=self.sms_sender,
+                templates=templates,
+                timeout=self.sms_timeout_seconds,
+            ),
+            default_region=self.sms_default_region,
+            rate_limit=self.sms_rate_limit,
+            max_attempts=self.sms_max_attempts,
+            sender_name=self.sms_sender_name,
+        )
 
     def open_router(self) -> Router:
         """The travel-time estimator: the routing engine if configured, else a straight line."""

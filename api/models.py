@@ -26,6 +26,7 @@ from api.servicedesk import escalation_models as escalations
 from api.servicedesk import models as servicedesk
 from api.signoff import models as signoff
 from api.sites import models as sites
+from api.sms import models as sms
 from api.sync import models as sync
 from api.teams import models as teams
 from api.technicians import models as technicians
@@ -56,6 +57,7 @@ __all__ = [
     "servicedesk",
     "signoff",
     "sites",
+    "sms",
     "sync",
     "teams",
     "technicians",

@@ -1,4 +1,4 @@
-"""The notifier port: ways a notification leaves the app (Web Push, email; SMS later).
+"""The notifier port: ways a notification leaves the app (Web Push, email, SMS).
 
 A :class:`Notifier` names the targets it would reach for one person (their
 browsers' subscriptions, their address) and sends one notification to one

@@ -80,6 +80,10 @@ def notifiers(config: Config) -> list[Notifier]:
             starttls=config.smtp_starttls,
         )
         channels.append(EmailNotifier(settings))
+    if config.sms_provider:
+        from api.sms.notifier import SmsNotifier
+
+        channels.append(SmsNotifier(config.sms_settings()))
     return channels
 
 

@@ -22,6 +22,7 @@ from api.notifications import delivery, texts
 from api.notifications.models import Notification
 from api.outbox.models import OutboxMessage
 from api.push import tracking as tracking_push
+from api.sms import orders as sms_orders
 from api.technicians.models import Technician
 from api.users.models import User
 
@@ -74,6 +75,8 @@ def notify_status_change(session: Session, message: OutboxMessage) -> None:
         )
     # Customers who follow the order from its tracking page, with no account.
     tracking_push.queue_status_change(session, payload)
+    # ... and by text to the customer's phone, when an SMS provider is configured.
+    sms_orders.queue_status_change(session, payload)
 
 
 def _recipients(session: Session, tenant_id: uuid.UUID, payload: dict[str, Any]) -> set[uuid.UUID]:

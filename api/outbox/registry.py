@@ -22,6 +22,7 @@ from api.servicedesk.escalation_notices import notify_escalation
 from api.servicedesk.escalation_sweep import TOPIC as ESCALATED
 from api.signoff.pdf_job import TOPIC as REPORT_PDF
 from api.signoff.pdf_job import pdf_handler
+from api.sms import orders as sms_orders
 from api.workflows.notices import TOPIC as STEP_WAITING
 from api.workflows.notices import notify_step_waiting
 from dispatch.routing import Router
@@ -38,6 +39,7 @@ HANDLERS: dict[str, Handler] = {
     # Without channels, a notification stays in the app (and tests need no push service).
     **delivery.handlers(()),
     **tracking_push.handlers(()),
+    **sms_orders.handlers(()),
 }
 
 
@@ -45,12 +47,13 @@ def handlers(
     store: BlobStore, channels: Sequence[Notifier] = (), router: Router | None = None
 ) -> dict[str, Handler]:
     """Every topic's handler, those that keep bytes storing them in ``store``, those
-    that deliver notifications sending them through ``channels`` (Web Push, email), and
+    that deliver notifications sending them through ``channels`` (Web Push, email, SMS), and
     auto-dispatch ranking with ``router``'s travel times (the straight line without)."""
     return {
         **HANDLERS,
         **delivery.handlers(channels),
         **tracking_push.handlers(channels),
+        **sms_orders.handlers(channels, router),
         PHOTO_PROCESS: photo_handler(store),
         REPORT_PDF: pdf_handler(store),
         **({TOPIC_REQUESTED: dispatch_handler(router)} if router is not None else {}),

@@ -105,6 +105,32 @@ def issue_link(
     return shared
 
 
+def link_to_text(session: Session, order: WorkOrder, public_url: str) -> SharedLink:
+    """The order's working link for a text to its customer, made if there is none (never
+    rotated: a link the customer already has keeps working). In the caller's transaction."""
+    now = utcnow()
+    for link in session.scalars(
+        select(TrackingLink)
+        .where(
+            TrackingLink.tenant_id == order.tenant_id,
+            TrackingLink.work_order_id == order.id,
+            TrackingLink.revoked_at.is_(None),
+        )
+        .order_by(TrackingLink.created_at.desc())
+    ):
+        if _expires(link, order) > now:
+            return _shared(link, order, public_url)
+    link = TrackingLink(
+        tenant_id=order.tenant_id,
+        work_order_id=order.id,
+        token=new_tracking_token(),
+        created_at=now,
+        expires_at=now + rules.LINK_LIFETIME,
+    )
+    session.add(link)
+    return _shared(link, order, public_url)
+
+
 def current_link(
     session: Session, actor: Actor, work_order_id: uuid.UUID, public_url: str
 ) -> SharedLink:

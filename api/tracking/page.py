@@ -118,6 +118,14 @@ def view(
     }
 
 
+def eta_seconds(session: Session, order: WorkOrder, router: Router | None = None) -> int | None:
+    """The expected travel time left, as the page shows it (None unless on the way with a
+    fix since setting off, to a site with coordinates)."""
+    site = session.get(Site, order.site_id)
+    _, eta = _live(session, order, site, router or StraightLine())
+    return None if eta is None else int(eta["seconds"])
+
+
 def report_pdf(
     session: Session, store: BlobStore, limiter: RateLimiter, token: str, address: str
 ) -> FoundPdf:

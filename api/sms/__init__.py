@@ -1,0 +1,1 @@
+"""Text messages (SMS) to customers about their order, through a configured provider."""

@@ -1,0 +1,48 @@
+"""SMS schemas. Numbers are E.164 (``+8613800138000``)."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from api.http.schemas import Schema, UTCDateTime
+from api.sms.models import SmsStatus
+
+
+class OptOutCreateSchema(Schema):
+    phone = fields.String(
+        required=True,
+        validate=validate.Length(min=3, max=40),
+        metadata={"description": "A mobile number; without a country code, read as Chinese"},
+    )
+
+
+class OptOutSchema(Schema):
+    id = fields.UUID()
+    phone = fields.String(metadata={"description": "E.164"})
+    source = fields.String(
+        metadata={"description": "`office` (asked for here) or `provider` (replied STOP)"}
+    )
+    created_at = UTCDateTime()
+
+
+class SmsMessageSchema(Schema):
+    id = fields.UUID()
+    phone = fields.String(metadata={"description": "E.164"})
+    kind = fields.String(
+        metadata={"description": "assigned, en_route, en_route_eta, completed or cancelled"}
+    )
+    locale = fields.String()
+    body = fields.String(metadata={"description": "The words sent, with the tracking link"})
+    status = fields.Enum(SmsStatus, by_value=True)
+    reason = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Why it was suppressed (`opted_out`, `rate_limited`, `no_template`) "
+            "or failed (the provider's code, or the last transient error)"
+        },
+    )
+    provider = fields.String()
+    provider_message_id = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    created_at = UTCDateTime()
+    finished_at = UTCDateTime(allow_none=True)
