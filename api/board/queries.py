@@ -184,7 +184,7 @@ _BOARD_FROM = (
 _BOARD_ORDERS: Select[Any] = select(*_ORDER_COLUMNS).select_from(_BOARD_FROM)
 
 
-_DRIVER_READS = DriverReads()
+_DRIVER_READS = DriverReads(binary=True)  # fifty wide rows a page
 # The cursor (the last id of the page before), bound per request: not part of the key.
 _BEFORE = bindparam("before", type_=Uuid(), required=False)
 
