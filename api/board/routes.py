@@ -16,7 +16,7 @@ from api.board.schemas import (
 )
 from api.db import utcnow
 from api.http.blueprint import Blueprint
-from api.http.context import read_uow
+from api.http.context import read_connection, read_uow
 from api.http.guard import current_actor, requires
 from api.http.pagination import page_response, page_schema
 
@@ -35,11 +35,14 @@ class BoardWorkOrders(MethodView):
         customer, leaf category, assignee and SLA state (to colour it). For the
         office: dispatchers, admins and integrations that may update orders."""
         limit, cursor = args.pop("limit"), args.pop("cursor")
-        where = queries.OrderFilter(**args)
-        with read_uow() as uow:
-            page = queries.open_orders(
-                uow.session, current_actor(), where, limit=limit, cursor=cursor, now=utcnow()
-            )
+        page = queries.open_orders(
+            read_connection(),
+            current_actor(),
+            queries.OrderFilter.of(**args),
+            limit=limit,
+            cursor=cursor,
+            now=utcnow(),
+        )
         return page_response(page)
 
 

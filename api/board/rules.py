@@ -26,14 +26,16 @@ class SlaState(StrEnum):
 
 
 def sla_state(
-    status: Status, created_at: datetime, due: datetime | None, now: datetime
+    status: Status | str, created_at: datetime, due: datetime | None, now: datetime
 ) -> SlaState:
-    """A breach shows even while paused: pausing stops the clock, it does not undo lateness."""
+    """A breach shows even while paused: pausing stops the clock, it does not undo lateness.
+
+    ``status`` may be the stored string (a read on the driver) or the member."""
     if due is None:
         return SlaState.NONE
     if now >= due:
         return SlaState.BREACHED
-    if status is Status.PAUSED:
+    if status == Status.PAUSED:
         return SlaState.PAUSED
     if now >= created_at + (due - created_at) * AT_RISK_FRACTION:
         return SlaState.AT_RISK
