@@ -202,8 +202,11 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
         json=BrowserKeys().subscription("https://push.example.com/send/victim"),
     )
     assert subscription.status_code == 201, subscription.get_json()
+    opt_out = admin.post("/v1/sms-opt-outs", json={"phone": "13800138000"})
+    assert opt_out.status_code == 201, opt_out.get_json()
     ids = {
         "subscription_id": subscription.get_json()["id"],
+        "opt_out_id": opt_out.get_json()["id"],
         "customer_id": str(customer_y.id),
         "contact_id": str(contact_y.id),
         "site_id": str(site_y.id),
