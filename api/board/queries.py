@@ -185,7 +185,7 @@ _BOARD_FROM = (
 _BOARD_ORDERS: Select[Any] = select(*_ORDER_COLUMNS).select_from(_BOARD_FROM)
 
 
-_DRIVER_READS = DriverReads()
+_DRIVER_READS = DriverReads(binary=True)  # fifty wide rows a page
 # The cursor (the last id of the page before), bound per request: not part of the key.
 _BEFORE = bindparam("before", type_=Uuid(), required=False)
 
@@ -214,7 +214,8 @@ def open_orders(
         rows = _DRIVER_READS.fetch(connection, key, build, params)
     else:
         rows = connection.execute(build(), params).all()
-    items = [_order(row, now) for row in rows[:limit]]
+    build_row = _Rows(now).order
+    items = [build_row(row) for row in rows[:limit]]
     next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
 
@@ -238,32 +239,63 @@ def _filtered(stmt: Select[Any], actor: Actor, where: OrderFilter, paged: bool) 
     return stmt
 
 
-def _order(row: Any, now: datetime) -> BoardOrder:
-    (
-        id_, number, title, status, priority, due, created_at, start, end, version, updated_at,
-        site_id, site_name, city, lat, lon,
-        customer_id, customer_name, customer_name_en, tier,
-        category_id, category_name, category_name_en,
-        technician_id, technician_name, team_id,
-    ) = row  # fmt: skip
-    return BoardOrder(
-        id_,
-        number,
-        title,
-        status,
-        priority,
-        utc_text(due),
-        rules.sla_state(status, created_at, due, now),
-        utc_text(start),
-        utc_text(end),
-        Place(site_id, site_name, city, lat, lon),
-        Named(customer_id, customer_name, customer_name_en),
-        tier,
-        Named(category_id, category_name, category_name_en) if category_id else None,
-        Assignee(technician_id, technician_name, team_id) if technician_id else None,
-        version,
-        _utc(updated_at),
-    )
+class _Rows:
+    """Builds a page's rows. What several orders share (their site, customer, category
+    or assignee: a page of 50 names a handful of each) is built once and shared, so
+    orjson also writes each shared text from the UTF-8 it cached the first time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.places: dict[uuid.UUID, Place] = {}
+        self.customers: dict[uuid.UUID, Named] = {}
+        self.categories: dict[uuid.UUID, Named] = {}
+        self.assignees: dict[uuid.UUID, Assignee] = {}
+
+    def order(self, row: Any) -> BoardOrder:
+        (
+            id_, number, title, status, priority, due, created_at, start, end, version, updated_at,
+            site_id, site_name, city, lat, lon,
+            customer_id, customer_name, customer_name_en, tier,
+            category_id, category_name, category_name_en,
+            technician_id, technician_name, team_id,
+        ) = row  # fmt: skip
+        site = self.places.get(site_id)
+        if site is None:
+            site = self.places[site_id] = Place(site_id, site_name, city, lat, lon)
+        customer = self.customers.get(customer_id)
+        if customer is None:
+            customer = Named(customer_id, customer_name, customer_name_en)
+            self.customers[customer_id] = customer
+        category = None
+        if category_id is not None:
+            category = self.categories.get(category_id)
+            if category is None:
+                category = Named(category_id, category_name, category_name_en)
+                self.categories[category_id] = category
+        assignee = None
+        if technician_id is not None:
+            assignee = self.assignees.get(technician_id)
+            if assignee is None:
+                assignee = Assignee(technician_id, technician_name, team_id)
+                self.assignees[technician_id] = assignee
+        return BoardOrder(
+            id_,
+            number,
+            title,
+            status,
+            priority,
+            None if due is None else utc_text(due),
+            rules.sla_state(status, created_at, due, self.now),
+            None if start is None else utc_text(start),
+            None if end is None else utc_text(end),
+            site,
+            customer,
+            tier,
+            category,
+            assignee,
+            version,
+            _utc(updated_at),
+        )
 
 
 _BOARD_TECHNICIANS: Select[Any] = select(

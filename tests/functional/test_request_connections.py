@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event
 
-from api.db.driver_reads import DRIVER_CURSOR
+from api.db.driver_reads import BINARY_DRIVER_CURSOR, DRIVER_CURSOR
 from tests.conftest import PG_ADMIN_URL
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
@@ -122,3 +122,32 @@ def test_a_driver_read_whose_server_connection_died_answers_503_once_then_recove
     assert fresh.dbapi_connection is not dead.dbapi_connection
     assert fresh.info[DRIVER_CURSOR] is not cursor
     assert fresh.info[DRIVER_CURSOR].connection is fresh.dbapi_connection
+
+
+def test_the_board_page_recovers_from_a_dead_connection_like_the_single_read(
+    app: Flask, client: ApiClient, factories: Factories
+) -> None:
+    """The console's page runs on a binary psycopg cursor of its own, kept like the
+    single read's: a dropped server connection costs at most one 503."""
+    uow = app.extensions["fieldline"].uow
+    if not uow.keeps_read_connections:
+        pytest.skip("driver reads are PostgreSQL's")
+    scene = factories.scene()
+    order = factories.work_order(scene.world, scene.customer, scene.site)
+    api = client.as_(scene.dispatcher_token)
+    path = "/v1/board/work-orders"
+    assert api.get(path).get_json()["items"][0]["id"] == str(order.id)
+    dead = uow.kept_read_connection().connection
+    cursor = dead.info[BINARY_DRIVER_CURSOR]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (dead.dbapi_connection.info.backend_pid,))
+    first = api.get(path)
+    if first.status_code != 200:
+        assert_problem(first, 503, "server.database_unavailable")
+    for _ in range(2):
+        answer = api.get(path)
+        assert answer.status_code == 200
+        assert [item["id"] for item in answer.get_json()["items"]] == [str(order.id)]
+    fresh = uow.kept_read_connection().connection
+    assert fresh.dbapi_connection is not dead.dbapi_connection
+    assert fresh.info[BINARY_DRIVER_CURSOR] is not cursor
