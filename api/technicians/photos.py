@@ -67,13 +67,15 @@ def set_photo(
         session = uow.session
         access_technician(session, actor, technician_id)  # still there
         row = session.get(TechnicianPhoto, technician_id, with_for_update=True)
+        before = None if row is None else row.sha256
         if row is None:
             row = TechnicianPhoto(tenant_id=actor.tenant_id, technician_id=technician_id)
             session.add(row)
         row.sha256, row.content_type = digest, content_type.value
         row.small_sha256, row.large_sha256 = kept["small"], kept["large"]
         row.updated_at, row.updated_by = utcnow(), actor.principal_id
-        audit.record(session, actor, "update", "technician_photo", technician_id, {})
+        changes = {"photo_sha256": {"before": before, "after": digest}}
+        audit.record(session, actor, "update", "technician", technician_id, changes)
         uow.commit()
         return row
 
@@ -88,7 +90,8 @@ def remove_photo(uow: UnitOfWork, actor: Actor, technician_id: uuid.UUID) -> Non
         if row is None:
             raise NoTechnicianPhoto()
         session.delete(row)
-        audit.record(session, actor, "delete", "technician_photo", technician_id, {})
+        changes = {"photo_sha256": {"before": row.sha256, "after": None}}
+        audit.record(session, actor, "update", "technician", technician_id, changes)
         uow.commit()
 
 

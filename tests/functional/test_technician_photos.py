@@ -74,6 +74,13 @@ def test_the_office_sets_and_removes_anyones_photo_and_a_teammate_may_not(
     assert office.request("DELETE", path).status_code == 204
     gone = office.get(path)
     assert gone.status_code == 404 and gone.get_json()["code"] == "technician.no_photo"
+    audit = client.as_(scene.world.admin_token).get(
+        "/v1/audit-events", query_string={"entity_id": str(scene.technician.id)}
+    )
+    items = audit.get_json()["items"]
+    changes = [e["changes"]["photo_sha256"] for e in items if "photo_sha256" in e["changes"]]
+    assert [c["after"] is None for c in changes] == [True, False]  # newest first
+    assert changes[0]["before"] == changes[1]["after"]  # who set it, and who removed it
 
 
 def test_another_tenants_technician_is_not_found(client: ApiClient, factories: Factories) -> None:
