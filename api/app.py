@@ -40,6 +40,7 @@ BLUEPRINT_MODULES = [
     "api.repairs.routes",
     "api.tenants.routes",
     "api.technicians.routes",
+    "api.technicians.photo_routes",
     "api.teams.routes",
     "api.servicedesk.routes",
     "api.servicedesk.policy_routes",

@@ -123,9 +123,10 @@ def demo(reset: bool) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Process what is due, then exit.")
 def worker(once: bool) -> None:
-    """Run outbox side effects (notifications and their Web Push and email, photos, PDFs,
-    auto-dispatch...), the escalation sweep (every FIELDLINE_ESCALATION_SWEEP_SECONDS) and
-    the dispatch offers' timeout (every FIELDLINE_OFFER_SWEEP_SECONDS)."""
+    """Run outbox side effects (notifications and their Web Push and email, texts to
+    customers by SMS, photos, PDFs, auto-dispatch...), the escalation sweep (every
+    FIELDLINE_ESCALATION_SWEEP_SECONDS) and the dispatch offers' timeout (every
+    FIELDLINE_OFFER_SWEEP_SECONDS)."""
     from api.db import UnitOfWorkFactory, make_engine, utcnow
     from api.dispatching.offer_sweep import expire_offers
     from api.notifications.delivery import notifiers

@@ -139,3 +139,25 @@ def shrink(image: Image.Image, side: int) -> Image.Image:
     if image.size == size:
         return image
     return image.resize(size, Image.Resampling.BOX)
+
+
+PORTRAIT_SIZES: Mapping[str, int] = {"small": 96, "large": 320}
+
+
+def make_portraits(data: bytes, sizes: Mapping[str, int] | None = None) -> list[Derivative]:
+    """Square WebP portraits of a profile photo, upright, without EXIF: the largest
+    centred square, a little above the middle (where a face is in a portrait)."""
+    sizes = sizes or PORTRAIT_SIZES
+    largest = max(sizes.values())
+    with Image.open(io.BytesIO(data)) as img:
+        # Decoded so that the *short* side still covers the largest portrait (also when
+        # the decode stops short by up to NEAR_ENOUGH).
+        needed = largest * max(img.size) / min(img.size) / NEAR_ENOUGH
+        upright = open_upright(img, math.ceil(needed))
+    side = min(upright.size)
+    left = (upright.width - side) // 2
+    top = round((upright.height - side) * 0.4)
+    square = upright.crop((left, top, left + side, top + side))
+    square.info.update(upright.info)
+    derivatives, _ = render(square, sizes)
+    return derivatives

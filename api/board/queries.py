@@ -120,6 +120,7 @@ class BoardTechnician:
     activity: rules.Activity
     current_job: Job | None
     open_orders: int
+    photo_url: str | None = None  # the small portrait's short-lived link (set by the view)
 
 
 @dataclass(frozen=True)

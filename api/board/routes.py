@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask.views import MethodView
@@ -15,10 +16,12 @@ from api.board.schemas import (
     BoardTechnicianSchema,
 )
 from api.db import utcnow
+from api.evidence.photo_routes import linker
 from api.http.blueprint import Blueprint
 from api.http.context import read_connection, read_uow
 from api.http.guard import current_actor, requires
 from api.http.pagination import page_response, page_schema
+from api.technicians import photos
 
 blp = Blueprint(
     "board", __name__, url_prefix="/v1", description="The dispatch board: what the console draws"
@@ -53,7 +56,11 @@ class BoardTechnicians(MethodView):
     @blp.response(200, page_schema(BoardTechnicianSchema))
     def get(self, args: dict[str, Any]) -> Any:
         """Active technicians, newest first, with their latest position, what they are
-        doing and the job they are on."""
+        doing, the job they are on and their portrait's link."""
+        actor = current_actor()
         with read_uow() as uow:
-            page = queries.technicians(uow.session, current_actor(), **args)
-        return page_response(page)
+            page = queries.technicians(uow.session, actor, **args)
+            ids = [technician.id for technician in page.items]
+            urls = photos.small_links(uow.session, linker(), actor.tenant_id, ids)
+        items = [replace(t, photo_url=urls.get(t.id)) for t in page.items]
+        return page_response(replace(page, items=items))

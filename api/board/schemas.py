@@ -107,3 +107,9 @@ class BoardTechnicianSchema(FastDumpSchema):
     )
     current_job = fields.Nested(BoardJobSchema, allow_none=True)
     open_orders = fields.Integer(metadata={"description": "Assigned to them and not finished"})
+    photo_url = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Their 96 px portrait (WebP) through a short-lived link; null: none"
+        },
+    )

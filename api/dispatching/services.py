@@ -157,20 +157,21 @@ def rank_near(
     router: Router | None = None,
 ) -> rules.Ranking:
     """Rank the ``shortlist`` technicians nearest to the job (with ``skilled_only``,
-    the nearest active ones with the job's skill: the index filters, nothing is
-    reported as excluded for it)."""
+    the nearest active ones holding every skill of the job at its level: the index
+    filters, and nobody is reported as excluded for being inactive or unskilled)."""
     index = index_for(session.get_bind().dialect.name)
-    if skilled_only and job.skills:
-        near = index.nearest(
+    open_statuses = [status.value for status in OPEN_STATUSES]
+    if skilled_only:
+        placed = index.qualified(
             session.connection(),
             tenant_id,
             job.lat,
             job.lon,
             fresh_since=fresh_since,
             limit=shortlist,
-            skill=min(job.skills.items()),
+            skills=job.skills,
+            open_statuses=open_statuses,
         )
-        facts = technician_facts(session, tenant_id, near, capacity)
     else:
         # The short list and its facts in one query (skills from ``skill_levels``).
         placed = index.shortlist(
@@ -180,9 +181,9 @@ def rank_near(
             job.lon,
             fresh_since=fresh_since,
             limit=shortlist,
-            open_statuses=[status.value for status in OPEN_STATUSES],
+            open_statuses=open_statuses,
         )
-        facts = [_facts_of(p, capacity) for p in placed]
+    facts = [_facts_of(p, capacity) for p in placed]
     ranking = rules.rank(job, facts, now=now, profile=profile)
     if router is None or isinstance(router, StraightLine) or not ranking.candidates:
         return ranking
@@ -224,26 +225,33 @@ def nearest_qualified(
     fresh_since: datetime,
     capacity: int = CAPACITY,
     first_shortlist: int = 8,
+    profile: rules.SpeedProfile = rules.SPEED_PROFILES["urban"],
 ) -> rules.Candidate | None:
-    """The best qualified technician, widening the short list until one qualifies
-    (or every placed technician was looked at)."""
+    """The best qualified technician among the ``first_shortlist`` nearest who are
+    active and hold the job's skills (the index filters those), widening the list ×4
+    until one passes the other filters (or every placed technician was looked at).
+
+    The best is :func:`dispatch.candidates.rank`'s first, with the same score parts;
+    :func:`dispatch.candidates.best` measures exact geodesics only where they can
+    change it."""
+    index = index_for(session.get_bind().dialect.name)
+    open_statuses = [status.value for status in OPEN_STATUSES]
     shortlist = first_shortlist
     while True:
-        ranking = rank_near(
-            session,
+        placed = index.qualified(
+            session.connection(),
             tenant_id,
-            job,
-            now=now,
+            job.lat,
+            job.lon,
             fresh_since=fresh_since,
-            capacity=capacity,
-            shortlist=shortlist,
-            # Not ``skilled_only``: measured slower on both databases (bench_nearest:
-            # the per-row skill lookup inside the KNN / box scan costs more than
-            # widening the short list now and then).
+            limit=shortlist,
+            skills=job.skills,
+            open_statuses=open_statuses,
         )
-        looked_at = len(ranking.candidates) + len(ranking.excluded)
-        if ranking.candidates or looked_at < shortlist:
-            return ranking.candidates[0] if ranking.candidates else None
+        facts = [_facts_of(p, capacity) for p in placed]
+        found = rules.best(job, facts, now=now, profile=profile)
+        if found is not None or len(placed) < shortlist:
+            return found
         shortlist *= 4
 
 

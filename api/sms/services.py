@@ -7,8 +7,9 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.audit import services as audit
 from api.auth.actor import Actor
-from api.db import UnitOfWork
+from api.db import UnitOfWork, new_id
 from api.errors.common import PermissionDenied
 from api.http.pagination import Page, paginate
 from api.sms import phones
@@ -27,9 +28,15 @@ def opt_out(uow: UnitOfWork, actor: Actor, phone: str, region: str) -> SmsOptOut
         row = _by_phone(uow.session, actor.tenant_id, number)
         if row is None:
             row = SmsOptOut(
-                tenant_id=actor.tenant_id, phone=number, source="office", created_by=actor.user_id
+                id=new_id(),  # the audit event names it before the flush
+                tenant_id=actor.tenant_id,
+                phone=number,
+                source="office",
+                created_by=actor.user_id,
             )
             uow.session.add(row)
+            changes = {"phone": {"after": phones.masked(number)}}
+            audit.record(uow.session, actor, "create", "sms_opt_out", row.id, changes)
         uow.commit()
         return row
 
@@ -50,6 +57,8 @@ def opt_back_in(uow: UnitOfWork, actor: Actor, opt_out_id: uuid.UUID) -> None:
         if row is None:
             raise OptOutNotFound()
         uow.session.delete(row)
+        changes = {"phone": {"before": phones.masked(row.phone)}}
+        audit.record(uow.session, actor, "delete", "sms_opt_out", row.id, changes)
         uow.commit()
 
 

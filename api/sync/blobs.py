@@ -37,6 +37,7 @@ from api.evidence.models import Photo, PhotoDerivative
 from api.evidence.pipeline import queue_processing
 from api.signoff.models import SealedReport
 from api.sync.models import SyncBlob
+from api.technicians.models import TechnicianPhoto
 from media.blobs import (
     BlobStore,
     BlobTooLarge,
@@ -306,6 +307,15 @@ def collect_garbage(
                 )
             )
         )
+        # Technicians' profile photos and their portraits (api.technicians.photos).
+        for column in (
+            TechnicianPhoto.sha256,
+            TechnicianPhoto.small_sha256,
+            TechnicianPhoto.large_sha256,
+        ):
+            keep |= set(
+                reader.session.scalars(select(column).where(TechnicianPhoto.tenant_id == tenant_id))
+            )
     files = store.sweep(tenant_id, keep, (now - UPLOAD_GRACE).timestamp())
     return Collected(claims, files)
 

@@ -16,3 +16,8 @@ class EmployeeNoTaken(Conflict):
         "en": "Another technician of this tenant has this employee number",
         "zh-CN": "该工号已被本租户的其他技师使用",
     }
+
+
+class NoTechnicianPhoto(NotFound):
+    code = "technician.no_photo"
+    titles = {"en": "This technician has no photo", "zh-CN": "该技师没有照片"}

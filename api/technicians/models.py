@@ -7,12 +7,13 @@ Certifications and working hours are read whole, so they are JSON documents.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from api.db import Base, TenantOwned, Timestamped, Versioned, new_id
+from api.db import Base, TenantOwned, Timestamped, Versioned, new_id, utcnow
 
 
 class Technician(Base, TenantOwned, Timestamped, Versioned):
@@ -68,3 +69,21 @@ class TechnicianSkill(Base, TenantOwned):
     )
     skill: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     level: Mapped[int]
+
+
+class TechnicianPhoto(Base, TenantOwned):
+    """A technician's profile photo: the validated upload, and its square WebP renditions
+    (``small`` for lists and map markers, ``large`` for the customer's tracking page).
+    All three are blobs of the tenant's store; a new upload replaces the row."""
+
+    __tablename__ = "technician_photos"
+
+    technician_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("technicians.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64))  # the upload as sent (never served)
+    content_type: Mapped[str] = mapped_column(String(32))
+    small_sha256: Mapped[str] = mapped_column(String(64))
+    large_sha256: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[uuid.UUID | None]

@@ -165,3 +165,10 @@ class TechnicianListArgs(PageArgs):
         validate=validate.Length(min=1, max=100),
         metadata={"description": "Name, English name or employee number contains"},
     )
+
+
+class TechnicianPhotoSchema(Schema):
+    small_url = fields.String(metadata={"description": "96×96 WebP, for lists and markers"})
+    large_url = fields.String(metadata={"description": "320×320 WebP"})
+    expires_at = UTCDateTime(metadata={"description": "When the links stop working"})
+    updated_at = UTCDateTime()

@@ -46,3 +46,8 @@ class NoReportYet(NotFound):
         "en": "The service report is not ready yet",
         "zh-CN": "服务报告尚未出具",
     }
+
+
+class NoTechnicianPhotoShown(NotFound):
+    code = "tracking.no_technician_photo"
+    titles = {"en": "No technician's photo to show", "zh-CN": "没有可显示的技师照片"}

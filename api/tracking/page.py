@@ -2,7 +2,8 @@
 
 Everything a token reveals is chosen here, field by field: the order's number
 and title, the timeline, the technician's first name (never the surname, the
-phone or any id), the site's city (never the street), the position and ETA only
+phone or any id) and, while the order is open, their portrait under the link's own
+URL, the site's city (never the street), the position and ETA only
 while the technician is on the way (:func:`api.location.services.en_route_position`),
 the sealed report's public verification link, and the rating. Nothing live is
 shown once the order is finished.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,17 +24,19 @@ from api.location.services import en_route_position
 from api.signoff.pdf import FoundPdf, stored_pdf
 from api.signoff.sealing import latest_report
 from api.sites.models import Site
-from api.technicians.models import Technician
+from api.technicians.models import Technician, TechnicianPhoto
+from api.technicians.photos import photo_of
 from api.tenants.models import Tenant
 from api.tracking import links, rules
-from api.tracking.errors import NoReportYet
+from api.tracking.errors import NoReportYet, NoTechnicianPhotoShown
 from api.tracking.models import WorkOrderRating
 from api.workorders.models import StatusChange, WorkOrder
 from api.workorders.states import Status
 from dispatch.routing import Router, StraightLine
-from media.blobs import BlobStore
+from media.blobs import BlobMissing, BlobStore
 
 _FINISHED = (Status.COMPLETED, Status.CLOSED)
+_ENDED = (*_FINISHED, Status.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def view(
         ],
         "cancelled_at": order.cancelled_at,
         "schedule": _schedule(order),
-        "technician": _technician(session, order, language, done),
+        "technician": _technician(session, order, language, done, token, public_url),
         "site": {"city": site.city if site is not None else None},
         "position": position,
         "eta": eta,
@@ -156,18 +159,55 @@ def _schedule(order: WorkOrder) -> dict[str, Any] | None:
 
 
 def _technician(
-    session: Session, order: WorkOrder, language: str, done: set[rules.Step]
+    session: Session,
+    order: WorkOrder,
+    language: str,
+    done: set[rules.Step],
+    token: str,
+    public_url: str,
 ) -> dict[str, Any] | None:
     if order.assignee_id is None or rules.Step.TECHNICIAN_ASSIGNED not in done:
         return None
     technician = session.get(Technician, order.assignee_id)
     if technician is None or technician.tenant_id != order.tenant_id:
         return None
-    # Technicians have no profile photo yet; the field is there for the page.
+    photo = _shown_photo(session, order)
     return {
         "first_name": rules.first_name(technician.name, technician.name_en, language),
-        "photo_url": None,
+        # Served under the link itself: the URL names nothing but the token (and which
+        # portrait, so a new photo is not hidden by a browser's cache).
+        "photo_url": (
+            f"{public_url.rstrip('/')}/v1/tracking/{token}/technician-photo"
+            f"?v={photo.large_sha256[:16]}"
+            if photo is not None
+            else None
+        ),
     }
+
+
+def technician_photo(
+    session: Session, store: BlobStore, limiter: RateLimiter, token: str, address: str
+) -> tuple[BinaryIO, str]:
+    """The assigned technician's large portrait (WebP) and its SHA-256, while the order is
+    open; 404 ``tracking.no_technician_photo`` otherwise (no photo, nobody assigned, or
+    the order finished or cancelled)."""
+    links.check_shape(token)
+    limiter.hit(f"tracking-token:{token}", f"tracking-ip:{address}")
+    _, order = links.open_link(session, token)
+    photo = _shown_photo(session, order)
+    if photo is None:
+        raise NoTechnicianPhotoShown()
+    try:
+        return store.open(order.tenant_id, photo.large_sha256), photo.large_sha256
+    except BlobMissing:
+        raise NoTechnicianPhotoShown() from None
+
+
+def _shown_photo(session: Session, order: WorkOrder) -> TechnicianPhoto | None:
+    """The photo a customer may see: the assigned technician's, while the order is open."""
+    if order.assignee_id is None or order.status in _ENDED or order.status is Status.NEW:
+        return None
+    return photo_of(session, order.tenant_id, order.assignee_id)
 
 
 def _live(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, request, send_file
 from flask.views import MethodView
 
 from api.auth.permissions import Permission
@@ -23,6 +23,7 @@ from api.tracking.schemas import (
     RatingCreateSchema,
     RatingSchema,
     SharedLinkSchema,
+    TechnicianPhotoArgs,
     TrackingArgs,
     TrackingSchema,
 )
@@ -134,6 +135,31 @@ class TrackingReportPdf(MethodView):
         response = Response(found.data, mimetype="application/pdf")
         response.set_etag(found.sha256)
         response.headers["Content-Disposition"] = f'inline; filename="{found.filename}"'
+        return response
+
+
+@blp.route("/tracking/<token>/technician-photo")
+class TrackingTechnicianPhoto(MethodView):
+    @public
+    @blp.doc(security=[])
+    @blp.arguments(TechnicianPhotoArgs, location="query")
+    @blp.response(200, description="The technician's portrait", content_type="image/webp")
+    @blp.problem(429, _LIMITED)
+    def get(self, args: dict[str, Any], token: str) -> Any:
+        """The assigned technician's portrait (320 px square WebP, without EXIF), only
+        while the order is open: 404 `tracking.no_technician_photo` when they have none,
+        before anyone is assigned, and once the order is finished or cancelled. The
+        tracking view's `technician.photo_url` points here."""
+        with read_uow() as uow:
+            stream, sha256 = page.technician_photo(
+                uow.session, blob_store(), _limiter(), token, _address()
+            )
+        response = send_file(stream, mimetype="image/webp", etag=sha256)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.cache_control.private = True
+        response.cache_control.max_age = 300  # the order may end, or go to someone else
         return response
 
 

@@ -115,3 +115,11 @@ class TrackingSchema(Schema):
 class RatingCreateSchema(Schema):
     score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
     comment = text(1000)
+
+
+class TechnicianPhotoArgs(Schema):
+    v = fields.String(
+        load_default=None,
+        validate=validate.Length(max=64),
+        metadata={"description": "Which portrait (from `photo_url`): a new photo, a new URL"},
+    )

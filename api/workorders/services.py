@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete
@@ -115,17 +116,33 @@ def create_work_order(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) ->
         session.flush()  # defaults (priority, source) and the id, for links and the snapshot
         if decision is not None:
             prioritising.record(session, order, decision, requested)
-        link_assets(session, order, asset_ids)
-        append_history(session, actor, order, "create", None, reason=None)
-        request_dispatch(session, order)
-        check_repeats(session, actor, order, asset_ids)
-        find_duplicates(session, order, asset_ids)
-        changes = snapshot(order, AUDITED_FIELDS)
-        changes["asset_ids"] = {"after": jsonable(sorted(asset_ids))}
-        audit.record(session, actor, "create", "work_order", order.id, changes)
+        record_creation(session, actor, order, asset_ids)
         view = queries.present(session, actor, [order])[0]
         uow.commit()
         return view
+
+
+def record_creation(
+    session: Session,
+    actor: Actor,
+    order: WorkOrder,
+    asset_ids: Sequence[uuid.UUID],
+    at: datetime | None = None,
+) -> None:
+    """What every new order goes through once its row is flushed, however it was made
+    (the API, a repair request, a device's ``create_work_order`` synced late): its
+    asset links, the ``create`` step of its history (``at``: when the device made it),
+    the tenant's dispatch policy (one outbox message, :mod:`api.dispatching.requests`),
+    the repeat-issue and duplicate checks, and the audit entry. Called once per order:
+    a replayed create never gets here (the sync push answers it ``duplicate``)."""
+    link_assets(session, order, asset_ids)
+    append_history(session, actor, order, "create", None, reason=None, at=at)
+    request_dispatch(session, order)
+    check_repeats(session, actor, order, asset_ids)
+    find_duplicates(session, order, asset_ids)
+    changes = snapshot(order, AUDITED_FIELDS)
+    changes["asset_ids"] = {"after": jsonable(sorted(asset_ids))}
+    audit.record(session, actor, "create", "work_order", order.id, changes)
 
 
 def update_work_order(

@@ -160,7 +160,7 @@ def test_technicians_show_where_they_are_and_the_job_they_are_on(
     assert moving["position"]["lat"] == 31.23 and moving["position"]["accuracy_m"] == 8.0
     assert items[str(idle.id)] == {
         "id": str(idle.id), "name": idle.name, "team_id": None, "position": None,
-        "activity": "available", "current_job": None, "open_orders": 1,
+        "activity": "available", "current_job": None, "open_orders": 1, "photo_url": None,
     }  # fmt: skip
     assert list(validator(client, "BoardTechnician").iter_errors(body)) == []
 

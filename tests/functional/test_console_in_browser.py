@@ -60,7 +60,7 @@ class Office:
 
 
 @pytest.fixture
-def office(factories: Factories, engine: Engine) -> Office:
+def office(client: ApiClient, factories: Factories, engine: Engine) -> Office:
     world = factories.tenant()
     dispatcher, _ = factories.user(world, Role.DISPATCHER)
     near = hire(factories, world, 50_000, name="王伟", name_en="Wang Wei")
@@ -74,6 +74,13 @@ def office(factories: Factories, engine: Engine) -> Office:
     factories.advance(
         world, factories.work_order(world, customer, other_site), Status.ASSIGNED, far
     )
+    photo = client.as_(world.admin_token).request(
+        "PUT",
+        f"/v1/technicians/{far.id}/photo",
+        data=camera_jpeg((600, 800), orientation=None),
+        headers={"Content-Type": "image/jpeg"},
+    )
+    assert photo.status_code == 200  # 李娜 has a photo; 王伟 has none
     return Office(world, dispatcher.email, near.name, far.name, order.number, order.id, far.id)
 
 
@@ -116,7 +123,15 @@ def test_a_dispatcher_assigns_the_best_candidate_from_the_desktop_console(
         orders = page.locator("#orders")
         expect(orders.get_by_role("button")).to_have_count(2)
         expect(page.locator("#map path.order-marker")).to_have_count(2)
-        expect(page.locator("#map path.technician-marker")).to_have_count(2)
+        expect(page.locator("#map .technician-marker")).to_have_count(2)
+        # 李娜 is drawn as her photo, on the map and in the list; 王伟 by his initial.
+        photo_marker = page.locator("#map .technician-marker--photo img")
+        expect(photo_marker).to_have_count(1)
+        expect(page.locator("#technicians img.avatar")).to_have_count(1)
+        expect(page.locator("#technicians .avatar--initial")).to_have_text("王")
+        for image in (photo_marker, page.locator("#technicians img.avatar")):
+            expect(image).to_have_js_property("complete", True)
+            assert image.evaluate("img => img.naturalWidth") == 96  # the portrait loaded
         expect(page.locator("#technicians")).to_contain_text(office.near_name)
         page.locator("#map path.technician-marker").first.hover()
         expect(page.locator(".leaflet-tooltip")).to_contain_text("Available")  # activity

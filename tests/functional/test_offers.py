@@ -11,16 +11,19 @@ from sqlalchemy import select
 
 from api.db import UnitOfWorkFactory, utcnow
 from api.dispatching.offer_sweep import expire_offers
+from api.dispatching.requests import TOPIC_REQUESTED
 from api.notifications.models import Notification
+from api.outbox.models import OutboxMessage
 from api.outbox.registry import HANDLERS
 from api.outbox.worker import run_once
 from api.technicians.models import Technician
+from sync_protocol.mutations import CreateWorkOrder
 from tests.functional.test_candidates import NIGHTS_ONLY
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 from tests.support.factories.core import World
 from tests.support.positions import ALWAYS, LAT, LON
-from tests.support.push import Device
+from tests.support.push import Device, new_id
 
 
 def work(uow_factory: UnitOfWorkFactory) -> None:
@@ -297,3 +300,85 @@ def test_an_offline_device_answers_through_sync_and_pulls_the_outcome(
             "declined",
             "pending",
         ]
+
+
+def test_an_order_created_offline_is_offered_once_however_often_its_batch_is_replayed(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    world = factories.tenant()
+    near, near_token = staff(factories, world, 300)
+    creator, creator_token = staff(factories, world, 4_000)
+    known = factories.work_order(world)  # the creator works for this customer already
+    factories.transition(world, known, "assign", assignee_id=creator.id)
+    policy(client, world, "offer")
+    device = Device(client.as_(creator_token))
+    created_id = new_id()
+    fields = {"title": "离线发现漏水", "customer_id": str(known.customer_id),
+              "site_id": str(known.site_id)}  # fmt: skip
+    batch = [device.mutation(CreateWorkOrder(created_id, fields))]
+
+    first = device.push_ok(batch).receipts
+    assert [r.status.value for r in first] == ["applied"]
+    work(uow_factory)
+    # The response was lost: the same batch again (its receipts are the ones kept), and
+    # the same create from a phone restored from a backup.
+    assert device.push_ok(batch).receipts == first
+    twin = Device(client.as_(creator_token))
+    twin_batch = [twin.mutation(CreateWorkOrder(created_id, fields))]
+    assert [r.status.value for r in twin.push_ok(twin_batch).receipts] == ["duplicate"]
+    work(uow_factory)
+
+    dispatch = offers_of(client, world, created_id)
+    assert [(o["technician_id"], o["state"]) for o in dispatch["offers"]] == [
+        (str(near.id), "pending")
+    ]
+    assert dispatch["dispatch"]["state"] == "offering"
+    with uow_factory.reader() as uow:
+        requested = uow.session.scalars(
+            select(OutboxMessage.payload).where(OutboxMessage.topic == TOPIC_REQUESTED)
+        ).all()
+    assert [p["work_order_id"] for p in requested].count(str(created_id)) == 1
+
+    accepted = answer(client, near_token, pending(client, near_token)[0], "accept")
+    assert accepted.status_code == 200, accepted.get_json()
+    api = client.as_(world.admin_token)
+    history = api.get(f"/v1/work-orders/{created_id}/history").get_json()["items"]
+    assert [(h["action"], h["reason"]) for h in history] == [
+        ("create", None),
+        ("assign", "offer accepted"),
+        ("accept", None),
+    ]
+
+
+@pytest.mark.parametrize("mode", ["auto", "suggest", "off"])
+def test_an_order_created_offline_follows_the_tenants_dispatch_mode(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory, mode: str
+) -> None:
+    world = factories.tenant()
+    best, _ = staff(factories, world, 200)
+    creator, creator_token = staff(factories, world, 4_000)
+    known = factories.work_order(world)
+    factories.transition(world, known, "assign", assignee_id=creator.id)
+    policy(client, world, mode)
+    device = Device(client.as_(creator_token))
+    created_id = new_id()
+    fields = {"title": "离线报修", "customer_id": str(known.customer_id),
+              "site_id": str(known.site_id)}  # fmt: skip
+
+    receipts = device.push_ok([device.mutation(CreateWorkOrder(created_id, fields))]).receipts
+    work(uow_factory)
+
+    assert receipts[0].status.value == "applied"
+    api = client.as_(world.admin_token)
+    got = api.get(f"/v1/work-orders/{created_id}").get_json()
+    queue = api.get("/v1/dispatch-queue").get_json()["items"]
+    if mode == "auto":
+        assert (got["status"], got["assignee_id"]) == ("assigned", str(best.id))
+    elif mode == "suggest":
+        assert got["status"] == "new"
+        assert [(q["work_order_id"], q["suggested_technician_id"]) for q in queue] == [
+            (str(created_id), str(best.id))
+        ]
+    else:
+        assert (got["status"], got["assignee_id"], queue) == ("new", None, [])
+        assert offers_of(client, world, created_id)["offers"] == []

@@ -195,6 +195,13 @@ def test_an_opted_out_number_is_not_texted_and_the_office_manages_opt_outs(
     assert foreign.headers["Content-Type"].startswith("application/problem+json")
     assert foreign.get_json()["code"] == "sms.opt_out_not_found"
     assert office.delete(f"/v1/sms-opt-outs/{made.get_json()['id']}").status_code == 204
+    audit = client.as_(scene.world.admin_token).get(
+        "/v1/audit-events", query_string={"entity_type": "sms_opt_out"}
+    )
+    assert [(e["action"], e["actor_id"]) for e in audit.get_json()["items"]] == [
+        ("delete", str(scene.dispatcher_id)),
+        ("create", str(scene.dispatcher_id)),
+    ]
     assert office.get("/v1/sms-opt-outs").get_json()["items"] == []
     factories.transition(scene.world, order, "cancel", reason="客户取消")
     drain(uow_factory, sms_topics(provider))

@@ -23,6 +23,7 @@ from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
 from tests.support.live_server import pages_app, served
 from tests.support.pages import LANGUAGES, SIZES, PageVisit, chromium, visit
+from tests.support.photos import camera_jpeg
 from tests.support.positions import fix
 from tests.support.push_service import BrowserKeys
 
@@ -54,6 +55,13 @@ def _checked(seen: PageVisit, name: str) -> None:
 
 
 def _en_route(job: Job) -> None:
+    photo = job.tracked.api.request(
+        "PUT",
+        f"/v1/technicians/{job.tracked.technician.id}/photo",
+        data=camera_jpeg((900, 1200), orientation=None),
+        headers={"Content-Type": "image/jpeg"},
+    )
+    assert photo.status_code == 200  # Wei set his own photo
     job.to(Status.EN_ROUTE)
     job.factories.backdate(job.order.id, timedelta(minutes=30))
     job.share()
@@ -71,6 +79,11 @@ def test_on_the_way_the_page_shows_the_eta_and_the_technician_on_a_plain_map(
             heading = "伟师傅正在路上" if language == "zh-CN" else "Wei is on the way"
             expect(page.get_by_role("heading", name=heading)).to_be_visible()
             expect(page.locator("#map path")).not_to_have_count(0)
+            alt = "伟师傅的照片" if language == "zh-CN" else "Photo of Wei"
+            photo = page.get_by_role("img", name=alt)
+            expect(photo).to_be_visible()
+            expect(photo).to_have_js_property("complete", True)
+            assert photo.evaluate("img => img.naturalWidth") == 320  # the portrait loaded
             _checked(seen, "tracking-en-route")
 
 
@@ -91,12 +104,14 @@ def test_the_page_follows_the_technician_to_the_door_without_a_reload(
 
 
 def test_finished_work_is_rated_from_the_keyboard(origin: str, browser: Browser, job: Job) -> None:
+    _en_route(job)  # with the technician's photo, which the finished page no longer shows
     job.to(Status.COMPLETED)
     job.share()
     job.admin.post(f"/v1/work-orders/{job.order.id}/reports", json={})
     for size, language in EVERY_VIEW:
         with visit(browser, size, language) as seen:
             seen.page.goto(f"{origin}/t/{job.token}")
+            expect(seen.page.locator("img.technician-photo")).to_have_count(0)
             _checked(seen, "tracking-done")
     with visit(browser, "phone", "en") as seen:
         page = seen.page

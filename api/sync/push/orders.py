@@ -18,11 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.assets.repeats import check_repeats
 from api.audit import services as audit
-from api.audit.changes import jsonable, snapshot
+from api.audit.changes import jsonable
 from api.customers.queries import access_customer
-from api.duplicates.detection import find_duplicates
 from api.errors.base import FieldlineError, FieldProblem
 from api.signoff.rules import SignOffRequired
 from api.sync.push import conflicts
@@ -34,7 +32,7 @@ from api.workorders.models import WorkOrder
 from api.workorders.queries import step_time
 from api.workorders.stamps import column_value, registers, stamp_fields
 from api.workorders.states import Status
-from api.workorders.transitions import append_history, carry_out
+from api.workorders.transitions import carry_out
 from sync_protocol.errors import ProtocolError
 from sync_protocol.hlc import HLC
 from sync_protocol.merge import FieldOutcome, FieldWrite, Outcome, merge_field, merge_patch
@@ -94,14 +92,9 @@ def create(
         order, sorted(k for k in values if WORK_ORDER_FIELDS[k].patchable), hlc, writer.party
     )
     session.flush()  # the order exists before its links and history point at it
-    order_services.link_assets(session, order, list(args.asset_ids))
+    # As for an online create, dispatch policy included (once: a replay is a duplicate).
     created = writer.occurred_at(sent)
-    append_history(session, actor, order, "create", None, reason=None, at=created)
-    check_repeats(session, actor, order, list(args.asset_ids))  # as for an online create
-    find_duplicates(session, order, list(args.asset_ids))
-    changes = snapshot(order, order_services.AUDITED_FIELDS)
-    changes["asset_ids"] = {"after": jsonable(sorted(args.asset_ids))}
-    audit.record(session, actor, "create", "work_order", order.id, changes)
+    order_services.record_creation(session, actor, order, list(args.asset_ids), created)
     return Done(Outcome.APPLIED, order.id)
 
 

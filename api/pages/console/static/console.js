@@ -84,22 +84,36 @@
     ].filter(Boolean).join(" · ");
   }
 
+  /* The technician's photo (a short-lived link the board handed out), else their
+     initial; decorative either way, as their name follows it. */
+  function portrait(technician) {
+    if (technician.photo_url) {
+      return element("img", { className: "avatar", src: technician.photo_url, alt: "", width: 40, height: 40 });
+    }
+    return element("span", { className: "avatar avatar--initial", "aria-hidden": "true" }, Array.from(technician.name)[0] || "?");
+  }
+
   function drawTechnicians() {
     const list = document.getElementById("technicians");
     const rows = board.technicians.map((technician) =>
       element(
         "li",
-        { className: "row row--static" },
-        element("span", { className: `badge activity-${technician.activity}` }, text(`activity.${technician.activity}`)),
-        element("span", { className: "row-title" }, technician.name),
+        { className: "row row--static row--person" },
+        portrait(technician),
         element(
           "span",
-          { className: "row-facts" },
-          [
-            technician.current_job ? text("current_job", { number: technician.current_job.number }) : null,
-            text("open_orders", { count: technician.open_orders }),
-            technician.position ? FieldlineApi.when(technician.position.fixed_at) : text("no_position"),
-          ].filter(Boolean).join(" · "),
+          { className: "row-text" },
+          element("span", { className: `badge activity-${technician.activity}` }, text(`activity.${technician.activity}`)),
+          element("span", { className: "row-title" }, technician.name),
+          element(
+            "span",
+            { className: "row-facts" },
+            [
+              technician.current_job ? text("current_job", { number: technician.current_job.number }) : null,
+              text("open_orders", { count: technician.open_orders }),
+              technician.position ? FieldlineApi.when(technician.position.fixed_at) : text("no_position"),
+            ].filter(Boolean).join(" · "),
+          ),
         ),
       ),
     );

@@ -52,17 +52,29 @@ window.ConsoleMap = (() => {
       }
     }
 
+    /* A technician with a photo is drawn as it, in a round frame of the technician colour. */
+    function photoMarker(at, technician, label) {
+      const image = document.createElement("img");
+      image.src = technician.photo_url;
+      image.alt = label;
+      const icon = L.divIcon({
+        className: "technician-marker technician-marker--photo",
+        html: image.outerHTML, iconSize: [36, 36], iconAnchor: [18, 18],
+      });
+      return L.marker(at, { icon, keyboard: false });
+    }
+
     function technicians(items, describe) {
       technicianLayer.clearLayers();
       for (const technician of items) {
         if (!technician.position) continue;
         const at = [technician.position.lat, technician.position.lon];
-        L.circleMarker(at, {
+        const label = describe ? describe(technician) : technician.name;
+        const marker = technician.photo_url ? photoMarker(at, technician, label) : L.circleMarker(at, {
           radius: 7, color: "#0b5cad", weight: 3, fillColor: "#ffffff", fillOpacity: 1,
           className: "technician-marker",
-        })
-          .bindTooltip(describe ? describe(technician) : technician.name)
-          .addTo(technicianLayer);
+        });
+        marker.bindTooltip(label).addTo(technicianLayer);
       }
     }
 
