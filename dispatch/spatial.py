@@ -458,10 +458,10 @@ class RTreeIndex:
             south, north, west, east = _box(lat, lon, radius)
             params |= {"south": south, "north": north, "west": west, "east": east}
             rows = _driver_rows(connection, sql, params)
-            near = sorted(((metres(lat, lon, r[1], r[2]), r) for r in rows), key=_first)[:limit]
-            if whole_earth or (len(near) == limit and near[-1][0] <= radius):
-                return [_placed_row(row, approx_m) for approx_m, row in near]
-            radius *= 2
+            near = sorted(((metres(lat, lon, r[1], r[2]), r) for r in rows), key=_first)
+            if whole_earth or (len(near) >= limit and near[limit - 1][0] <= radius):
+                return [_placed_row(row, approx_m) for approx_m, row in near[:limit]]
+            radius *= _growth(sum(1 for approx_m, _ in near if approx_m <= radius), limit)
 
 
 _QUALIFIED_CURSOR = "fieldline_dispatch_cursor"  # key in the pool entry's info
@@ -562,6 +562,14 @@ def _rtree_qualified_sql(skill_count: int, open_statuses: tuple[str, ...]) -> st
                       WHERE f.tenant_id = t.tenant_id AND f.technician_id = t.id
                         AND f.fixed_at >= :fresh)
     """  # noqa: S608 (constants and placeholders only)
+
+
+def _growth(inside: int, limit: int) -> float:
+    """How much to widen a box whose circle held ``inside`` of the ``limit`` wanted:
+    to where, at the density seen so far, the circle should hold half again the
+    limit (one more query, usually), never less than ×1.5 nor more than ×4. A box's
+    cost grows with its area, so overshooting by doubling cost more than it saved."""
+    return min(4.0, max(1.5, math.sqrt(1.5 * limit / max(inside, 1))))
 
 
 def _first(pair: tuple[float, Any]) -> float:
