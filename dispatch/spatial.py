@@ -16,6 +16,10 @@ caller refines the short list with exact geodesics.
 rules read (skills from the row's ``skill_levels``, open orders counted): one
 statement on PostgreSQL, the box loop and one query for the facts on SQLite.
 
+:meth:`SpatialIndex.qualified` gives the nearest *active technicians holding the
+skills*, facts included, in one statement per box run on the database driver: the
+path of :func:`api.dispatching.services.nearest_qualified`.
+
 Both read the structures migration 0025 creates; the database keeps them in step.
 The antimeridian is not handled (a box is clipped at ±180°), which is fine for the
 fleets Fieldline serves.
