@@ -1,6 +1,7 @@
 """A real WatermelonDB app (``@nozbe/watermelondb`` 0.28.0 on LokiJS, in Node) syncs with a
 real server through stock ``synchronize()``: first pull, office changes, reassignment,
-local edits pushed, and a stale push refused with ``sync.pull_first`` and recovered.
+local edits pushed, a stale push refused with ``sync.pull_first`` and recovered, and job
+offers pulled and answered offline.
 
 ``node_modules`` is installed from ``tests/watermelon/package-lock.json`` when missing
 (``./dev test`` does it before the suite).
@@ -11,14 +12,17 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.test_work_order_lifecycle import Cast, Http, _cast, _transition
-from tests.support.server import FieldlineServer, json_body
+from tests.e2e.test_work_order_lifecycle import PASSWORD, Cast, Http, _cast, _transition, _user
+from tests.support.positions import ALWAYS
+from tests.support.server import ADMIN_PASSWORD, FieldlineServer, TenantSpec, json_body
 
 pytestmark = pytest.mark.e2e
 
@@ -251,3 +255,81 @@ def test_a_stock_app_holds_its_assets_with_barcodes_and_gs1_fields(
     )
     assert local["gs1_expires_on"] == "2027-01-31"
     assert local["provisional"] is False
+
+
+def _offer_staff(admin: Http, suffix: str, east_m: float) -> tuple[str, Http]:
+    """A technician with a home base ``east_m`` east of the cast's site, who logs in."""
+    home = {"lat": 31.2035, "lon": 121.5914 + east_m / 95_000}
+    body = {"name": f"师傅 {suffix}", "working_hours": ALWAYS,
+            "home_base": {"address": "家", "position": home}}  # fmt: skip
+    technician = admin.create("/v1/technicians", body)
+    _, email = _user(admin, "technician", suffix, technician_id=technician["id"])
+    return technician["id"], admin.log_in(email, PASSWORD, device_id=f"phone-{suffix}")
+
+
+def _pending_offer(cast: Cast, order_id: str, after: int = 0) -> dict[str, Any]:
+    """The order's pending offer once the worker process has made it."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        offers = json_body(cast.dispatcher.get(f"/v1/work-orders/{order_id}/offers"), 200)
+        found = [o for o in offers["offers"] if o["state"] == "pending" and o["attempt"] > after]
+        if found:
+            return found[0]  # type: ignore[no-any-return]
+        time.sleep(0.2)
+    raise AssertionError(f"no offer for {order_id}: {offers}")
+
+
+def test_a_stock_app_pulls_an_offer_answers_it_offline_and_the_server_takes_the_answer(
+    fieldline_server: FieldlineServer, cast: Cast
+) -> None:
+    admin = cast.dispatcher.log_in(TenantSpec().admin_email, ADMIN_PASSWORD)
+    settings = {"dispatch_mode": "offer", "offer_timeout_s": 600, "offer_max_declines": 3}
+    assert admin.call("PUT", "/v1/tenant/dispatch-settings", json=settings).status_code == 200
+    suffix = uuid.uuid4().hex[:6]
+    near_id, near = _offer_staff(admin, f"near-{suffix}", 300)
+    far_id, far = _offer_staff(admin, f"far-{suffix}", 3_000)
+    apps = {near_id: App(fieldline_server, near.token or ""),
+            far_id: App(fieldline_server, far.token or "")}  # fmt: skip
+    body = {"customer_id": cast.customer_id, "site_id": cast.site_id}
+    try:
+        first = cast.dispatcher.create("/v1/work-orders", body | {"title": "冷库温度过高"})
+        offer = _pending_offer(cast, first["id"])
+        assert offer["technician_id"] == near_id
+        pulled = _rows(apps[near_id].sync(), "offers")
+        assert pulled[offer["id"]]["state"] == "pending"
+        assert _rows(apps[far_id].sync(), "offers") == {}  # only one's own offers
+
+        # Accepted with the phone offline; the push comes at the next sync.
+        apps[near_id].send(op="answer_offer", id=offer["id"], accept=True)
+        apps[near_id].sync()
+        order = _server_order(cast, first["id"])
+        assert (order["status"], order["assignee_id"]) == ("accepted", near_id)
+        history = json_body(cast.dispatcher.get(f"/v1/work-orders/{first['id']}/history"), 200)
+        assert [(h["action"], h["reason"]) for h in history["items"]] == [
+            ("create", None),
+            ("assign", "offer accepted"),
+            ("accept", None),
+        ]
+        later = apps[near_id].sync()  # the job is theirs now, and stays answered once
+        assert _rows(later, "work_orders")[first["id"]]["status"] == "accepted"
+        assert _rows(later, "offers")[offer["id"]]["state"] == "accepted"
+        assert later["db"]["quarantine"] == []
+
+        # A declined offer moves to the next candidate, whose app pulls it.
+        second = cast.dispatcher.create("/v1/work-orders", body | {"title": "电梯门不关"})
+        offered = _pending_offer(cast, second["id"])
+        declining = apps[offered["technician_id"]]
+        assert _rows(declining.sync(), "offers")[offered["id"]]["state"] == "pending"
+        declining.send(op="answer_offer", id=offered["id"], accept=False, reason="车坏了")
+        declining.sync()
+        following = _pending_offer(cast, second["id"], after=offered["attempt"])
+        assert following["technician_id"] != offered["technician_id"]
+        theirs = _rows(apps[following["technician_id"]].sync(), "offers")
+        assert theirs[following["id"]]["work_order_id"] == second["id"]
+        declined = _rows(declining.sync(), "offers")[offered["id"]]
+        assert (declined["state"], declined["reason"]) == ("declined", "车坏了")
+    finally:
+        for app in apps.values():
+            app.close()
+        settings["dispatch_mode"] = "off"
+        admin.call("PUT", "/v1/tenant/dispatch-settings", json=settings)

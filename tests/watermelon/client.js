@@ -13,6 +13,9 @@
 //   {"op": "create", "table", "values", "id", "synced": true}
 //                                        a record the app believes the server has (e.g.
 //                                        synced before the server was restored from a backup)
+//   {"op": "answer_offer", "id", "accept": true|false, "reason"}
+//                                        the technician answers a job offer (offline until
+//                                        the next sync): state, reason and answered_at
 //   {"op": "quit"}
 // Every answer carries the local database ("db": table -> [raw records without
 // _status/_changed]), the HTTP calls made ("calls") and what WatermelonDB logged
@@ -129,6 +132,18 @@ async function run(command) {
     await database.write(() =>
       record.update((r) => {
         for (const [column, value] of Object.entries(command.values)) r._setRaw(column, value)
+      }),
+    )
+    return {}
+  }
+  if (command.op === 'answer_offer') {
+    // What an app's accept/decline buttons do; the server takes it as answer_offer.
+    const offer = await database.get('offers').find(command.id)
+    await database.write(() =>
+      offer.update((o) => {
+        o._setRaw('state', command.accept ? 'accepted' : 'declined')
+        o._setRaw('reason', command.accept ? null : command.reason)
+        o._setRaw('answered_at', Date.now())
       }),
     )
     return {}

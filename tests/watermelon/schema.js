@@ -32,6 +32,11 @@ const COLUMNS = {
   time_entries: `${EVIDENCE} activity started_at:number ended_at:number note ${VOIDS}`,
   photos: `${EVIDENCE} sha256 content_type size:number caption taken_at:number asset_id note_id
     state ${VOIDS}`,
+  // Jobs offered to this technician: the app answers one by setting state to
+  // 'accepted' or 'declined' (with a reason) and answered_at (client.js answer_offer).
+  offers: `work_order_id technician_id attempt:number state number title site_address
+    distance_m:number travel_s:number score:number offered_at:number expires_at:number
+    answered_at:number reason ${TIMESTAMPED}`,
   // Read-only: the server ignores pushes to these. JSON members arrive as text.
   asset_history: `number title status priority category_id site_id resolution
     created_at:number completed_at:number closed_at:number cancelled_at:number asset_ids`,

@@ -1,7 +1,9 @@
 """Running a WatermelonDB push's synthetic mutations through the push engine (§ 15 rules 5–6).
 
 The mutations carry HLCs from the server's clock at receipt with the device's
-ID as node, strictly increasing in push order; they have no ``seq``, so
+ID as node, strictly increasing in push order (an offer's answer is sent at the
+device's ``answered_at``, which admission keeps after the ones before it and
+field time never puts after receipt, § 7.3); they have no ``seq``, so
 exactly-once comes from idempotence (creates and evidence by client ID,
 transitions by the status rules, field writes by LWW). Each runs in its own
 savepoint; a rejected one is quarantined and the push carries on.
@@ -45,7 +47,10 @@ def apply_mutations(session: Session, actor: Actor, mutations: list[Synthetic]) 
         if mutation.name in (CREATE_RECORD, INVALID_RECORD):
             results.append(_refuse_row(session, writer, mutation, hlc))
         else:
-            results.append(apply_mutation(session, writer, mutation.name, mutation.args, hlc, None))
+            sent = hlc if mutation.device_ms is None else HLC(mutation.device_ms, 0, hlc.node)
+            results.append(
+                apply_mutation(session, writer, mutation.name, mutation.args, sent, None)
+            )
         hlc = hlc.successor()
     if device is not None:  # sync health: the app's pushes show like a device's
         device.last_push_at = utcnow()

@@ -58,6 +58,8 @@ def _record_of(name: JSONValue, args: JSONValue) -> tuple[Table, str] | None:
         table, key = _CREATES[name], "id"
     elif name in _ORDER_CHANGES:
         table, key = Table.WORK_ORDERS, "work_order_id"
+    elif name == "answer_offer":
+        table, key = Table.OFFERS, "offer_id"
     elif name == "void_evidence":
         try:
             table, key = EvidenceKind(str(args.get("evidence"))).table, "id"

@@ -195,10 +195,12 @@ def server_rows(session: Session, tenant_id: uuid.UUID, push: PushRequest) -> Se
         for table in REFERENCE_TABLES
         for i in materialise(session, tenant_id, table, _uuids(push.named(table)))
     }
+    offers = materialise(session, tenant_id, Table.OFFERS, _uuids(push.named(Table.OFFERS)))
     return ServerRows(
         work_orders={str(i): raw_record(Table.WORK_ORDERS, r) for i, r in images.items()},
         evidence=evidence,
         reference=frozenset(reference),
+        offers={str(i): raw_record(Table.OFFERS, r) for i, r in offers.items()},
     )
 
 

@@ -64,6 +64,11 @@ _COLUMNS = {
     Table.TIME_ENTRIES: f"{_EVIDENCE} activity started_at ended_at note {_VOIDS}",
     Table.PHOTOS: f"""{_EVIDENCE} sha256 content_type size caption taken_at asset_id note_id
         state {_VOIDS}""",
+    # Jobs offered to the technician (§ 8.9): the app answers one by setting ``state``
+    # to ``accepted`` or ``declined`` (with ``reason``, and ``answered_at`` when it
+    # knows); :mod:`api.sync.watermelon.translate` makes that an ``answer_offer``.
+    Table.OFFERS: f"""id work_order_id technician_id attempt state number title site_address
+        distance_m travel_s score offered_at expires_at answered_at reason {_TIMESTAMPED}""",
     # Read-only for the app: past orders of its assets, and what the server could
     # not take as sent (its conflicts and parked mutations; JSON members as text).
     Table.ASSET_HISTORY: """id number title status priority category_id site_id resolution

@@ -24,7 +24,12 @@ pushed row and the server's is exactly what the technician changed:
   of work orders and of anything the server does not know (contract rule 4);
 * a row the app adds to an office table (customers, sites, …) is
   ``CREATE_RECORD``, which the push refuses visibly (``sync.table_read_only``);
-  changes to the office's existing rows are ignored.
+  changes to the office's existing rows are ignored;
+* an offer whose ``state`` the app set from the server's to ``accepted`` or
+  ``declined`` is ``answer_offer`` (§ 8.9), dated at the pushed ``answered_at``
+  (the device's clock, never before ``offered_at``; without it, at receipt);
+  other edits of an offer are ignored, and an offer row the app adds is
+  ``CREATE_RECORD``.
 
 Values are sanitised rather than refused: ``''`` and ``0`` (WatermelonDB's
 defaults for non-optional columns) count as null, epoch milliseconds become
@@ -56,6 +61,9 @@ class Synthetic:
     # INVALID_RECORD: why the record was refused before any rule ran (a NUL, a lone
     # surrogate, nesting past the limit): it is quarantined with this, alone.
     refusal: ProtocolError | None = None
+    # When the device says it happened (epoch ms), where the time decides the outcome
+    # (an offer's answer against its ``expires_at``); None: when the push arrived.
+    device_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class ServerRows:
     work_orders: Mapping[str, RawRecord] = field(default_factory=dict)
     evidence: Mapping[tuple[Table, str], RawRecord] = field(default_factory=dict)
     reference: frozenset[tuple[Table, str]] = frozenset()  # rows of REFERENCE_TABLES it has
+    offers: Mapping[str, RawRecord] = field(default_factory=dict)
 
 
 # Forward steps of the field path: from a status, the action that leaves it.
@@ -78,6 +87,8 @@ _STEPS: Mapping[Status, tuple[Action, Status]] = {
 }
 PAUSED_REASON = "Paused on device"
 DECLINED_REASON = "Declined on device"
+# An offer's answers, by the ``state`` the app sets (§ 8.9).
+_ANSWERS: Mapping[str, str] = {"accepted": "accept", "declined": "decline"}
 _REASONS = {Action.PAUSE: PAUSED_REASON, Action.DECLINE: DECLINED_REASON}
 COMPLETED_RESOLUTION = "Completed on device"
 DELETED_REASON = "deleted on device"
@@ -137,6 +148,7 @@ def translate(changes: Changes, server: ServerRows) -> list[Synthetic]:
             out.append(_create(record, links.get(str(record["id"]), [])))
         else:
             out += work_order_update(known, record)
+    out += _offers(changes.get(Table.OFFERS.value, {}), server.offers)
     for table in _EVIDENCE:
         out += _evidence(table, changes.get(table.value, {}), server)
     for table in REFERENCE_TABLES:
@@ -199,6 +211,40 @@ def status_path(server: Status, target: Status | None) -> list[tuple[Action, Sta
     if target is Status.PAUSED:
         steps.append((Action.PAUSE, Status.IN_PROGRESS))
     return steps
+
+
+def _offers(
+    changes: Mapping[str, list[JSONValue]], server: Mapping[str, RawRecord]
+) -> list[Synthetic]:
+    """``answer_offer`` for each offer the app answered; a row it adds is refused."""
+    out: list[Synthetic] = []
+    for record in _records(changes, "created") + _records(changes, "updated"):
+        known = server.get(str(record["id"]))
+        if known is None:
+            args = {"table": Table.OFFERS.value, "id": record["id"], "values": record}
+            out.append(Synthetic(CREATE_RECORD, args))
+            continue
+        answer = _ANSWERS.get(_text(record.get("state")) or "")
+        if answer is None or record.get("state") == known.get("state"):
+            continue  # not an answer, or one the server already has (a replay)
+        reason = _text(record.get("reason")) if answer == "decline" else None
+        args = {
+            "offer_id": known["id"],
+            "work_order_id": known["work_order_id"],
+            "answer": answer,
+            "reason": reason or (DECLINED_REASON if answer == "decline" else None),
+        }
+        out.append(Synthetic("answer_offer", args, device_ms=_answered_ms(record, known)))
+    return out
+
+
+def _answered_ms(pushed: RawRecord, server: RawRecord) -> int | None:
+    """The pushed ``answered_at``, never before the offer was made (a wrong clock)."""
+    answered, offered = pushed.get("answered_at"), server.get("offered_at")
+    if _timestamp(answered) is None or not isinstance(answered, int | float):
+        return None
+    floor = offered if isinstance(offered, int) and not isinstance(offered, bool) else 0
+    return max(int(answered), floor)
 
 
 def _create(record: RawRecord, asset_ids: list[str]) -> Synthetic:

@@ -22,11 +22,13 @@ def test_a_refused_create_names_its_record_and_a_refused_change_names_its_order(
         _entry("transition_work_order", work_order_id=ORDER, action="accept"),
         _entry("void_evidence", evidence="part", id="v", work_order_id=ORDER),
         _entry("create_record", table="customers", id="c", values={"id": "c"}),
+        _entry("answer_offer", offer_id="o", work_order_id=ORDER, answer="accept"),
     ]
     assert refused_records(entries) == {
         (Table.NOTES, "a1B2c3D4e5F6g7H8"),
         (Table.WORK_ORDERS, "w"),
         (Table.PHOTOS, "p"),
+        (Table.OFFERS, "o"),
         (Table.WORK_ORDERS, ORDER),
         (Table.PARTS_USED, "v"),
         (Table.CUSTOMERS, "c"),

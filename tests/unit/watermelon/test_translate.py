@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -116,3 +118,47 @@ def test_rows_added_to_office_tables_are_refused_and_edits_of_known_rows_ignored
     assert [(m.name, m.args["table"], m.args["id"]) for m in out] == [
         ("create_record", "sites", NEW)
     ]
+
+
+OFFER = "01958f3a-7c00-7a1e-9c1a-3f5e2b7d4c55"
+OFFERED = {"id": OFFER, "work_order_id": ORDER, "state": "pending", "reason": None,
+           "offered_at": 1_741_770_000_000, "expires_at": 1_741_770_300_000,
+           "answered_at": None}  # fmt: skip
+
+
+def _offer_push(*rows: dict[str, Any], kind: str = "updated") -> dict[str, Any]:
+    lists: dict[str, list[Any]] = {"created": [], "updated": [], "deleted": []}
+    lists[kind] = list(rows)
+    return {"offers": lists}
+
+
+def test_an_answered_offer_is_answer_offer_dated_by_the_app_never_before_the_offer() -> None:
+    server = ServerRows(offers={OFFER: OFFERED})
+    accepted = dict(OFFERED, state="accepted", answered_at=1_741_770_060_000)
+    early = dict(OFFERED, state="accepted", answered_at=1_000)
+    declined = dict(OFFERED, state="declined", reason="")
+
+    (accept,) = translate(_offer_push(accepted), server)
+    (floored,) = translate(_offer_push(early), server)
+    (decline,) = translate(_offer_push(declined), server)
+
+    assert (accept.name, accept.args["answer"], accept.device_ms) == (
+        "answer_offer", "accept", 1_741_770_060_000,
+    )  # fmt: skip
+    assert floored.device_ms == OFFERED["offered_at"]
+    assert (decline.args["answer"], decline.args["reason"], decline.device_ms) == (
+        "decline", "Declined on device", None,
+    )  # fmt: skip
+    for mutation in (accept, decline):
+        parse_args(mutation.name, mutation.args)
+
+
+def test_offer_edits_that_are_no_answer_are_ignored_and_added_offers_refused() -> None:
+    server = ServerRows(offers={OFFER: dict(OFFERED, state="accepted")})
+    replayed = dict(OFFERED, state="accepted", title="改了")
+    unanswered = dict(OFFERED, id=NOTE, state="expired")
+
+    assert translate(_offer_push(replayed), server) == []
+    assert translate(_offer_push(unanswered), ServerRows(offers={NOTE: OFFERED})) == []
+    (added,) = translate(_offer_push(dict(OFFERED, id=NEW), kind="created"), server)
+    assert (added.name, added.args["table"], added.args["id"]) == ("create_record", "offers", NEW)
