@@ -246,10 +246,10 @@ class _Rows:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
-        self.places: dict[uuid.UUID, Place] = {}
-        self.customers: dict[uuid.UUID, Named] = {}
-        self.categories: dict[uuid.UUID, Named] = {}
-        self.assignees: dict[uuid.UUID, Assignee] = {}
+        self.places: dict[int, Place] = {}
+        self.customers: dict[int, Named] = {}
+        self.categories: dict[int, Named] = {}
+        self.assignees: dict[int, Assignee] = {}
 
     def order(self, row: Any) -> BoardOrder:
         (
@@ -259,25 +259,26 @@ class _Rows:
             category_id, category_name, category_name_en,
             technician_id, technician_name, team_id,
         ) = row  # fmt: skip
-        site = self.places.get(site_id)
+        # Keyed by the UUIDs' integers: UUID.__hash__ is Python code, int's is not.
+        site = self.places.get(site_id.int)
         if site is None:
-            site = self.places[site_id] = Place(site_id, site_name, city, lat, lon)
-        customer = self.customers.get(customer_id)
+            site = self.places[site_id.int] = Place(site_id, site_name, city, lat, lon)
+        customer = self.customers.get(customer_id.int)
         if customer is None:
             customer = Named(customer_id, customer_name, customer_name_en)
-            self.customers[customer_id] = customer
+            self.customers[customer_id.int] = customer
         category = None
         if category_id is not None:
-            category = self.categories.get(category_id)
+            category = self.categories.get(category_id.int)
             if category is None:
                 category = Named(category_id, category_name, category_name_en)
-                self.categories[category_id] = category
+                self.categories[category_id.int] = category
         assignee = None
         if technician_id is not None:
-            assignee = self.assignees.get(technician_id)
+            assignee = self.assignees.get(technician_id.int)
             if assignee is None:
                 assignee = Assignee(technician_id, technician_name, team_id)
-                self.assignees[technician_id] = assignee
+                self.assignees[technician_id.int] = assignee
         return BoardOrder(
             id_,
             number,
