@@ -481,8 +481,15 @@ def _driver_rows(connection: Connection, sql: str, params: Mapping[str, Any]) ->
     cursor = pooled.info.get(_QUALIFIED_CURSOR)
     if cursor is None:
         cursor = pooled.info[_QUALIFIED_CURSOR] = pooled.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(sql, params)
-    return list(cursor.fetchall())
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    except Exception:
+        # Again through SQLAlchemy, which gives a driver error its usual handling (a
+        # lost server invalidates the pool, the API answers 503): a read is safe to
+        # repeat, and a failure repeats as the same error.
+        pooled.info.pop(_QUALIFIED_CURSOR, None)
+        return list(connection.exec_driver_sql(sql, dict(params)).all())
 
 
 def _in_list(statuses: Sequence[str]) -> str:
