@@ -7,13 +7,13 @@ fresh schema and writes one tenant of ``--technicians`` technicians spread over
 greater Shanghai (~80 × 80 km): each with working hours, one or two skills of
 five (levels 1-5), and either a fresh fix (80 %) or only a home base. Then:
 
-- indexed: :func:`api.dispatching.services.nearest_qualified` (spatial short list
-  from PostGIS KNN / the R*Tree, facts read for the short list only, hard filters,
-  exact geopy geodesic on the short list), for ``--queries`` random sites and
-  skill/level requirements; p50 and p95 per query.
+- indexed: :func:`api.dispatching.services.nearest_qualified` (the 8 nearest active
+  technicians with the skills from PostGIS KNN / the R*Tree, with their facts, in
+  one statement; the other hard filters; exact geodesics where they decide the
+  best), for ``--queries`` random sites and skill/level requirements; p50 and p95.
 - brute force, same run, same data: every technician's facts already in memory,
-  the same filters, and geopy's geodesic to every qualified one (the obvious
-  implementation without an index), for a few of the same queries.
+  the same filters, geopy's geodesic to every qualified one and the engine's
+  scoring (the obvious implementation without an index), for a few of the queries.
 
 Every brute-force answer must be the indexed answer (the score here is travel
 alone: no workload, SLA or continuity in the data), or the run fails. Prints ONE

@@ -16,6 +16,10 @@ caller refines the short list with exact geodesics.
 rules read (skills from the row's ``skill_levels``, open orders counted): one
 statement on PostgreSQL, the box loop and one query for the facts on SQLite.
 
+:meth:`SpatialIndex.qualified` gives the nearest *active technicians holding the
+skills*, facts included, in one statement per box run on the database driver: the
+path of :func:`api.dispatching.services.nearest_qualified`.
+
 Both read the structures migration 0025 creates; the database keeps them in step.
 The antimeridian is not handled (a box is clipped at ±180°), which is fine for the
 fleets Fieldline serves.
@@ -458,10 +462,10 @@ class RTreeIndex:
             south, north, west, east = _box(lat, lon, radius)
             params |= {"south": south, "north": north, "west": west, "east": east}
             rows = _driver_rows(connection, sql, params)
-            near = sorted(((metres(lat, lon, r[1], r[2]), r) for r in rows), key=_first)[:limit]
-            if whole_earth or (len(near) == limit and near[-1][0] <= radius):
-                return [_placed_row(row, approx_m) for approx_m, row in near]
-            radius *= 2
+            near = sorted(((metres(lat, lon, r[1], r[2]), r) for r in rows), key=_first)
+            if whole_earth or (len(near) >= limit and near[limit - 1][0] <= radius):
+                return [_placed_row(row, approx_m) for approx_m, row in near[:limit]]
+            radius *= _growth(sum(1 for approx_m, _ in near if approx_m <= radius), limit)
 
 
 _QUALIFIED_CURSOR = "fieldline_dispatch_cursor"  # key in the pool entry's info
@@ -477,8 +481,15 @@ def _driver_rows(connection: Connection, sql: str, params: Mapping[str, Any]) ->
     cursor = pooled.info.get(_QUALIFIED_CURSOR)
     if cursor is None:
         cursor = pooled.info[_QUALIFIED_CURSOR] = pooled.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(sql, params)
-    return list(cursor.fetchall())
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    except Exception:
+        # Again through SQLAlchemy, which gives a driver error its usual handling (a
+        # lost server invalidates the pool, the API answers 503): a read is safe to
+        # repeat, and a failure repeats as the same error.
+        pooled.info.pop(_QUALIFIED_CURSOR, None)
+        return list(connection.exec_driver_sql(sql, dict(params)).all())
 
 
 def _in_list(statuses: Sequence[str]) -> str:
@@ -562,6 +573,14 @@ def _rtree_qualified_sql(skill_count: int, open_statuses: tuple[str, ...]) -> st
                       WHERE f.tenant_id = t.tenant_id AND f.technician_id = t.id
                         AND f.fixed_at >= :fresh)
     """  # noqa: S608 (constants and placeholders only)
+
+
+def _growth(inside: int, limit: int) -> float:
+    """How much to widen a box whose circle held ``inside`` of the ``limit`` wanted:
+    to where, at the density seen so far, the circle should hold half again the
+    limit (one more query, usually), never less than ×1.5 nor more than ×4. A box's
+    cost grows with its area, so overshooting by doubling cost more than it saved."""
+    return min(4.0, max(1.5, math.sqrt(1.5 * limit / max(inside, 1))))
 
 
 def _first(pair: tuple[float, Any]) -> float:

@@ -2,8 +2,9 @@
 
 The spatial index (:mod:`dispatch.spatial`) gives the technicians nearest to the
 site by effective position (a fresh fix, else home base); their facts are then
-read in three small queries and :func:`dispatch.candidates.rank` filters and
-scores them with exact geodesics.
+read with them and :func:`dispatch.candidates.rank` filters and scores them with
+exact geodesics. :func:`nearest_qualified` asks the index for the nearest active and
+skilled technicians only, and measures exact geodesics only where they decide.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -276,3 +277,35 @@ def test_a_skill_change_is_seen_by_the_next_ranking(
     assert [(e["technician_id"], e["filter"]) for e in body["excluded"]] == [
         (str(tech.id), "skill_level_too_low")
     ]
+
+
+def test_the_nearest_qualified_places_by_fresh_fix_else_home_and_stays_in_its_tenant(
+    factories: Factories, engine: Engine, uow_factory: Any
+) -> None:
+    from api.dispatching import services
+    from dispatch import candidates as rules
+
+    world, other = factories.tenant(), factories.tenant()
+    hire(factories, other, 10)  # nearest of all, but another tenant's
+    moved = hire(factories, world, 100)  # home next door, but a fresh fix 5 km away
+    place(engine, world, moved, 5_000, minutes_ago=5)
+    stale = hire(factories, world, 3_000)  # an hour-old fix 200 m away: home counts
+    place(engine, world, stale, 200, minutes_ago=60)
+    hire(factories, world, 150, skills=[{"skill": "hvac", "level": 2}])  # level too low
+    hire(factories, world, 250, working_hours=NIGHTS_ONLY)  # off shift: passed over
+    now = utcnow()
+    job = rules.Job(LAT, LON, at=now, skills={"hvac": 3})
+    with uow_factory() as uow:
+        best = services.nearest_qualified(
+            uow.session, world.tenant_id, job, now=now, fresh_since=now - timedelta(minutes=30)
+        )
+        farther = services.nearest_qualified(
+            uow.session, world.tenant_id, replace(job, lon=east(4_900)), now=now,
+            fresh_since=now - timedelta(minutes=30),
+        )  # fmt: skip
+    assert best is not None and best.technician.id == stale.id
+    assert best.technician.position_source == "home"
+    assert best.distance_m == pytest.approx(3_000, rel=0.05)
+    assert best.parts["travel"] < 0 and best.score < 100
+    assert farther is not None and farther.technician.id == moved.id
+    assert farther.technician.position_source == "fix"
