@@ -92,15 +92,7 @@ def issue_link(
             select(WorkOrder).where(WorkOrder.tenant_id == tenant_id, WorkOrder.id == work_order_id)
         ).one()
         now = utcnow()
-        link = TrackingLink(
-            tenant_id=tenant_id,
-            work_order_id=order.id,
-            token=new_tracking_token(),
-            created_at=now,
-            expires_at=now + rules.LINK_LIFETIME,
-        )
-        session.add(link)
-        shared = _shared(link, order, public_url)
+        shared = _shared(_new_link(session, order, now), order, public_url)
         uow.commit()
     return shared
 
@@ -109,25 +101,7 @@ def link_to_text(session: Session, order: WorkOrder, public_url: str) -> SharedL
     """The order's working link for a text to its customer, made if there is none (never
     rotated: a link the customer already has keeps working). In the caller's transaction."""
     now = utcnow()
-    for link in session.scalars(
-        select(TrackingLink)
-        .where(
-            TrackingLink.tenant_id == order.tenant_id,
-            TrackingLink.work_order_id == order.id,
-            TrackingLink.revoked_at.is_(None),
-        )
-        .order_by(TrackingLink.created_at.desc())
-    ):
-        if _expires(link, order) > now:
-            return _shared(link, order, public_url)
-    link = TrackingLink(
-        tenant_id=order.tenant_id,
-        work_order_id=order.id,
-        token=new_tracking_token(),
-        created_at=now,
-        expires_at=now + rules.LINK_LIFETIME,
-    )
-    session.add(link)
+    link = _working_link(session, order, now) or _new_link(session, order, now)
     return _shared(link, order, public_url)
 
 
@@ -137,19 +111,10 @@ def current_link(
     """The order's working link, to share again without rotating it."""
     _check_may_share(actor)
     order = queries.access_work_order(session, actor, work_order_id)
-    now = utcnow()
-    for link in session.scalars(
-        select(TrackingLink)
-        .where(
-            TrackingLink.tenant_id == order.tenant_id,
-            TrackingLink.work_order_id == order.id,
-            TrackingLink.revoked_at.is_(None),
-        )
-        .order_by(TrackingLink.created_at.desc())
-    ):
-        if _expires(link, order) > now:
-            return _shared(link, order, public_url)
-    raise NoTrackingLink()
+    link = _working_link(session, order, utcnow())
+    if link is None:
+        raise NoTrackingLink()
+    return _shared(link, order, public_url)
 
 
 def revoke_links(uow: UnitOfWork, actor: Actor, work_order_id: uuid.UUID) -> None:
@@ -221,6 +186,35 @@ def expires_at(link: TrackingLink, order: WorkOrder) -> datetime:
 
 def _expires(link: TrackingLink, order: WorkOrder) -> datetime:
     return rules.expiry(link.expires_at, order.completed_at, order.closed_at, order.cancelled_at)
+
+
+def _working_link(session: Session, order: WorkOrder, now: datetime) -> TrackingLink | None:
+    """The order's newest link that still works, if any."""
+    for link in session.scalars(
+        select(TrackingLink)
+        .where(
+            TrackingLink.tenant_id == order.tenant_id,
+            TrackingLink.work_order_id == order.id,
+            TrackingLink.revoked_at.is_(None),
+        )
+        .order_by(TrackingLink.created_at.desc())
+    ):
+        if _expires(link, order) > now:
+            return link
+    return None
+
+
+def _new_link(session: Session, order: WorkOrder, now: datetime) -> TrackingLink:
+    """A new link for the order, made by the server (no user), added to the session."""
+    link = TrackingLink(
+        tenant_id=order.tenant_id,
+        work_order_id=order.id,
+        token=new_tracking_token(),
+        created_at=now,
+        expires_at=now + rules.LINK_LIFETIME,
+    )
+    session.add(link)
+    return link
 
 
 def _shared(link: TrackingLink, order: WorkOrder, public_url: str) -> SharedLink:
