@@ -174,6 +174,7 @@ def _open_preventive_order(
     repeats: list[uuid.UUID],
 ) -> uuid.UUID:
     # Imported here: the work order service calls this module while creating an order.
+    from api.dispatching.requests import request_dispatch
     from api.tenants.services import next_number
     from api.workorders.services import link_assets
     from api.workorders.transitions import append_history
@@ -204,6 +205,7 @@ def _open_preventive_order(
         for repeat in repeats
     )
     append_history(session, actor, order, "create", None, reason="repeat issue")
+    request_dispatch(session, order)  # the tenant's dispatch policy, like any new order
     audit.record(
         session,
         actor,

@@ -382,3 +382,31 @@ def test_an_order_created_offline_follows_the_tenants_dispatch_mode(
     else:
         assert (got["status"], got["assignee_id"], queue) == ("new", None, [])
         assert offers_of(client, world, created_id)["offers"] == []
+
+
+def test_a_preventive_order_opened_by_repeat_issues_is_offered_like_any_new_order(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    world = factories.tenant()
+    policy(client, world, "offer")
+    _, token = staff(factories, world, 300)
+    customer = factories.customer(world)
+    site = factories.site(world, customer)
+    asset = factories.asset(world, site)
+    settings = {"repeat_window_days": 3, "repeat_threshold": 2, "repeat_opens_preventive": True}
+    admin = client.as_(world.admin_token)
+    assert (
+        admin.request("PUT", "/v1/tenant/repeat-issue-settings", json=settings).status_code == 200
+    )
+    for _ in range(2):
+        factories.work_order(world, customer, site, asset_ids=[asset.id])
+        work(uow_factory)
+
+    offered = {o["work_order_id"] for o in pending(client, token)}
+    preventive = [
+        order
+        for order in admin.get("/v1/work-orders", query_string={"limit": 50}).get_json()["items"]
+        if order["source"] == "preventive"
+    ]
+    assert len(preventive) == 1
+    assert preventive[0]["id"] in offered  # the policy reached it, not only the two reports
