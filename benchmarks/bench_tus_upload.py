@@ -18,8 +18,9 @@ The file is a real JPEG (uploads are validated as images), sent as all bytes but
 last, then the last on its own, so the line shows both halves: ``staged_*`` is
 getting the bytes into the staging area (HTTP, disk, fsync, the running SHA-256),
 ``last_byte_s`` what the last byte costs (the image decode of :mod:`media.validate`
-and the rename into the blob store; the markup scan ran while the bytes arrived). ``ratio`` divides by the raw file copy,
-``ratio_to_http_copy`` by the HTTP copy; ``sha256_mb_per_s``, ``markup_scan_s``,
+and the rename into the blob store; the markup scan ran while the bytes arrived).
+``ratio`` divides by the raw file copy, ``ratio_to_http_copy`` by the HTTP copy;
+``sha256_mb_per_s``, ``markup_scan_s``,
 ``validate_s`` (scan and decode) and ``validate_after_scan_s`` (the decode the last byte
 still does) are measured on the same file in this process, to say which one bounds
 the upload. Medians of ``--repeats``. The server's peak RSS increase is the
