@@ -124,10 +124,15 @@ class MarkupScan:
     def update(self, chunk: bytes) -> None:
         if self.found or not chunk:
             return
-        window = self._tail + chunk
-        if _TAG.search(window) or _SCRIPT_URL in window.lower():
-            self.found = True
-        self._tail = window[-_SCAN_OVERLAP:]
+        # The seam (the last bytes before ``chunk`` and its first ones) on its own, then
+        # ``chunk``: no copy of the two joined (a match is shorter than the overlap).
+        seam = self._tail + chunk[:_SCAN_OVERLAP]
+        self.found = any(_markup(part) for part in (seam, chunk))
+        self._tail = (
+            (self._tail + chunk)[-_SCAN_OVERLAP:]
+            if len(chunk) < _SCAN_OVERLAP
+            else chunk[-_SCAN_OVERLAP:]
+        )
 
 
 def validate_image(
@@ -157,6 +162,10 @@ def validate_image(
 def check_image(source: BinaryIO) -> None:
     """:func:`validate_image` as a ``BlobStore.put`` check (refusals propagate)."""
     validate_image(source)
+
+
+def _markup(data: bytes) -> bool:
+    return _TAG.search(data) is not None or _SCRIPT_URL in data.lower()
 
 
 def _carries_markup(source: BinaryIO) -> bool:
