@@ -168,19 +168,31 @@ def parse_fix(item: Any) -> Fix | str:
         return "fixed_at: not an RFC 3339 time"
     if at.tzinfo is None:
         return "fixed_at: the time needs a zone (Z or an offset)"
-    values: dict[str, float | None] = {}
-    for name in ("lat", "lon", *_OPTIONAL):
+    lat, lon = _number(item.get("lat")), _number(item.get("lon"))
+    if lat is None:
+        return "lat: a number is required"
+    if lon is None:
+        return "lon: a number is required"
+    optional: list[float | None] = []
+    for name in _OPTIONAL:
         value = item.get(name)
-        if value is None and name in _OPTIONAL:
-            values[name] = None
-        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        number = None if value is None else _number(value)
+        if value is not None and number is None:
             return f"{name}: a number is required"
-        else:
-            values[name] = float(value)
-    heading = values["heading_deg"]
+        optional.append(number)
+    accuracy, speed, heading, altitude = optional
     if heading is not None and not 0.0 <= heading <= 360.0:
         return "heading_deg: between 0 and 360"
-    return Fix(fixed_at=at.astimezone(UTC), **values)  # type: ignore[arg-type]
+    return Fix(at.astimezone(UTC), lat, lon, accuracy, speed, heading, altitude)
+
+
+def _number(value: Any) -> float | None:
+    """A JSON number as a float (not a boolean); None for anything else."""
+    if type(value) is float:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
 
 
 def implied_speed(before: Fix | None, fix: Fix) -> float | None:

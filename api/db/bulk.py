@@ -10,6 +10,12 @@ CPU went to that conversion). Elsewhere (SQLite) it is a Core executemany.
 Rows are plain dicts with the same keys; the caller supplies every value a
 column's Python-side default would (server defaults still apply to columns left
 out). JSON columns take Python values, serialised here.
+
+:func:`copy_rows` is the faster path for a hot append-only table on PostgreSQL:
+binary ``COPY`` (psycopg's C writer; a third of the time of the arrays above for
+a thousand rows) inside a savepoint, which it rolls back when a row's key is
+already taken, so the caller can fall back to :func:`insert_rows` with
+``skip_conflicts``.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import JSON, Connection, Table, insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -50,6 +57,39 @@ def insert_rows(
             values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
         arrays.append(values)
     connection.exec_driver_sql(statement, tuple(arrays))
+
+
+def copy_rows(
+    connection: Connection,
+    model: Any,
+    names: Sequence[str],
+    types: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> bool:
+    """``COPY`` ``rows`` (tuples in the order of ``names``, PostgreSQL ``types`` such as
+    ``uuid``, ``float8``) into the table of ``model`` in one binary stream. False, with
+    nothing written, when a row's primary or unique key is taken (the savepoint is
+    rolled back; the transaction goes on). PostgreSQL only."""
+    table: Table = model.__table__
+    quote = connection.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute("SAVEPOINT fieldline_copy_rows")
+        try:
+            with cursor.copy(
+                f"COPY {quote(table.name)} ({columns}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(list(types))
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT fieldline_copy_rows")
+            return False
+        cursor.execute("RELEASE SAVEPOINT fieldline_copy_rows")
+        return True
+    finally:
+        cursor.close()
 
 
 def with_defaults(model: Any, values: dict[str, Any]) -> dict[str, Any]:

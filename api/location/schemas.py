@@ -29,19 +29,22 @@ class FixSchema(Schema):
     altitude_m = fields.Float(allow_none=True, allow_nan=False, load_default=None)
 
 
-class _UncheckedFix(fields.Nested):
-    """Documented as a Fix, but passed on unread: :func:`read_fixes` reads each one,
-    so a bad fix is reported alone instead of failing the batch."""
+class _UncheckedFixes(fields.List[Any]):
+    """Documented as a list of Fix, but passed on unread past being a list:
+    :func:`read_fixes` reads each fix, so a bad one is reported alone instead of
+    failing the batch (and a thousand fixes do not go through marshmallow)."""
 
     def _deserialize(
         self, value: Any, attr: str | None, data: Any, *args: Any, **kwargs: Any
     ) -> Any:
+        if not isinstance(value, list):
+            raise self.make_error("invalid")
         return value
 
 
 class PositionBatchSchema(Schema):
-    fixes = fields.List(
-        _UncheckedFix(FixSchema),
+    fixes = _UncheckedFixes(
+        fields.Nested(FixSchema),
         required=True,
         metadata={"description": f"At most {MAX_BATCH}, in any order; resends are harmless"},
     )

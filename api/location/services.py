@@ -24,7 +24,7 @@ from api.audit.changes import jsonable
 from api.auth.actor import Actor
 from api.auth.models import AuthSession
 from api.db import UnitOfWork, UnitOfWorkFactory, utcnow
-from api.db.bulk import insert_rows
+from api.db.bulk import copy_rows, insert_rows
 from api.live import capture as live
 from api.live.events import LiveEvent
 from api.location import arrivals, errors
@@ -84,8 +84,16 @@ def record_positions(
             index = bisect.bisect_left(times, at)
             return stored[index - 1] if index > 0 else None
 
+        # Working hours have minute resolution (and zones whole-minute offsets): one
+        # answer per UTC minute serves every fix in it (a batch spans a few minutes).
+        shift_by_minute: dict[datetime, bool] = {}
+
         def on_duty(at: datetime) -> bool:
-            return shifts.on_shift(hours, zone, at) or shifts.within(spans, at)
+            minute = at.replace(second=0, microsecond=0)
+            on = shift_by_minute.get(minute)
+            if on is None:
+                on = shift_by_minute[minute] = shifts.on_shift(hours, zone, at)
+            return on or shifts.within(spans, at)
 
         admission = rules.admit(
             batch,
@@ -107,11 +115,13 @@ def record_positions(
             _advance_current(session, actor, device_id, admission.newest, now)
         if admission.kept:
             arrivals.detect_visits(session, actor)
-        uow.commit()
-    with uow:
-        current = uow.session.get(CurrentLocation, (actor.tenant_id, actor.technician_id))
+        # Read in the same transaction (the upsert above bypassed the ORM: reload).
+        current = session.get(
+            CurrentLocation, (actor.tenant_id, actor.technician_id), populate_existing=True
+        )
         if current is not None:
-            uow.session.expunge(current)
+            session.expunge(current)
+        uow.commit()
     return Recorded(admission, current)
 
 
@@ -278,12 +288,38 @@ def _active_spans(
 _FIX_COLUMNS = ("fixed_at", "lat", "lon", "accuracy_m", "speed_mps", "heading_deg", "altitude_m")
 
 
+# technician_positions' columns for COPY: the batch's constants, then each fix's values.
+_COPY_COLUMNS = ("tenant_id", "device_id", "technician_id", "received_at", *_FIX_COLUMNS)
+_COPY_TYPES = ("uuid", "varchar", "uuid", "timestamptz", "timestamptz", *["float8"] * 6)
+
+
 def _insert(
     session: Session, actor: Actor, device_id: str, kept: Sequence[Fix], now: datetime
 ) -> None:
-    """Keep the fixes in one statement (:func:`api.db.bulk.insert_rows`: arrays on
-    PostgreSQL); a concurrent resend of one is skipped by the primary key."""
-    rows = [
+    """Keep the fixes: on PostgreSQL one binary ``COPY`` (:func:`api.db.bulk.copy_rows`);
+    if a concurrent resend took one of their keys first, one ``INSERT … ON CONFLICT DO
+    NOTHING`` instead (:func:`api.db.bulk.insert_rows`), which skips it."""
+    if not kept:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        constants = (actor.tenant_id, device_id, actor.technician_id, now)
+        rows = [
+            (
+                *constants,
+                fix.fixed_at,
+                fix.lat,
+                fix.lon,
+                fix.accuracy_m,
+                fix.speed_mps,
+                fix.heading_deg,
+                fix.altitude_m,
+            )
+            for fix in kept
+        ]
+        if copy_rows(connection, Position, _COPY_COLUMNS, _COPY_TYPES, rows):
+            return
+    rows_by_name = [
         {
             "tenant_id": actor.tenant_id,
             "device_id": device_id,
@@ -293,7 +329,7 @@ def _insert(
         }
         for fix in kept
     ]
-    insert_rows(session.connection(), Position, rows, skip_conflicts=True)
+    insert_rows(connection, Position, rows_by_name, skip_conflicts=True)
 
 
 def _advance_current(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import gpxpy
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 
 from api.db import UnitOfWorkFactory, utcnow
 from api.location import services
 from api.location.models import Position
 from api.workorders.states import Status
+from tests.conftest import backend
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 from tests.support.positions import ALWAYS, LAT, LON, Tracked, fix
@@ -187,3 +191,61 @@ def test_a_fix_time_is_read_as_an_aware_utc_time(tracked: Tracked) -> None:
     naive = {**fix(1), "fixed_at": datetime.now(UTC).replace(tzinfo=None).isoformat()}
     body = tracked.send(naive)
     assert body["rejected"][0]["code"] == "location.invalid_fix"
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="concurrent writers: PostgreSQL")
+def test_a_fix_stored_by_a_concurrent_request_meanwhile_is_skipped_not_an_error(
+    tracked: Tracked, engine: Engine
+) -> None:
+    """The batch's checks cannot see a resend that another request has not committed
+    yet; when it commits first, this batch's fast COPY meets the taken key and the
+    batch is stored again fix by fix, skipping that one."""
+    batch = [fix(3, 0), fix(2, 60), fix(1, 120)]
+    taken = datetime.fromisoformat(batch[1]["fixed_at"])
+    answers: list[dict[str, Any]] = []
+    with engine.connect() as other:
+        other.execute(
+            insert(Position).values(
+                tenant_id=tracked.world.tenant_id,
+                device_id=tracked.device,
+                fixed_at=taken,
+                technician_id=tracked.technician.id,
+                lat=LAT,
+                lon=LON,
+                accuracy_m=8.0,
+                received_at=utcnow(),
+            )
+        )
+        sender = threading.Thread(target=lambda: answers.append(tracked.send(*batch)))
+        sender.start()
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        with engine.connect() as watcher:
+            for _ in range(600):  # until the batch waits on the uncommitted key
+                if watcher.scalar(text(waiting)):
+                    break
+                time.sleep(0.05)
+        other.commit()
+        sender.join(timeout=60)
+    assert answers and answers[0]["accepted"] == 3
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Position)) == 3
+
+
+def test_nan_and_infinity_are_refused_per_fix_and_the_rest_kept(tracked: Tracked) -> None:
+    good = fix(2, 0)
+    body = (
+        f'{{"device_id": "{tracked.device}", "fixes": ['
+        f'{{"fixed_at": "{good["fixed_at"]}", "lat": NaN, "lon": {LON}}}, '
+        f'{{"fixed_at": "{fix(1)["fixed_at"]}", "lat": {LAT}, "lon": -Infinity}}, '
+        f'{{"fixed_at": "{good["fixed_at"]}", "lat": {LAT}, "lon": {LON}}}]}}'
+    )
+    response = tracked.api.post(
+        "/v1/sync/positions", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()
+    assert answer["accepted"] == 1
+    assert [(item["index"], item["code"]) for item in answer["rejected"]] == [
+        (0, "location.invalid_fix"),
+        (1, "location.invalid_fix"),
+    ]
