@@ -23,12 +23,23 @@ class _Geography(UserDefinedType[Any]):
 # Reflection would warn on PostGIS's type; the column is skipped below all the same.
 ischema_names.setdefault("geography", _Geography)
 
-# Dispatch's spatial index lives outside the models (migration 0025): PostGIS's own
+# The spatial indexes live outside the models (migrations 0025, 0039): PostGIS's own
 # catalogue table, the geography column and GiST indexes on PostgreSQL, the R*Tree
 # virtual tables (and the shadow tables SQLite keeps for them) on SQLite.
 _SPATIAL_TABLES = ("spatial_ref_sys",)
-_SPATIAL_PREFIXES = ("technician_locations_rtree", "technician_homes_rtree")
-_SPATIAL_OBJECTS = frozenset({"geog", "ix_technician_locations_geog", "ix_technicians_home_geog"})
+_SPATIAL_PREFIXES = (
+    "technician_locations_rtree",
+    "technician_homes_rtree",
+    "technician_positions_rtree",
+)
+_SPATIAL_OBJECTS = frozenset(
+    {
+        "geog",
+        "ix_technician_locations_geog",
+        "ix_technicians_home_geog",
+        "ix_technician_positions_geog",
+    }
+)
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
