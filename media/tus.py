@@ -18,7 +18,8 @@ append continues the running hash of the bytes before it when this process holds
 (:class:`RunningDigests`: every append of a one-``PATCH`` upload, and consecutive
 appends that reach the same worker), so the last byte needs no second pass over the
 file to hash it; an append that finds no running hash leaves the hash to be taken
-from the file at the end.
+from the file at the end. The markup (polyglot) scan of :mod:`media.validate` runs
+alongside the hash in the same reads (:class:`Running`), on the same terms.
 
 An append that fails its ``Upload-Checksum`` (or would exceed the length) leaves
 the file as it was. An append whose connection breaks keeps what arrived, unless it
@@ -44,9 +45,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 from media.blobs import ByteSource
+from media.validate import MarkupScan
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = ("creation", "creation-with-upload", "termination", "checksum", "expiration")
@@ -121,19 +123,28 @@ class UploadState:
     completed: bool
 
 
-class Hasher(Protocol):
-    """A running hash (``hashlib.sha256()``)."""
+class Running:
+    """What is worked out while an upload's bytes arrive, from its first byte on: the
+    SHA-256 and :mod:`media.validate`'s markup scan (so the last byte runs neither over
+    the file again)."""
 
-    def update(self, data: bytes, /) -> None: ...
+    def __init__(self) -> None:
+        self._sha256 = hashlib.sha256()
+        self.markup = MarkupScan()
 
-    def hexdigest(self) -> str: ...
+    def update(self, data: bytes, /) -> None:
+        self._sha256.update(data)
+        self.markup.update(data)
+
+    def hexdigest(self) -> str:
+        return self._sha256.hexdigest()
 
 
 @dataclass(frozen=True)
 class Appended:
     offset: int  # the new offset, to be recorded by the caller
     interrupted: bool  # the body ended early (the client went away)
-    running: Hasher | None = None  # the hash of every byte up to ``offset``, if known
+    running: Running | None = None  # the hash and scan of every byte up to ``offset``, if known
 
 
 class RunningDigests:
@@ -149,20 +160,20 @@ class RunningDigests:
 
     def __init__(self, max_entries: int = 256) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[uuid.UUID, tuple[int, Hasher]] = OrderedDict()
+        self._entries: OrderedDict[uuid.UUID, tuple[int, Running]] = OrderedDict()
         self._lock = threading.Lock()  # request threads of one worker share it
 
-    def take(self, upload_id: uuid.UUID, offset: int) -> Hasher | None:
-        """The running hash of the bytes before ``offset`` (a new one at 0), or None."""
+    def take(self, upload_id: uuid.UUID, offset: int) -> Running | None:
+        """The running state of the bytes before ``offset`` (a new one at 0), or None."""
         with self._lock:
             entry = self._entries.pop(upload_id, None)
         if offset == 0:
-            return hashlib.sha256()
+            return Running()
         if entry is None or entry[0] != offset:
             return None
         return entry[1]
 
-    def keep(self, upload_id: uuid.UUID, offset: int, running: Hasher) -> None:
+    def keep(self, upload_id: uuid.UUID, offset: int, running: Running) -> None:
         with self._lock:
             self._entries[upload_id] = (offset, running)
             self._entries.move_to_end(upload_id)
@@ -341,7 +352,7 @@ class StagedFile:
         room: int,
         checksum: Checksum | None,
         declared: int | None,
-        running: Hasher | None = None,
+        running: Running | None = None,
     ) -> Appended:
         """Write the body at ``offset``: at most ``room`` bytes, ``declared`` if the client
         said how many (fewer arriving means the connection broke). ``running``, the hash

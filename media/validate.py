@@ -6,7 +6,8 @@ refused upload leaves nothing behind. :func:`check_image` fits ``BlobStore.put``
 ``check``: the store hands it the verified bytes on local disk before they become visible.
 
 Validation reads from a file, never the whole body into memory: the type comes from
-the first bytes, the markup scan reads 1 MiB at a time, and Pillow decodes from the
+the first bytes, the markup scan reads 1 MiB at a time (or was fed the bytes as they
+arrived: :class:`MarkupScan`), and Pillow decodes from the
 file. A JPEG is decoded at 1/8 scale (its draft mode still reads every entropy-coded
 block, so a truncated or broken file fails as it would at full size), so judging a
 12-megapixel photo costs about 0.6 MB of pixels instead of 36 MB; PNG, WebP and
@@ -111,18 +112,47 @@ _PIL_FORMATS = {
 }
 
 
+class MarkupScan:
+    """The markup scan of :func:`validate_image` over bytes fed in order, in pieces of any
+    size (a tus upload feeds it as the bytes arrive, so the last byte need not read the
+    file again for it). ``found`` once any markup was seen."""
+
+    def __init__(self) -> None:
+        self.found = False
+        self._tail = b""
+
+    def update(self, chunk: bytes) -> None:
+        if self.found or not chunk:
+            return
+        # The seam (the last bytes before ``chunk`` and its first ones) on its own, then
+        # ``chunk``: no copy of the two joined (a match is shorter than the overlap).
+        seam = self._tail + chunk[:_SCAN_OVERLAP]
+        self.found = any(_markup(part) for part in (seam, chunk))
+        self._tail = (
+            (self._tail + chunk)[-_SCAN_OVERLAP:]
+            if len(chunk) < _SCAN_OVERLAP
+            else chunk[-_SCAN_OVERLAP:]
+        )
+
+
 def validate_image(
-    data: bytes | BinaryIO, *, max_pixels: int = MAX_PIXELS, max_side: int = MAX_SIDE
+    data: bytes | BinaryIO,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    max_side: int = MAX_SIDE,
+    scanned: MarkupScan | None = None,
 ) -> ImageInfo:
     """Check ``data`` (bytes, or a readable, seekable file at its start) is one whole image
-    of a supported type, or raise a :class:`MediaRefused`."""
+    of a supported type, or raise a :class:`MediaRefused`. ``scanned``: a
+    :class:`MarkupScan` already fed every byte of ``data`` in order, so the markup scan
+    is not run over them again."""
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     start = source.tell()
     mime = sniff(source.read(_SNIFF_BYTES))
     if mime is None:
         raise UnsupportedType("the bytes are not a JPEG, PNG, WebP or HEIC/HEIF image")
     source.seek(start)
-    if _carries_markup(source):
+    if scanned.found if scanned is not None else _carries_markup(source):
         raise PolyglotImage("the image carries markup or script a browser could run")
     source.seek(start)
     width, height = _decode(source, mime, max_pixels, max_side)
@@ -134,14 +164,15 @@ def check_image(source: BinaryIO) -> None:
     validate_image(source)
 
 
+def _markup(data: bytes) -> bool:
+    return _TAG.search(data) is not None or _SCRIPT_URL in data.lower()
+
+
 def _carries_markup(source: BinaryIO) -> bool:
-    tail = b""
-    while chunk := source.read(SCAN_BYTES):
-        window = tail + chunk
-        if _TAG.search(window) or _SCRIPT_URL in window.lower():
-            return True
-        tail = window[-_SCAN_OVERLAP:]
-    return False
+    scan = MarkupScan()
+    while not scan.found and (chunk := source.read(SCAN_BYTES)):
+        scan.update(chunk)
+    return scan.found
 
 
 def _decode(source: BinaryIO, mime: str, max_pixels: int, max_side: int) -> tuple[int, int]:

@@ -5,9 +5,11 @@ non-ASCII character (a zh-CN title grows sixfold) and sorts keys: a tenth of
 the CPU of a single work order read. :class:`OrjsonProvider` writes UTF-8 in
 the order the schemas declare their fields, and leaves Flask's conversions for
 the types orjson would write differently (dates as HTTP dates, as Flask does;
-``Decimal``) to Flask's own ``default``. Only responses change: ``dumps`` and
-``loads`` (the test client's bodies, request parsing) stay with the standard
-library, which keeps ``NaN`` a ``NaN`` where orjson would write ``null``.
+``Decimal``) to Flask's own ``default``. ``dumps`` (the test client's bodies)
+stays with the standard library, which keeps ``NaN`` a ``NaN`` where orjson would
+write ``null``; ``loads`` (request bodies) is the hostile-input guard's, which
+parses with orjson and falls back to the standard library for what only it reads
+(``NaN``, ``Infinity``, integers past 64 bits), so the values are the same.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ from media.blobs import (
     StoredBlob,
     check_digest,
 )
-from media.validate import ImageInfo, MediaRefused, validate_image
+from media.validate import ImageInfo, MarkupScan, MediaRefused, validate_image
 from sync_protocol.entities import BlobState, PhotoType, blob_state
 from sync_protocol.errors import ProtocolError
 from sync_protocol.mutations import MAX_PHOTO_BYTES
@@ -147,14 +147,16 @@ def put_image_file(
     max_bytes: int,
     *,
     hashed: bool,
+    scanned: MarkupScan | None = None,
 ) -> tuple[StoredBlob, PhotoType]:
     """:func:`put_image` for bytes already in a local file (a finished tus upload): the
     store takes the file over without copying it (``BlobStore.put_file``), and does not
-    hash it again when the caller ``hashed`` it while it arrived."""
+    hash it again when the caller ``hashed`` it while it arrived, nor scan it for markup
+    again when ``scanned`` was fed every byte."""
     validated: list[ImageInfo] = []
 
     def judge(kept: BinaryIO) -> None:
-        validated.append(validate_image(kept))
+        validated.append(validate_image(kept, scanned=scanned))
 
     try:
         stored = store.put_file(tenant_id, sha256, path, max_bytes, check=judge, hashed=hashed)

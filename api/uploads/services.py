@@ -215,14 +215,15 @@ def _complete(
     actor: Actor,
     upload: Upload,
     staged: tus.StagedFile,
-    running: tus.Hasher | None,
+    running: tus.Running | None,
     now: datetime,
 ) -> Upload:
     """Keep the staged bytes as the declared blob, record it, settle waiting photos.
 
-    The hash was usually taken as the bytes arrived (``running``); the store then takes
-    the staged file over by a rename (no copy, no second hash) once :mod:`media.validate`
-    accepted it, and without a running hash it hashes the file first."""
+    The hash and the markup scan were usually taken as the bytes arrived (``running``);
+    the store then takes the staged file over by a rename (no copy, no second hash) once
+    :mod:`media.validate` accepted it, and without a running state it hashes and scans
+    the file first."""
     try:
         if running is not None and running.hexdigest() != upload.sha256:
             raise ChecksumMismatch(upload.sha256, running.hexdigest())
@@ -233,6 +234,7 @@ def _complete(
             staged.path,
             upload.length,
             hashed=running is not None,
+            scanned=running.markup if running is not None else None,
         )
     except MEDIA_ERRORS:  # not an image (media.*), and these bytes never will be
         _remove(uploads, upload.id)

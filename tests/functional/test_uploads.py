@@ -19,6 +19,8 @@ from werkzeug.test import TestResponse
 
 from api.config import Config
 from api.db import UnitOfWorkFactory, utcnow
+from api.errors.problem import status_for
+from api.evidence.errors import MEDIA_ERRORS
 from api.uploads import errors, services
 from api.uploads.models import TusUpload
 from media import tus
@@ -481,3 +483,54 @@ def test_pieces_received_by_one_worker_are_hashed_as_they_arrive_not_read_again(
 
     assert finished.headers["Upload-Offset"] == str(len(JPEG))
     assert stored_files(config, scene.world.tenant_id) == [JPEG_SHA]
+
+
+POLYGLOT = JPEG + b"<script>alert(1)</script>"
+POLYGLOT_SHA = hashlib.sha256(POLYGLOT).hexdigest()
+
+
+@pytest.mark.parametrize("workers", ["one worker", "middle piece on another worker"])
+def test_markup_split_across_pieces_is_refused_as_a_polyglot_and_nothing_is_kept(
+    workers: str, tech: ApiClient, scene: Scene, uow_factory: UnitOfWorkFactory, config: Config
+) -> None:
+    """The markup scan runs while the bytes arrive (and from the file when a worker
+    missed some of them): a script tag cut in two by the pieces is still found."""
+    url = location(
+        tech, **{"Upload-Length": str(len(POLYGLOT)), "Upload-Metadata": metadata(POLYGLOT_SHA)}
+    )
+    upload_id = uuid.UUID(url.rsplit("/", 1)[-1])
+    actor = actor_of(uow_factory, upload_id, scene)
+    cut = len(JPEG) + 4  # "<scr" | "ipt>…"
+    first = tus.RunningDigests()
+    other = first if workers == "one worker" else tus.RunningDigests()
+    for digests, start, end in ((first, 0, cut - 100), (other, cut - 100, cut)):
+        piece = services.Chunk(start, None, end - start, io.BytesIO(POLYGLOT[start:end]))
+        services.append_chunk(
+            uploads(uow_factory, config, digests), actor, upload_id, piece, utcnow()
+        )
+    rest = services.Chunk(cut, None, len(POLYGLOT) - cut, io.BytesIO(POLYGLOT[cut:]))
+
+    with pytest.raises(MEDIA_ERRORS) as raised:
+        services.append_chunk(uploads(uow_factory, config, first), actor, upload_id, rest, utcnow())
+
+    assert (raised.value.code, status_for(raised.value)) == ("media.polyglot", 422)
+    assert blob_rows(uow_factory, scene.world.tenant_id) == 0
+    assert stored_files(config, scene.world.tenant_id) == []
+    assert staged(config) == []
+
+
+def test_a_polyglot_sent_in_two_patches_is_refused_over_http(
+    tech: ApiClient, scene: Scene, uow_factory: UnitOfWorkFactory, config: Config
+) -> None:
+    url = location(
+        tech, **{"Upload-Length": str(len(POLYGLOT)), "Upload-Metadata": metadata(POLYGLOT_SHA)}
+    )
+    cut = len(JPEG) + 4
+    assert patch(tech, url, 0, POLYGLOT[:cut]).status_code == 204
+
+    refused = patch(tech, url, cut, POLYGLOT[cut:])
+
+    assert_problem(refused, 422, "media.polyglot")
+    assert blob_rows(uow_factory, scene.world.tenant_id) == 0
+    assert stored_files(config, scene.world.tenant_id) == []
+    assert staged(config) == []

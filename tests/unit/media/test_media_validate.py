@@ -111,3 +111,23 @@ def test_markup_split_across_two_reads_is_still_found(offset: int) -> None:
 def test_markup_is_found_whatever_its_case(markup: bytes) -> None:
     with pytest.raises(PolyglotImage):
         validate_image(_image("PNG") + markup)
+
+
+@pytest.mark.parametrize("piece", [1, 5, 333, 4096])
+@pytest.mark.parametrize(
+    "markup", [b"<script>alert(1)</script>", b"javascript:alert(1)", b'<svg onload="x">']
+)
+def test_a_scan_fed_in_pieces_of_any_size_finds_what_the_file_scan_finds(
+    piece: int, markup: bytes
+) -> None:
+    body = _image("JPEG")
+    clean, hostile = validate.MarkupScan(), validate.MarkupScan()
+    for data, scan in ((body, clean), (body + markup, hostile)):
+        for at in range(0, len(data), piece):
+            scan.update(data[at : at + piece])
+
+    assert not clean.found
+    assert hostile.found
+    assert validate_image(body, scanned=clean).mime == "image/jpeg"
+    with pytest.raises(PolyglotImage):
+        validate_image(body + markup, scanned=hostile)
