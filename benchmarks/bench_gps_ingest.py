@@ -74,12 +74,13 @@ def _technician(http: requests.Session, base: str, admin: str, n: int) -> str:
 
 
 def _fixes(start: datetime, first: int, count: int, lat: float) -> list[dict[str, object]]:
-    """Fixes ``first`` to ``first + count`` of a technician walking north at 1 m/s, one
-    every 20 ms of device time from ``start``."""
+    """Fixes ``first`` to ``first + count`` of a technician moving north at 9 m/s, one
+    every 5 ms of device time from ``start`` (so three rounds of 80,000 fit in the
+    last 9 minutes and none is in the future)."""
     return [
         {
-            "fixed_at": (start + timedelta(milliseconds=20 * i)).isoformat().replace("+00:00", "Z"),
-            "lat": lat + i * 0.02 / 111_000,
+            "fixed_at": (start + timedelta(milliseconds=5 * i)).isoformat().replace("+00:00", "Z"),
+            "lat": lat + i * 0.005 / 111_000,
             "lon": 121.47,
             "accuracy_m": 5.0,
             "speed_mps": 1.0,
