@@ -29,4 +29,3 @@ def sighting_json(fix: Fix, distance_m: float) -> dict[str, Any]:
         "accuracy_m": fix.accuracy_m,
         "distance_m": round(distance_m, 1),
     }
-
