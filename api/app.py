@@ -121,6 +121,7 @@ def create_app(config: Config | None = None) -> Flask:
             secret_key=config.resolved_secret_key(),
             access_ttl=timedelta(seconds=config.access_ttl_seconds),
             refresh_ttl=timedelta(days=config.refresh_ttl_days),
+            refresh_grace=timedelta(seconds=config.refresh_grace_seconds),
         ),
         config=config,
         blobs=config.open_blob_store(),
