@@ -65,6 +65,7 @@ BLUEPRINT_MODULES = [
     "api.sync.watermelon.routes",
     "api.sync.inbox.routes",
     "api.location.routes",
+    "api.location.near_routes",
     "api.dispatching.routes",
     "api.dispatching.offer_routes",
     "api.board.routes",
