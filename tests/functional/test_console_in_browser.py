@@ -8,6 +8,7 @@ are kept in ``tests/artifacts/pages/``."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -156,6 +157,42 @@ def test_a_dispatcher_assigns_the_best_candidate_from_the_desktop_console(
         expect(row).to_contain_text("Assigned")
 
 
+def test_the_maps_markers_are_reached_and_opened_by_keyboard(
+    origin: str, browser: Browser, office: Office
+) -> None:
+    with visit(browser, "desktop", "en") as seen:
+        page = _sign_in(seen, origin, office, ENGLISH)
+        on_map = page.locator("#map")
+        name = f"{office.order_number} · Chiller not cooling"
+        order_marker = on_map.get_by_role("button", name=name, exact=True)
+        expect(order_marker).to_have_count(1)
+        order_marker.focus()
+        expect(page.get_by_role("tooltip", name=name)).to_have_count(1)  # as hovering does
+        page.keyboard.press("Tab")  # the next marker is in the Tab order too
+        focused = page.evaluate(
+            "() => [document.activeElement.closest('#map') !== null,"
+            " document.activeElement.getAttribute('role')]"
+        )
+        assert focused == [True, "button"]
+        order_marker.focus()
+        page.keyboard.press("Enter")  # as a click: the order opens
+        detail = page.locator("#detail")
+        expect(detail.get_by_role("heading", level=2)).to_contain_text(office.order_number)
+
+        photo = on_map.get_by_role("button", name=re.compile(office.far_name))
+        expect(photo).to_have_count(1)
+        photo.focus()
+        her_tooltip = page.get_by_role("tooltip").filter(has_text=office.far_name)
+        expect(her_tooltip).to_have_count(1)
+        page.keyboard.press("Escape")
+        expect(her_tooltip).to_have_count(0)  # (a closed tooltip fades out, then goes)
+        page.keyboard.press(" ")  # Space opens it again, as a tap does
+        expect(her_tooltip).to_have_count(1)
+        near = on_map.get_by_role("button", name=re.compile(office.near_name))
+        expect(near).to_have_count(1)
+        _checked(seen, "console-map-keyboard")
+
+
 def test_an_order_changed_meanwhile_is_refused_with_a_clear_message(
     origin: str, browser: Browser, office: Office, factories: Factories
 ) -> None:
@@ -301,6 +338,13 @@ def test_a_technicians_new_position_reaches_the_map_live(
         tracked.send(fix(0.1, 500))
         expect(page.locator("#map path.technician-marker")).to_have_count(1, timeout=3000)
         expect(technicians).not_to_contain_text("No recent position")
+        # A keyboard user on the marker stays on it while it moves (the map is redrawn).
+        marker = page.locator("#map path.technician-marker")
+        page.locator("#map").get_by_role("button", name=re.compile(name)).focus()
+        marker.evaluate("element => element.setAttribute('data-drawn-before', '')")
+        tracked.send(fix(0.2, 800))
+        expect(marker).not_to_have_attribute("data-drawn-before", "", timeout=3000)  # redrawn
+        expect(marker).to_be_focused()
         assert seen.csp_violations == [] and seen.script_errors == []
 
 

@@ -1,7 +1,10 @@
 /* The console's map: open orders coloured by SLA state, technicians at their last
    position, and the day plan's routes, all drawn as vectors so they read on a plain
-   background when the tiles cannot be reached. The list beside the map is the
-   keyboard's way to the same orders; a click on a marker opens the order too.
+   background when the tiles cannot be reached. A click on an order's marker opens the
+   order, as its row in the list beside the map does. Every marker is in the Tab order
+   too, a button named as its tooltip reads: focus shows the tooltip (as hovering does),
+   Enter or Space does what a click does (an order opens; a technician's tooltip stays
+   open), Escape hides the tooltip. A redraw keeps the focus on the same marker.
 
    ConsoleMap.show(element) -> { orders(items, onPick), technicians(items, describe), frame(), plan(routes),
    clearPlan() } */
@@ -23,6 +26,35 @@ window.ConsoleMap = (() => {
     const planLayer = L.layerGroup().addTo(map);
     let framed = false;
 
+    /* Make a drawn marker reachable by keyboard (see the top of this file). Leaflet itself
+       shows the tooltip on focus and hides it on blur. */
+    function reachable(layer, key, label, activate) {
+      const marker = layer.getElement();
+      if (!marker) return;
+      marker.setAttribute("tabindex", "0");
+      marker.setAttribute("role", "button");
+      marker.setAttribute("aria-label", label);
+      marker.dataset.marker = key;
+      marker.addEventListener("keydown", (event) => {
+        if (event.key === "Escape") {
+          layer.closeTooltip();
+        } else if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault(); // Space would scroll the page
+          activate();
+        }
+      });
+    }
+
+    /* Clear a layer and draw it again, keeping the keyboard's focus on the same marker. */
+    function redraw(layer, draw) {
+      const focused = element.contains(document.activeElement) ? document.activeElement.dataset.marker : null;
+      layer.clearLayers();
+      draw();
+      if (!focused) return;
+      const again = element.querySelector(`[data-marker="${CSS.escape(focused)}"]`);
+      if (again) again.focus({ preventScroll: true });
+    }
+
     /* The first orders and technicians with a place frame the map, once: after that the
        dispatcher's own panning and zooming is left alone. */
     function frame() {
@@ -37,18 +69,23 @@ window.ConsoleMap = (() => {
     }
 
     function orders(items, onPick) {
-      orderLayer.clearLayers();
+      redraw(orderLayer, () => drawOrders(items, onPick));
+    }
+
+    function drawOrders(items, onPick) {
       for (const order of items) {
         if (order.site.lat === null || order.site.lon === null) continue;
         const at = [order.site.lat, order.site.lon];
-        L.circleMarker(at, {
+        const label = `${order.number} · ${order.title}`;
+        const marker = L.circleMarker(at, {
           radius: 8, color: "#ffffff", weight: 2, fillOpacity: 1,
           fillColor: SLA_COLOURS[order.sla_state] || SLA_COLOURS.none,
           className: `order-marker sla-${order.sla_state}`,
         })
-          .bindTooltip(`${order.number} · ${order.title}`)
+          .bindTooltip(label)
           .on("click", () => onPick(order.id))
           .addTo(orderLayer);
+        reachable(marker, `order:${order.id}`, label, () => onPick(order.id));
       }
     }
 
@@ -56,7 +93,7 @@ window.ConsoleMap = (() => {
     function photoMarker(at, technician, label) {
       const image = document.createElement("img");
       image.src = technician.photo_url;
-      image.alt = label;
+      image.alt = ""; // the marker itself is named (see reachable)
       const icon = L.divIcon({
         className: "technician-marker technician-marker--photo",
         html: image.outerHTML, iconSize: [36, 36], iconAnchor: [18, 18],
@@ -65,7 +102,10 @@ window.ConsoleMap = (() => {
     }
 
     function technicians(items, describe) {
-      technicianLayer.clearLayers();
+      redraw(technicianLayer, () => drawTechnicians(items, describe));
+    }
+
+    function drawTechnicians(items, describe) {
       for (const technician of items) {
         if (!technician.position) continue;
         const at = [technician.position.lat, technician.position.lon];
@@ -75,6 +115,7 @@ window.ConsoleMap = (() => {
           className: "technician-marker",
         });
         marker.bindTooltip(label).addTo(technicianLayer);
+        reachable(marker, `technician:${technician.id}`, label, () => marker.openTooltip());
       }
     }
 
