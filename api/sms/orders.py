@@ -28,7 +28,7 @@ from api.notifications.channels import DeliveryFailed, Notifier
 from api.outbox.models import OutboxMessage
 from api.outbox.services import publish
 from api.outbox.worker import Handler
-from api.sms import number_lock, phones, texts
+from api.sms import number_lock, opt_outs, phones, texts
 from api.sms.models import SmsMessage, SmsOptOut, SmsStatus
 from api.sms.notifier import SmsNotifier
 from api.sms.providers import Sms, SmsRefused
@@ -210,8 +210,8 @@ def _send(session: Session, sms: SmsNotifier, message: OutboxMessage) -> None:
         row.provider_message_id = sms.text(text)[:64]
     except SmsRefused as refused:
         row.status, row.reason, row.finished_at = SmsStatus.FAILED, refused.code, utcnow()
-        if refused.opted_out and not _opted_out(session, row.tenant_id, row.phone):
-            session.add(SmsOptOut(tenant_id=row.tenant_id, phone=row.phone, source="provider"))
+        if refused.opted_out:
+            opt_outs.keep(session, row.tenant_id, row.phone, "provider")
         return
     except DeliveryFailed as failed:
         if message.attempts < sms.settings.max_attempts:
