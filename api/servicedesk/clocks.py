@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
@@ -220,9 +221,15 @@ def stored_pauses(
     ids = list(found)
     for first in range(0, len(ids), _CHUNK):
         chunk = ids[first : first + _CHUNK]
-        changes: dict[uuid.UUID, list[StatusChange]] = {}
-        for change in session.scalars(
-            select(StatusChange).where(
+        changes: dict[uuid.UUID, list[Any]] = {}
+        for change in session.execute(  # columns, not entities: thousands of rows
+            select(
+                StatusChange.work_order_id,
+                StatusChange.occurred_at,
+                StatusChange.recorded_at,
+                StatusChange.to_status,
+                StatusChange.from_status,
+            ).where(
                 StatusChange.tenant_id == tenant_id,
                 StatusChange.work_order_id.in_(chunk),
                 or_(
@@ -234,8 +241,8 @@ def stored_pauses(
             changes.setdefault(change.work_order_id, []).append(change)
         for order_id, steps in changes.items():
             found[order_id] += _status_intervals(steps)
-        for pause in session.scalars(
-            select(SlaPause).where(
+        for pause in session.execute(
+            select(SlaPause.work_order_id, SlaPause.started_at, SlaPause.ended_at).where(
                 SlaPause.tenant_id == tenant_id, SlaPause.work_order_id.in_(chunk)
             )
         ):
@@ -244,8 +251,9 @@ def stored_pauses(
     return found
 
 
-def _status_intervals(changes: list[StatusChange]) -> list[Pause]:
-    """Fold one order's steps into or out of ``paused`` into intervals."""
+def _status_intervals(changes: Sequence[Any]) -> list[Pause]:
+    """Fold one order's steps into or out of ``paused`` (status changes, or rows with
+    their ``occurred_at``, ``recorded_at``, ``to_status``, ``from_status``) into intervals."""
     pauses: list[Pause] = []
     opened: int | None = None
     ordered = sorted(changes, key=lambda c: (c.occurred_at, c.recorded_at))

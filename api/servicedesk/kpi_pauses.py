@@ -5,14 +5,11 @@ by the office) has its first response and resolution business time computed
 here, by the SLA engine itself: :func:`api.servicedesk.clocks.stored_pauses`
 says when the clocks stood still and :meth:`api.servicedesk.sla.Clock.elapsed`
 subtracts that from the calendar's working time, exactly as the due times were
-computed. Few orders are ever paused, so the aggregates stay in SQL
-(:mod:`api.servicedesk.kpi_queries`) and only these orders' figures are sent
-with the statement, as a ``VALUES`` table that replaces their SQL-computed
-business time.
-
-The table holds what this module computed: order ids written as hexadecimal
-text (cast to ``uuid`` on PostgreSQL), integers and NULLs, never client input,
-so a year's paused orders never run into a database's bound-parameter limit.
+computed. The aggregates stay in SQL (:mod:`api.servicedesk.kpi_queries`):
+these orders' figures are sent with the statement as a ``VALUES`` table of
+integers (and NULLs), added to the other orders' durations before ranking, and
+SQL leaves their own business time out. No order ids are needed for that, so
+no join, and a year's paused orders never run into a bound-parameter limit.
 """
 
 from __future__ import annotations
@@ -21,14 +18,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Uuid, column, text
+from sqlalchemy import BigInteger, column, text
 from sqlalchemy.orm import Session
 
 from api.servicedesk import clocks
 from api.servicedesk.calendar import from_epoch
 from api.servicedesk.sla import Clock
 
-COLUMNS = ("work_order_id", "first_response_business", "resolution_business")
+COLUMNS = ("first_response_business", "resolution_business")
 
 
 def paused_business(
@@ -37,8 +34,9 @@ def paused_business(
     rows: Sequence[Any],
     calendars: dict[int, uuid.UUID],
 ) -> Any | None:
-    """A CTE ``(work_order_id, first_response_business, resolution_business)`` for ``rows``
-    (``work_order_id, created_s, first_response_s, completed_s, calendar_no``), or None."""
+    """A CTE ``(first_response_business, resolution_business)``, one row per row of
+    ``rows`` (``work_order_id, created_s, first_response_s, completed_s, calendar_no``),
+    or None when there are none."""
     if not rows:
         return None
     pauses = clocks.stored_pauses(session, tenant_id, [row.work_order_id for row in rows])
@@ -56,23 +54,15 @@ def paused_business(
         def business(moment: int | None) -> int | None:
             return None if moment is None else clock.elapsed(row.created_s, moment, paused)  # noqa: B023
 
-        values.append(
-            (row.work_order_id, business(row.first_response_s), business(row.completed_s))
-        )
-    return _cte(session.get_bind().dialect.name, values)
+        values.append((business(row.first_response_s), business(row.completed_s)))
+    return _cte(values)
 
 
-def _cte(dialect: str, values: list[tuple[uuid.UUID, int | None, int | None]]) -> Any:
-    def order_id(value: uuid.UUID) -> str:
-        # SQLite keeps a uuid as its 32 hexadecimal digits; PostgreSQL reads them as a uuid.
-        return f"'{value.hex}'" if dialect == "sqlite" else f"CAST('{value.hex}' AS UUID)"
-
+def _cte(values: list[tuple[int | None, int | None]]) -> Any:
     def number(value: int | None) -> str:
         return "CAST(NULL AS BIGINT)" if value is None else str(int(value))
 
-    body = ", ".join(f"({order_id(oid)}, {number(fr)}, {number(res)})" for oid, fr, res in values)
+    body = ", ".join(f"({number(fr)}, {number(res)})" for fr, res in values)
     renamed = ", ".join(f"column{i + 1} AS {name}" for i, name in enumerate(COLUMNS))
     statement = text(f"SELECT {renamed} FROM (VALUES {body}) AS paused_orders")  # noqa: S608
-    return statement.columns(
-        column(COLUMNS[0], Uuid()), *(column(name, BigInteger()) for name in COLUMNS[1:])
-    ).cte("paused_orders")
+    return statement.columns(*(column(name, BigInteger()) for name in COLUMNS)).cte("paused_orders")

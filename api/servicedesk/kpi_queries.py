@@ -99,7 +99,9 @@ def service_desk_kpis(
     # Materialised, so what each order's row needs is computed once per statement.
     paused = None
     if table is not None:
-        paused_facts = _paused(_facts(actor, where, now, dialect, default_calendar, table))
+        paused_facts = _paused(
+            _facts(actor, where, now, dialect, default_calendar, table, paused=True)
+        )
         paused = kpi_pauses.paused_business(
             session,
             actor.tenant_id,
@@ -108,18 +110,18 @@ def service_desk_kpis(
         )
     base = _facts(actor, where, now, dialect, default_calendar, table).cte("base")
     base = base.prefix_with("MATERIALIZED")
-    facts = _with_business(base, table, paused).cte("facts").prefix_with("MATERIALIZED")
-    row = session.execute(select(*_totals(facts), *_times(facts))).one()._mapping
+    facts = _with_business(base, table).cte("facts").prefix_with("MATERIALIZED")
+    row = session.execute(select(*_totals(facts), *_times(facts, paused))).one()._mapping
     cancelled = session.scalar(
         select(func.count()).select_from(_scoped(actor, where, cancelled=True).subquery())
     )
     return _shape(where, row, cancelled or 0)
 
 
-def _with_business(base: Any, table: kpi_business.DayTable | None, paused: Any) -> Select[Any]:
+def _with_business(base: Any, table: kpi_business.DayTable | None) -> Select[Any]:
     """``base`` plus business seconds to first response and to resolution, where the
-    order has a calendar: each instant joined to its calendar's UTC day row, or, for
-    an order whose clocks were paused, the SLA clocks' own figure (``paused``)."""
+    order has a calendar: each instant joined to its calendar's UTC day row. Not for an
+    order whose clocks were ever paused: the SLA clocks give its figures (``_times``)."""
     if table is None:
         return select(base)
     c = base.c
@@ -135,24 +137,17 @@ def _with_business(base: Any, table: kpi_business.DayTable | None, paused: Any) 
             ),
         )
 
-    if paused is not None:
-        joined = joined.outerjoin(paused, paused.c.work_order_id == c.work_order_id)
-
-    def between(end: str, name: str) -> Any:
+    def between(end: str) -> Any:
         span = kpi_business.worked(table, days[end], c[end]) - kpi_business.worked(
             table, days["created_s"], c.created_s
         )
         known = and_(days[end].c.day.is_not(None), days["created_s"].c.day.is_not(None))
-        if paused is None:
-            return case((known, span)).label(name)
-        return case((paused.c.work_order_id.is_not(None), paused.c[name]), (known, span)).label(
-            name
-        )
+        return case((and_(known, c.ever_paused == 0), span))
 
     return select(
         base,
-        between("first_response_s", "first_response_business"),
-        between("completed_s", "resolution_business"),
+        between("first_response_s").label("first_response_business"),
+        between("completed_s").label("resolution_business"),
     ).select_from(joined)
 
 
@@ -162,8 +157,11 @@ def _epoch(dialect: str, value: Any) -> Any:
     return cast(func.floor(extract("epoch", value)), BigInteger)
 
 
-def _scoped(actor: Actor, where: KpiFilter, *, cancelled: bool = True) -> Select[Any]:
-    """Ids of the filtered orders (``cancelled``: the cancelled ones, else the others)."""
+def _scoped(
+    actor: Actor, where: KpiFilter, *, cancelled: bool = True, paused: bool = False
+) -> Select[Any]:
+    """Ids of the filtered orders (``cancelled``: the cancelled ones, else the others;
+    ``paused``: only those whose clocks ever stood still, see ``ever_paused``)."""
     stmt = select(WorkOrder.id).where(
         WorkOrder.tenant_id == actor.tenant_id,
         WorkOrder.created_at >= where.start,
@@ -172,6 +170,20 @@ def _scoped(actor: Actor, where: KpiFilter, *, cancelled: bool = True) -> Select
         if cancelled
         else (WorkOrder.status != Status.CANCELLED),
     )
+    if paused:
+        stmt = stmt.where(
+            or_(
+                WorkOrder.id.in_(
+                    select(StatusChange.work_order_id).where(
+                        StatusChange.tenant_id == actor.tenant_id,
+                        StatusChange.to_status == Status.PAUSED,
+                    )
+                ),
+                WorkOrder.id.in_(
+                    select(SlaPause.work_order_id).where(SlaPause.tenant_id == actor.tenant_id)
+                ),
+            )
+        )
     if where.priority:
         stmt = stmt.where(WorkOrder.priority.in_(where.priority))
     if where.category_id is not None:
@@ -189,7 +201,7 @@ def _scoped(actor: Actor, where: KpiFilter, *, cancelled: bool = True) -> Select
     return stmt
 
 
-def _history(actor: Actor, where: KpiFilter) -> Any:
+def _history(actor: Actor, where: KpiFilter, paused: bool) -> Any:
     """Per order, in one pass over the status history: creation, first response, visits,
     reopens."""
     at, action = StatusChange.occurred_at, StatusChange.action
@@ -200,10 +212,11 @@ def _history(actor: Actor, where: KpiFilter) -> Any:
             func.min(case((action.in_(FIRST_RESPONSE_ACTIONS), at))).label("responded_at"),
             func.sum(case((action.in_(ARRIVAL_ACTIONS), 1), else_=0)).label("arrivals"),
             func.sum(case((action == "reopen", 1), else_=0)).label("reopens"),
+            func.max(case((StatusChange.to_status == Status.PAUSED, 1), else_=0)).label("paused"),
         )
         .where(
             StatusChange.tenant_id == actor.tenant_id,
-            StatusChange.work_order_id.in_(_scoped(actor, where, cancelled=False)),
+            StatusChange.work_order_id.in_(_scoped(actor, where, cancelled=False, paused=paused)),
         )
         .group_by(StatusChange.work_order_id)
         .subquery("history")
@@ -217,9 +230,12 @@ def _facts(
     dialect: str,
     default_calendar: uuid.UUID | None,
     table: kpi_business.DayTable | None,
+    *,
+    paused: bool = False,
 ) -> Select[Any]:
-    """One row per (not cancelled) order: the epochs and 0/1 flags the aggregates read."""
-    history = _history(actor, where)
+    """One row per (not cancelled) order: the epochs and 0/1 flags the aggregates read
+    (``paused``: only of the orders whose clocks ever stood still)."""
+    history = _history(actor, where, paused)
     created = _epoch(dialect, func.coalesce(history.c.created_at, WorkOrder.created_at))
     responded = _epoch(dialect, history.c.responded_at)
     completed = _epoch(dialect, WorkOrder.completed_at)
@@ -261,6 +277,12 @@ def _facts(
         completed.label("completed_s"),
         func.coalesce(history.c.arrivals, 0).label("arrivals"),
         func.coalesce(history.c.reopens, 0).label("reopens"),
+        # The clocks stood still once: the ``paused`` status, or the office's pause.
+        case(
+            (history.c.paused == 1, 1),
+            (exists().where(SlaPause.work_order_id == WorkOrder.id), 1),
+            else_=0,
+        ).label("ever_paused"),
         calendar_no.label("calendar_no"),
         WorkOrderRating.score.label("score"),
         *(case((test, 1), else_=0).label(name) for name, test in flags.items()),
@@ -272,23 +294,17 @@ def _facts(
         .outerjoin(sla, sla.work_order_id == WorkOrder.id)
         .outerjoin(SlaPolicy, SlaPolicy.id == sla.policy_id)
         .outerjoin(WorkOrderRating, WorkOrderRating.work_order_id == WorkOrder.id)
-        .where(WorkOrder.id.in_(_scoped(actor, where, cancelled=False)))
+        .where(WorkOrder.id.in_(_scoped(actor, where, cancelled=False, paused=paused)))
     )
 
 
 def _paused(facts: Select[Any]) -> Select[Any]:
     """What :func:`api.servicedesk.kpi_pauses.paused_business` reads, of the orders with a
     calendar whose SLA clocks ever stood still (the ``paused`` status, the office's pause)."""
-    ever = or_(
-        exists().where(
-            StatusChange.work_order_id == WorkOrder.id, StatusChange.to_status == Status.PAUSED
-        ),
-        exists().where(SlaPause.work_order_id == WorkOrder.id),
-    )
-    c = facts.where(ever).subquery("paused_facts").c
+    c = facts.subquery("paused_facts").c
     return select(
         c.work_order_id, c.created_s, c.first_response_s, c.completed_s, c.calendar_no
-    ).where(c.calendar_no.is_not(None))
+    ).where(c.ever_paused == 1, c.calendar_no.is_not(None))
 
 
 def _totals(facts: Any) -> list[Any]:
@@ -321,29 +337,34 @@ def _totals(facts: Any) -> list[Any]:
     ]
 
 
-def _durations(facts: Any) -> dict[str, Any]:
+def _durations(facts: Any, paused: Any) -> dict[str, Any]:
+    """Per figure, a selectable of its durations ``d`` (nulls included): the orders' own,
+    and for business time also the paused orders' figures from the SLA clocks."""
     c = facts.c
-    found = {
-        "first_response": c.first_response_s - c.created_s,
-        "resolution": c.completed_s - c.created_s,
+    found: dict[str, Any] = {
+        "first_response": select((c.first_response_s - c.created_s).label("d")),
+        "resolution": select((c.completed_s - c.created_s).label("d")),
     }
-    if "first_response_business" in c:
-        found["first_response_business"] = c.first_response_business
-        found["resolution_business"] = c.resolution_business
+    business = ("first_response_business", "resolution_business")
+    for name in business if business[0] in c else ():
+        found[name] = select(c[name].label("d"))
+        if paused is not None:
+            found[name] = found[name].union_all(select(paused.c[name].label("d")))
     return found
 
 
-def _times(facts: Any) -> list[Any]:
+def _times(facts: Any, paused: Any) -> list[Any]:
     """Per duration: how many orders have one, its median and p90 (nearest rank)."""
     columns = []
-    for name, duration in _durations(facts).items():
+    for name, durations in _durations(facts, paused).items():
+        d = durations.subquery().c.d
         ranked = (
             select(
-                duration.label("d"),
-                func.row_number().over(order_by=duration).label("rn"),
+                d.label("d"),
+                func.row_number().over(order_by=d).label("rn"),
                 func.count().over().label("n"),
             )
-            .where(duration.is_not(None))
+            .where(d.is_not(None))
             .subquery()
         )
         columns.append(
