@@ -53,7 +53,7 @@ MAX_DECODERS = 8
 # hash and the scan: 64 KiB 0.36 s, 1 MiB 0.24 s, 4 MiB 0.41 s for 50 MB).
 DECODE_READ_BYTES = 1024 * 1024
 
-_slots = threading.BoundedSemaphore(MAX_DECODERS)
+_slots = threading.BoundedSemaphore(int(os.environ.get("XX_DECODERS", MAX_DECODERS)))
 
 
 class _GaveUp(Exception):
@@ -72,6 +72,7 @@ class _Arriving:
         self._ended = False  # no byte will be fed after ``_fed``
         self._stopped = False  # the decoder gave up, or was told to stop
         self._keep = True  # keep bytes behind ``_position`` (before :meth:`stream`)
+        self._wanted = 0  # how many bytes the decoder waits for, while it waits
         self.cond = threading.Condition()
 
     # -- the feeding side (a request thread) -------------------------------------------
@@ -80,6 +81,8 @@ class _Arriving:
         """Add the next bytes; False if the decoder no longer takes any."""
         with self.cond:
             while not self._stopped and self._fed - self._position > BUFFER_BYTES:
+                if self._fed - self._position < self._wanted:
+                    break  # the decoder waits for more than is here: never both wait
                 if not self.cond.wait(STALL_SECONDS):
                     self._stop()
             if self._stopped:
@@ -139,12 +142,13 @@ class _Arriving:
     def read(self, size: int | None = -1, /) -> bytes:
         """``size`` bytes (fewer only at the end), blocking until they arrived."""
         with self.cond:
-            if size is None or size < 0:
-                while not self._ended and not self._stopped:
-                    self._wait()
-                size = self._fed - self._position
+            if size is None or size < 0:  # "all of it" would keep every byte: not here
+                self._stop()
             while not self._stopped and not self._ended and self._fed - self._position < size:
+                self._wanted = size
+                self.cond.notify_all()  # a feed waiting for room may go on
                 self._wait()
+            self._wanted = 0
             if self._stopped:
                 raise _GaveUp("the decoder was stopped")
             data = self._take(min(size, max(0, self._fed - self._position)))
