@@ -216,6 +216,13 @@ class RunningDigests:
         if entry is not None:
             entry[1].close()
 
+    def clear(self) -> None:
+        """Forget every upload (their decoders end)."""
+        with self._lock:
+            entries, self._entries = list(self._entries.values()), OrderedDict()
+        for _, state in entries:
+            state.close()
+
 
 RUNNING = RunningDigests()  # this process's (each gunicorn worker has its own)
 
