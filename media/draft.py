@@ -140,12 +140,17 @@ class _Arriving:
             return offset
 
     def read(self, size: int | None = -1, /) -> bytes:
-        """``size`` bytes (fewer only at the end), blocking until they arrived."""
+        """``size`` bytes (fewer only at the end), blocking until they arrived; once
+        streaming, what arrived of them (at least one byte before the end), and no more
+        than the rest of one fed chunk, so a whole chunk is handed on without a copy:
+        Pillow's decode loop takes short reads as they come."""
         with self.cond:
             if size is None or size < 0:  # "all of it" would keep every byte: not here
                 self._stop()
-            while not self._stopped and not self._ended and self._fed - self._position < size:
-                self._wanted = size
+                size = 0
+            wanted = size if self._keep else min(size, 1)
+            while not self._stopped and not self._ended and self._fed - self._position < wanted:
+                self._wanted = wanted
                 self.cond.notify_all()  # a feed waiting for room may go on
                 self._wait()
             self._wanted = 0
@@ -163,7 +168,8 @@ class _Arriving:
             self._stop()
 
     def _take(self, size: int) -> bytes:
-        """``size`` bytes from ``_position`` (fed already), letting go of what is read."""
+        """``size`` bytes from ``_position`` (fed already; once streaming, no further than
+        the end of the chunk it is in), letting go of what is read."""
         pieces: list[bytes] = []
         at, end = self._position, self._position + size
         for start, chunk in self._chunks:
@@ -171,6 +177,8 @@ class _Arriving:
                 continue
             if start >= end:
                 break
+            if not self._keep:
+                end = min(end, start + len(chunk))
             low, high = max(at, start) - start, min(end, start + len(chunk)) - start
             pieces.append(chunk if (low, high) == (0, len(chunk)) else chunk[low:high])
         self._position = end
