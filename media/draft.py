@@ -32,7 +32,7 @@ from media.validate import Decoded, decode_jpeg_stream
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 # Bytes fed but not decoded yet that one decoder holds before a feed waits for it.
-BUFFER_BYTES = 4 * 1024 * 1024
+BUFFER_BYTES = 2 * 1024 * 1024
 # A decoder left without bytes this long gives up (an upload whose client went away, or
 # whose next append reached another worker); the upload is then decoded from its file.
 IDLE_SECONDS = 120.0
@@ -53,7 +53,7 @@ MAX_DECODERS = 8
 # hash and the scan: 64 KiB 0.36 s, 1 MiB 0.24 s, 4 MiB 0.41 s for 50 MB).
 DECODE_READ_BYTES = 1024 * 1024
 
-_slots = threading.BoundedSemaphore(int(os.environ.get("XX_DECODERS", MAX_DECODERS)))
+_slots = threading.BoundedSemaphore(MAX_DECODERS)
 
 
 class _GaveUp(Exception):
