@@ -47,11 +47,6 @@ _LONGEST_TRIP = timedelta(days=2)
 def detect_visits(session: Session, actor: Actor) -> None:
     """Detect arrivals and departures for the caller's jobs under way."""
     assert actor.technician_id is not None
-    tenant = session.get(Tenant, actor.tenant_id)
-    assert tenant is not None
-    fence = geofence.FenceRules(
-        enter_m=float(tenant.geofence_radius_m), exit_m=2.0 * tenant.geofence_radius_m
-    )
     jobs = session.execute(
         select(WorkOrder, Site.lat, Site.lon)
         .join(Site, Site.id == WorkOrder.site_id)
@@ -63,6 +58,13 @@ def detect_visits(session: Session, actor: Actor) -> None:
             Site.lon.is_not(None),
         )
     ).all()
+    if not jobs:
+        return  # nothing to arrive at: the common case costs this one statement
+    tenant = session.get(Tenant, actor.tenant_id)
+    assert tenant is not None
+    fence = geofence.FenceRules(
+        enter_m=float(tenant.geofence_radius_m), exit_m=2.0 * tenant.geofence_radius_m
+    )
     for order, lat, lon in jobs:
         visit = session.get(Visit, (actor.tenant_id, order.id))
         if visit is not None and visit.left_at is not None:
