@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Exists, Select, select
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
@@ -44,22 +45,19 @@ _UNDER_WAY = (Status.EN_ROUTE, Status.ON_SITE, Status.IN_PROGRESS)
 _LONGEST_TRIP = timedelta(days=2)
 
 
+def jobs_under_way(actor: Actor) -> Exists:
+    """Whether the caller has a job under way at a site with a position (an ``EXISTS``
+    for the caller's own statement: without one, :func:`detect_visits` has nothing
+    to do and need not run)."""
+    return _jobs(actor, select(WorkOrder.id)).exists()
+
+
 def detect_visits(session: Session, actor: Actor) -> None:
     """Detect arrivals and departures for the caller's jobs under way."""
     assert actor.technician_id is not None
-    jobs = session.execute(
-        select(WorkOrder, Site.lat, Site.lon)
-        .join(Site, Site.id == WorkOrder.site_id)
-        .where(
-            WorkOrder.tenant_id == actor.tenant_id,
-            WorkOrder.assignee_id == actor.technician_id,
-            WorkOrder.status.in_(_UNDER_WAY),
-            Site.lat.is_not(None),
-            Site.lon.is_not(None),
-        )
-    ).all()
+    jobs = session.execute(_jobs(actor, select(WorkOrder, Site.lat, Site.lon))).all()
     if not jobs:
-        return  # nothing to arrive at: the common case costs this one statement
+        return
     tenant = session.get(Tenant, actor.tenant_id)
     assert tenant is not None
     fence = geofence.FenceRules(
@@ -76,6 +74,16 @@ def detect_visits(session: Session, actor: Actor) -> None:
             visit = _arrive(session, actor, tenant, order, found)
         if visit.left_at is None and found.left_at is not None:
             visit.left_at = found.left_at
+
+
+def _jobs(actor: Actor, columns: Select[Any]) -> Select[Any]:
+    return columns.join(Site, Site.id == WorkOrder.site_id).where(
+        WorkOrder.tenant_id == actor.tenant_id,
+        WorkOrder.assignee_id == actor.technician_id,
+        WorkOrder.status.in_(_UNDER_WAY),
+        Site.lat.is_not(None),
+        Site.lon.is_not(None),
+    )
 
 
 def _trip(session: Session, actor: Actor, order: WorkOrder) -> list[Fix]:

@@ -9,13 +9,14 @@ the newest fix current.
 from __future__ import annotations
 
 import bisect
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import bindparam, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -111,7 +112,7 @@ def record_positions(
         current = None
         if admission.newest is not None:
             current = _advance_current(session, actor, stream, admission.newest, now)
-        if admission.kept:
+        if admission.kept and head.jobs_under_way:
             arrivals.detect_visits(session, actor)
         if current is None:  # nothing kept, or only fixes older than the current one
             current = session.get(
@@ -133,6 +134,7 @@ class _Head:
     bound: str | None  # the login's device binding
     device_owner: uuid.UUID | None
     device_since: datetime | None  # None: the device is not registered yet
+    jobs_under_way: bool  # whether a geofence could detect an arrival or departure
 
 
 def _read_head(session: Session, actor: Actor, device: uuid.UUID | None) -> _Head:
@@ -142,6 +144,7 @@ def _read_head(session: Session, actor: Actor, device: uuid.UUID | None) -> _Hea
         select(Technician.timezone).where(*technician).scalar_subquery(),
         select(Technician.created_at).where(*technician).scalar_subquery(),
         select(AuthSession.device_id).where(AuthSession.id == actor.session_id).scalar_subquery(),
+        arrivals.jobs_under_way(actor),
     ]
     if device is not None:
         mine = (SyncDevice.tenant_id == actor.tenant_id, SyncDevice.id == device)
@@ -150,8 +153,8 @@ def _read_head(session: Session, actor: Actor, device: uuid.UUID | None) -> _Hea
             select(SyncDevice.created_at).where(*mine).scalar_subquery(),
         ]
     row = session.execute(select(*columns)).one()
-    owner, since = (row[4], row[5]) if device is not None else (None, None)
-    return _Head(row[0], row[1], row[2], row[3], owner, since)
+    owner, since = (row[5], row[6]) if device is not None else (None, None)
+    return _Head(row[0], row[1], row[2], row[3], owner, since, bool(row[4]))
 
 
 def _stream(
@@ -410,22 +413,11 @@ def _advance_current(
         "accuracy_m": newest.accuracy_m,
         "updated_at": now,
     }
-    table = CurrentLocation.__table__
-    statement = _insert_for(session)(table).values(
-        tenant_id=actor.tenant_id, technician_id=actor.technician_id, **values
-    )
-    moved = (
-        session.connection()
-        .execute(
-            statement.on_conflict_do_update(
-                index_elements=["tenant_id", "technician_id"],
-                set_={key: statement.excluded[key] for key in values},
-                # Only forward in fix time: a late batch of old fixes never moves it back.
-                where=table.c.fixed_at < statement.excluded.fixed_at,
-            ).returning(table.c.fixed_at)
-        )
-        .first()
-    )
+    connection = session.connection()
+    moved = connection.execute(
+        _upsert_current(connection.dialect.name),
+        {"tenant_id": actor.tenant_id, "technician_id": actor.technician_id, **values},
+    ).first()
     if moved is None:
         return None
     # The upsert bypasses the ORM: tell the live streams (the console's map, a customer
@@ -448,5 +440,22 @@ def _advance_current(
     return CurrentLocation(tenant_id=actor.tenant_id, technician_id=actor.technician_id, **values)
 
 
-def _insert_for(session: Session) -> Callable[..., Any]:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_CURRENT_VALUES = ("device_id", "fixed_at", "lat", "lon", "accuracy_m", "updated_at")
+
+
+@functools.cache
+def _upsert_current(dialect: str) -> Any:
+    """The current position's conditional upsert, built once per dialect (built per
+    batch, SQLAlchemy compiled it anew each time)."""
+    table: Any = CurrentLocation.__table__
+    names = ("tenant_id", "technician_id", *_CURRENT_VALUES)
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = make(table).values(
+        {name: bindparam(name, type_=table.c[name].type) for name in names}
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["tenant_id", "technician_id"],
+        set_={name: statement.excluded[name] for name in _CURRENT_VALUES},
+        # Only forward in fix time: a late batch of old fixes never moves it back.
+        where=table.c.fixed_at < statement.excluded.fixed_at,
+    ).returning(table.c.fixed_at)
