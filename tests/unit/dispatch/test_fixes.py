@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatch.fixes import Fix, admit, advances, implied_speed, parse_fix
+from dispatch.fixes import Fix, Rules, _refusal, admit, advances, implied_speed, parse_fix
 
 NOW = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
 START = NOW - timedelta(hours=3)
@@ -162,3 +162,65 @@ def test_what_is_not_a_fix_is_named() -> None:
     )
     assert parse_fix({"fixed_at": at, "lat": 1, "lon": 1, "alt": 3}) == "alt: unknown field"
     assert parse_fix([1, 2]) == "a fix is a JSON object"
+
+
+any_float = st.floats(allow_nan=True, allow_infinity=True)
+some_float = st.none() | any_float
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-200, 20),  # minutes from NOW: some too old, some in the future
+            st.floats(-100, 100) | any_float,
+            st.floats(-200, 200) | any_float,
+            st.none() | st.floats(-10, 300) | any_float,
+            some_float,
+            some_float,
+            some_float,
+        ),
+        max_size=12,
+    )
+)
+def test_each_fix_is_refused_for_the_reason_its_own_checks_give(
+    rows: list[tuple[int, float, float, float | None, float | None, float | None, float | None]],
+) -> None:
+    """Whatever a batch holds, a fix refused on its own is refused for the reason the
+    per-fix rules give, and one they pass is never refused on its own."""
+    batch = [
+        Fix(NOW + timedelta(minutes=m, microseconds=i), lat, lon, acc, speed, heading, alt)
+        for i, (m, lat, lon, acc, speed, heading, alt) in enumerate(rows)
+    ]
+    admission = admit(
+        batch,
+        now=NOW,
+        first_seen=START,
+        known_times=[],
+        previous=lambda at: None,
+        on_duty=lambda at: True,
+    )
+    alone = {
+        r.index: r.code for r in admission.rejected if r.code != "location.implausible_speed"
+    }
+    for index, fix in enumerate(batch):
+        expected = _refusal(fix, now=NOW, floor=START, rules=Rules())
+        assert alone.get(index) == (expected[0] if expected else None)
+
+
+def test_the_speed_check_judges_from_the_fix_before_with_accuracy_forgiven() -> None:
+    a = Fix(NOW - timedelta(seconds=20), 31.23, 121.47, accuracy_m=5)
+    near = Fix(NOW - timedelta(seconds=10), 31.2309, 121.47, accuracy_m=5)  # ~100 m in 10 s
+    far = Fix(NOW, 31.25, 121.47, accuracy_m=5)  # ~2 km in 10 s from `near`
+    admission = admit(
+        [far, a, near],
+        now=NOW,
+        first_seen=START,
+        known_times=[],
+        previous=lambda at: None,
+        on_duty=lambda at: True,
+    )
+    assert admission.kept == [a, near]
+    [refused] = admission.rejected
+    assert (refused.index, refused.code) == (0, "location.implausible_speed")
+    speed = implied_speed(near, far)
+    assert speed is not None and refused.detail.endswith(f"{speed * 3.6:.0f} km/h")
