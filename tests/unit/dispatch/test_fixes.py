@@ -199,9 +199,7 @@ def test_each_fix_is_refused_for_the_reason_its_own_checks_give(
         previous=lambda at: None,
         on_duty=lambda at: True,
     )
-    alone = {
-        r.index: r.code for r in admission.rejected if r.code != "location.implausible_speed"
-    }
+    alone = {r.index: r.code for r in admission.rejected if r.code != "location.implausible_speed"}
     for index, fix in enumerate(batch):
         expected = _refusal(fix, now=NOW, floor=START, rules=Rules())
         assert alone.get(index) == (expected[0] if expected else None)
