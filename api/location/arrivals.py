@@ -1,7 +1,8 @@
 """Geofenced arrival and departure, detected as positions come in.
 
 Runs in the unit of work that keeps a batch of fixes (:func:`detect_visits` is
-called by :func:`api.location.services.record_positions`). For each of the
+called by :func:`api.location.services.record_positions` when
+:func:`jobs_under_way` said there is something to detect). For each of the
 technician's jobs under way (``en_route``, ``on_site``, ``in_progress``) at a site
 with a position, :func:`dispatch.geofence.detect` reads the whole trip's fixes,
 from the last time they set off for it, so a late batch is judged with

@@ -69,10 +69,12 @@ def record_positions(
     the batch as sent (the report speaks of those); they are reported as
     ``location.invalid_fix``.
 
-    One transaction, in the common case six statements: who is asking (the
-    technician, the login's device binding, the device), the device's stored fixes
-    around the batch, the ``COPY`` (in a savepoint), the current position's upsert
-    returning the row, the jobs under way, and the live notice at commit."""
+    One transaction; without a job under way, four statements and a ``COPY``: who
+    is asking (the technician, the login's device binding, the device, whether a job
+    is under way), the device's stored fixes around the batch, the ``COPY`` (in a
+    savepoint), the current position's upsert returning its row, and the live notice
+    at commit. The jobs' active spans are read only for a fix off shift, and the
+    geofence runs only while a job is under way."""
     places = list(indexes) if indexes is not None else list(range(len(batch)))
     with uow:
         session = uow.session
