@@ -198,6 +198,36 @@ def parse_fix(item: Any) -> Fix | str:
     A batch carries up to a thousand fixes and each is read alone (one bad fix
     must not sink the batch), so this is a plain function, not a schema: it costs
     a few microseconds a fix. Ranges are :func:`admit`'s business."""
+    if type(item) is dict:
+        # The common case first, no call per field: known names, floats or nulls.
+        get = item.get
+        stamp, lat, lon = get("fixed_at"), get("lat"), get("lon")
+        accuracy, speed = get("accuracy_m"), get("speed_mps")
+        heading, altitude = get("heading_deg"), get("altitude_m")
+        if (
+            type(stamp) is str
+            and type(lat) is float
+            and type(lon) is float
+            and type(accuracy) in _FLOAT_OR_NULL
+            and type(speed) in _FLOAT_OR_NULL
+            and type(altitude) in _FLOAT_OR_NULL
+            and (heading is None or (type(heading) is float and 0.0 <= heading <= 360.0))
+            and len(stamp) <= _MAX_TIME_TEXT
+            and item.keys() <= _FIELDS
+        ):
+            try:
+                at = datetime.fromisoformat(stamp)
+            except ValueError:
+                return "fixed_at: not an RFC 3339 time"
+            if at.tzinfo is not None:
+                return Fix(at.astimezone(UTC), lat, lon, accuracy, speed, heading, altitude)
+    return _parse_fix_field_by_field(item)
+
+
+_FLOAT_OR_NULL = frozenset({float, type(None)})
+
+
+def _parse_fix_field_by_field(item: Any) -> Fix | str:
     if not isinstance(item, dict):
         return "a fix is a JSON object"
     unknown = item.keys() - _FIELDS
