@@ -320,7 +320,14 @@ def _stored_fixes(
     end = max(fix.fixed_at for fix in batch)
     mine = (Position.tenant_id == tenant_id, Position.device_id == device_id)
     # One statement: from the last fix before the batch's span (if any) to its end.
-    before = select(func.max(Position.fixed_at)).where(*mine, Position.fixed_at < start)
+    # ORDER BY … LIMIT 1, not max(): one step down the primary key whatever the
+    # statistics say (without them, the planner aggregated every earlier fix).
+    before = (
+        select(Position.fixed_at)
+        .where(*mine, Position.fixed_at < start)
+        .order_by(Position.fixed_at.desc())
+        .limit(1)
+    )
     rows = session.execute(
         select(Position.fixed_at, Position.lat, Position.lon, Position.accuracy_m)
         .where(
