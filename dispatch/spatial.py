@@ -453,6 +453,7 @@ class RTreeIndex:
         fresh = fresh_since.astimezone(UTC).replace(tzinfo=None)
         params: dict[str, Any] = {
             "tenant": tenant_id.hex, "fresh": fresh.isoformat(sep=" ", timespec="microseconds"),
+            "fresh_t": fresh_since.timestamp(),
         }  # fmt: skip
         for n, (skill, level) in enumerate(needs):
             params[f"p{n}"], params[f"l{n}"] = '$."' + skill.replace('"', '\\"') + '"', level
@@ -502,13 +503,13 @@ def _in_list(statuses: Sequence[str]) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _pg_qualified_sql(skill_count: int, open_statuses: tuple[str, ...]) -> str:
-    def has(alias: str) -> str:
-        return "".join(
-            f" AND ({alias}.skill_levels ->> %(s{n})s)::int >= %(l{n})s" for n in range(skill_count)
-        )
-
+    """One KNN scan of ``technician_places`` (migration 0040): its GiST index holds the
+    tenant and the freshness range each row counts for, so the scan reads only rows
+    of this tenant that place their technician under this freshness limit."""
+    has = "".join(
+        f" AND (p.skill_levels ->> %(s{n})s)::int >= %(l{n})s" for n in range(skill_count)
+    )
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
-    home = "ST_SetSRID(ST_MakePoint(t.home_lon, t.home_lat), 4326)::geography"
     return f"""
     SELECT n.technician_id, n.lat, n.lon, n.source, n.fixed_at, n.d,
            tf.name, tf.active, tf.certifications, tf.working_hours, tf.timezone,
@@ -517,22 +518,12 @@ def _pg_qualified_sql(skill_count: int, open_statuses: tuple[str, ...]) -> str:
             WHERE w.tenant_id = %(tenant)s AND w.assignee_id = n.technician_id
               AND w.status IN ({_in_list(open_statuses)})) AS open_orders
     FROM (
-      SELECT * FROM (
-        (SELECT l.technician_id, l.lat, l.lon, 'fix' AS source, l.fixed_at,
-                l.geog <-> {point} AS d
-         FROM technician_locations l JOIN technicians a ON a.id = l.technician_id
-         WHERE l.tenant_id = %(tenant)s AND l.fixed_at >= %(fresh)s AND a.active{has("a")}
-         ORDER BY l.geog <-> {point} LIMIT %(k)s)
-        UNION ALL
-        (SELECT t.id, t.home_lat, t.home_lon, 'home', NULL, {home} <-> {point}
-         FROM technicians t
-         WHERE t.tenant_id = %(tenant)s AND t.home_lat IS NOT NULL AND t.home_lon IS NOT NULL
-           AND t.active{has("t")}
-           AND NOT EXISTS (SELECT 1 FROM technician_locations f
-                           WHERE f.tenant_id = t.tenant_id AND f.technician_id = t.id
-                             AND f.fixed_at >= %(fresh)s)
-         ORDER BY {home} <-> {point} LIMIT %(k)s)
-      ) AS both_sources ORDER BY d LIMIT %(k)s
+      SELECT p.technician_id, p.lat, p.lon, p.source,
+             CASE WHEN p.source = 'fix' THEN p.fixed_at END AS fixed_at,
+             p.geog <-> {point} AS d
+      FROM technician_places p
+      WHERE p.tenant_id = %(tenant)s AND p.fresh @> %(fresh)s::timestamptz AND p.active{has}
+      ORDER BY p.geog <-> {point} LIMIT %(k)s
     ) AS n
     JOIN technicians tf ON tf.id = n.technician_id
     ORDER BY n.d
@@ -551,27 +542,25 @@ _ROWS_HINT = """
 
 @functools.lru_cache(maxsize=64)
 def _rtree_qualified_sql(skill_count: int, open_statuses: tuple[str, ...]) -> str:
-    has = "".join(f" AND json_extract(t.skill_levels, :p{n}) >= :l{n}" for n in range(skill_count))
-    facts = f"""t.name, t.active, t.certifications, t.working_hours, t.timezone, t.skill_levels,
+    """One box of ``technician_places`` (migration 0040) through its R*Tree, whose third
+    dimension is the freshness range each row counts for; the R*Tree's rounding makes
+    that dimension approximate, so the row's ``fixed_at`` decides exactly."""
+    has = "".join(f" AND json_extract(p.skill_levels, :p{n}) >= :l{n}" for n in range(skill_count))
+    return f"""
+    SELECT p.technician_id, p.lat, p.lon, p.source,
+           CASE WHEN p.source = 'fix' THEN p.fixed_at END,
+           t.name, t.active, t.certifications, t.working_hours, t.timezone, t.skill_levels,
            (SELECT count(*) FROM work_orders w
             WHERE w.tenant_id = :tenant AND w.assignee_id = t.id
-              AND w.status IN ({_in_list(open_statuses)}))"""  # noqa: S608 (constants)
-    return f"""
-    SELECT l.technician_id, l.lat, l.lon, 'fix', l.fixed_at, {facts}
-    FROM technician_locations_rtree r CROSS JOIN technician_locations l ON l.rowid = r.id
-         CROSS JOIN technicians t ON t.id = l.technician_id
+              AND w.status IN ({_in_list(open_statuses)}))
+    FROM technician_places_rtree r CROSS JOIN technician_places p ON p.id = r.id
+         CROSS JOIN technicians t ON t.id = p.technician_id
     WHERE r.min_lat >= :south AND r.max_lat <= :north AND r.min_lon >= :west
       AND r.max_lon <= :east{_ROWS_HINT.format(a="r")}
-      AND l.tenant_id = :tenant AND l.fixed_at >= :fresh AND t.active{has}
-    UNION ALL
-    SELECT t.id, t.home_lat, t.home_lon, 'home', NULL, {facts}
-    FROM technician_homes_rtree h CROSS JOIN technicians t ON t.rowid = h.id
-    WHERE h.min_lat >= :south AND h.max_lat <= :north AND h.min_lon >= :west
-      AND h.max_lon <= :east{_ROWS_HINT.format(a="h")}
-      AND t.tenant_id = :tenant AND t.active{has}
-      AND NOT EXISTS (SELECT 1 FROM technician_locations f
-                      WHERE f.tenant_id = t.tenant_id AND f.technician_id = t.id
-                        AND f.fixed_at >= :fresh)
+      AND r.min_t <= :fresh_t AND r.max_t >= :fresh_t
+      AND p.tenant_id = :tenant AND p.active{has}
+      AND CASE WHEN p.source = 'fix' THEN p.fixed_at >= :fresh
+               ELSE p.fixed_at IS NULL OR p.fixed_at < :fresh END
     """  # noqa: S608 (constants and placeholders only)
 
 
