@@ -28,7 +28,6 @@ fleets Fieldline serves.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import uuid
 from collections.abc import Mapping, Sequence
@@ -36,6 +35,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import orjson
+from psycopg.types.json import set_json_loads
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -482,6 +483,8 @@ def _driver_rows(connection: Connection, sql: str, params: Mapping[str, Any]) ->
     cursor = pooled.info.get(_QUALIFIED_CURSOR)
     if cursor is None:
         cursor = pooled.info[_QUALIFIED_CURSOR] = pooled.driver_connection.cursor()  # type: ignore[union-attr]
+        if hasattr(cursor, "adapters"):  # psycopg: JSON columns decoded by orjson
+            set_json_loads(orjson.loads, cursor)
     try:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
@@ -581,9 +584,9 @@ def _placed_row(row: Any, approx_m: float) -> Placed:
     fixed_at = None if row[4] is None else datetime.fromisoformat(row[4]).replace(tzinfo=UTC)
     return Placed(
         Located(uuid.UUID(hex=row[0]), row[1], row[2], row[3], fixed_at, approx_m),
-        row[5], bool(row[6]), json.loads(row[7]) if row[7] else [],
-        json.loads(row[8]) if row[8] else {}, row[9],
-        {str(k): int(v) for k, v in json.loads(row[10] or "{}").items()}, row[11],
+        row[5], bool(row[6]), orjson.loads(row[7]) if row[7] else [],
+        orjson.loads(row[8]) if row[8] else {}, row[9],
+        {str(k): int(v) for k, v in orjson.loads(row[10] or "{}").items()}, row[11],
     )  # fmt: skip
 
 
