@@ -449,7 +449,7 @@ class RTreeIndex:
         open_statuses: Sequence[str],
     ) -> list[Placed]:
         needs = sorted(skills.items())
-        sql = _rtree_qualified_sql(len(needs), tuple(open_statuses))
+        sql = _rtree_qualified_sql(len(needs))
         # As SQLAlchemy stores them: UUIDs as 32 hex digits, times as naive UTC text.
         fresh = fresh_since.astimezone(UTC).replace(tzinfo=None)
         params: dict[str, Any] = {
@@ -466,8 +466,29 @@ class RTreeIndex:
             rows = _driver_rows(connection, sql, params)
             near = sorted(((metres(lat, lon, r[1], r[2]), r) for r in rows), key=_first)
             if whole_earth or (len(near) >= limit and near[limit - 1][0] <= radius):
-                return [_placed_row(row, approx_m) for approx_m, row in near[:limit]]
+                return _rtree_facts(connection, tenant_id, near[:limit], tuple(open_statuses))
             radius *= _growth(sum(1 for approx_m, _ in near if approx_m <= radius), limit)
+
+
+def _rtree_facts(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    near: Sequence[tuple[float, Any]],
+    open_statuses: tuple[str, ...],
+) -> list[Placed]:
+    """The facts of the nearest found, in one more query: reading them for every row of
+    every box (JSON text, the open orders counted) cost several times the box itself,
+    and in-process SQLite makes the second statement cheap."""
+    if not near:
+        return []
+    params = {"tenant": tenant_id.hex} | {f"t{n}": row[0] for n, (_, row) in enumerate(near)}
+    facts = {
+        row[0]: row
+        for row in _driver_rows(connection, _rtree_facts_sql(len(near), open_statuses), params)
+    }
+    return [
+        _placed_row(row + facts[row[0]][1:], approx_m) for approx_m, row in near if row[0] in facts
+    ]
 
 
 _QUALIFIED_CURSOR = "fieldline_dispatch_cursor"  # key in the pool entry's info
@@ -544,26 +565,32 @@ _ROWS_HINT = """
 
 
 @functools.lru_cache(maxsize=64)
-def _rtree_qualified_sql(skill_count: int, open_statuses: tuple[str, ...]) -> str:
+def _rtree_qualified_sql(skill_count: int) -> str:
     """One box of ``technician_places`` (migration 0040) through its R*Tree, whose third
     dimension is the freshness range each row counts for; the R*Tree's rounding makes
     that dimension approximate, so the row's ``fixed_at`` decides exactly."""
     has = "".join(f" AND json_extract(p.skill_levels, :p{n}) >= :l{n}" for n in range(skill_count))
     return f"""
-    SELECT p.technician_id, p.lat, p.lon, p.source,
-           CASE WHEN p.source = 'fix' THEN p.fixed_at END,
-           t.name, t.active, t.certifications, t.working_hours, t.timezone, t.skill_levels,
-           (SELECT count(*) FROM work_orders w
-            WHERE w.tenant_id = :tenant AND w.assignee_id = t.id
-              AND w.status IN ({_in_list(open_statuses)}))
+    SELECT p.technician_id, p.lat, p.lon, p.source, CASE WHEN p.source = 'fix' THEN p.fixed_at END
     FROM technician_places_rtree r CROSS JOIN technician_places p ON p.id = r.id
-         CROSS JOIN technicians t ON t.id = p.technician_id
     WHERE r.min_lat >= :south AND r.max_lat <= :north AND r.min_lon >= :west
       AND r.max_lon <= :east{_ROWS_HINT.format(a="r")}
       AND r.min_t <= :fresh_t AND r.max_t >= :fresh_t
-      AND p.tenant_id = :tenant AND p.active{has}
+      AND p.tenant_id = :tenant AND p.active
       AND CASE WHEN p.source = 'fix' THEN p.fixed_at >= :fresh
-               ELSE p.fixed_at IS NULL OR p.fixed_at < :fresh END
+               ELSE p.fixed_at IS NULL OR p.fixed_at < :fresh END{has}
+    """  # noqa: S608 (constants and placeholders only)
+
+
+@functools.lru_cache(maxsize=64)
+def _rtree_facts_sql(count: int, open_statuses: tuple[str, ...]) -> str:
+    ids = ", ".join(f":t{n}" for n in range(count))
+    return f"""
+    SELECT t.id, t.name, t.active, t.certifications, t.working_hours, t.timezone, t.skill_levels,
+           (SELECT count(*) FROM work_orders w
+            WHERE w.tenant_id = :tenant AND w.assignee_id = t.id
+              AND w.status IN ({_in_list(open_statuses)}))
+    FROM technicians t WHERE t.id IN ({ids}) AND t.tenant_id = :tenant
     """  # noqa: S608 (constants and placeholders only)
 
 
