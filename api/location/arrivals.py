@@ -13,7 +13,12 @@ everything before and after it.
   **suggested** (``"suggest"``, the default: the technician is notified and
   confirms on the device; nothing else changes).
 - Each visit's arrival and departure times are set once, then kept: a later
-  batch never moves them or the order back.
+  batch never moves them or the order back. Each is kept with its evidence (the
+  first and last fix of the stay or absence that decided it, and how many fixes
+  it held: :class:`dispatch.geofence.Evidence`), which the suggestion carries too.
+  Detection reads the whole trip in time order, which the trail index serves;
+  :mod:`dispatch.fix_index` answers the office's questions about a place instead
+  (:mod:`api.location.presence`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.db import utcnow
+from api.location.evidence import evidence_json
 from api.location.models import Position, Visit
 from api.outbox.services import publish
 from api.sites.models import Site
@@ -74,6 +80,7 @@ def detect_visits(session: Session, actor: Actor) -> None:
             visit = _arrive(session, actor, tenant, order, found)
         if visit.left_at is None and found.left_at is not None:
             visit.left_at = found.left_at
+            visit.departure_evidence = evidence_json(found.departure)
 
 
 def _trip(session: Session, actor: Actor, order: WorkOrder) -> list[Fix]:
@@ -112,6 +119,7 @@ def _arrive(
         arrived_at=found.arrived_at,
         left_at=None,
         arrival="recorded" if record else "suggested",
+        arrival_evidence=evidence_json(found.arrival),
     )
     session.add(visit)
     if record:
@@ -144,6 +152,7 @@ def _arrive(
                 "number": order.number,
                 "user_id": actor.user_id,
                 "arrived_at": found.arrived_at,
+                "evidence": visit.arrival_evidence,
             },
         )
     return visit
