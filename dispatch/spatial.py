@@ -19,7 +19,7 @@ statement on PostgreSQL, the box loop and one query for the facts on SQLite.
 :meth:`SpatialIndex.qualified` gives the nearest *active technicians holding the
 skills*, facts included, run on the database driver: the path of
 :func:`api.dispatching.services.nearest_qualified`. It reads ``technician_places``
-(migration 0040), where each technician has a home row and a fix row, each carrying
+(migration 0041), where each technician has a home row and a fix row, each carrying
 the fix's time, so one search over one index finds effective positions: on
 PostgreSQL one KNN scan whose GiST index holds the tenant and the freshness range
 each row counts for (a fix up to its time, a home base after it), so a stale fix is
@@ -551,7 +551,7 @@ def _in_list(statuses: Sequence[str]) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _pg_qualified_sql(skill_count: int, open_statuses: tuple[str, ...]) -> str:
-    """One KNN scan of ``technician_places`` (migration 0040): its GiST index holds the
+    """One KNN scan of ``technician_places`` (migration 0041): its GiST index holds the
     tenant and the freshness range each row counts for, so the scan reads only rows
     of this tenant that place their technician under this freshness limit."""
     has = "".join(
@@ -590,7 +590,7 @@ _ROWS_HINT = """
 
 @functools.lru_cache(maxsize=64)
 def _rtree_qualified_sql(skill_count: int) -> str:
-    """One box of ``technician_places`` (migration 0040) through its R*Tree, whose third
+    """One box of ``technician_places`` (migration 0041) through its R*Tree, whose third
     dimension is the freshness range each row counts for; the R*Tree's rounding makes
     that dimension approximate, so the row's ``fixed_at`` decides exactly."""
     has = "".join(f" AND json_extract(p.skill_levels, :p{n}) >= :l{n}" for n in range(skill_count))

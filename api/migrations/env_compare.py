@@ -23,7 +23,7 @@ class _Geography(UserDefinedType[Any]):
 # Reflection would warn on PostGIS's type; the column is skipped below all the same.
 ischema_names.setdefault("geography", _Geography)
 
-# The spatial indexes live outside the models (migrations 0025, 0039, 0040): PostGIS's
+# The spatial indexes live outside the models (migrations 0025, 0039, 0041): PostGIS's
 # own catalogue table, the geography column and GiST indexes on PostgreSQL, the R*Tree
 # virtual tables (and the shadow tables SQLite keeps for them) on SQLite, and
 # ``technician_places``, which triggers derive from technicians and their fixes.

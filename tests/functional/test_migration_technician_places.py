@@ -1,4 +1,4 @@
-"""Migration 0040 on a database with technicians and fixes: the places are filled from
+"""Migration 0041 on a database with technicians and fixes: the places are filled from
 them, the nearest qualified technician is the same before and after, and going down
 and up again leaves the index working."""
 
@@ -30,7 +30,7 @@ def test_existing_homes_and_fixes_place_their_technicians(own_engine: Engine) ->
         world, home_base={"address": "家", "position": {"lat": LAT + 1, "lon": LON}}, **hvac
     )
     now = utcnow()
-    migrate(own_engine, "downgrade", "0039")  # as the data stood before the places
+    migrate(own_engine, "downgrade", "0040")  # as the data stood before the places
     with own_engine.begin() as connection:
         connection.execute(
             CurrentLocation.__table__.insert().values(

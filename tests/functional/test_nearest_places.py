@@ -1,4 +1,4 @@
-"""The nearest qualified technician from ``technician_places`` (migration 0040): the
+"""The nearest qualified technician from ``technician_places`` (migration 0041): the
 answer a scan of every technician would give, with each placed by a fresh fix else
 their home base, and kept in step by the database as fixes, homes and facts change."""
 

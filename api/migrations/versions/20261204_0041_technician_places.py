@@ -1,7 +1,7 @@
 """technician places: every position a technician can be placed by, in one spatial index
 
-Revision ID: 0040
-Revises: 0039
+Revision ID: 0041
+Revises: 0040
 Create Date: 2026-12-04 16:30:00
 
 ``technician_places`` holds up to two rows per technician: ``home`` (their home
@@ -37,8 +37,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0040"
-down_revision = "0039"
+revision = "0041"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 
