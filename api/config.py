@@ -54,6 +54,8 @@ class Config:
     max_json_depth: int = 64
     access_ttl_seconds: int = 900
     refresh_ttl_days: int = 30
+    # A rotated refresh token renews again (to the same successor) for this long.
+    refresh_grace_seconds: int = 30
     login_rate_limit: str = "10/minute"
     # "database" (shared by every worker and host), "redis://..." or "memory://" (one process).
     ratelimit_storage_uri: str = "database"
@@ -155,6 +157,7 @@ class Config:
             max_json_depth=int(_env("MAX_JSON_DEPTH", "64")),
             access_ttl_seconds=int(_env("ACCESS_TTL_SECONDS", "900")),
             refresh_ttl_days=int(_env("REFRESH_TTL_DAYS", "30")),
+            refresh_grace_seconds=int(_env("REFRESH_GRACE_SECONDS", "30")),
             login_rate_limit=_env("LOGIN_RATE_LIMIT", "10/minute"),
             ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "database"),
             trusted_proxies=int(_env("TRUSTED_PROXIES", "0")),

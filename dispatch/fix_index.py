@@ -3,8 +3,10 @@
 :meth:`FixIndex.within` answers "which fixes of this tenant (optionally of one
 technician) lie within ``radius_m`` of a point between two times", in fix-time
 order, each with its exact geodesic distance (WGS84) to the point. It is what
-"was the technician at the site, and when" reads (geofence evidence) and what a
-trail around one place shows.
+"was the technician at the site, and when" reads (a work order's presence, the
+office's fixes-near query) and what a trail around one place shows. ``after``
+(a fix time and device id) continues from a previous page: the order is
+(fix time, device id), unique per technician's fixes.
 
 - :class:`PostgisFixIndex`: ``ST_DWithin`` on the ``geog`` column of
   ``technician_positions`` (a GiST index, migration 0039); PostGIS measures on
@@ -58,9 +60,10 @@ class FixIndex(Protocol):
         *,
         technician_id: uuid.UUID | None = None,
         limit: int = DEFAULT_LIMIT,
+        after: tuple[datetime, str] | None = None,
     ) -> list[NearFix]:
-        """The first ``limit`` fixes (by fix time) within ``radius_m`` metres of
-        (lat, lon) with ``start <= fixed_at <= end``."""
+        """The first ``limit`` fixes (by fix time, then device) within ``radius_m``
+        metres of (lat, lon) with ``start <= fixed_at <= end``, past ``after``."""
         ...
 
 
@@ -83,8 +86,8 @@ _PG_SQL = """
     SELECT COLUMNS, ST_Distance(p.geog, POINT) AS d
     FROM technician_positions p
     WHERE p.tenant_id = :tenant AND p.fixed_at >= :start AND p.fixed_at <= :end
-      AND ST_DWithin(p.geog, POINT, :radius) ONE
-    ORDER BY p.fixed_at LIMIT :limit
+      AND ST_DWithin(p.geog, POINT, :radius) ONE AFTER
+    ORDER BY p.fixed_at, p.device_id LIMIT :limit
 """.replace("POINT", _PG_POINT)
 _RTREE_SQL = """
     SELECT COLUMNS
@@ -96,19 +99,30 @@ _RTREE_SQL = """
 """
 
 
-def _statement(sql: str, one: bool, timestamp: Any) -> Any:
+_AFTER = "AND (p.fixed_at > :after_t OR (p.fixed_at = :after_t AND p.device_id > :after_device))"
+
+
+def _statement(sql: str, one: bool, after: bool, timestamp: Any) -> Any:
     clause = "AND p.technician_id = :technician" if one else ""
     params = [bindparam("tenant", type_=Uuid())]
     if ":start" in sql:
         params += [bindparam("start", type_=timestamp), bindparam("end", type_=timestamp)]
     if one:
         params.append(bindparam("technician", type_=Uuid()))
-    statement = text(sql.replace("COLUMNS", _COLUMNS).replace("ONE", clause)).bindparams(*params)
+    if after:
+        params.append(bindparam("after_t", type_=timestamp))
+    sql = sql.replace("COLUMNS", _COLUMNS).replace("ONE", clause)
+    statement = text(sql.replace("AFTER", _AFTER if after else "")).bindparams(*params)
     return statement.columns(fixed_at=timestamp, d=Float(), **_TYPES)
 
 
-_PG = {one: _statement(_PG_SQL, one, DateTime(timezone=True)) for one in (False, True)}
-_RTREE = {one: _statement(_RTREE_SQL, one, DateTime()) for one in (False, True)}
+_PG = {
+    (one, after): _statement(_PG_SQL, one, after, DateTime(timezone=True))
+    for one in (False, True)
+    for after in (False, True)
+}
+# SQLite: the R*Tree's time span starts at ``after``; the exact pair is checked in Python.
+_RTREE = {one: _statement(_RTREE_SQL, one, False, DateTime()) for one in (False, True)}
 
 
 def _near(row: Any, distance_m: float) -> NearFix:
@@ -133,12 +147,15 @@ class PostgisFixIndex:
         *,
         technician_id: uuid.UUID | None = None,
         limit: int = DEFAULT_LIMIT,
+        after: tuple[datetime, str] | None = None,
     ) -> list[NearFix]:
         params: dict[str, Any] = {"tenant": tenant_id, "start": start, "end": end}
         params |= {"lat": lat, "lon": lon, "radius": radius_m, "limit": limit}
         if technician_id is not None:
             params["technician"] = technician_id
-        rows = connection.execute(_PG[technician_id is not None], params)
+        if after is not None:
+            params["after_t"], params["after_device"] = after
+        rows = connection.execute(_PG[technician_id is not None, after is not None], params)
         return [_near(row, float(row.d)) for row in rows]
 
 
@@ -155,7 +172,10 @@ class RTreeFixIndex:
         *,
         technician_id: uuid.UUID | None = None,
         limit: int = DEFAULT_LIMIT,
+        after: tuple[datetime, str] | None = None,
     ) -> list[NearFix]:
+        if after is not None:
+            start = max(start, after[0])
         south, north, west, east = _box(lat, lon, radius_m)
         params: dict[str, Any] = {"tenant": tenant_id, "south": south, "north": north}
         params |= {"west": west, "east": east}
@@ -165,7 +185,8 @@ class RTreeFixIndex:
         found = []
         for row in connection.execute(_RTREE[technician_id is not None], params):
             near = _near(row, geodesic((lat, lon), (row.lat, row.lon)).meters)
-            if near.distance_m <= radius_m and start <= near.fix.fixed_at <= end:
+            inside = near.distance_m <= radius_m and start <= near.fix.fixed_at <= end
+            if inside and (after is None or (near.fix.fixed_at, near.device_id) > after):
                 found.append(near)
         found.sort(key=lambda near: (near.fix.fixed_at, near.device_id))
         return found[:limit]

@@ -2,6 +2,14 @@
 
 Refresh tokens rotate on every use. A technician's phone holds one session per
 ``device_id``: logging in again on the same device replaces the old session.
+
+Renewing is idempotent for a short grace period (``AuthSettings.refresh_grace``):
+a refresh token's successor is derived from it (:func:`tokens.successor_secret`),
+so presenting a just-rotated token again, as two browser tabs sharing one cookie
+do when both find their access token expired, returns the same successor instead
+of ending the session. Renewals of one token are serialised by locking its row.
+A spent token presented after the grace period, or after its successor was spent
+in turn, is reuse: the session is revoked.
 """
 
 from __future__ import annotations
@@ -9,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -31,6 +39,10 @@ class AuthSettings:
     secret_key: str
     access_ttl: timedelta = timedelta(minutes=15)
     refresh_ttl: timedelta = timedelta(days=30)
+    # How long a rotated refresh token still yields its (same) successor: the gap
+    # between two tabs' renewals is a round trip, a thief's replay comes later.
+    refresh_grace: timedelta = timedelta(seconds=30)
+    clock: Callable[[], datetime] = utcnow
 
 
 @dataclass(frozen=True)
@@ -81,7 +93,10 @@ def log_in(uow: UnitOfWork, settings: AuthSettings, cmd: LoginCommand) -> Issued
             expires_at=utcnow() + settings.refresh_ttl,
         )
         session.add(auth_session)
-        issued = _issue(uow, settings, user, auth_session)
+        session.flush()  # the session row needs its id before the tokens can name it
+        refresh_secret = tokens.new_secret()
+        _store_refresh_token(uow, auth_session, refresh_secret)
+        issued = _issue(uow, settings, user, auth_session, refresh_secret)
         uow.commit()
         return issued
 
@@ -89,26 +104,45 @@ def log_in(uow: UnitOfWork, settings: AuthSettings, cmd: LoginCommand) -> Issued
 def refresh(uow: UnitOfWork, settings: AuthSettings, refresh_token: str) -> IssuedTokens:
     with uow:
         session = uow.session
-        stored = session.get(RefreshToken, tokens.digest(refresh_token))
+        now = settings.clock()
+        # The row lock makes concurrent renewals of one token take turns (PostgreSQL;
+        # SQLite's write transactions begin IMMEDIATE, which serialises them anyway).
+        stored = session.get(RefreshToken, tokens.digest(refresh_token), with_for_update=True)
         if stored is None:
             raise errors.InvalidRefreshToken()
         auth_session = session.get(AuthSession, stored.session_id)
         if auth_session is None or auth_session.revoked_at is not None:
             raise errors.InvalidRefreshToken()
-        if stored.used_at is not None:
-            auth_session.revoked_at = utcnow()
+        successor = tokens.successor_secret(refresh_token, settings.secret_key)
+        if stored.used_at is not None and not _renewed_within_grace(
+            uow, settings, stored.used_at, successor, now
+        ):
+            auth_session.revoked_at = now
             auth_session.revoked_reason = "refresh_token_reused"
             uow.commit()  # the revocation must stick even though the call fails
             raise errors.RefreshTokenReused()
         user = session.get(User, auth_session.user_id)
-        if auth_session.expires_at <= utcnow() or user is None or not user.active:
+        if auth_session.expires_at <= now or user is None or not user.active:
             raise errors.InvalidRefreshToken()
-        stored.used_at = utcnow()
-        auth_session.last_used_at = utcnow()
-        auth_session.expires_at = utcnow() + settings.refresh_ttl
-        issued = _issue(uow, settings, user, auth_session)
+        if stored.used_at is None:
+            stored.used_at = now
+            auth_session.last_used_at = now
+            auth_session.expires_at = now + settings.refresh_ttl
+            _store_refresh_token(uow, auth_session, successor)
+        issued = _issue(uow, settings, user, auth_session, successor)
         uow.commit()
         return issued
+
+
+def _renewed_within_grace(
+    uow: UnitOfWork, settings: AuthSettings, used_at: datetime, successor: str, now: datetime
+) -> bool:
+    """True if a spent token may renew again: it was rotated moments ago and its
+    successor is still unspent (so this is the other tab, not a later replay)."""
+    if now - used_at > settings.refresh_grace:
+        return False
+    issued = uow.session.get(RefreshToken, tokens.digest(successor))
+    return issued is not None and issued.used_at is None
 
 
 def revoke_session(uow: UnitOfWork, actor: Actor, session_id: uuid.UUID, reason: str) -> None:
@@ -141,11 +175,25 @@ def list_sessions(uow: UnitOfWork, actor: Actor) -> list[AuthSession]:
         )
 
 
+def _store_refresh_token(uow: UnitOfWork, auth_session: AuthSession, secret: str) -> None:
+    uow.session.add(
+        RefreshToken(
+            tenant_id=auth_session.tenant_id,
+            token_hash=tokens.digest(secret),
+            session_id=auth_session.id,
+        )
+    )
+
+
 def _issue(
-    uow: UnitOfWork, settings: AuthSettings, user: User, auth_session: AuthSession
+    uow: UnitOfWork,
+    settings: AuthSettings,
+    user: User,
+    auth_session: AuthSession,
+    refresh_secret: str,
 ) -> IssuedTokens:
+    """A fresh access token for the session, handed out with ``refresh_secret``."""
     session = uow.session
-    session.flush()  # the session row needs its id before the tokens can name it
     technician_id = customer_id = None
     if user.role is Role.TECHNICIAN:
         technician_id = session.scalars(
@@ -164,14 +212,6 @@ def _issue(
         customer_id=customer_id,
     )
     access, _ = tokens.mint_access_token(claims, settings.secret_key, settings.access_ttl)
-    refresh_secret = tokens.new_secret()
-    session.add(
-        RefreshToken(
-            tenant_id=user.tenant_id,
-            token_hash=tokens.digest(refresh_secret),
-            session_id=auth_session.id,
-        )
-    )
     return IssuedTokens(
         access_token=access,
         refresh_token=refresh_secret,

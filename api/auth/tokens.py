@@ -7,6 +7,7 @@ strings; only their SHA-256 digests are stored.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -96,6 +97,17 @@ def _decode_access_token(token: str, secret: str) -> tuple[AccessClaims | None, 
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+def successor_secret(refresh_secret: str, key: str) -> str:
+    """The refresh token that replaces ``refresh_secret`` when it is spent.
+
+    Derived (HMAC under the server's key) rather than random, so renewing the same
+    token twice within the grace period hands out the same successor without the
+    server ever storing a secret; without the key it is as unguessable as a random one.
+    """
+    mac = hmac.new(key.encode(), b"refresh-successor:" + refresh_secret.encode(), "sha256")
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
 
 def digest(secret: str) -> str:

@@ -1,7 +1,8 @@
 """Geofenced arrival and departure, detected as positions come in.
 
 Runs in the unit of work that keeps a batch of fixes (:func:`detect_visits` is
-called by :func:`api.location.services.record_positions`). For each of the
+called by :func:`api.location.services.record_positions` when
+:func:`jobs_under_way` said there is something to detect). For each of the
 technician's jobs under way (``en_route``, ``on_site``, ``in_progress``) at a site
 with a position, :func:`dispatch.geofence.detect` reads the whole trip's fixes,
 from the last time they set off for it, so a late batch is judged with
@@ -13,19 +14,26 @@ everything before and after it.
   **suggested** (``"suggest"``, the default: the technician is notified and
   confirms on the device; nothing else changes).
 - Each visit's arrival and departure times are set once, then kept: a later
-  batch never moves them or the order back.
+  batch never moves them or the order back. Each is kept with its evidence (the
+  first and last fix of the stay or absence that decided it, and how many fixes
+  it held: :class:`dispatch.geofence.Evidence`), which the suggestion carries too.
+  Detection reads the whole trip in time order, which the trail index serves;
+  :mod:`dispatch.fix_index` answers the office's questions about a place instead
+  (:mod:`api.location.presence`).
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Exists, Select, select
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.db import utcnow
+from api.location.evidence import evidence_json
 from api.location.models import Position, Visit
 from api.outbox.services import publish
 from api.sites.models import Site
@@ -44,25 +52,24 @@ _UNDER_WAY = (Status.EN_ROUTE, Status.ON_SITE, Status.IN_PROGRESS)
 _LONGEST_TRIP = timedelta(days=2)
 
 
+def jobs_under_way(actor: Actor) -> Exists:
+    """Whether the caller has a job under way at a site with a position (an ``EXISTS``
+    for the caller's own statement: without one, :func:`detect_visits` has nothing
+    to do and need not run)."""
+    return _jobs(actor, select(WorkOrder.id)).exists()
+
+
 def detect_visits(session: Session, actor: Actor) -> None:
     """Detect arrivals and departures for the caller's jobs under way."""
     assert actor.technician_id is not None
+    jobs = session.execute(_jobs(actor, select(WorkOrder, Site.lat, Site.lon))).all()
+    if not jobs:
+        return
     tenant = session.get(Tenant, actor.tenant_id)
     assert tenant is not None
     fence = geofence.FenceRules(
         enter_m=float(tenant.geofence_radius_m), exit_m=2.0 * tenant.geofence_radius_m
     )
-    jobs = session.execute(
-        select(WorkOrder, Site.lat, Site.lon)
-        .join(Site, Site.id == WorkOrder.site_id)
-        .where(
-            WorkOrder.tenant_id == actor.tenant_id,
-            WorkOrder.assignee_id == actor.technician_id,
-            WorkOrder.status.in_(_UNDER_WAY),
-            Site.lat.is_not(None),
-            Site.lon.is_not(None),
-        )
-    ).all()
     for order, lat, lon in jobs:
         visit = session.get(Visit, (actor.tenant_id, order.id))
         if visit is not None and visit.left_at is not None:
@@ -74,6 +81,17 @@ def detect_visits(session: Session, actor: Actor) -> None:
             visit = _arrive(session, actor, tenant, order, found)
         if visit.left_at is None and found.left_at is not None:
             visit.left_at = found.left_at
+            visit.departure_evidence = evidence_json(found.departure)
+
+
+def _jobs(actor: Actor, columns: Select[Any]) -> Select[Any]:
+    return columns.join(Site, Site.id == WorkOrder.site_id).where(
+        WorkOrder.tenant_id == actor.tenant_id,
+        WorkOrder.assignee_id == actor.technician_id,
+        WorkOrder.status.in_(_UNDER_WAY),
+        Site.lat.is_not(None),
+        Site.lon.is_not(None),
+    )
 
 
 def _trip(session: Session, actor: Actor, order: WorkOrder) -> list[Fix]:
@@ -112,6 +130,7 @@ def _arrive(
         arrived_at=found.arrived_at,
         left_at=None,
         arrival="recorded" if record else "suggested",
+        arrival_evidence=evidence_json(found.arrival),
     )
     session.add(visit)
     if record:
@@ -144,6 +163,7 @@ def _arrive(
                 "number": order.number,
                 "user_id": actor.user_id,
                 "arrived_at": found.arrived_at,
+                "evidence": visit.arrival_evidence,
             },
         )
     return visit

@@ -34,3 +34,19 @@ class NotOnTheWay(Conflict):
         "en": "The technician's position is shown only while they are on the way",
         "zh-CN": "仅在技师前往途中显示其位置",
     }
+
+
+class JobNotStarted(Conflict):
+    code = "location.job_not_started"
+    titles = {
+        "en": "Nobody has set off for this job yet",
+        "zh-CN": "尚无技师出发前往此工单",
+    }
+
+
+class SiteNotPlaced(Conflict):
+    code = "location.site_not_placed"
+    titles = {
+        "en": "The job's site has no position",
+        "zh-CN": "工单现场没有坐标",
+    }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -90,4 +91,8 @@ class Visit(Base):
     left_at: Mapped[datetime | None]
     # "recorded": the order was moved on site; "suggested": the technician was asked.
     arrival: Mapped[str] = mapped_column(String(16))
+    # What decided each time (dispatch.geofence.Evidence in its wire form, see
+    # api.location.evidence); None for visits detected before evidence was kept.
+    arrival_evidence: Mapped[dict[str, Any] | None]
+    departure_evidence: Mapped[dict[str, Any] | None]
     detected_at: Mapped[datetime] = mapped_column(default=utcnow)

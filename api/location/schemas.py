@@ -76,12 +76,40 @@ class RecordedSchema(Schema):
     current = fields.Nested(CurrentLocationSchema, allow_none=True)
 
 
+class SightingSchema(Schema):
+    """One kept fix, and how far it lies from the point asked about."""
+
+    fixed_at = fields.String(metadata={"format": "date-time", "description": "RFC 3339, UTC"})
+    lat = fields.Float()
+    lon = fields.Float()
+    accuracy_m = fields.Float(allow_none=True)
+    distance_m = fields.Float(metadata={"description": "To the point (the site), in metres"})
+
+
+class EvidenceSchema(Schema):
+    first = fields.Nested(SightingSchema, metadata={"description": "The time given"})
+    last = fields.Nested(SightingSchema, metadata={"description": "The fix completing the dwell"})
+    fixes = fields.Integer(
+        metadata={"description": "Fixes on that side of the fence, both ends included"}
+    )
+
+
 class VisitSchema(Schema):
     work_order_id = fields.UUID()
     technician_id = fields.UUID()
     arrived_at = UTCDateTime()
     left_at = UTCDateTime(allow_none=True)
     arrival = fields.String(metadata={"description": "`recorded` or `suggested`"})
+    arrival_evidence = fields.Nested(
+        EvidenceSchema,
+        allow_none=True,
+        metadata={"description": "The stay inside the fence that made the arrival"},
+    )
+    departure_evidence = fields.Nested(
+        EvidenceSchema,
+        allow_none=True,
+        metadata={"description": "The absence beyond the exit radius that made the departure"},
+    )
 
 
 class TrailArgs(Schema):

@@ -50,8 +50,8 @@ from sqlalchemy.orm import Session
 from api.auth.actor import Actor
 from api.categories.queries import category_and_below
 from api.db import utcnow
-from api.servicedesk import kpi_business
-from api.servicedesk.escalation_models import Escalation
+from api.servicedesk import kpi_business, kpi_pauses
+from api.servicedesk.escalation_models import Escalation, SlaPause
 from api.servicedesk.marks import ARRIVAL_ACTIONS, FIRST_RESPONSE_ACTIONS
 from api.servicedesk.models import BusinessCalendar, SlaPolicy, WorkOrderSla
 from api.technicians.models import Technician
@@ -97,9 +97,18 @@ def service_desk_kpis(
             session, actor.tenant_id, calendars, first, int(now.timestamp()) + 86400
         )
     # Materialised, so what each order's row needs is computed once per statement.
+    paused = None
+    if table is not None:
+        paused_facts = _paused(_facts(actor, where, now, dialect, default_calendar, table))
+        paused = kpi_pauses.paused_business(
+            session,
+            actor.tenant_id,
+            session.execute(paused_facts).all(),
+            {number: calendar_id for calendar_id, number in table.numbers.items()},
+        )
     base = _facts(actor, where, now, dialect, default_calendar, table).cte("base")
     base = base.prefix_with("MATERIALIZED")
-    facts = _with_business(base, table).cte("facts").prefix_with("MATERIALIZED")
+    facts = _with_business(base, table, paused).cte("facts").prefix_with("MATERIALIZED")
     row = session.execute(select(*_totals(facts), *_times(facts))).one()._mapping
     cancelled = session.scalar(
         select(func.count()).select_from(_scoped(actor, where, cancelled=True).subquery())
@@ -107,9 +116,10 @@ def service_desk_kpis(
     return _shape(where, row, cancelled or 0)
 
 
-def _with_business(base: Any, table: kpi_business.DayTable | None) -> Select[Any]:
+def _with_business(base: Any, table: kpi_business.DayTable | None, paused: Any) -> Select[Any]:
     """``base`` plus business seconds to first response and to resolution, where the
-    order has a calendar: each instant joined to its calendar's UTC day row."""
+    order has a calendar: each instant joined to its calendar's UTC day row, or, for
+    an order whose clocks were paused, the SLA clocks' own figure (``paused``)."""
     if table is None:
         return select(base)
     c = base.c
@@ -125,17 +135,24 @@ def _with_business(base: Any, table: kpi_business.DayTable | None) -> Select[Any
             ),
         )
 
-    def between(end: str) -> Any:
+    if paused is not None:
+        joined = joined.outerjoin(paused, paused.c.work_order_id == c.work_order_id)
+
+    def between(end: str, name: str) -> Any:
         span = kpi_business.worked(table, days[end], c[end]) - kpi_business.worked(
             table, days["created_s"], c.created_s
         )
         known = and_(days[end].c.day.is_not(None), days["created_s"].c.day.is_not(None))
-        return case((known, span))
+        if paused is None:
+            return case((known, span)).label(name)
+        return case((paused.c.work_order_id.is_not(None), paused.c[name]), (known, span)).label(
+            name
+        )
 
     return select(
         base,
-        between("first_response_s").label("first_response_business"),
-        between("completed_s").label("resolution_business"),
+        between("first_response_s", "first_response_business"),
+        between("completed_s", "resolution_business"),
     ).select_from(joined)
 
 
@@ -238,6 +255,7 @@ def _facts(
         "escalated": exists().where(Escalation.work_order_id == WorkOrder.id),
     }
     columns = [
+        WorkOrder.id.label("work_order_id"),
         created.label("created_s"),
         responded.label("first_response_s"),
         completed.label("completed_s"),
@@ -256,6 +274,21 @@ def _facts(
         .outerjoin(WorkOrderRating, WorkOrderRating.work_order_id == WorkOrder.id)
         .where(WorkOrder.id.in_(_scoped(actor, where, cancelled=False)))
     )
+
+
+def _paused(facts: Select[Any]) -> Select[Any]:
+    """What :func:`api.servicedesk.kpi_pauses.paused_business` reads, of the orders with a
+    calendar whose SLA clocks ever stood still (the ``paused`` status, the office's pause)."""
+    ever = or_(
+        exists().where(
+            StatusChange.work_order_id == WorkOrder.id, StatusChange.to_status == Status.PAUSED
+        ),
+        exists().where(SlaPause.work_order_id == WorkOrder.id),
+    )
+    c = facts.where(ever).subquery("paused_facts").c
+    return select(
+        c.work_order_id, c.created_s, c.first_response_s, c.completed_s, c.calendar_no
+    ).where(c.calendar_no.is_not(None))
 
 
 def _totals(facts: Any) -> list[Any]:

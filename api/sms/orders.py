@@ -4,9 +4,10 @@ The status-change handler queues ``sms.status_changed``; with an SMS channel
 configured, its handler picks the number (the customer's primary contact's
 mobile, else the customer's), writes one :class:`SmsMessage` with the words in
 the tenant's language and the order's tracking link, and queues ``sms.send``.
-Before writing it checks the number's opt-out and its per-number limit: a text
-not sent for either is kept as ``suppressed`` with the reason. ``sms.send``
-calls the provider: a transient failure is retried by the outbox with its
+Before writing it checks the number's opt-out and its per-number limit, holding
+the number's turn (:mod:`api.sms.number_lock`) so that two workers cannot both
+find room: a text not sent for either is kept as ``suppressed`` with the reason.
+``sms.send`` calls the provider: a transient failure is retried by the outbox with its
 backoff, up to ``max_attempts``; a refusal, or the last failed attempt, marks the
 text ``failed`` for good. Without an SMS channel both handlers do nothing.
 """
@@ -27,7 +28,7 @@ from api.notifications.channels import DeliveryFailed, Notifier
 from api.outbox.models import OutboxMessage
 from api.outbox.services import publish
 from api.outbox.worker import Handler
-from api.sms import phones, texts
+from api.sms import number_lock, opt_outs, phones, texts
 from api.sms.models import SmsMessage, SmsOptOut, SmsStatus
 from api.sms.notifier import SmsNotifier
 from api.sms.providers import Sms, SmsRefused
@@ -171,6 +172,7 @@ def _held_back(session: Session, sms: SmsNotifier, row: SmsMessage) -> str | Non
     """Why ``row`` is not to be sent (``opted_out``, ``rate_limited``, ``no_template``)."""
     if _opted_out(session, row.tenant_id, row.phone):
         return "opted_out"
+    number_lock.take_turn(session, row.tenant_id, row.phone)  # until this row is committed
     count, seconds = sms.settings.window()
     recent = session.scalar(
         select(func.count())
@@ -208,8 +210,8 @@ def _send(session: Session, sms: SmsNotifier, message: OutboxMessage) -> None:
         row.provider_message_id = sms.text(text)[:64]
     except SmsRefused as refused:
         row.status, row.reason, row.finished_at = SmsStatus.FAILED, refused.code, utcnow()
-        if refused.opted_out and not _opted_out(session, row.tenant_id, row.phone):
-            session.add(SmsOptOut(tenant_id=row.tenant_id, phone=row.phone, source="provider"))
+        if refused.opted_out:
+            opt_outs.keep(session, row.tenant_id, row.phone, "provider")
         return
     except DeliveryFailed as failed:
         if message.attempts < sms.settings.max_attempts:

@@ -1,19 +1,29 @@
-"""``/v1/sms-opt-outs`` and ``/v1/work-orders/{id}/sms-messages``: the office's view of SMS."""
+"""``/v1/sms-opt-outs`` and ``/v1/work-orders/{id}/sms-messages``: the office's view of SMS;
+``/v1/sms/replies/...``: customers' replies, pushed by the provider."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 
 from api.auth.permissions import Permission
+from api.errors.common import RouteNotFound
 from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow, state
-from api.http.guard import current_actor, requires
+from api.http.guard import current_actor, public, requires
 from api.http.pagination import PageArgs, page_schema
-from api.sms import services
-from api.sms.schemas import OptOutCreateSchema, OptOutSchema, SmsMessageSchema
+from api.sms import replies, services
+from api.sms.schemas import (
+    AliyunAckSchema,
+    AliyunReplySchema,
+    OptOutCreateSchema,
+    OptOutSchema,
+    ReplyHookSchema,
+    SmsMessageSchema,
+)
 
 blp = Blueprint("sms", __name__, url_prefix="/v1", description="Texts to customers (SMS)")
 
@@ -61,3 +71,48 @@ class OrderTexts(MethodView):
         The office only."""
         with read_uow() as uow:
             return services.order_texts(uow.session, current_actor(), work_order_id, **args)
+
+
+@blp.route("/sms/reply-hook")
+class ReplyHook(MethodView):
+    @requires(Permission.TENANT_MANAGE)
+    @blp.response(200, ReplyHookSchema)
+    def get(self) -> Any:
+        """Where the SMS provider is to push customers' replies for this tenant (admins).
+        Set it in Alibaba Cloud's SMS console as the HTTP batch push address of uplink
+        messages (上行消息, SmsUp). A reply of TD or 退订 then opts the number out."""
+        tenant_id = current_actor().tenant_id
+        token = replies.reply_token(state().auth_settings.secret_key, tenant_id)
+        base = str(state().config.public_url or request.url_root).rstrip("/")
+        return {"aliyun_url": f"{base}/v1/sms/replies/aliyun/{tenant_id}/{token}"}
+
+
+@blp.route("/sms/replies/aliyun/<uuid:tenant_id>/<token>")
+class AliyunReplies(MethodView):
+    @public
+    @blp.doc(security=[])
+    @blp.response(200, AliyunAckSchema)
+    def get(self, tenant_id: uuid.UUID, token: str) -> Any:
+        """The console's check that the address answers (404 if the secret is wrong)."""
+        _check(tenant_id, token)
+        return {"code": 0, "msg": "成功"}
+
+    @public
+    @blp.doc(security=[])
+    @blp.arguments(AliyunReplySchema(many=True))
+    @blp.response(200, AliyunAckSchema)
+    def post(self, data: list[dict[str, Any]], tenant_id: uuid.UUID, token: str) -> Any:
+        """Alibaba Cloud's push of customers' replies (a JSON array of uplink messages).
+        A reply that says TD, 退订 or STOP opts its number out for the tenant; others
+        are ignored. The path's secret is the credential (the pushes are not signed):
+        a wrong one is 404 `request.not_found`. Pushing the same reply again is harmless."""
+        _check(tenant_id, token)
+        found = [replies.Reply(item["phone_number"], item["content"]) for item in data]
+        region = state().config.sms_default_region
+        replies.take_replies(new_uow(), tenant_id, found, region)
+        return {"code": 0, "msg": "接收成功"}
+
+
+def _check(tenant_id: uuid.UUID, token: str) -> None:
+    if not replies.token_matches(state().auth_settings.secret_key, tenant_id, token):
+        raise RouteNotFound()

@@ -18,6 +18,7 @@ from api.http.blueprint import Blueprint
 from api.http.context import blob_store, new_uow, read_uow, state
 from api.http.guard import current_actor, public, requires
 from api.http.idempotency import idempotent
+from api.sms import services as sms_services
 from api.tracking import links, page, ratings
 from api.tracking.schemas import (
     RatingCreateSchema,
@@ -176,3 +177,18 @@ class TrackingRating(MethodView):
         characters), once per order: 409 `tracking.not_completed` before the work is
         done, `tracking.already_rated` after a first rating."""
         return ratings.rate_order(new_uow(), _limiter(), token, _address(), data)
+
+
+@blp.route("/tracking/<token>/sms-opt-out")
+class TrackingSmsOptOut(MethodView):
+    @public
+    @blp.doc(security=[])
+    @blp.response(204)
+    @blp.problem(429, _LIMITED)
+    def post(self, token: str) -> Any:
+        """The customer asks for no more texts: the numbers the order texts opt out of
+        the tenant's texts (the office sees them as opt-outs with source `tracking`).
+        Asking again is harmless."""
+        region = state().config.sms_default_region
+        sms_services.opt_out_by_tracking_link(new_uow(), _limiter(), token, _address(), region)
+        return None

@@ -52,21 +52,17 @@ def test_wrong_tenant_email_or_password_give_the_same_answer(
     assert "password" not in body["detail"].lower() or body["detail"] == body["title"]
 
 
-def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_session(
-    client: ApiClient, factories: Factories
-) -> None:
+def test_refresh_rotates_the_refresh_token(client: ApiClient, factories: Factories) -> None:
+    # Replaying the old one: tests/functional/test_session_renewal.py (grace, then reuse).
     world = factories.tenant()
     first = login(client, world.slug, world.admin.email).get_json()
     second = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert second.status_code == 200
     rotated = second.get_json()
     assert rotated["refresh_token"] != first["refresh_token"]
-    # Someone replays the old refresh token: the whole session dies.
-    stolen = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
-    assert_problem(stolen, 401, "auth.refresh_token_reused")
-    assert_problem(client.as_(rotated["access_token"]).get("/v1/me"), 401, "auth.invalid_token")
+    assert client.as_(rotated["access_token"]).get("/v1/me").status_code == 200
     again = client.post("/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
-    assert_problem(again, 401, "auth.invalid_refresh_token")
+    assert again.status_code == 200
 
 
 def test_logout_kills_access_and_refresh_tokens_at_once(

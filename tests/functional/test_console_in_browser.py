@@ -302,3 +302,24 @@ def test_a_technicians_new_position_reaches_the_map_live(
         expect(page.locator("#map path.technician-marker")).to_have_count(1, timeout=3000)
         expect(technicians).not_to_contain_text("No recent position")
         assert seen.csp_violations == [] and seen.script_errors == []
+
+
+def test_the_timeline_shows_a_geofenced_arrival_with_the_fixes_behind_it(
+    origin: str, browser: Browser, client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    tracked = Tracked(client, factories, engine, working_hours=ALWAYS)
+    world = tracked.world
+    order = factories.work_order(world, title="Boiler pressure low")
+    factories.advance(world, order, Status.EN_ROUTE, tracked.technician)
+    factories.backdate(order.id, timedelta(minutes=30))
+    # Driving in, then parked 40 m from the door for four minutes, a fix every 30 s.
+    tracked.send(*[fix(13 - step * 0.5, 2000 - step * 400) for step in range(5)])
+    tracked.send(*[fix(10 - step * 0.5, 40) for step in range(9)])
+    office = Office(world, world.admin.email, "", "", order.number, order.id, order.id)
+    with visit(browser, "desktop", "en") as seen:
+        page = _sign_in(seen, origin, office, ENGLISH)
+        page.locator("#orders").get_by_role("button").filter(has_text=order.number).click()
+        arrival = page.locator("#history > li").filter(has_text="Arrival suggested by the geofence")
+        expect(arrival).to_contain_text("5 fixes: first")
+        expect(arrival).to_contain_text("(40 m)")
+        _checked(seen, "console-order-geofence")

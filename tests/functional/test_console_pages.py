@@ -187,6 +187,30 @@ def test_a_page_opened_after_the_access_token_expired_is_refreshed_on_the_server
     _cookie(console, "fieldline_refresh")  # the refresh token was spent: a new one
 
 
+def test_two_tabs_opened_after_the_access_token_expired_both_stay_signed_in(
+    app: Flask, factories: Factories
+) -> None:
+    world = factories.tenant()
+    first_tab = app.test_client()
+    _sign_in(first_tab, world, world.admin.email)
+    first_tab.delete_cookie("fieldline_session")  # as when it has expired
+    # The second tab's request left with the same cookies before the first's answer
+    # brought the rotated refresh token.
+    second_tab = app.test_client()
+    for name, path in (("fieldline_refresh", "/console"), ("fieldline_csrf", "/")):
+        cookie = first_tab.get_cookie(name, path=path)
+        assert cookie is not None
+        second_tab.set_cookie(name, cookie.value, path=path)
+    assert first_tab.get("/console").status_code == 200
+    second = second_tab.get("/console")
+    assert second.status_code == 200
+    # Both tabs now hold the same refresh token, and the session goes on.
+    held = [tab.get_cookie("fieldline_refresh", path="/console") for tab in (first_tab, second_tab)]
+    assert held[0] is not None and held[1] is not None and held[0].value == held[1].value
+    first_tab.delete_cookie("fieldline_session")
+    assert first_tab.get("/console").status_code == 200
+
+
 def test_the_sign_in_form_sends_a_signed_in_dispatcher_on_to_the_console(
     app: Flask, factories: Factories
 ) -> None:

@@ -49,6 +49,8 @@ from tests.support.push_service import BrowserKeys
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
 # Bodies that pass validation, so the request reaches the object lookup.
+# Required query parameters, so the lookup is reached (a bad query is refused first).
+_QUERIES: dict[str, dict[str, str]] = {"/fixes": {"near": "31.2304,121.4737"}}
 _BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/transitions", {"action": "cancel", "reason": "入侵测试"}),
     ("POST", "/notes", {"body": "入侵测试"}),
@@ -343,7 +345,8 @@ def _attempt(api: ApiClient, method: str, rule: str, ids: dict[str, str]):
         return api.request(
             method, path, data=_STRANGER_BYTES, headers={"Content-Type": "image/jpeg"}
         )
-    return api.request(method, path)
+    query = next((q for suffix, q in _QUERIES.items() if rule.endswith(suffix)), None)
+    return api.request(method, path, query_string=query)
 
 
 def _assert_no_leak(response: Any, secrets: set[str], where: str) -> None:

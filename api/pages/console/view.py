@@ -145,6 +145,13 @@ def script_texts() -> dict[str, Any]:
         "candidates_none": _("No technician can take this order now."),
         "excluded": _("Left out"),
         "timeline": _("Timeline"),
+        "arrival_suggested": _("Arrival suggested by the geofence"),
+        "arrival_recorded": _("Arrival recorded by the geofence"),
+        "departure_seen": _("Departure seen by the geofence"),
+        "evidence": ngettext(
+            "%(count)s fix: first %(first)s (%(metres)s m), last %(last)s",
+            "%(count)s fixes: first %(first)s (%(metres)s m), last %(last)s",
+        ),
         "photos": _("Photos"),
         "no_photos": _("No photos yet."),
         "photo_alt": _("Photo %(index)s of the order"),

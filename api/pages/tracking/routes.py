@@ -5,8 +5,9 @@ the same call): a parcel-style timeline with each step's time, the technician's
 first name, the ETA and position on a small map only while they are on the way,
 the sealed report with its PDF and verification, and the rating form once the
 work is done. The page works without script; its script adds the map and keeps
-the page fresh while the order is open (``static/live.js``). An unknown token is
-a friendly 404 page; one that has expired or was revoked a 410.
+the page fresh while the order is open (``static/live.js``). Where texts are sent,
+a button stops them (a form post, like the rating). An unknown token is a friendly
+404 page; one that has expired or was revoked a 410.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from api.live.urls import live_base
 from api.pages import i18n
 from api.pages.blueprint import error_page, page_blueprint, render
 from api.pages.tracking.view import page_context
+from api.sms import services as sms_services
 from api.tracking import links, page, ratings
 from api.tracking.errors import AlreadyRated, NotCompletedYet, TrackingLinkNotFound
 from api.tracking.routes import app_router
@@ -34,7 +36,17 @@ web = page_blueprint("tracking_page", __name__)
 @web.get("/t/<token>")
 @public
 def tracking(token: str) -> BaseResponse:
-    return _page(token)
+    return _page(token, texts_stopped=request.args.get("texts") == "stopped")
+
+
+@web.post("/t/<token>/sms-opt-out")
+@public
+def stop_texts(token: str) -> BaseResponse:
+    """The "stop text messages" button: the order's numbers opt out of the tenant's texts,
+    and back to the page (303), which says so."""
+    region = state().config.sms_default_region
+    sms_services.opt_out_by_tracking_link(new_uow(), _limiter(), token, _address(), region)
+    return redirect(f"/t/{token}?texts=stopped#texts", code=303)
 
 
 @web.post("/t/<token>/rating")

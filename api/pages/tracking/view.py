@@ -31,6 +31,8 @@ def page_context(
         "tiles_url": config.map_tiles_url,
         "tiles_attribution": config.map_tiles_attribution,
         "form": form,
+        # The opt-out from texts, offered only where texts are sent.
+        "texts": bool(config.sms_provider),
     }
 
 

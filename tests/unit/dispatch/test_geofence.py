@@ -60,3 +60,25 @@ def test_the_order_fixes_arrive_in_does_not_matter(fixes: list[Fix]) -> None:
     assert visit is not None
     assert visit.arrived_at == T0 + timedelta(seconds=60)
     assert visit.left_at == T0 + timedelta(seconds=210)
+
+
+def test_an_arrival_carries_the_first_and_last_fix_of_the_dwell_and_their_count() -> None:
+    # Two fixes in the band (150 m) in the middle of the stay are no evidence either way.
+    stay = [at(0, 20), at(30, 40), at(60, 150), at(70, 150), at(90, 30), at(120, 10)]
+    visit = detect(SITE, [at(-60, 900), *stay, at(150, 5)], RULES)
+    assert visit is not None and visit.arrival is not None
+    evidence = visit.arrival
+    assert evidence.first.fix == stay[0] and evidence.last.fix == stay[-1]
+    assert evidence.fixes == 4
+    assert round(evidence.first.distance_m) == 20 and round(evidence.last.distance_m) == 10
+
+
+def test_a_departure_carries_the_absence_that_proved_it() -> None:
+    stay = [at(30 * i, 10) for i in range(5)]
+    # A fix back inside cuts the first absence short: only the second one counts.
+    away = [at(150, 400), at(180, 500), at(210, 20), *[at(240 + 30 * i, 600) for i in range(5)]]
+    visit = detect(SITE, stay + away, RULES)
+    assert visit is not None and visit.departure is not None
+    assert visit.left_at == T0 + timedelta(seconds=240)
+    assert visit.departure.first.fix == away[3] and visit.departure.last.fix == away[-1]
+    assert visit.departure.fixes == 5

@@ -1,6 +1,7 @@
 /* One order, opened from the list or the map: its facts, the ranked candidates with
    their score parts (and who was left out, and why), its photos (thumbnails through
-   their signed links) and its timeline. Assigning or reassigning is one action sent
+   their signed links) and its timeline, where the geofence's arrival and departure show
+   with the fixes behind them (first and last fix, how many). Assigning or reassigning is one action sent
    with the order's version (If-Match): if someone changed the order meanwhile (412)
    the panel says so and shows the order as it is now.
 
@@ -25,11 +26,12 @@ window.ConsoleDetail = (() => {
     panel.hidden = false;
     heading.textContent = text("loading");
     const base = `/v1/work-orders/${id}`;
-    const [order, history, photos, candidates] = await Promise.all([
+    const [order, history, photos, candidates, visit] = await Promise.all([
       call("GET", base),
       call("GET", `${base}/history?limit=200`),
       call("GET", `${base}/photos?limit=50`),
       call("GET", `${base}/candidates`),
+      call("GET", `${base}/visit`), // 404 until the geofence sees an arrival
     ]);
     if (!current || current.id !== id) return; // another order was opened meanwhile
     if (!order.ok) {
@@ -40,7 +42,7 @@ window.ConsoleDetail = (() => {
     drawFacts(order.data);
     drawCandidates(order.data, candidates.ok ? candidates.data : { candidates: [], excluded: [] });
     drawPhotos(photos.ok ? photos.data.items : []);
-    drawHistory(history.ok ? history.data.items : []);
+    drawHistory(history.ok ? history.data.items : [], visit.ok ? visit.data : null);
     if (!keepMessage) {
       panel.scrollIntoView({ block: "start" });
       panel.focus();
@@ -125,19 +127,43 @@ window.ConsoleDetail = (() => {
     list.replaceChildren(...(rows.length ? rows : [element("li", { className: "muted" }, text("no_photos"))]));
   }
 
-  function drawHistory(items) {
+  function drawHistory(items, visit) {
+    const steps = items.map((change) => ({
+      at: change.occurred_at,
+      title: text(`status.${change.to_status}`),
+      detail: change.reason,
+    }));
+    if (visit) {
+      steps.push(fenceStep(visit.arrived_at, text(`arrival_${visit.arrival}`), visit.arrival_evidence));
+      if (visit.left_at) steps.push(fenceStep(visit.left_at, text("departure_seen"), visit.departure_evidence));
+    }
+    steps.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     document.getElementById("history").replaceChildren(
-      ...items.map((change) =>
+      ...steps.map((step) =>
         element(
           "li",
           { className: "is-done" },
           element("span", { className: "dot", "aria-hidden": "true" }),
-          element("span", { className: "step-title" }, text(`status.${change.to_status}`)),
-          element("time", { datetime: change.occurred_at }, when(change.occurred_at)),
-          change.reason ? element("span", { className: "step-detail" }, change.reason) : null,
+          element("span", { className: "step-title" }, step.title),
+          element("time", { datetime: step.at }, when(step.at)),
+          step.detail ? element("span", { className: "step-detail" }, step.detail) : null,
         ),
       ),
     );
+  }
+
+  // A geofence time and what decided it: the first and last fix of the stay (or
+  // absence), the first one's distance to the site, and how many fixes it held.
+  function fenceStep(at, title, evidence) {
+    const detail = evidence
+      ? text("evidence", {
+          count: evidence.fixes,
+          first: when(evidence.first.fixed_at),
+          metres: Math.round(evidence.first.distance_m),
+          last: when(evidence.last.fixed_at),
+        })
+      : null;
+    return { at, title, detail };
   }
 
   async function assign(order, candidate, button) {
