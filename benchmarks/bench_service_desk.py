@@ -5,9 +5,10 @@
 Per backend (SQLite file; throwaway PostgreSQL database), migrates a fresh
 schema and writes one tenant with ``--orders`` orders over the last 30 days
 (core INSERTs, not the services: the seed is not what is measured): status
-histories (created, assigned, accepted, arrived, completed; some reopened,
-some cancelled), SLA rows with due times and marks, a default business
-calendar (Shanghai, 09:00-18:00 weekdays, CN holidays), escalations, ratings,
+histories (created, assigned, accepted, arrived, completed; one in ten
+paused for the customer, some reopened, some cancelled), SLA rows with due
+times and marks, a default business calendar (Shanghai, 09:00-18:00 weekdays,
+CN holidays), escalations, ratings,
 and open duplicate suggestions on one order in ten. Then, one JSON line:
 
 - ``kpis``: ``GET /v1/service-desk/kpis``'s query over the whole month (every
@@ -84,6 +85,10 @@ def _seed(engine: Engine, count: int, rng: random.Random) -> tuple[Actor, list[u
                                           ("arrive", "en_route", "on_site")):  # fmt: skip
                 at += timedelta(seconds=rng.randrange(60, 4 * 3600))
                 steps.append(_step(tenant, order_id, action, before, after, at))
+            if rng.random() < 0.1:  # waited for the customer: the SLA clocks stood still
+                steps.append(_step(tenant, order_id, "pause", "in_progress", "paused", at))
+                at += timedelta(seconds=rng.randrange(600, 8 * 3600))
+                steps.append(_step(tenant, order_id, "resume", "paused", "in_progress", at))
             if rng.random() < 0.1:
                 steps.append(_step(tenant, order_id, "reopen", "completed", "new", at))
             completed = min(now, at + timedelta(seconds=rng.randrange(600, 8 * 3600)))

@@ -16,14 +16,16 @@ same run and interleaved, ``--repeats`` times each:
 
 The file is a real JPEG (uploads are validated as images), sent as all bytes but the
 last, then the last on its own, so the line shows both halves: ``staged_*`` is
-getting the bytes into the staging area (HTTP, disk, fsync, the running SHA-256),
-``last_byte_s`` what the last byte costs (the image decode of :mod:`media.validate`
-and the rename into the blob store; the markup scan ran while the bytes arrived).
+getting the bytes into the staging area (HTTP, disk, fsync, the running SHA-256 and
+markup scan, and feeding the JPEG decode of :mod:`media.draft`, which runs on its own
+thread as the bytes arrive and holds the receive back when it falls behind),
+``last_byte_s`` what the last byte costs (the decode of what arrived last, the
+rename into the blob store, the database).
 ``ratio`` divides by the raw file copy, ``ratio_to_http_copy`` by the HTTP copy;
 ``sha256_mb_per_s``, ``markup_scan_s``,
-``validate_s`` (scan and decode) and ``validate_after_scan_s`` (the decode the last byte
-still does) are measured on the same file in this process, to say which one bounds
-the upload. Medians of ``--repeats``. The server's peak RSS increase is the
+``validate_s`` (scan and decode) and ``validate_after_scan_s`` (the decode alone, which
+now overlaps the receive) are measured on the same file in this process, to say which
+one bounds the upload. Medians of ``--repeats``. The server's peak RSS increase is the
 largest rise of a worker's ``VmHWM`` over the tus runs, after a small warm-up upload.
 Prints ONE JSON line (targets: ratio ≥ 0.5, RSS increase ≤ 20 MB).
 """

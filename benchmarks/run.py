@@ -39,6 +39,9 @@ PG_ADMIN_URL = os.environ.get(
     "FIELDLINE_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 WARMUP_SECONDS = 2
+# Benchmarks of the engines in-process (their own databases, no HTTP servers), each a
+# module that prints its one JSON line; run after the HTTP ones.
+IN_PROCESS = {"nearest_qualified": "benchmarks.bench_nearest"}
 # The bare app plus one SELECT 1 (benchmarks/hello_app.py): the floor for any endpoint
 # that makes a database round trip.
 FLOOR = "select1_floor"
@@ -91,20 +94,36 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", type=int, default=5, help="alternating baseline/target rounds per benchmark"
     )
     args = parser.parse_args(argv)
-    unknown = set(args.only or []) - {"hello", FLOOR, *NAMES}
+    only = set(args.only or [])
+    unknown = only - {"hello", FLOOR, *NAMES, *IN_PROCESS}
     if unknown:
-        parser.error(
-            f"unknown benchmark {sorted(unknown)}; known: hello, {FLOOR}, {', '.join(NAMES)}"
-        )
-    ensure_wrk()
+        known = ", ".join(["hello", FLOOR, *NAMES, *IN_PROCESS])
+        parser.error(f"unknown benchmark {sorted(unknown)}; known: {known}")
     load = Load(args.duration, args.threads, args.connections, args.rounds)
     try:
-        for line in run_all(load, set(args.only or [])):
-            print(json.dumps(line, ensure_ascii=False), flush=True)
+        if not only or only - set(IN_PROCESS):
+            ensure_wrk()
+            for line in run_all(load, only):
+                print(json.dumps(line, ensure_ascii=False), flush=True)
+        for name, module in IN_PROCESS.items():
+            if not only or name in only:
+                print(run_in_process(name, module), flush=True)
     except BenchmarkFailed as exc:
         print(f"BENCHMARK FAILED: {exc}", file=sys.stderr, flush=True)
         return 1
     return 0
+
+
+def run_in_process(name: str, module: str) -> str:
+    """The one JSON line of an in-process benchmark module (which checks its own answers
+    and exits non-zero when they are wrong)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", module], capture_output=True, text=True, check=False, timeout=900
+    )
+    lines = completed.stdout.strip().splitlines()
+    if completed.returncode != 0 or not lines:
+        raise BenchmarkFailed(f"{name}: {completed.stderr.strip()[-2000:]}")
+    return lines[-1]
 
 
 def run_all(load: Load, only: set[str]) -> Iterator[dict[str, Any]]:

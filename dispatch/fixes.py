@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dispatch.geo import EARTH_RADIUS_M
 from dispatch.geo import metres as ground_metres
 
 FUTURE_SKEW = timedelta(minutes=5)
@@ -99,46 +100,89 @@ def admit(
     rules: Rules = Rules(),
 ) -> Admission:
     """Decide a batch. ``known_times`` are the device's stored fix times within the
-    batch's span (duplicates); ``previous`` finds the stored fix before a time."""
+    batch's span (duplicates); ``previous`` finds the stored fix before a time.
+
+    A thousand fixes a batch: the loops are written out (no call per fix for the
+    common case of a good fix), with the same rules as :func:`_refusal` and
+    :func:`implied_speed`."""
     admission = Admission()
+    rejected = admission.rejected
     seen = set(known_times)
     floor = max(first_seen, now - rules.retention)
+    latest = now + FUTURE_SKEW
+    worst = rules.max_accuracy_m
     candidates: list[tuple[int, Fix]] = []
     for index, fix in enumerate(fixes):
-        refusal = _refusal(fix, now=now, floor=floor, rules=rules)
-        if refusal is not None:
-            admission.rejected.append(Rejection(index, *refusal))
-        elif fix.fixed_at in seen:
+        at, accuracy = fix.fixed_at, fix.accuracy_m
+        speed, heading, altitude = fix.speed_mps, fix.heading_deg, fix.altitude_m
+        # Every refusal's condition, negated (NaN fails each comparison, infinity the
+        # ranges; ``x - x == 0`` only for a finite x); any doubt goes to _refusal.
+        plain = (
+            -90.0 <= fix.lat <= 90.0
+            and -180.0 <= fix.lon <= 180.0
+            and floor <= at <= latest
+            and (accuracy is None or 0.0 <= accuracy <= worst)
+            and (speed is None or speed - speed == 0.0)
+            and (heading is None or heading - heading == 0.0)
+            and (altitude is None or altitude - altitude == 0.0)
+        )
+        if not plain:
+            refusal = _refusal(fix, now=now, floor=floor, rules=rules)
+            if refusal is not None:
+                rejected.append(Rejection(index, *refusal))
+                continue
+        if at in seen:
             admission.duplicates.append(index)
         else:
-            seen.add(fix.fixed_at)
+            seen.add(at)
             candidates.append((index, fix))
-    candidates.sort(key=lambda pair: pair[1].fixed_at)
+    candidates.sort(key=_time_of_candidate)
+    limit = rules.max_speed_mps
+    kept, kept_indexes = admission.kept, admission.kept_indexes
     last: Fix | None = None
     for index, fix in candidates:
-        before = previous(fix.fixed_at)  # stored, just before it
+        at = fix.fixed_at
+        before = previous(at)  # stored, just before it
         if last is not None and (before is None or last.fixed_at > before.fixed_at):
             before = last
-        speed = implied_speed(before, fix)
-        if speed is not None and speed > rules.max_speed_mps:
-            admission.rejected.append(
-                Rejection(
-                    index,
-                    "location.implausible_speed",
-                    f"reaching it from the fix before needs {speed * 3.6:.0f} km/h",
+        if before is not None:
+            # implied_speed, written out
+            seconds = (at - before.fixed_at).total_seconds()
+            p1, p2 = before.lat * _RADIANS, fix.lat * _RADIANS
+            half_dp = (p2 - p1) * 0.5
+            half_dl = (fix.lon - before.lon) * _RADIANS * 0.5
+            h = _sin(half_dp) ** 2 + _cos(p1) * _cos(p2) * _sin(half_dl) ** 2
+            metres = _DIAMETER_M * _asin(_sqrt(h) if h < 1.0 else 1.0)
+            metres -= (before.accuracy_m or 0.0) + (fix.accuracy_m or 0.0)
+            if metres > 0.0 and (seconds <= 0.0 or metres / seconds > limit):
+                speed = math.inf if seconds <= 0.0 else metres / seconds
+                rejected.append(
+                    Rejection(
+                        index,
+                        "location.implausible_speed",
+                        f"reaching it from the fix before needs {speed * 3.6:.0f} km/h",
+                    )
                 )
-            )
-            continue
-        if not on_duty(fix.fixed_at):
-            admission.rejected.append(
+                continue
+        if not on_duty(at):
+            rejected.append(
                 Rejection(index, "location.off_duty", "neither on shift nor on an active job")
             )
             continue
-        admission.kept.append(fix)
-        admission.kept_indexes.append(index)
+        kept.append(fix)
+        kept_indexes.append(index)
         last = fix
-    admission.rejected.sort(key=lambda rejection: rejection.index)
+    rejected.sort(key=lambda rejection: rejection.index)
     return admission
+
+
+def _time_of_candidate(candidate: tuple[int, Fix]) -> datetime:
+    return candidate[1].fixed_at
+
+
+_RADIANS = math.pi / 180.0
+_DIAMETER_M = 2 * EARTH_RADIUS_M
+_sin, _cos, _asin, _sqrt = math.sin, math.cos, math.asin, math.sqrt
 
 
 _FIELDS = frozenset(
@@ -154,6 +198,36 @@ def parse_fix(item: Any) -> Fix | str:
     A batch carries up to a thousand fixes and each is read alone (one bad fix
     must not sink the batch), so this is a plain function, not a schema: it costs
     a few microseconds a fix. Ranges are :func:`admit`'s business."""
+    if type(item) is dict:
+        # The common case first, no call per field: known names, floats or nulls.
+        get = item.get
+        stamp, lat, lon = get("fixed_at"), get("lat"), get("lon")
+        accuracy, speed = get("accuracy_m"), get("speed_mps")
+        heading, altitude = get("heading_deg"), get("altitude_m")
+        if (
+            type(stamp) is str
+            and type(lat) is float
+            and type(lon) is float
+            and type(accuracy) in _FLOAT_OR_NULL
+            and type(speed) in _FLOAT_OR_NULL
+            and type(altitude) in _FLOAT_OR_NULL
+            and (heading is None or (type(heading) is float and 0.0 <= heading <= 360.0))
+            and len(stamp) <= _MAX_TIME_TEXT
+            and item.keys() <= _FIELDS
+        ):
+            try:
+                at = datetime.fromisoformat(stamp)
+            except ValueError:
+                return "fixed_at: not an RFC 3339 time"
+            if at.tzinfo is not None:
+                return Fix(at.astimezone(UTC), lat, lon, accuracy, speed, heading, altitude)
+    return _parse_fix_field_by_field(item)
+
+
+_FLOAT_OR_NULL = frozenset({float, type(None)})
+
+
+def _parse_fix_field_by_field(item: Any) -> Fix | str:
     if not isinstance(item, dict):
         return "a fix is a JSON object"
     unknown = item.keys() - _FIELDS

@@ -17,10 +17,17 @@ rules read (skills from the row's ``skill_levels``, open orders counted): one
 statement on PostgreSQL, the box loop and one query for the facts on SQLite.
 
 :meth:`SpatialIndex.qualified` gives the nearest *active technicians holding the
-skills*, facts included, in one statement per box run on the database driver: the
-path of :func:`api.dispatching.services.nearest_qualified`.
+skills*, facts included, run on the database driver: the path of
+:func:`api.dispatching.services.nearest_qualified`. It reads ``technician_places``
+(migration 0041), where each technician has a home row and a fix row, each carrying
+the fix's time, so one search over one index finds effective positions: on
+PostgreSQL one KNN scan whose GiST index holds the tenant and the freshness range
+each row counts for (a fix up to its time, a home base after it), so a stale fix is
+skipped and its home row found without a sweep; on SQLite one R*Tree box per try with
+that range as a third dimension, then the facts of the nearest in one more statement.
 
-Both read the structures migration 0025 creates; the database keeps them in step.
+``nearest`` and ``shortlist`` read the structures of migration 0025 (a KNN over the
+fixes and one over the home bases, merged). The database keeps all of them in step.
 The antimeridian is not handled (a box is clipped at ±180°), which is fine for the
 fleets Fieldline serves.
 """
@@ -28,7 +35,6 @@ fleets Fieldline serves.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import uuid
 from collections.abc import Mapping, Sequence
@@ -36,6 +42,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import orjson
+from psycopg.types.json import set_json_loads
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -448,15 +456,17 @@ class RTreeIndex:
         open_statuses: Sequence[str],
     ) -> list[Placed]:
         needs = sorted(skills.items())
-        sql = _rtree_qualified_sql(len(needs), tuple(open_statuses))
+        sql = _rtree_qualified_sql(len(needs))
         # As SQLAlchemy stores them: UUIDs as 32 hex digits, times as naive UTC text.
         fresh = fresh_since.astimezone(UTC).replace(tzinfo=None)
         params: dict[str, Any] = {
             "tenant": tenant_id.hex, "fresh": fresh.isoformat(sep=" ", timespec="microseconds"),
+            "fresh_t": fresh_since.timestamp(),
         }  # fmt: skip
         for n, (skill, level) in enumerate(needs):
             params[f"p{n}"], params[f"l{n}"] = '$."' + skill.replace('"', '\\"') + '"', level
-        radius = self.first_radius_m
+        hint = (tenant_id, limit, tuple(needs))
+        radius = _RADIUS_HINTS.get(hint, self.first_radius_m)
         while True:
             whole_earth = radius >= 20_000_000
             south, north, west, east = _box(lat, lon, radius)
@@ -464,8 +474,45 @@ class RTreeIndex:
             rows = _driver_rows(connection, sql, params)
             near = sorted(((metres(lat, lon, r[1], r[2]), r) for r in rows), key=_first)
             if whole_earth or (len(near) >= limit and near[limit - 1][0] <= radius):
-                return [_placed_row(row, approx_m) for approx_m, row in near[:limit]]
+                if len(near) >= limit:
+                    _remember_radius(hint, near[limit - 1][0])
+                return _rtree_facts(connection, tenant_id, near[:limit], tuple(open_statuses))
             radius *= _growth(sum(1 for approx_m, _ in near if approx_m <= radius), limit)
+
+
+# Where the last search for the same tenant, list length and skills found its
+# ``limit``-th technician, a little widened: where the next one should start. A hint
+# only (any radius gives the same answer, a wrong one costs a box more); per process,
+# bounded. Starting every search at 2 km took two boxes on average for rare skills.
+_RADIUS_HINTS: dict[tuple[Any, ...], float] = {}
+_HINT_MARGIN = 1.25
+
+
+def _remember_radius(hint: tuple[Any, ...], limit_th_m: float) -> None:
+    if len(_RADIUS_HINTS) >= 4096:
+        _RADIUS_HINTS.clear()
+    _RADIUS_HINTS[hint] = max(limit_th_m * _HINT_MARGIN, 100.0)
+
+
+def _rtree_facts(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    near: Sequence[tuple[float, Any]],
+    open_statuses: tuple[str, ...],
+) -> list[Placed]:
+    """The facts of the nearest found, in one more query: reading them for every row of
+    every box (JSON text, the open orders counted) cost several times the box itself,
+    and in-process SQLite makes the second statement cheap."""
+    if not near:
+        return []
+    params = {"tenant": tenant_id.hex} | {f"t{n}": row[0] for n, (_, row) in enumerate(near)}
+    facts = {
+        row[0]: row
+        for row in _driver_rows(connection, _rtree_facts_sql(len(near), open_statuses), params)
+    }
+    return [
+        _placed_row(row + facts[row[0]][1:], approx_m) for approx_m, row in near if row[0] in facts
+    ]
 
 
 _QUALIFIED_CURSOR = "fieldline_dispatch_cursor"  # key in the pool entry's info
@@ -481,6 +528,8 @@ def _driver_rows(connection: Connection, sql: str, params: Mapping[str, Any]) ->
     cursor = pooled.info.get(_QUALIFIED_CURSOR)
     if cursor is None:
         cursor = pooled.info[_QUALIFIED_CURSOR] = pooled.driver_connection.cursor()  # type: ignore[union-attr]
+        if hasattr(cursor, "adapters"):  # psycopg: JSON columns decoded by orjson
+            set_json_loads(orjson.loads, cursor)
     try:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
@@ -502,13 +551,13 @@ def _in_list(statuses: Sequence[str]) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _pg_qualified_sql(skill_count: int, open_statuses: tuple[str, ...]) -> str:
-    def has(alias: str) -> str:
-        return "".join(
-            f" AND ({alias}.skill_levels ->> %(s{n})s)::int >= %(l{n})s" for n in range(skill_count)
-        )
-
+    """One KNN scan of ``technician_places`` (migration 0041): its GiST index holds the
+    tenant and the freshness range each row counts for, so the scan reads only rows
+    of this tenant that place their technician under this freshness limit."""
+    has = "".join(
+        f" AND (p.skill_levels ->> %(s{n})s)::int >= %(l{n})s" for n in range(skill_count)
+    )
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
-    home = "ST_SetSRID(ST_MakePoint(t.home_lon, t.home_lat), 4326)::geography"
     return f"""
     SELECT n.technician_id, n.lat, n.lon, n.source, n.fixed_at, n.d,
            tf.name, tf.active, tf.certifications, tf.working_hours, tf.timezone,
@@ -517,22 +566,12 @@ def _pg_qualified_sql(skill_count: int, open_statuses: tuple[str, ...]) -> str:
             WHERE w.tenant_id = %(tenant)s AND w.assignee_id = n.technician_id
               AND w.status IN ({_in_list(open_statuses)})) AS open_orders
     FROM (
-      SELECT * FROM (
-        (SELECT l.technician_id, l.lat, l.lon, 'fix' AS source, l.fixed_at,
-                l.geog <-> {point} AS d
-         FROM technician_locations l JOIN technicians a ON a.id = l.technician_id
-         WHERE l.tenant_id = %(tenant)s AND l.fixed_at >= %(fresh)s AND a.active{has("a")}
-         ORDER BY l.geog <-> {point} LIMIT %(k)s)
-        UNION ALL
-        (SELECT t.id, t.home_lat, t.home_lon, 'home', NULL, {home} <-> {point}
-         FROM technicians t
-         WHERE t.tenant_id = %(tenant)s AND t.home_lat IS NOT NULL AND t.home_lon IS NOT NULL
-           AND t.active{has("t")}
-           AND NOT EXISTS (SELECT 1 FROM technician_locations f
-                           WHERE f.tenant_id = t.tenant_id AND f.technician_id = t.id
-                             AND f.fixed_at >= %(fresh)s)
-         ORDER BY {home} <-> {point} LIMIT %(k)s)
-      ) AS both_sources ORDER BY d LIMIT %(k)s
+      SELECT p.technician_id, p.lat, p.lon, p.source,
+             CASE WHEN p.source = 'fix' THEN p.fixed_at END AS fixed_at,
+             p.geog <-> {point} AS d
+      FROM technician_places p
+      WHERE p.tenant_id = %(tenant)s AND p.fresh @> %(fresh)s::timestamptz AND p.active{has}
+      ORDER BY p.geog <-> {point} LIMIT %(k)s
     ) AS n
     JOIN technicians tf ON tf.id = n.technician_id
     ORDER BY n.d
@@ -550,28 +589,32 @@ _ROWS_HINT = """
 
 
 @functools.lru_cache(maxsize=64)
-def _rtree_qualified_sql(skill_count: int, open_statuses: tuple[str, ...]) -> str:
-    has = "".join(f" AND json_extract(t.skill_levels, :p{n}) >= :l{n}" for n in range(skill_count))
-    facts = f"""t.name, t.active, t.certifications, t.working_hours, t.timezone, t.skill_levels,
-           (SELECT count(*) FROM work_orders w
-            WHERE w.tenant_id = :tenant AND w.assignee_id = t.id
-              AND w.status IN ({_in_list(open_statuses)}))"""  # noqa: S608 (constants)
+def _rtree_qualified_sql(skill_count: int) -> str:
+    """One box of ``technician_places`` (migration 0041) through its R*Tree, whose third
+    dimension is the freshness range each row counts for; the R*Tree's rounding makes
+    that dimension approximate, so the row's ``fixed_at`` decides exactly."""
+    has = "".join(f" AND json_extract(p.skill_levels, :p{n}) >= :l{n}" for n in range(skill_count))
     return f"""
-    SELECT l.technician_id, l.lat, l.lon, 'fix', l.fixed_at, {facts}
-    FROM technician_locations_rtree r CROSS JOIN technician_locations l ON l.rowid = r.id
-         CROSS JOIN technicians t ON t.id = l.technician_id
+    SELECT p.technician_id, p.lat, p.lon, p.source, CASE WHEN p.source = 'fix' THEN p.fixed_at END
+    FROM technician_places_rtree r CROSS JOIN technician_places p ON p.id = r.id
     WHERE r.min_lat >= :south AND r.max_lat <= :north AND r.min_lon >= :west
       AND r.max_lon <= :east{_ROWS_HINT.format(a="r")}
-      AND l.tenant_id = :tenant AND l.fixed_at >= :fresh AND t.active{has}
-    UNION ALL
-    SELECT t.id, t.home_lat, t.home_lon, 'home', NULL, {facts}
-    FROM technician_homes_rtree h CROSS JOIN technicians t ON t.rowid = h.id
-    WHERE h.min_lat >= :south AND h.max_lat <= :north AND h.min_lon >= :west
-      AND h.max_lon <= :east{_ROWS_HINT.format(a="h")}
-      AND t.tenant_id = :tenant AND t.active{has}
-      AND NOT EXISTS (SELECT 1 FROM technician_locations f
-                      WHERE f.tenant_id = t.tenant_id AND f.technician_id = t.id
-                        AND f.fixed_at >= :fresh)
+      AND r.min_t <= :fresh_t AND r.max_t >= :fresh_t
+      AND p.tenant_id = :tenant AND p.active
+      AND CASE WHEN p.source = 'fix' THEN p.fixed_at >= :fresh
+               ELSE p.fixed_at IS NULL OR p.fixed_at < :fresh END{has}
+    """  # noqa: S608 (constants and placeholders only)
+
+
+@functools.lru_cache(maxsize=64)
+def _rtree_facts_sql(count: int, open_statuses: tuple[str, ...]) -> str:
+    ids = ", ".join(f":t{n}" for n in range(count))
+    return f"""
+    SELECT t.id, t.name, t.active, t.certifications, t.working_hours, t.timezone, t.skill_levels,
+           (SELECT count(*) FROM work_orders w
+            WHERE w.tenant_id = :tenant AND w.assignee_id = t.id
+              AND w.status IN ({_in_list(open_statuses)}))
+    FROM technicians t WHERE t.id IN ({ids}) AND t.tenant_id = :tenant
     """  # noqa: S608 (constants and placeholders only)
 
 
@@ -592,9 +635,9 @@ def _placed_row(row: Any, approx_m: float) -> Placed:
     fixed_at = None if row[4] is None else datetime.fromisoformat(row[4]).replace(tzinfo=UTC)
     return Placed(
         Located(uuid.UUID(hex=row[0]), row[1], row[2], row[3], fixed_at, approx_m),
-        row[5], bool(row[6]), json.loads(row[7]) if row[7] else [],
-        json.loads(row[8]) if row[8] else {}, row[9],
-        {str(k): int(v) for k, v in json.loads(row[10] or "{}").items()}, row[11],
+        row[5], bool(row[6]), orjson.loads(row[7]) if row[7] else [],
+        orjson.loads(row[8]) if row[8] else {}, row[9],
+        {str(k): int(v) for k, v in orjson.loads(row[10] or "{}").items()}, row[11],
     )  # fmt: skip
 
 

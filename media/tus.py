@@ -19,7 +19,9 @@ append continues the running hash of the bytes before it when this process holds
 appends that reach the same worker), so the last byte needs no second pass over the
 file to hash it; an append that finds no running hash leaves the hash to be taken
 from the file at the end. The markup (polyglot) scan of :mod:`media.validate` runs
-alongside the hash in the same reads (:class:`Running`), on the same terms.
+alongside the hash in the same reads (:class:`Running`), on the same terms, and so does
+a JPEG's validating decode, on a thread of its own fed the same reads
+(:mod:`media.draft`).
 
 An append that fails its ``Upload-Checksum`` (or would exceed the length) leaves
 the file as it was. An append whose connection breaks keeps what arrived, unless it
@@ -48,7 +50,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from media.blobs import ByteSource
-from media.validate import MarkupScan
+from media.draft import JPEG_MAGIC, DraftDecode
+from media.validate import Decoded, MarkupScan
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = ("creation", "creation-with-upload", "termination", "checksum", "expiration")
@@ -125,19 +128,37 @@ class UploadState:
 
 class Running:
     """What is worked out while an upload's bytes arrive, from its first byte on: the
-    SHA-256 and :mod:`media.validate`'s markup scan (so the last byte runs neither over
-    the file again)."""
+    SHA-256, :mod:`media.validate`'s markup scan and, for a JPEG, its validating decode
+    on a thread of its own (:mod:`media.draft`), so the last byte runs none of them over
+    the file again. Whoever drops a state without finishing it calls :meth:`close`."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "upload") -> None:
         self._sha256 = hashlib.sha256()
         self.markup = MarkupScan()
+        self._name = name
+        self._draft: DraftDecode | None = None
+        self._fed = 0
 
     def update(self, data: bytes, /) -> None:
-        self._sha256.update(data)
+        if self._fed == 0 and data.startswith(JPEG_MAGIC):  # a JPEG: decode as it comes
+            self._draft = DraftDecode.start(f"draft-{self._name}")
+        self._fed += len(data)
+        self._sha256.update(data)  # without the GIL, beside the decoder
+        if self._draft is not None:
+            self._draft.feed(data)
         self.markup.update(data)
 
     def hexdigest(self) -> str:
         return self._sha256.hexdigest()
+
+    def decoded(self) -> Decoded | None:
+        """Every byte arrived: the JPEG decode's outcome, or None if there was none (not
+        a JPEG, no decoder free, or it gave up), so the file is decoded instead."""
+        return self._draft.finish() if self._draft is not None else None
+
+    def close(self) -> None:
+        if self._draft is not None:
+            self._draft.close()
 
 
 @dataclass(frozen=True)
@@ -155,7 +176,8 @@ class RunningDigests:
     and only truncate back to it), so an entry is kept only once its offset is recorded
     (:meth:`keep`), and :meth:`take` removes it: an append that fails cannot leave a
     state behind that no longer matches the file. Bounded; a missing entry only costs
-    one read of the file when the upload completes.
+    one read and decode of the file when the upload completes. An entry that goes
+    (evicted, forgotten, or found at another offset) is closed, which ends its decoder.
     """
 
     def __init__(self, max_entries: int = 256) -> None:
@@ -167,22 +189,39 @@ class RunningDigests:
         """The running state of the bytes before ``offset`` (a new one at 0), or None."""
         with self._lock:
             entry = self._entries.pop(upload_id, None)
+        if entry is not None and entry[0] != offset:
+            entry[1].close()  # another worker took the upload on meanwhile
+            entry = None
         if offset == 0:
-            return Running()
-        if entry is None or entry[0] != offset:
-            return None
-        return entry[1]
+            if entry is not None:
+                entry[1].close()
+            return Running(str(upload_id))
+        return entry[1] if entry is not None else None
 
     def keep(self, upload_id: uuid.UUID, offset: int, running: Running) -> None:
+        gone: list[Running] = []
         with self._lock:
+            previous = self._entries.pop(upload_id, None)
+            if previous is not None and previous[1] is not running:
+                gone.append(previous[1])
             self._entries[upload_id] = (offset, running)
-            self._entries.move_to_end(upload_id)
             while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+                gone.append(self._entries.popitem(last=False)[1][1])
+        for state in gone:
+            state.close()
 
     def forget(self, upload_id: uuid.UUID) -> None:
         with self._lock:
-            self._entries.pop(upload_id, None)
+            entry = self._entries.pop(upload_id, None)
+        if entry is not None:
+            entry[1].close()
+
+    def clear(self) -> None:
+        """Forget every upload (their decoders end)."""
+        with self._lock:
+            entries, self._entries = list(self._entries.values()), OrderedDict()
+        for _, state in entries:
+            state.close()
 
 
 RUNNING = RunningDigests()  # this process's (each gunicorn worker has its own)

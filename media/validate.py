@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -135,17 +136,37 @@ class MarkupScan:
         )
 
 
+@dataclass(frozen=True)
+class Decoded:
+    """What :func:`decode_jpeg_stream` made of a JPEG's bytes as they arrived, under the
+    limits it was given: the image's size, or the refusal the decode raised."""
+
+    max_pixels: int
+    max_side: int
+    size: tuple[int, int] | None = None
+    refusal: MediaRefused | None = None
+
+    def result(self) -> tuple[int, int]:
+        if self.refusal is not None:
+            raise self.refusal
+        assert self.size is not None
+        return self.size
+
+
 def validate_image(
     data: bytes | BinaryIO,
     *,
     max_pixels: int = MAX_PIXELS,
     max_side: int = MAX_SIDE,
     scanned: MarkupScan | None = None,
+    decoded: Decoded | None = None,
 ) -> ImageInfo:
     """Check ``data`` (bytes, or a readable, seekable file at its start) is one whole image
     of a supported type, or raise a :class:`MediaRefused`. ``scanned``: a
     :class:`MarkupScan` already fed every byte of ``data`` in order, so the markup scan
-    is not run over them again."""
+    is not run over them again. ``decoded``: the outcome of :func:`decode_jpeg_stream`
+    over every byte of ``data`` in order, so a JPEG is not decoded again (its refusal,
+    if it had one, is raised here, after the type and markup checks as always)."""
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     start = source.tell()
     mime = sniff(source.read(_SNIFF_BYTES))
@@ -155,8 +176,59 @@ def validate_image(
     if scanned.found if scanned is not None else _carries_markup(source):
         raise PolyglotImage("the image carries markup or script a browser could run")
     source.seek(start)
-    width, height = _decode(source, mime, max_pixels, max_side)
+    if (
+        decoded is not None
+        and mime == "image/jpeg"
+        and (decoded.max_pixels, decoded.max_side) == (max_pixels, max_side)
+    ):
+        width, height = decoded.result()
+    else:
+        width, height = _decode(source, mime, max_pixels, max_side)
     return ImageInfo(mime=mime, width=width, height=height)
+
+
+def decode_jpeg_stream(
+    source: BinaryIO,
+    before_load: Callable[[Image.Image], None],
+    *,
+    max_pixels: int = MAX_PIXELS,
+    max_side: int = MAX_SIDE,
+) -> Decoded:
+    """The JPEG decode of :func:`validate_image` (limits, then every entropy-coded block
+    at 1/8 scale) over a source whose bytes may still be arriving: it is opened once, not
+    probed and reopened (``verify`` does nothing for a JPEG), so a source that keeps
+    only the bytes not yet decoded can serve it. ``before_load`` is called with the
+    opened image once its size passed the limits, just before the decode seeks back to
+    the start and reads on to the end.
+
+    No warning filter is set (it is process-wide, and this runs beside request threads):
+    a JPEG big enough for Pillow's ``DecompressionBombWarning`` (89 megapixels) is over
+    :data:`MAX_PIXELS` anyway, which is checked before a pixel is decoded."""
+    if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+        raise ValueError("limits above Pillow's own need the warning filter of _decode")
+    try:
+        with Image.open(source, formats=["JPEG"]) as image:
+            width, height = image.size
+            _check_size(width, height, max_pixels, max_side)
+            before_load(image)
+            image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
+            image.load()
+    except MediaRefused as refusal:
+        return Decoded(max_pixels, max_side, refusal=refusal)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        bomb = TooManyPixels("the image decompresses to too many pixels")
+        bomb.__cause__ = exc
+        return Decoded(max_pixels, max_side, refusal=bomb)
+    except Exception as exc:  # Pillow raises many types for broken input
+        corrupt = CorruptImage("the image is truncated or corrupt")
+        corrupt.__cause__ = exc
+        return Decoded(max_pixels, max_side, refusal=corrupt)
+    return Decoded(max_pixels, max_side, size=(width, height))
+
+
+def _check_size(width: int, height: int, max_pixels: int, max_side: int) -> None:
+    if width > max_side or height > max_side or width * height > max_pixels:
+        raise TooManyPixels(f"the image is {width}×{height} pixels, over the limit")
 
 
 def check_image(source: BinaryIO) -> None:
@@ -184,8 +256,7 @@ def _decode(source: BinaryIO, mime: str, max_pixels: int, max_side: int) -> tupl
         try:
             with Image.open(source, formats=formats) as probe:
                 width, height = probe.size
-                if width > max_side or height > max_side or width * height > max_pixels:
-                    raise TooManyPixels(f"the image is {width}×{height} pixels, over the limit")
+                _check_size(width, height, max_pixels, max_side)
                 probe.verify()
             source.seek(start)
             with Image.open(source, formats=formats) as full:

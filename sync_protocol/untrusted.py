@@ -41,6 +41,7 @@ ENVELOPE_MAX_DEPTH = 512
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _ALIKE = bytes.maketrans(b"[{]}", b"(())")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_BRACKETS_OR_QUOTES = bytes(b for b in range(256) if b not in b'[]{}"')
 _PASSES = 8
 # What a body must contain to hold a NUL or a surrogate once parsed.
 _SUSPECT_RAW = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF])|\xed[\xa0-\xbf]|\x00")
@@ -64,8 +65,7 @@ def raw_depth(raw: bytes, limit: int | None = None) -> int:
     Malformed JSON gives some number (never less than the parser would reach);
     the parser refuses it afterwards.
     """
-    # C speed first: strings out, then everything but brackets, brackets made alike.
-    brackets = _STRING.sub(b"", raw).translate(_ALIKE, _NOT_BRACKETS)
+    brackets = _brackets_outside_strings(raw)
     # Each pass takes out the innermost pairs, one level of depth, at C speed: wide
     # bodies (many small objects) shrink to little or nothing in a few passes.
     peeled = 0
@@ -87,8 +87,27 @@ def raw_depth(raw: bytes, limit: int | None = None) -> int:
     return deepest
 
 
+def _brackets_outside_strings(raw: bytes) -> bytes:
+    """The brackets of raw JSON outside its strings, made alike (``(`` and ``)``).
+
+    Fast path, two passes at C speed, for a body without a backslash (no escapes,
+    so every ``"`` opens or closes a string): keep only brackets and quotes, then
+    take out the adjacent quote pairs. A string without brackets inside becomes
+    ``""`` and goes; if any quote is left, some string held a bracket (the first
+    such string's opening quote ends an odd run of quotes), and the regular
+    expression that skips strings does the work instead."""
+    if b"\\" not in raw:
+        kept = raw.translate(_ALIKE, _NOT_BRACKETS_OR_QUOTES).replace(b'""', b"")
+        if b'"' not in kept:
+            return kept
+    # Strings out, then everything but brackets, brackets made alike.
+    return _STRING.sub(b"", raw).translate(_ALIKE, _NOT_BRACKETS)
+
+
 def may_hold_bad_text(raw: bytes) -> bool:
     """False when the raw JSON cannot hold a NUL or a lone surrogate once parsed."""
+    if b"\\" not in raw and b"\x00" not in raw and b"\xed" not in raw:
+        return False  # each of the three patterns needs one of these bytes
     return _SUSPECT_RAW.search(raw) is not None
 
 

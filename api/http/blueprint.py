@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import flask_smorest
 from flask import current_app, request
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from api.errors.common import UnknownQueryParameter
 from api.errors.problem import PROBLEM_MIMETYPE
@@ -43,8 +44,27 @@ _WRITE_METHODS = _BODY_METHODS | {"delete"}
 _STANDARD_STATUSES = frozenset(status.value for status in http.HTTPStatus)  # not tus's 460
 
 
+class _Parser(FlaskParser):
+    """webargs' Flask parser, reading a JSON body from the request's cached parse.
+
+    The body hook (:func:`api.http.body.read_body`) has already parsed every JSON body
+    once, through the hostile-input guard, with orjson; webargs parsed it a second
+    time with the standard library (1.4 ms of a 1,000-fix GPS batch). Only when
+    there is no cached value (a body the hook left alone) does webargs parse itself.
+    """
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if is_json_request(req):
+            cached = req.get_json(silent=True, cache=True)
+            if cached is not None:
+                return cached
+        return super()._raw_load_json(req)
+
+
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     """flask-smorest's Blueprint with problem+json error docs and strict query strings."""
+
+    ARGUMENTS_PARSER = _Parser()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

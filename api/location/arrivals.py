@@ -1,7 +1,8 @@
 """Geofenced arrival and departure, detected as positions come in.
 
 Runs in the unit of work that keeps a batch of fixes (:func:`detect_visits` is
-called by :func:`api.location.services.record_positions`). For each of the
+called by :func:`api.location.services.record_positions` when
+:func:`jobs_under_way` said there is something to detect). For each of the
 technician's jobs under way (``en_route``, ``on_site``, ``in_progress``) at a site
 with a position, :func:`dispatch.geofence.detect` reads the whole trip's fixes,
 from the last time they set off for it, so a late batch is judged with
@@ -25,8 +26,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Exists, Select, select
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
@@ -50,25 +52,24 @@ _UNDER_WAY = (Status.EN_ROUTE, Status.ON_SITE, Status.IN_PROGRESS)
 _LONGEST_TRIP = timedelta(days=2)
 
 
+def jobs_under_way(actor: Actor) -> Exists:
+    """Whether the caller has a job under way at a site with a position (an ``EXISTS``
+    for the caller's own statement: without one, :func:`detect_visits` has nothing
+    to do and need not run)."""
+    return _jobs(actor, select(WorkOrder.id)).exists()
+
+
 def detect_visits(session: Session, actor: Actor) -> None:
     """Detect arrivals and departures for the caller's jobs under way."""
     assert actor.technician_id is not None
+    jobs = session.execute(_jobs(actor, select(WorkOrder, Site.lat, Site.lon))).all()
+    if not jobs:
+        return
     tenant = session.get(Tenant, actor.tenant_id)
     assert tenant is not None
     fence = geofence.FenceRules(
         enter_m=float(tenant.geofence_radius_m), exit_m=2.0 * tenant.geofence_radius_m
     )
-    jobs = session.execute(
-        select(WorkOrder, Site.lat, Site.lon)
-        .join(Site, Site.id == WorkOrder.site_id)
-        .where(
-            WorkOrder.tenant_id == actor.tenant_id,
-            WorkOrder.assignee_id == actor.technician_id,
-            WorkOrder.status.in_(_UNDER_WAY),
-            Site.lat.is_not(None),
-            Site.lon.is_not(None),
-        )
-    ).all()
     for order, lat, lon in jobs:
         visit = session.get(Visit, (actor.tenant_id, order.id))
         if visit is not None and visit.left_at is not None:
@@ -81,6 +82,16 @@ def detect_visits(session: Session, actor: Actor) -> None:
         if visit.left_at is None and found.left_at is not None:
             visit.left_at = found.left_at
             visit.departure_evidence = evidence_json(found.departure)
+
+
+def _jobs(actor: Actor, columns: Select[Any]) -> Select[Any]:
+    return columns.join(Site, Site.id == WorkOrder.site_id).where(
+        WorkOrder.tenant_id == actor.tenant_id,
+        WorkOrder.assignee_id == actor.technician_id,
+        WorkOrder.status.in_(_UNDER_WAY),
+        Site.lat.is_not(None),
+        Site.lon.is_not(None),
+    )
 
 
 def _trip(session: Session, actor: Actor, order: WorkOrder) -> list[Fix]:

@@ -99,6 +99,19 @@ class PresenceSchema(Schema):
     end = UTCDateTime(
         data_key="to", metadata={"description": "When it was completed or cancelled, else now"}
     )
+    truncated = fields.Boolean(
+        metadata={
+            "description": "True when the job's span held more fixes near the site than one "
+            "answer reads (50,000, oldest first): the figures then cover the span only up to "
+            "`counted_until`"
+        }
+    )
+    counted_until = UTCDateTime(
+        metadata={
+            "description": "The instant the figures cover the span up to: `to`, or when "
+            "`truncated`, the time of the last fix read"
+        }
+    )
     fixes_inside = fields.Integer()
     seconds_inside = fields.Float(
         metadata={"description": "The stays' spans added up (gaps over 5 minutes not counted)"}

@@ -7,7 +7,8 @@ assignee's fixes near the site in that span come from :mod:`dispatch.fix_index`
 (``ST_DWithin`` on PostgreSQL, R*Tree on SQLite); a fix counts as inside by the
 geofence's own rule (its accuracy forgiven up to the radius again), so the answer
 agrees with the arrival it is checking. :mod:`dispatch.presence` groups them into
-stays and adds up the time there.
+stays and adds up the time there. At most :data:`MAX_FIXES` fixes are read, the
+oldest first; past that the answer says it is ``truncated`` and up to when it counted.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from api.workorders.states import Status
 from dispatch import geofence, presence
 from dispatch.fix_index import fix_index_for
 
-# A day of fixes every few seconds; a job's span longer than that is cut at this many.
+# A day of fixes every few seconds; a job's span longer than that is cut at this many,
+# and the answer says so (``truncated``, ``counted_until``).
 MAX_FIXES = 50_000
 _STARTED = (Status.EN_ROUTE, Status.ON_SITE, Status.IN_PROGRESS)
 _ENDED = (Status.COMPLETED, Status.CANCELLED)
@@ -67,8 +69,11 @@ def work_order_presence(
         start,
         end,
         technician_id=order.assignee_id,
-        limit=MAX_FIXES,
+        limit=MAX_FIXES + 1,  # one more, to know whether any were left unread
     )
+    truncated = len(near) > MAX_FIXES
+    if truncated:
+        near = near[:MAX_FIXES]
     inside = [
         geofence.Sighting(n.fix, n.distance_m)
         for n in near
@@ -82,6 +87,9 @@ def work_order_presence(
         "radius_m": radius_m,
         "start": start,
         "end": end,
+        "truncated": truncated,
+        # Fixes come oldest first: a cut answer counted the span up to its last fix read.
+        "counted_until": near[-1].fix.fixed_at if truncated else end,
         "fixes_inside": len(inside),
         "seconds_inside": presence.seconds_there(stays),
         "first_inside": _wire(inside[0]) if inside else None,

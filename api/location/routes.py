@@ -57,14 +57,12 @@ class SyncPositions(MethodView):
         reason; the others are kept. The current position only moves forward in
         fix time."""
         fixes, indexes, invalid = read_fixes(data["fixes"])
-        actor = current_actor()
         try:
-            device, first_seen = services.device_stream(new_uow(), actor, data["device_id"])
+            outcome = services.record_positions(
+                new_uow(), current_actor(), data["device_id"], fixes, indexes, invalid
+            )
         except ProtocolError as error:
             raise from_protocol(error) from None
-        outcome = services.record_positions(
-            new_uow(), actor, device, first_seen, fixes, indexes, invalid
-        )
         return _recorded(outcome)
 
 
@@ -79,9 +77,9 @@ class Positions(MethodView):
         The same rules as `POST /v1/sync/positions`; the fixes count as the
         login's device."""
         fixes, indexes, invalid = read_fixes(data["fixes"])
-        actor = current_actor()
-        device = services.direct_stream(new_uow(), actor)
-        outcome = services.record_positions(new_uow(), actor, device, None, fixes, indexes, invalid)
+        outcome = services.record_positions(
+            new_uow(), current_actor(), None, fixes, indexes, invalid
+        )
         return _recorded(outcome)
 
 

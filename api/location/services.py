@@ -9,13 +9,14 @@ the newest fix current.
 from __future__ import annotations
 
 import bisect
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import bindparam, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from api.live.events import LiveEvent
 from api.location import arrivals, errors
 from api.location.models import CurrentLocation, Position
 from api.sync import devices
+from api.sync.models import SyncDevice
 from api.technicians.errors import TechnicianNotFound
 from api.technicians.models import Technician
 from api.workorders import queries
@@ -54,54 +56,52 @@ class Recorded:
 def record_positions(
     uow: UnitOfWork,
     actor: Actor,
-    device_id: str,
-    first_seen: datetime | None,
+    device: uuid.UUID | None,
     batch: Sequence[Fix],
     indexes: Sequence[int] | None = None,
     invalid: Sequence[tuple[int, str]] = (),
 ) -> Recorded:
     """Keep what :func:`dispatch.fixes.admit` keeps of ``batch`` for the caller's
-    technician. ``invalid`` are fixes the HTTP layer could not even read, and
-    ``indexes`` the readable ones' places in the batch as sent (the report speaks
-    of those); they are reported as ``location.invalid_fix``."""
+    technician, from the sync ``device`` (registered to the caller on first use;
+    another login's device is ``sync.device_mismatch``, a :class:`ProtocolError`) or,
+    with None, as the login's device (or the login itself). ``invalid`` are fixes
+    the HTTP layer could not even read, and ``indexes`` the readable ones' places in
+    the batch as sent (the report speaks of those); they are reported as
+    ``location.invalid_fix``.
+
+    One transaction; without a job under way, four statements and a ``COPY``: who
+    is asking (the technician, the login's device binding, the device, whether a job
+    is under way), the device's stored fixes around the batch, the ``COPY`` (in a
+    savepoint), the current position's upsert returning its row, and the live notice
+    at commit. The jobs' active spans are read only for a fix off shift, and the
+    geofence runs only while a job is under way."""
     places = list(indexes) if indexes is not None else list(range(len(batch)))
-    if actor.technician_id is None:
-        raise errors.NotATechnician()
-    if len(batch) + len(invalid) > rules.MAX_BATCH:
-        raise errors.BatchTooLarge(f"At most {rules.MAX_BATCH} fixes a batch")
     with uow:
         session = uow.session
-        technician = session.get(Technician, actor.technician_id)
-        if technician is None or technician.tenant_id != actor.tenant_id:
+        head = _read_head(session, actor, device)
+        stream, first_seen = _stream(session, actor, device, head)
+        if actor.technician_id is None:
+            raise errors.NotATechnician()
+        if len(batch) + len(invalid) > rules.MAX_BATCH:
+            raise errors.BatchTooLarge(f"At most {rules.MAX_BATCH} fixes a batch")
+        if head.technician_since is None:
             raise errors.NotATechnician()
         now = utcnow()
-        stored = _stored_fixes(session, actor.tenant_id, device_id, batch)
+        stored = _stored_fixes(session, actor.tenant_id, stream, batch)
         times = [fix.fixed_at for fix in stored]
-        spans = _active_spans(session, actor, batch)
-        hours, zone = technician.working_hours or {}, technician.timezone
+        hours, zone = head.hours or {}, head.zone
 
         def previous(at: datetime) -> Fix | None:
             index = bisect.bisect_left(times, at)
             return stored[index - 1] if index > 0 else None
 
-        # Working hours have minute resolution (and zones whole-minute offsets): one
-        # answer per UTC minute serves every fix in it (a batch spans a few minutes).
-        shift_by_minute: dict[datetime, bool] = {}
-
-        def on_duty(at: datetime) -> bool:
-            minute = at.replace(second=0, microsecond=0)
-            on = shift_by_minute.get(minute)
-            if on is None:
-                on = shift_by_minute[minute] = shifts.on_shift(hours, zone, at)
-            return on or shifts.within(spans, at)
-
         admission = rules.admit(
             batch,
             now=now,
-            first_seen=first_seen or technician.created_at,
+            first_seen=first_seen or head.technician_since,
             known_times=times,
             previous=previous,
-            on_duty=on_duty,
+            on_duty=_DutyCheck(hours, zone, lambda: _active_spans(session, actor, batch)),
         )
         admission.rejected = sorted(
             [rules.Rejection(places[r.index], r.code, r.detail) for r in admission.rejected]
@@ -110,39 +110,111 @@ def record_positions(
         )
         admission.duplicates = [places[index] for index in admission.duplicates]
         admission.kept_indexes = [places[index] for index in admission.kept_indexes]
-        _insert(session, actor, device_id, admission.kept, now)
+        _insert(session, actor, stream, admission.kept, now)
+        current = None
         if admission.newest is not None:
-            _advance_current(session, actor, device_id, admission.newest, now)
-        if admission.kept:
+            current = _advance_current(session, actor, stream, admission.newest, now)
+        if admission.kept and head.jobs_under_way:
             arrivals.detect_visits(session, actor)
-        # Read in the same transaction (the upsert above bypassed the ORM: reload).
-        current = session.get(
-            CurrentLocation, (actor.tenant_id, actor.technician_id), populate_existing=True
-        )
-        if current is not None:
-            session.expunge(current)
+        if current is None:  # nothing kept, or only fixes older than the current one
+            current = session.get(
+                CurrentLocation, (actor.tenant_id, actor.technician_id), populate_existing=True
+            )
+            if current is not None:
+                session.expunge(current)
         uow.commit()
     return Recorded(admission, current)
 
 
-def device_stream(uow: UnitOfWork, actor: Actor, device_id: uuid.UUID) -> tuple[str, datetime]:
-    """The sync device a batch comes from (registered to the caller on first use;
-    another login's device is ``sync.device_mismatch``) and when it was first seen."""
-    with uow:
-        devices.register(uow.session, actor, device_id)
-        device = devices.find_device(uow.session, actor, device_id)
-        uow.commit()
-    assert device is not None  # registered just now
-    return str(device_id), device.created_at - DEVICE_GRACE
+@dataclass(frozen=True)
+class _Head:
+    """What a batch needs to know of who sends it, read in one statement."""
+
+    hours: dict[str, Any] | None
+    zone: str
+    technician_since: datetime | None  # None: no such technician in the tenant
+    bound: str | None  # the login's device binding
+    device_owner: uuid.UUID | None
+    device_since: datetime | None  # None: the device is not registered yet
+    jobs_under_way: bool  # whether a geofence could detect an arrival or departure
 
 
-def direct_stream(uow: UnitOfWork, actor: Actor) -> str:
-    """Fixes sent outside sync count as the login's device (or the login itself)."""
-    with uow:
-        bound = uow.session.scalar(
-            select(AuthSession.device_id).where(AuthSession.id == actor.session_id)
-        )
-    return bound or f"session:{actor.session_id}"
+def _read_head(session: Session, actor: Actor, device: uuid.UUID | None) -> _Head:
+    technician = (Technician.tenant_id == actor.tenant_id, Technician.id == actor.technician_id)
+    columns: list[Any] = [
+        select(Technician.working_hours).where(*technician).scalar_subquery(),
+        select(Technician.timezone).where(*technician).scalar_subquery(),
+        select(Technician.created_at).where(*technician).scalar_subquery(),
+        select(AuthSession.device_id).where(AuthSession.id == actor.session_id).scalar_subquery(),
+        arrivals.jobs_under_way(actor),
+    ]
+    if device is not None:
+        mine = (SyncDevice.tenant_id == actor.tenant_id, SyncDevice.id == device)
+        columns += [
+            select(SyncDevice.user_id).where(*mine).scalar_subquery(),
+            select(SyncDevice.created_at).where(*mine).scalar_subquery(),
+        ]
+    row = session.execute(select(*columns)).one()
+    owner, since = (row[5], row[6]) if device is not None else (None, None)
+    return _Head(row[0], row[1], row[2], row[3], owner, since, bool(row[4]))
+
+
+def _stream(
+    session: Session, actor: Actor, device: uuid.UUID | None, head: _Head
+) -> tuple[str, datetime | None]:
+    """The stream the fixes belong to (their ``device_id``) and since when its fixes
+    count (None: since the technician was hired)."""
+    if device is None:
+        # Fixes sent outside sync count as the login's device (or the login itself).
+        return head.bound or f"session:{actor.session_id}", None
+    devices.check_bound(actor, device, head.bound)
+    owner, since = head.device_owner, head.device_since
+    if since is None:
+        devices.register(session, actor, device)
+        owner, since = session.execute(
+            select(SyncDevice.user_id, SyncDevice.created_at).where(
+                SyncDevice.tenant_id == actor.tenant_id, SyncDevice.id == device
+            )
+        ).one()
+    devices.check_owner(actor, owner)
+    return str(device), since - DEVICE_GRACE
+
+
+class _DutyCheck:
+    """Whether a fix's time is on duty: on shift, or on an active job.
+
+    Working hours have minute resolution (and zones whole-minute offsets): one
+    answer serves every fix in a UTC minute, and :func:`dispatch.fixes.admit` asks
+    in time order, so most fixes cost two comparisons. The jobs' active spans are
+    read only if some fix is off shift."""
+
+    def __init__(
+        self,
+        hours: dict[str, Any],
+        zone: str,
+        read_spans: Callable[[], list[tuple[datetime, datetime | None]]],
+    ) -> None:
+        self.hours, self.zone, self.read_spans = hours, zone, read_spans
+        self.spans: list[tuple[datetime, datetime | None]] | None = None
+        self.by_minute: dict[datetime, bool] = {}
+        self.start = self.end = datetime.max.replace(tzinfo=UTC)
+        self.on = False
+
+    def __call__(self, at: datetime) -> bool:
+        if not self.start <= at < self.end:
+            minute = at.replace(second=0, microsecond=0)
+            on = self.by_minute.get(minute)
+            if on is None:
+                on = self.by_minute[minute] = shifts.on_shift(self.hours, self.zone, at)
+            self.start, self.end, self.on = minute, minute + _MINUTE, on
+        if self.on:
+            return True
+        if self.spans is None:
+            self.spans = self.read_spans()
+        return shifts.within(self.spans, at)
+
+
+_MINUTE = timedelta(minutes=1)
 
 
 def check_trail_access(session: Session, actor: Actor, technician_id: uuid.UUID) -> None:
@@ -246,22 +318,26 @@ def _stored_fixes(
         return []
     start = min(fix.fixed_at for fix in batch)
     end = max(fix.fixed_at for fix in batch)
-    columns = (Position.fixed_at, Position.lat, Position.lon, Position.accuracy_m)
     mine = (Position.tenant_id == tenant_id, Position.device_id == device_id)
-    before = session.execute(
-        select(*columns)
+    # One statement: from the last fix before the batch's span (if any) to its end.
+    # ORDER BY … LIMIT 1, not max(): one step down the primary key whatever the
+    # statistics say (without them, the planner aggregated every earlier fix).
+    before = (
+        select(Position.fixed_at)
         .where(*mine, Position.fixed_at < start)
         .order_by(Position.fixed_at.desc())
         .limit(1)
-    ).all()
-    within = session.execute(
-        select(*columns)
-        .where(*mine, Position.fixed_at >= start, Position.fixed_at <= end)
+    )
+    rows = session.execute(
+        select(Position.fixed_at, Position.lat, Position.lon, Position.accuracy_m)
+        .where(
+            *mine,
+            Position.fixed_at >= func.coalesce(before.scalar_subquery(), start),
+            Position.fixed_at <= end,
+        )
         .order_by(Position.fixed_at)
-    ).all()
-    return [
-        Fix(fixed_at=t, lat=lat, lon=lon, accuracy_m=acc) for t, lat, lon, acc in [*before, *within]
-    ]
+    )
+    return [Fix(fixed_at=t, lat=lat, lon=lon, accuracy_m=acc) for t, lat, lon, acc in rows]
 
 
 def _active_spans(
@@ -334,7 +410,10 @@ def _insert(
 
 def _advance_current(
     session: Session, actor: Actor, device_id: str, newest: Fix, now: datetime
-) -> None:
+) -> CurrentLocation | None:
+    """Move the current position to ``newest`` if it is newer; the new row (detached),
+    or None when it stayed (an older fix)."""
+    assert actor.technician_id is not None
     values = {
         "device_id": device_id,
         "fixed_at": newest.fixed_at,
@@ -343,21 +422,15 @@ def _advance_current(
         "accuracy_m": newest.accuracy_m,
         "updated_at": now,
     }
-    statement = _insert_for(session)(CurrentLocation).values(
-        tenant_id=actor.tenant_id, technician_id=actor.technician_id, **values
-    )
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant_id", "technician_id"],
-            set_={key: statement.excluded[key] for key in values},
-            # Only forward in fix time: a late batch of old fixes never moves it back.
-            where=CurrentLocation.fixed_at < statement.excluded.fixed_at,
-        )
-    )
+    connection = session.connection()
+    moved = connection.execute(
+        _upsert_current(connection.dialect.name),
+        {"tenant_id": actor.tenant_id, "technician_id": actor.technician_id, **values},
+    ).first()
+    if moved is None:
+        return None
     # The upsert bypasses the ORM: tell the live streams (the console's map, a customer
-    # following an order on the way) at commit. A fix that did not move the current
-    # position (an older one) costs a re-read at worst.
-    assert actor.technician_id is not None
+    # following an order on the way) at commit.
     live.note(
         session,
         LiveEvent(
@@ -373,7 +446,25 @@ def _advance_current(
             },
         ),
     )
+    return CurrentLocation(tenant_id=actor.tenant_id, technician_id=actor.technician_id, **values)
 
 
-def _insert_for(session: Session) -> Callable[..., Any]:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_CURRENT_VALUES = ("device_id", "fixed_at", "lat", "lon", "accuracy_m", "updated_at")
+
+
+@functools.cache
+def _upsert_current(dialect: str) -> Any:
+    """The current position's conditional upsert, built once per dialect (built per
+    batch, SQLAlchemy compiled it anew each time)."""
+    table: Any = CurrentLocation.__table__
+    names = ("tenant_id", "technician_id", *_CURRENT_VALUES)
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = make(table).values(
+        {name: bindparam(name, type_=table.c[name].type) for name in names}
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["tenant_id", "technician_id"],
+        set_={name: statement.excluded[name] for name in _CURRENT_VALUES},
+        # Only forward in fix time: a late batch of old fixes never moves it back.
+        where=table.c.fixed_at < statement.excluded.fixed_at,
+    ).returning(table.c.fixed_at)

@@ -23,14 +23,16 @@ class _Geography(UserDefinedType[Any]):
 # Reflection would warn on PostGIS's type; the column is skipped below all the same.
 ischema_names.setdefault("geography", _Geography)
 
-# The spatial indexes live outside the models (migrations 0025, 0039): PostGIS's own
-# catalogue table, the geography column and GiST indexes on PostgreSQL, the R*Tree
-# virtual tables (and the shadow tables SQLite keeps for them) on SQLite.
+# The spatial indexes live outside the models (migrations 0025, 0039, 0041): PostGIS's
+# own catalogue table, the geography column and GiST indexes on PostgreSQL, the R*Tree
+# virtual tables (and the shadow tables SQLite keeps for them) on SQLite, and
+# ``technician_places``, which triggers derive from technicians and their fixes.
 _SPATIAL_TABLES = ("spatial_ref_sys",)
 _SPATIAL_PREFIXES = (
     "technician_locations_rtree",
     "technician_homes_rtree",
     "technician_positions_rtree",
+    "technician_places",
 )
 _SPATIAL_OBJECTS = frozenset(
     {

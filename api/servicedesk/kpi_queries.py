@@ -50,8 +50,8 @@ from sqlalchemy.orm import Session
 from api.auth.actor import Actor
 from api.categories.queries import category_and_below
 from api.db import utcnow
-from api.servicedesk import kpi_business
-from api.servicedesk.escalation_models import Escalation
+from api.servicedesk import kpi_business, kpi_pauses
+from api.servicedesk.escalation_models import Escalation, SlaPause
 from api.servicedesk.marks import ARRIVAL_ACTIONS, FIRST_RESPONSE_ACTIONS
 from api.servicedesk.models import BusinessCalendar, SlaPolicy, WorkOrderSla
 from api.technicians.models import Technician
@@ -97,10 +97,21 @@ def service_desk_kpis(
             session, actor.tenant_id, calendars, first, int(now.timestamp()) + 86400
         )
     # Materialised, so what each order's row needs is computed once per statement.
+    paused = None
+    if table is not None:
+        paused_facts = _paused(
+            _facts(actor, where, now, dialect, default_calendar, table, paused=True)
+        )
+        paused = kpi_pauses.paused_business(
+            session,
+            actor.tenant_id,
+            session.execute(paused_facts).all(),
+            {number: calendar_id for calendar_id, number in table.numbers.items()},
+        )
     base = _facts(actor, where, now, dialect, default_calendar, table).cte("base")
     base = base.prefix_with("MATERIALIZED")
     facts = _with_business(base, table).cte("facts").prefix_with("MATERIALIZED")
-    row = session.execute(select(*_totals(facts), *_times(facts))).one()._mapping
+    row = session.execute(select(*_totals(facts), *_times(facts, paused))).one()._mapping
     cancelled = session.scalar(
         select(func.count()).select_from(_scoped(actor, where, cancelled=True).subquery())
     )
@@ -109,7 +120,8 @@ def service_desk_kpis(
 
 def _with_business(base: Any, table: kpi_business.DayTable | None) -> Select[Any]:
     """``base`` plus business seconds to first response and to resolution, where the
-    order has a calendar: each instant joined to its calendar's UTC day row."""
+    order has a calendar: each instant joined to its calendar's UTC day row. Not for an
+    order whose clocks were ever paused: the SLA clocks give its figures (``_times``)."""
     if table is None:
         return select(base)
     c = base.c
@@ -130,7 +142,7 @@ def _with_business(base: Any, table: kpi_business.DayTable | None) -> Select[Any
             table, days["created_s"], c.created_s
         )
         known = and_(days[end].c.day.is_not(None), days["created_s"].c.day.is_not(None))
-        return case((known, span))
+        return case((and_(known, c.ever_paused == 0), span))
 
     return select(
         base,
@@ -145,8 +157,11 @@ def _epoch(dialect: str, value: Any) -> Any:
     return cast(func.floor(extract("epoch", value)), BigInteger)
 
 
-def _scoped(actor: Actor, where: KpiFilter, *, cancelled: bool = True) -> Select[Any]:
-    """Ids of the filtered orders (``cancelled``: the cancelled ones, else the others)."""
+def _scoped(
+    actor: Actor, where: KpiFilter, *, cancelled: bool = True, paused: bool = False
+) -> Select[Any]:
+    """Ids of the filtered orders (``cancelled``: the cancelled ones, else the others;
+    ``paused``: only those whose clocks ever stood still, see ``ever_paused``)."""
     stmt = select(WorkOrder.id).where(
         WorkOrder.tenant_id == actor.tenant_id,
         WorkOrder.created_at >= where.start,
@@ -155,6 +170,20 @@ def _scoped(actor: Actor, where: KpiFilter, *, cancelled: bool = True) -> Select
         if cancelled
         else (WorkOrder.status != Status.CANCELLED),
     )
+    if paused:
+        stmt = stmt.where(
+            or_(
+                WorkOrder.id.in_(
+                    select(StatusChange.work_order_id).where(
+                        StatusChange.tenant_id == actor.tenant_id,
+                        StatusChange.to_status == Status.PAUSED,
+                    )
+                ),
+                WorkOrder.id.in_(
+                    select(SlaPause.work_order_id).where(SlaPause.tenant_id == actor.tenant_id)
+                ),
+            )
+        )
     if where.priority:
         stmt = stmt.where(WorkOrder.priority.in_(where.priority))
     if where.category_id is not None:
@@ -172,7 +201,7 @@ def _scoped(actor: Actor, where: KpiFilter, *, cancelled: bool = True) -> Select
     return stmt
 
 
-def _history(actor: Actor, where: KpiFilter) -> Any:
+def _history(actor: Actor, where: KpiFilter, paused: bool) -> Any:
     """Per order, in one pass over the status history: creation, first response, visits,
     reopens."""
     at, action = StatusChange.occurred_at, StatusChange.action
@@ -183,10 +212,11 @@ def _history(actor: Actor, where: KpiFilter) -> Any:
             func.min(case((action.in_(FIRST_RESPONSE_ACTIONS), at))).label("responded_at"),
             func.sum(case((action.in_(ARRIVAL_ACTIONS), 1), else_=0)).label("arrivals"),
             func.sum(case((action == "reopen", 1), else_=0)).label("reopens"),
+            func.max(case((StatusChange.to_status == Status.PAUSED, 1), else_=0)).label("paused"),
         )
         .where(
             StatusChange.tenant_id == actor.tenant_id,
-            StatusChange.work_order_id.in_(_scoped(actor, where, cancelled=False)),
+            StatusChange.work_order_id.in_(_scoped(actor, where, cancelled=False, paused=paused)),
         )
         .group_by(StatusChange.work_order_id)
         .subquery("history")
@@ -200,9 +230,12 @@ def _facts(
     dialect: str,
     default_calendar: uuid.UUID | None,
     table: kpi_business.DayTable | None,
+    *,
+    paused: bool = False,
 ) -> Select[Any]:
-    """One row per (not cancelled) order: the epochs and 0/1 flags the aggregates read."""
-    history = _history(actor, where)
+    """One row per (not cancelled) order: the epochs and 0/1 flags the aggregates read
+    (``paused``: only of the orders whose clocks ever stood still)."""
+    history = _history(actor, where, paused)
     created = _epoch(dialect, func.coalesce(history.c.created_at, WorkOrder.created_at))
     responded = _epoch(dialect, history.c.responded_at)
     completed = _epoch(dialect, WorkOrder.completed_at)
@@ -238,11 +271,18 @@ def _facts(
         "escalated": exists().where(Escalation.work_order_id == WorkOrder.id),
     }
     columns = [
+        WorkOrder.id.label("work_order_id"),
         created.label("created_s"),
         responded.label("first_response_s"),
         completed.label("completed_s"),
         func.coalesce(history.c.arrivals, 0).label("arrivals"),
         func.coalesce(history.c.reopens, 0).label("reopens"),
+        # The clocks stood still once: the ``paused`` status, or the office's pause.
+        case(
+            (history.c.paused == 1, 1),
+            (exists().where(SlaPause.work_order_id == WorkOrder.id), 1),
+            else_=0,
+        ).label("ever_paused"),
         calendar_no.label("calendar_no"),
         WorkOrderRating.score.label("score"),
         *(case((test, 1), else_=0).label(name) for name, test in flags.items()),
@@ -254,8 +294,17 @@ def _facts(
         .outerjoin(sla, sla.work_order_id == WorkOrder.id)
         .outerjoin(SlaPolicy, SlaPolicy.id == sla.policy_id)
         .outerjoin(WorkOrderRating, WorkOrderRating.work_order_id == WorkOrder.id)
-        .where(WorkOrder.id.in_(_scoped(actor, where, cancelled=False)))
+        .where(WorkOrder.id.in_(_scoped(actor, where, cancelled=False, paused=paused)))
     )
+
+
+def _paused(facts: Select[Any]) -> Select[Any]:
+    """What :func:`api.servicedesk.kpi_pauses.paused_business` reads, of the orders with a
+    calendar whose SLA clocks ever stood still (the ``paused`` status, the office's pause)."""
+    c = facts.subquery("paused_facts").c
+    return select(
+        c.work_order_id, c.created_s, c.first_response_s, c.completed_s, c.calendar_no
+    ).where(c.ever_paused == 1, c.calendar_no.is_not(None))
 
 
 def _totals(facts: Any) -> list[Any]:
@@ -288,29 +337,34 @@ def _totals(facts: Any) -> list[Any]:
     ]
 
 
-def _durations(facts: Any) -> dict[str, Any]:
+def _durations(facts: Any, paused: Any) -> dict[str, Any]:
+    """Per figure, a selectable of its durations ``d`` (nulls included): the orders' own,
+    and for business time also the paused orders' figures from the SLA clocks."""
     c = facts.c
-    found = {
-        "first_response": c.first_response_s - c.created_s,
-        "resolution": c.completed_s - c.created_s,
+    found: dict[str, Any] = {
+        "first_response": select((c.first_response_s - c.created_s).label("d")),
+        "resolution": select((c.completed_s - c.created_s).label("d")),
     }
-    if "first_response_business" in c:
-        found["first_response_business"] = c.first_response_business
-        found["resolution_business"] = c.resolution_business
+    business = ("first_response_business", "resolution_business")
+    for name in business if business[0] in c else ():
+        found[name] = select(c[name].label("d"))
+        if paused is not None:
+            found[name] = found[name].union_all(select(paused.c[name].label("d")))
     return found
 
 
-def _times(facts: Any) -> list[Any]:
+def _times(facts: Any, paused: Any) -> list[Any]:
     """Per duration: how many orders have one, its median and p90 (nearest rank)."""
     columns = []
-    for name, duration in _durations(facts).items():
+    for name, durations in _durations(facts, paused).items():
+        d = durations.subquery().c.d
         ranked = (
             select(
-                duration.label("d"),
-                func.row_number().over(order_by=duration).label("rn"),
+                d.label("d"),
+                func.row_number().over(order_by=d).label("rn"),
                 func.count().over().label("n"),
             )
-            .where(duration.is_not(None))
+            .where(d.is_not(None))
             .subquery()
         )
         columns.append(

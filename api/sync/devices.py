@@ -95,10 +95,23 @@ def check_binding(session: Session, actor: Actor, device_id: uuid.UUID) -> None:
     if actor.session_id is None:
         return
     bound = session.scalar(select(AuthSession.device_id).where(AuthSession.id == actor.session_id))
-    if bound is not None and bound != str(device_id):
+    check_bound(actor, device_id, bound)
+
+
+def check_bound(actor: Actor, device_id: uuid.UUID, bound: str | None) -> None:
+    """:func:`check_binding` on the login's device binding read elsewhere (``bound``)."""
+    if actor.user_id is None:
+        raise ProtocolError("sync.device_mismatch", "Only a person's device syncs", "device_id")
+    if actor.session_id is not None and bound is not None and bound != str(device_id):
         raise ProtocolError(
             "sync.device_mismatch", "This login belongs to another device", "device_id"
         )
+
+
+def check_owner(actor: Actor, owner: uuid.UUID | None) -> None:
+    """A registered device speaks only for the login that registered it."""
+    if owner != actor.user_id:
+        raise ProtocolError("sync.device_mismatch", _MISMATCH, "device_id")
 
 
 def record_contact(

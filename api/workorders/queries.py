@@ -231,8 +231,13 @@ def step_time(session: Session, order: WorkOrder, status: Status) -> datetime | 
     return found
 
 
+def history_fields(change: StatusChange) -> dict[str, Any]:
+    """A history step as the office reads it."""
+    return {name: getattr(change, name) for name in _HISTORY_FIELDS}
+
+
 def _for_customer(change: StatusChange) -> dict[str, Any]:
-    shown = {name: getattr(change, name) for name in _HISTORY_FIELDS}
+    shown = history_fields(change)
     if change.action != "cancel":
         shown["reason"] = None
     if change.actor_kind == "user" and change.actor_id is not None:

@@ -14,11 +14,12 @@ from api.http.etag import etag_header, if_match
 from api.http.guard import current_actor, requires
 from api.http.idempotency import idempotent
 from api.http.pagination import PageArgs, page_schema
+from api.location import history
 from api.workorders import notes, queries, services, transitions
 from api.workorders.schemas import (
+    HistoryStepSchema,
     NoteCreateSchema,
     NoteSchema,
-    StatusChangeSchema,
     TransitionSchema,
     WorkOrderCreateSchema,
     WorkOrderListArgs,
@@ -102,11 +103,14 @@ class WorkOrderTransitions(MethodView):
 class WorkOrderHistory(MethodView):
     @requires(Permission.WORK_ORDERS_READ)
     @blp.arguments(PageArgs, location="query")
-    @blp.response(200, page_schema(StatusChangeSchema))
+    @blp.response(200, page_schema(HistoryStepSchema))
     def get(self, args: dict[str, Any], work_order_id: uuid.UUID) -> Any:
-        """The order's status changes, oldest first, starting with its creation."""
+        """The order's status changes, oldest first, starting with its creation; the
+        `arrive` step of the order's geofenced visit carries its evidence, as `/visit`."""
         with read_uow() as uow:
-            return queries.list_history(uow.session, current_actor(), work_order_id, **args)
+            return history.history_with_evidence(
+                uow.session, current_actor(), work_order_id, **args
+            )
 
 
 @blp.route("/work-orders/<uuid:work_order_id>/notes")

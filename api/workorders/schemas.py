@@ -11,6 +11,7 @@ from webargs.fields import DelimitedList
 from api.http.dumping import FastDumpSchema
 from api.http.pagination import PageArgs
 from api.http.schemas import Schema, UTCDateTime, text
+from api.location.schemas import EvidenceSchema
 from api.technicians.schemas import SkillSchema
 from api.workflows.schemas import WorkflowCurrentStepsSchema
 from api.workorders.rules import RULES, Action
@@ -225,6 +226,30 @@ class StatusChangeSchema(Schema):
         }
     )
     recorded_at = UTCDateTime(metadata={"description": "When the server stored the step"})
+
+
+class HistoryStepSchema(StatusChangeSchema):
+    """A step of ``GET /v1/work-orders/{id}/history``: with the geofence's evidence on
+    the ``arrive`` step its visit backs."""
+
+    arrival_evidence = fields.Nested(
+        EvidenceSchema,
+        allow_none=True,
+        metadata={
+            "description": "On the `arrive` step of the order's geofenced visit (the first "
+            "since the technician last set off before the arrival the fixes showed): the "
+            "stay inside the fence that made the arrival, as `/visit` gives it; else null"
+        },
+    )
+    departure_evidence = fields.Nested(
+        EvidenceSchema,
+        allow_none=True,
+        metadata={
+            "description": "On the same step, once the geofence saw the technician leave: the "
+            "absence beyond the exit radius that made the departure (its `first` fix is the "
+            "departure time), as `/visit` gives it; else null"
+        },
+    )
 
 
 class NoteSchema(Schema):

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from openapi_schema_validator import OAS30Validator
 from sqlalchemy import Engine, update
 
 from api.db import UnitOfWorkFactory
@@ -80,7 +81,51 @@ def test_in_auto_mode_the_order_goes_on_site_dated_at_the_arrival(
     history = trip.tracked.admin.get(f"/v1/work-orders/{trip.order_id}/history").get_json()
     arrival = [step for step in history["items"] if step["action"] == "arrive"]
     assert [step["occurred_at"][:19] for step in arrival] == [fixes[5]["fixed_at"][:19]]
-    assert trip.visit().get_json()["arrival"] == "recorded"
+    visit = trip.visit().get_json()
+    assert visit["arrival"] == "recorded"
+    # The step the geofence recorded shows what decided it, as the visit does.
+    assert arrival[0]["arrival_evidence"] == visit["arrival_evidence"] is not None
+
+
+def test_the_history_shows_the_geofence_evidence_on_the_arrival_it_backs(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    trip = Trip(client, factories, engine)
+    trip.tracked.send(*approach(20))
+
+    def history() -> list[dict[str, Any]]:
+        response = trip.tracked.admin.get(f"/v1/work-orders/{trip.order_id}/history")
+        assert response.status_code == 200
+        spec = client.get("/openapi.json").get_json()
+        step = {"$ref": "#/components/schemas/HistoryStep", "components": spec["components"]}
+        items: list[dict[str, Any]] = response.get_json()["items"]
+        for item in items:
+            OAS30Validator(step).validate(item)
+        return items
+
+    # Suggested, not yet confirmed: no step answers the visit.
+    assert all(s["arrival_evidence"] is None and s["departure_evidence"] is None
+               for s in history())  # fmt: skip
+    factories.transition(trip.tracked.world, trip.order_id, "arrive")
+    visit = trip.visit().get_json()
+    steps = history()
+    (arrive,) = [s for s in steps if s["action"] == "arrive"]
+    assert arrive["arrival_evidence"] == visit["arrival_evidence"]
+    assert arrive["arrival_evidence"]["fixes"] >= 1 and arrive["departure_evidence"] is None
+    assert all(s["arrival_evidence"] is None for s in steps if s["action"] != "arrive")
+
+    gone = [fix(4 - step * 0.5, 500 + step * 100) for step in range(8)]
+    trip.tracked.send(*gone)
+    (arrive,) = [s for s in history() if s["action"] == "arrive"]
+    departure = trip.visit().get_json()["departure_evidence"]
+    assert arrive["departure_evidence"] == departure
+    assert departure["first"]["fixed_at"][:19] == gone[0]["fixed_at"][:19]
+
+    # The customer reads the same history, evidence included (as /visit).
+    contact = client.as_(factories.customer_login(trip.tracked.world, trip.customer)[1])
+    mine = contact.get(f"/v1/work-orders/{trip.order_id}/history").get_json()["items"]
+    (arrive_seen,) = [s for s in mine if s["action"] == "arrive"]
+    assert arrive_seen["arrival_evidence"] == visit["arrival_evidence"]
 
 
 def test_driving_past_the_site_is_no_arrival(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -91,6 +92,37 @@ def test_a_jump_no_vehicle_could_make_is_refused(tracked: Tracked) -> None:
     assert [item["code"] for item in body["rejected"]] == ["location.implausible_speed"]
     assert body["rejected"][0]["index"] == 1
     assert body["accepted"] == 2
+
+
+def test_a_jump_is_judged_from_the_stored_fix_before_it_whatever_batch_brought_that(
+    tracked: Tracked,
+) -> None:
+    assert tracked.send(fix(20, 0), fix(10, 300))["accepted"] == 2
+    # After the stored trail, and inside its span: each judged from the stored fix before.
+    body = tracked.send(fix(9.9, 50_000), fix(15, 40_000), fix(9, 400))
+    assert [(item["index"], item["code"]) for item in body["rejected"]] == [
+        (0, "location.implausible_speed"),
+        (1, "location.implausible_speed"),
+    ]
+    assert body["accepted"] == 1
+
+
+def test_a_new_devices_first_batch_registers_it_and_older_fixes_are_not_its_own(
+    tracked: Tracked,
+) -> None:
+    fresh, first = str(uuid.uuid4()), fix(5)
+    response = tracked.api.post(
+        "/v1/sync/positions", {"device_id": fresh, "fixes": [first, fix(30), fix(1)]}
+    )
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert body["accepted"] == 2  # a fix from before its first sync, by more than 10 minutes
+    assert [(item["index"], item["code"]) for item in body["rejected"]] == [
+        (1, "location.fix_too_old")
+    ]
+    assert body["current"]["device_id"] == fresh
+    again = tracked.api.post("/v1/sync/positions", {"device_id": fresh, "fixes": [first]})
+    assert (again.get_json()["accepted"], again.get_json()["duplicates"]) == (0, 1)
 
 
 def test_off_duty_a_technician_is_not_tracked_but_on_a_job_they_are(

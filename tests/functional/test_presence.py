@@ -11,6 +11,7 @@ from openapi_schema_validator import OAS30Validator
 from sqlalchemy import Engine
 
 from api.db import UnitOfWorkFactory, utcnow
+from api.location import presence as presence_service
 from api.outbox.registry import HANDLERS
 from api.outbox.worker import run_once
 from api.workorders.states import Status
@@ -94,6 +95,25 @@ def test_jitter_at_the_fence_edge_does_not_cut_the_time_there(job: Job) -> None:
     assert presence["fixes_inside"] == 10
     assert len(presence["stays"]) == 1  # one stay, not ten
     assert presence["seconds_inside"] == pytest.approx(9 * 60, abs=1)
+
+
+def test_a_span_with_more_fixes_than_one_answer_reads_says_where_it_stopped(
+    job: Job, client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(presence_service, "MAX_FIXES", 4)
+    sent = parked(10, 20)
+    job.tracked.send(*sent)
+    presence = job.presence().get_json()
+    assert presence["truncated"] is True
+    assert presence["counted_until"][:19] == sent[3]["fixed_at"][:19]  # the 4th, oldest first
+    assert presence["fixes_inside"] == 4
+    assert presence["last_inside"]["fixed_at"][:19] == sent[3]["fixed_at"][:19]
+    validator(client, {"$ref": "#/components/schemas/Presence"}).validate(presence)
+
+    monkeypatch.setattr(presence_service, "MAX_FIXES", 10)  # exactly as many: all counted
+    presence = job.presence().get_json()
+    assert presence["truncated"] is False and presence["fixes_inside"] == 10
+    assert presence["counted_until"] == presence["to"]
 
 
 def test_fixes_come_in_pages_that_cover_every_fix_once(job: Job, client: ApiClient) -> None:

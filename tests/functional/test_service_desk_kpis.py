@@ -13,8 +13,9 @@ import math
 import random
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -22,7 +23,7 @@ from sqlalchemy import select, update
 from api.auth.permissions import Role
 from api.db import utcnow
 from api.servicedesk.calendar import Timeline
-from api.servicedesk.escalation_models import Escalation
+from api.servicedesk.escalation_models import Escalation, SlaPause
 from api.servicedesk.models import BusinessCalendar, WorkOrderSla
 from api.servicedesk.queries import rules_of
 from api.technicians.models import Technician
@@ -35,6 +36,7 @@ from tests.support.factories.core import World
 
 NINE_TO_SIX = [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "18:00"}]
 WEEKDAYS = {day: NINE_TO_SIX for day in ("mon", "tue", "wed", "thu", "fri")}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _kpis(api: ApiClient, **query: str) -> dict[str, Any]:
@@ -108,7 +110,7 @@ def _generate(factories: Factories, world: World, seed: int, now: datetime) -> d
             if visit < visits - 1:
                 at += timedelta(minutes=rng.randint(1, 60))
                 _step(factories, world, order.id, "pause", at, reason="缺配件")
-                at += timedelta(minutes=1)
+                at += timedelta(minutes=rng.randint(1, 180))  # waiting for parts
                 _step(factories, world, order.id, "resume", at)
                 # a second visit of the same job: back on the road
                 _step(factories, world, order.id, "complete", at + timedelta(minutes=1),
@@ -137,6 +139,27 @@ def _generate(factories: Factories, world: World, seed: int, now: datetime) -> d
                     )  # fmt: skip
                 uow.commit()
     return {"team": team_b.id, "category": leaves[0].id}
+
+
+def _paused_intervals(steps: list[StatusChange]) -> list[tuple[int, int | None]]:
+    """The spans in ``paused`` (these orders are never paused twice at once)."""
+    spans: list[tuple[int, int | None]] = []
+    for step in sorted(steps, key=lambda c: (c.occurred_at, c.recorded_at)):
+        if step.to_status is Status.PAUSED:
+            spans.append((int(step.occurred_at.timestamp()), None))
+        elif step.from_status is Status.PAUSED:
+            spans[-1] = (spans[-1][0], int(step.occurred_at.timestamp()))
+    return spans
+
+
+def _business(timeline: Timeline, created: int, moment: int,
+              paused: list[tuple[int, int | None]]) -> int:  # fmt: skip
+    """Working time from ``created`` to ``moment``, less what fell in a pause."""
+    total = timeline.worked(moment) - timeline.worked(created)
+    for begin, end in paused:  # the clocks stood still: not business time
+        lo, hi = max(begin, created), min(end if end else moment, moment)
+        total -= max(0, timeline.worked(hi) - timeline.worked(lo)) if lo < hi else 0
+    return total
 
 
 def _oracle(factories: Factories, world: World, start: datetime, end: datetime, now: datetime,
@@ -183,14 +206,15 @@ def _oracle(factories: Factories, world: World, start: datetime, end: datetime, 
             responses = [c.occurred_at for c in steps if c.action in ("assign", "accept")]
             responded = int(min(responses).timestamp()) if responses else None
             completed = int(order.completed_at.timestamp()) if order.completed_at else None
+            paused = _paused_intervals(steps)
             if responded is not None:
                 fr.append(responded - created)
                 if timeline:
-                    fr_b.append(timeline.worked(responded) - timeline.worked(created))
+                    fr_b.append(_business(timeline, created, responded, paused))
             if completed is not None:
                 res.append(completed - created)
                 if timeline:
-                    res_b.append(timeline.worked(completed) - timeline.worked(created))
+                    res_b.append(_business(timeline, created, completed, paused))
                 resolved += 1
                 arrivals = sum(c.action == "arrive" for c in steps)
                 reopened = any(c.action == "reopen" for c in steps)
@@ -358,3 +382,56 @@ def test_bad_periods_and_callers_are_refused(client: ApiClient, factories: Facto
     )
     for token in (scene.technician_token, scene.contact_token):
         assert_problem(client.as_(token).get("/v1/service-desk/kpis"), 403, "auth.forbidden")
+
+
+def test_business_time_leaves_out_what_the_sla_clocks_paused(
+    client: ApiClient, factories: Factories
+) -> None:
+    """Monday 09:00-12:00 and 13:00-18:00 (Shanghai, no holidays): created 10:00, first
+    response 10:30, completed 15:00 (4 business hours); one order waits for the customer
+    (``paused``) 11:00-14:00, the other has its clocks paused by the office then: 2 of
+    the 4 hours were paused, as for the SLA clocks; wall-clock times are unchanged."""
+    scene = factories.scene()
+    world, admin = scene.world, client.as_(scene.world.admin_token)
+    calendar = admin.post(
+        "/v1/business-calendars",
+        json={"name": "默认", "time_zone": "Asia/Shanghai", "weekly_hours": WEEKDAYS},
+    )
+    assert calendar.status_code == 201, calendar.get_json()
+    policy = admin.post("/v1/sla-policies", json={"name": "标准", "resolution_minutes": 600})
+    assert policy.status_code == 201, policy.get_json()
+    today = utcnow().astimezone(SHANGHAI).date()
+    monday = today - timedelta(days=today.weekday() + 7)
+    at = {h: datetime.combine(monday, time(h), SHANGHAI).astimezone(UTC) for h in range(24)}
+    waiting, office_paused = (factories.work_order(world, scene.customer, scene.site)
+                              for _ in range(2))  # fmt: skip
+    for order in (waiting, office_paused):
+        _backdate_creation(factories, order.id, at[10])
+        _step(factories, world, order.id, "assign", at[10] + timedelta(minutes=30),
+              assignee_id=scene.technician.id)  # fmt: skip
+        for action in ("accept", "start_travel", "arrive", "start_work"):
+            _step(factories, world, order.id, action, at[11])
+    _step(factories, world, waiting.id, "pause", at[11], reason="等客户确认")
+    _step(factories, world, waiting.id, "resume", at[14])
+    office = client.as_(scene.dispatcher_token)
+    pause = admin.post(f"/v1/work-orders/{office_paused.id}/sla/pauses", json={"reason": "等许可"})
+    assert pause.status_code == 201, pause.get_json()
+    assert admin.post(f"/v1/work-orders/{office_paused.id}/sla/resume", json={}).status_code == 200
+    with factories.uow() as uow:  # the office paused it last Monday
+        uow.session.execute(
+            update(SlaPause).where(SlaPause.work_order_id == office_paused.id)
+            .values(started_at=at[11], ended_at=at[14])
+        )  # fmt: skip
+        uow.commit()
+    for order in (waiting, office_paused):
+        _step(factories, world, order.id, "complete", at[15], resolution="已修复")
+
+    kpis = _kpis(office)
+    assert kpis["orders"] == 2
+    assert kpis["resolution"] == {
+        "count": 2, "median_seconds": 5 * 3600, "p90_seconds": 5 * 3600,
+        "business": {"count": 2, "median_seconds": 2 * 3600, "p90_seconds": 2 * 3600},
+    }  # fmt: skip
+    assert kpis["first_response"]["business"] == {
+        "count": 2, "median_seconds": 1800, "p90_seconds": 1800,
+    }  # fmt: skip

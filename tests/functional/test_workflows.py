@@ -433,3 +433,35 @@ def test_customers_see_their_order_but_not_the_staffs_workflow(
     assert [o["current_steps"] for o in listed] == [None]
     assert_problem(customer.get(f"/v1/work-orders/{order.id}/workflow"), 404, "workflow.no_run")
     assert admin.get(f"/v1/work-orders/{order.id}").get_json()["current_steps"] is not None
+
+
+def test_a_step_action_that_changes_nothing_leaves_the_order_version_alone(
+    client: ApiClient, factories: Factories
+) -> None:
+    """Devices re-pull an order whose version moved: an action that leaves the order's
+    current steps as they were (rejecting the first step, nothing approved yet) must not
+    move it; one that moves the workflow on does."""
+    scene = factories.scene()
+    world = scene.world
+    admin = client.as_(world.admin_token)
+    tech_team, cs_team = factories.team(world), factories.team(world)
+    hvac = factories.category_path(world)
+    _define(admin, category_id=str(hvac[0].id), steps=_serial(tech_team.id, cs_team.id))
+    order = factories.work_order(world, scene.customer, scene.site, category_id=hvac[-1].id)
+    dispatcher = client.as_(scene.dispatcher_token)
+
+    def seen() -> tuple[int, str, str | None]:
+        response = admin.get(f"/v1/work-orders/{order.id}")
+        body = response.get_json()
+        return body["version"], body["updated_at"], response.headers.get("ETag")
+
+    before = seen()
+    again = _act(dispatcher, order.id, "intake", "reject", comment="信息不全，重新收集")
+    assert again.status_code == 200, again.get_json()
+    assert [s["key"] for s in again.get_json()["current_steps"]] == ["intake"]
+    assert seen() == before
+
+    done = _act(dispatcher, order.id, "intake", "complete", comment="信息已齐")
+    assert done.status_code == 200, done.get_json()
+    version, updated_at, etag = seen()
+    assert version == before[0] + 1 and updated_at > before[1] and etag != before[2]

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from geopy.distance import geodesic
 
 from dispatch import candidates as rules
 
@@ -60,3 +61,13 @@ def test_two_technicians_a_metre_apart_are_told_apart_by_the_exact_geodesic() ->
     found = rules.best(job, [far, near], now=NOW)
     assert found is not None and found.technician.id == near.id
     assert found.distance_m == pytest.approx(1_108.9, abs=1.0)
+
+
+def test_the_exact_geodesic_is_geopys() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        lat = rng.uniform(-80, 80)
+        job = rules.Job(lat + rng.uniform(-1, 1), rng.uniform(-179, 179), at=NOW)
+        tech = replace(_fleet(rng, 1, lat)[0], lon=job.lon + rng.uniform(-1, 1))
+        expected = geodesic((tech.lat, tech.lon), (job.lat, job.lon)).meters
+        assert rules.geodesic_m(tech, job) == pytest.approx(expected, abs=1e-6)

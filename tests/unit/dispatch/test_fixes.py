@@ -5,11 +5,21 @@ from __future__ import annotations
 import bisect
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatch.fixes import Fix, admit, advances, implied_speed, parse_fix
+from dispatch.fixes import (
+    Fix,
+    Rules,
+    _parse_fix_field_by_field,
+    _refusal,
+    admit,
+    advances,
+    implied_speed,
+    parse_fix,
+)
 
 NOW = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
 START = NOW - timedelta(hours=3)
@@ -162,3 +172,87 @@ def test_what_is_not_a_fix_is_named() -> None:
     )
     assert parse_fix({"fixed_at": at, "lat": 1, "lon": 1, "alt": 3}) == "alt: unknown field"
     assert parse_fix([1, 2]) == "a fix is a JSON object"
+
+
+any_float = st.floats(allow_nan=True, allow_infinity=True)
+some_float = st.none() | any_float
+wire_times = st.sampled_from(
+    ["2026-12-04T08:00:00Z", "2026-12-04T16:00:00.5+08:00", "2026-12-04T08:00:00", "08:00", ""]
+)
+
+
+@given(
+    st.fixed_dictionaries(
+        {"fixed_at": wire_times | json_values, "lat": any_float, "lon": any_float},
+        optional={
+            "accuracy_m": some_float | json_values,
+            "speed_mps": some_float,
+            "heading_deg": some_float | st.integers(-5, 400),
+            "altitude_m": some_float,
+            "x": json_values,
+        },
+    )
+)
+def test_a_fix_read_by_the_quick_path_is_read_as_field_by_field(item: dict[str, Any]) -> None:
+    assert parse_fix(item) == _parse_fix_field_by_field(item) or _nan_alike(item)
+
+
+def _nan_alike(item: dict[str, Any]) -> bool:
+    """NaN is never equal to itself: compare such fixes' text instead."""
+    return repr(parse_fix(item)) == repr(_parse_fix_field_by_field(item))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-200, 20),  # minutes from NOW: some too old, some in the future
+            st.floats(-100, 100) | any_float,
+            st.floats(-200, 200) | any_float,
+            st.none() | st.floats(-10, 300) | any_float,
+            some_float,
+            some_float,
+            some_float,
+        ),
+        max_size=12,
+    )
+)
+def test_each_fix_is_refused_for_the_reason_its_own_checks_give(
+    rows: list[tuple[int, float, float, float | None, float | None, float | None, float | None]],
+) -> None:
+    """Whatever a batch holds, a fix refused on its own is refused for the reason the
+    per-fix rules give, and one they pass is never refused on its own."""
+    batch = [
+        Fix(NOW + timedelta(minutes=m, microseconds=i), lat, lon, acc, speed, heading, alt)
+        for i, (m, lat, lon, acc, speed, heading, alt) in enumerate(rows)
+    ]
+    admission = admit(
+        batch,
+        now=NOW,
+        first_seen=START,
+        known_times=[],
+        previous=lambda at: None,
+        on_duty=lambda at: True,
+    )
+    alone = {r.index: r.code for r in admission.rejected if r.code != "location.implausible_speed"}
+    for index, fix in enumerate(batch):
+        expected = _refusal(fix, now=NOW, floor=START, rules=Rules())
+        assert alone.get(index) == (expected[0] if expected else None)
+
+
+def test_the_speed_check_judges_from_the_fix_before_with_accuracy_forgiven() -> None:
+    a = Fix(NOW - timedelta(seconds=20), 31.23, 121.47, accuracy_m=5)
+    near = Fix(NOW - timedelta(seconds=10), 31.2309, 121.47, accuracy_m=5)  # ~100 m in 10 s
+    far = Fix(NOW, 31.25, 121.47, accuracy_m=5)  # ~2 km in 10 s from `near`
+    admission = admit(
+        [far, a, near],
+        now=NOW,
+        first_seen=START,
+        known_times=[],
+        previous=lambda at: None,
+        on_duty=lambda at: True,
+    )
+    assert admission.kept == [a, near]
+    [refused] = admission.rejected
+    assert (refused.index, refused.code) == (0, "location.implausible_speed")
+    speed = implied_speed(near, far)
+    assert speed is not None and refused.detail.endswith(f"{speed * 3.6:.0f} km/h")

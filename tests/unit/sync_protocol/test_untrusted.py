@@ -109,6 +109,19 @@ def test_brackets_inside_strings_do_not_count(text: str) -> None:
     assert raw_depth(json.dumps({text: [text]}).encode()) == 2
 
 
+def test_raw_bad_bytes_without_any_escape_are_flagged() -> None:
+    assert may_hold_bad_text(b'["a\x00b"]')
+    assert may_hold_bad_text(b'{"k": "\xed\xa0\x80"}')  # CESU-8 of a lone surrogate
+    assert not may_hold_bad_text('{"name": "技师 ü", "n": [1, 2]}'.encode())
+
+
+@given(st.text(alphabet="[]{}ax", max_size=30), st.text(alphabet="[]{}ax", max_size=30))
+def test_brackets_in_strings_without_escapes_do_not_count(one: str, two: str) -> None:
+    raw = json.dumps([one, {two: [one, two]}, two], ensure_ascii=False).encode()
+    assert b"\\" not in raw
+    assert raw_depth(raw) == 3
+
+
 def test_depth_is_counted_without_recursion_and_stops_at_the_limit() -> None:
     raw = b"[" * 1_000_000 + b"]" * 1_000_000
     assert raw_depth(raw, limit=64) == 65
