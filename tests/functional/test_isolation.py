@@ -51,7 +51,8 @@ _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 # Bodies that pass validation, so the request reaches the object lookup.
 # Required query parameters, so the lookup is reached (a bad query is refused first).
 _QUERIES: dict[str, dict[str, str]] = {"/fixes": {"near": "31.2304,121.4737"}}
-_BODIES: list[tuple[str, str, dict[str, Any] | None]] = [
+_BODIES: list[tuple[str, str, Any]] = [
+    ("POST", "/<token>", []),  # the SMS reply hook takes a JSON array
     ("POST", "/transitions", {"action": "cancel", "reason": "入侵测试"}),
     ("POST", "/notes", {"body": "入侵测试"}),
     ("POST", "/decline", {"reason": "入侵测试"}),
@@ -207,6 +208,7 @@ def victim(factories: Factories, client: ApiClient, uow_factory: Any) -> Victim:
     opt_out = admin.post("/v1/sms-opt-outs", json={"phone": "13800138000"})
     assert opt_out.status_code == 201, opt_out.get_json()
     ids = {
+        "tenant_id": str(world.tenant_id),  # the SMS reply hook: the secret decides (404)
         "subscription_id": subscription.get_json()["id"],
         "opt_out_id": opt_out.get_json()["id"],
         "customer_id": str(customer_y.id),
