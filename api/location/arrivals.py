@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.db import utcnow
-from api.location.evidence import evidence_json
+from api.location.evidence import evidence_for, evidence_json
 from api.location.models import Position, Visit
 from api.outbox.services import publish
 from api.sites.models import Site
@@ -169,7 +169,19 @@ def _arrive(
     return visit
 
 
-def visit_of(session: Session, actor: Actor, work_order_id: uuid.UUID) -> Visit | None:
-    """The order's visit, for whoever may read the order."""
+def visit_of(session: Session, actor: Actor, work_order_id: uuid.UUID) -> dict[str, Any] | None:
+    """The order's visit, for whoever may read the order (its evidence as
+    :func:`api.location.evidence.evidence_for` lets them)."""
     queries.access_work_order(session, actor, work_order_id)
-    return session.get(Visit, (actor.tenant_id, work_order_id))
+    visit = session.get(Visit, (actor.tenant_id, work_order_id))
+    if visit is None:
+        return None
+    return {
+        "work_order_id": visit.work_order_id,
+        "technician_id": visit.technician_id,
+        "arrived_at": visit.arrived_at,
+        "left_at": visit.left_at,
+        "arrival": visit.arrival,
+        "arrival_evidence": evidence_for(actor, visit.arrival_evidence),
+        "departure_evidence": evidence_for(actor, visit.departure_evidence),
+    }

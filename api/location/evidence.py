@@ -1,10 +1,16 @@
 """The wire form of a geofence's evidence (:class:`dispatch.geofence.Evidence`), as
-kept on the visit, sent with an arrival suggestion and read by the office."""
+kept on the visit, sent with an arrival suggestion and read by the office.
+
+A customer contact reads the same evidence without the fixes' coordinates: when,
+how far from their site and how many fixes, but never where the technician was
+(they see a position only while the technician is on the way)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from api.auth.actor import Actor
+from api.auth.permissions import Role
 from api.http.schemas import utc_text
 from dispatch.fixes import Fix
 from dispatch.geofence import Evidence
@@ -28,4 +34,21 @@ def sighting_json(fix: Fix, distance_m: float) -> dict[str, Any]:
         "lon": fix.lon,
         "accuracy_m": fix.accuracy_m,
         "distance_m": round(distance_m, 1),
+    }
+
+
+_POSITION = ("lat", "lon", "accuracy_m")
+
+
+def evidence_for(actor: Actor, evidence: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The kept evidence as ``actor`` may read it: whole for staff, without the
+    fixes' positions for a customer contact."""
+    if evidence is None or actor.role is not Role.CUSTOMER_CONTACT:
+        return evidence
+    return {
+        **evidence,
+        **{
+            end: {k: v for k, v in evidence[end].items() if k not in _POSITION}
+            for end in ("first", "last")
+        },
     }

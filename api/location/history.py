@@ -6,7 +6,8 @@ decided its arrival and departure. The history step it backs is the visit's
 ``arrive``: the first one since the technician last set off before the arrival
 the fixes showed (the geofence's own, when it recorded the arrival; the
 technician's, when it only suggested it). That step carries the visit's
-``arrival_evidence`` and ``departure_evidence``, as ``/visit`` gives them; every
+``arrival_evidence`` and ``departure_evidence``, as ``/visit`` gives them (a
+customer contact's without the fixes' positions); every
 other step, and every step while no ``arrive`` answers the visit yet, carries
 ``null``.
 """
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.http.pagination import Page
+from api.location.evidence import evidence_for
 from api.location.models import Visit
 from api.workorders import queries
 from api.workorders.models import StatusChange
@@ -40,7 +42,7 @@ def history_with_evidence(
         shown = item if isinstance(item, dict) else queries.history_fields(item)
         evidence = {name: None for name in EVIDENCE}
         if visit is not None and shown["id"] == backed:
-            evidence = {name: getattr(visit, name) for name in EVIDENCE}
+            evidence = {name: evidence_for(actor, getattr(visit, name)) for name in EVIDENCE}
         items.append({**shown, **evidence})
     return Page(items=items, next_cursor=page.next_cursor)
 

@@ -77,7 +77,8 @@ class RecordedSchema(Schema):
 
 
 class SightingSchema(Schema):
-    """One kept fix, and how far it lies from the point asked about."""
+    """One kept fix, and how far it lies from the point asked about. A customer
+    contact reading a visit's evidence gets `fixed_at` and `distance_m` only."""
 
     fixed_at = fields.String(metadata={"format": "date-time", "description": "RFC 3339, UTC"})
     lat = fields.Float()

@@ -121,11 +121,22 @@ def test_the_history_shows_the_geofence_evidence_on_the_arrival_it_backs(
     assert arrive["departure_evidence"] == departure
     assert departure["first"]["fixed_at"][:19] == gone[0]["fixed_at"][:19]
 
-    # The customer reads the same history, evidence included (as /visit).
+    # The customer reads the same evidence, in the history and /visit, without
+    # where the technician was: when, how far from their site, how many fixes.
     contact = client.as_(factories.customer_login(trip.tracked.world, trip.customer)[1])
     mine = contact.get(f"/v1/work-orders/{trip.order_id}/history").get_json()["items"]
     (arrive_seen,) = [s for s in mine if s["action"] == "arrive"]
-    assert arrive_seen["arrival_evidence"] == visit["arrival_evidence"]
+    their_visit = contact.get(f"/v1/work-orders/{trip.order_id}/visit").get_json()
+    staff_visit = trip.visit().get_json()
+    for name in ("arrival_evidence", "departure_evidence"):
+        for seen in (arrive_seen[name], their_visit[name]):
+            assert seen["fixes"] == staff_visit[name]["fixes"]
+            for end in ("first", "last"):
+                assert seen[end] == {
+                    "fixed_at": staff_visit[name][end]["fixed_at"],
+                    "distance_m": staff_visit[name][end]["distance_m"],
+                }
+    assert their_visit["arrived_at"] == staff_visit["arrived_at"]
 
 
 def test_driving_past_the_site_is_no_arrival(
