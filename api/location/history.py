@@ -15,6 +15,7 @@ other step, and every step while no ``arrive`` answers the visit yet, carries
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -40,7 +41,7 @@ def history_with_evidence(
     items = []
     for item in page.items:
         shown = item if isinstance(item, dict) else queries.history_fields(item)
-        evidence = {name: None for name in EVIDENCE}
+        evidence: dict[str, dict[str, Any] | None] = {name: None for name in EVIDENCE}
         if visit is not None and shown["id"] == backed:
             evidence = {name: evidence_for(actor, getattr(visit, name)) for name in EVIDENCE}
         items.append({**shown, **evidence})
