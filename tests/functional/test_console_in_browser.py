@@ -359,4 +359,5 @@ def test_the_timeline_shows_a_geofenced_arrival_with_the_fixes_behind_it(
         arrival = page.locator("#history > li").filter(has_text="Arrival suggested by the geofence")
         expect(arrival).to_contain_text("5 fixes: first")
         expect(arrival).to_contain_text("(40 m)")
+        arrival.scroll_into_view_if_needed()  # the screenshot shows the evidence
         _checked(seen, "console-order-geofence")
