@@ -31,7 +31,7 @@ from geopy.distance import geodesic
 from sqlalchemy import Connection, DateTime, Float, String, Uuid, bindparam, text
 
 from dispatch.fixes import Fix
-from dispatch.spatial import _box
+from dispatch.spatial.rtree import box
 
 DEFAULT_LIMIT = 10_000
 # R*Tree keeps 32-bit floats (rounded outwards) and the trigger stores whole seconds:
@@ -176,7 +176,7 @@ class RTreeFixIndex:
     ) -> list[NearFix]:
         if after is not None:
             start = max(start, after[0])
-        south, north, west, east = _box(lat, lon, radius_m)
+        south, north, west, east = box(lat, lon, radius_m)
         params: dict[str, Any] = {"tenant": tenant_id, "south": south, "north": north}
         params |= {"west": west, "east": east}
         params |= {"t0": start.timestamp() - _TIME_PAD_S, "t1": end.timestamp() + _TIME_PAD_S}
