@@ -42,20 +42,19 @@ from pathlib import Path
 from typing import Any
 
 from geopy.distance import geodesic
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.db import make_engine, utcnow
 from api.dispatching import services
 from api.location.models import CurrentLocation
 from api.migrations import upgrade
-from api.technicians.models import Technician, TechnicianSkill
-from api.tenants.models import Tenant
+from api.technicians.models import Technician
 from dispatch import candidates as rules
+from tests.support.fleet import Member, load_fleet
 from tests.support.postgres import create_database, drop_database
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-ALWAYS = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 SKILLS = ("hvac", "electrical", "elevator", "plumbing", "fire_safety")
 CENTRE = (31.2304, 121.4737)
 SPAN = 0.36  # degrees either side: about 80 km across
@@ -66,42 +65,18 @@ def _point(rng: random.Random) -> tuple[float, float]:
 
 
 def _seed(engine: Engine, count: int, rng: random.Random) -> uuid.UUID:
-    tenant_id = uuid.uuid4()
     now = utcnow()
-    techs, skills, locations = [], [], []
-    for n in range(count):
-        tech_id = uuid.uuid4()
+    members = []
+    for _ in range(count):
         home = _point(rng)
-        techs.append(
-            {"id": tech_id, "tenant_id": tenant_id, "name": f"技师 {n}", "employee_no": f"B{n:05d}",
-             "home_lat": home[0], "home_lon": home[1], "working_hours": ALWAYS,
-             "certifications": [], "active": rng.random() > 0.02}
-        )  # fmt: skip
+        active = rng.random() > 0.02
         levels = {skill: rng.randint(1, 5) for skill in rng.sample(SKILLS, rng.randint(1, 2))}
-        techs[-1]["skill_levels"] = levels  # as the technician services keep it
-        for skill, level in levels.items():
-            skills.append(
-                {"tenant_id": tenant_id, "technician_id": tech_id, "skill": skill, "level": level}
-            )
+        fix = None
         if rng.random() < 0.8:
             at = now - timedelta(minutes=rng.uniform(0, 20))
-            lat, lon = _point(rng)
-            locations.append(
-                {"tenant_id": tenant_id, "technician_id": tech_id, "device_id": f"d{n}",
-                 "fixed_at": at, "lat": lat, "lon": lon, "accuracy_m": 8.0, "updated_at": at}
-            )  # fmt: skip
-    with Session(engine) as session:
-        session.add(Tenant(id=tenant_id, slug=f"bench-{tenant_id.hex[:8]}", name="基准"))
-        session.flush()
-        session.execute(insert(Technician), techs)
-        session.execute(insert(TechnicianSkill), skills)
-        session.execute(insert(CurrentLocation), locations)
-        session.commit()
-    # Fresh statistics, as autovacuum would give a real fleet: without them PostgreSQL
-    # takes a just-loaded table for a handful of rows and plans a nested loop.
-    with engine.begin() as connection:
-        connection.exec_driver_sql("ANALYZE")
-    return tenant_id
+            fix = (*_point(rng), at)
+        members.append(Member(levels, home=home, fix=fix, active=active))
+    return load_fleet(engine, members, name="bench", analyze=True)
 
 
 def _all_facts(session: Session, tenant_id: uuid.UUID, fresh_since: Any) -> list[rules.Technician]:

@@ -12,19 +12,19 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from api.db import UnitOfWorkFactory, utcnow
 from api.dispatching import services
 from api.location.models import CurrentLocation
-from api.technicians.models import Technician, TechnicianSkill
-from api.tenants.models import Tenant
+from api.technicians.models import Technician
 from dispatch import candidates as rules
 from dispatch.geo import metres
 from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
 from tests.support.factories.core import World
+from tests.support.fleet import Member, load_fleet
 from tests.support.positions import ALWAYS, LAT, LON, Tracked, fix
 
 SKILLS = ("hvac", "electrical", "elevator")
@@ -42,41 +42,20 @@ def _fleet(engine: Engine, rng: random.Random, count: int, now: datetime) -> uui
     """A tenant of ``count`` technicians within ~10 km, written as a bulk load would:
     homes or none, fixes fresh, stale or none, one or two skills, a few inactive or
     off shift."""
-    tenant_id = uuid.uuid4()
-    techs, skills, fixes = [], [], []
-    for n in range(count):
-        tech_id = uuid.uuid4()
+    members = []
+    for _ in range(count):
         levels = {skill: rng.randint(1, 5) for skill in rng.sample(SKILLS, rng.randint(1, 2))}
-        home = rng.random() < 0.85
-        techs.append(
-            {"id": tech_id, "tenant_id": tenant_id, "name": f"技师 {n}", "employee_no": f"P{n:04d}",
-             "home_lat": LAT + rng.uniform(-0.05, 0.05) if home else None,
-             "home_lon": LON + rng.uniform(-0.05, 0.05) if home else None,
-             "working_hours": NIGHTS_ONLY if rng.random() < 0.1 else ALWAYS,
-             "certifications": [], "active": rng.random() > 0.1, "skill_levels": levels}
-        )  # fmt: skip
-        skills += [
-            {"tenant_id": tenant_id, "technician_id": tech_id, "skill": s, "level": level}
-            for s, level in levels.items()
-        ]
+        home = None
+        if rng.random() < 0.85:
+            home = (LAT + rng.uniform(-0.05, 0.05), LON + rng.uniform(-0.05, 0.05))
+        hours = NIGHTS_ONLY if rng.random() < 0.1 else ALWAYS
+        active = rng.random() > 0.1
+        fix = None
         if rng.random() < 0.7:  # half of them within the freshness window
             at = now - timedelta(minutes=rng.uniform(0, 2 * services.FRESH_MINUTES))
-            fixes.append(
-                {"tenant_id": tenant_id, "technician_id": tech_id, "device_id": f"d{n}",
-                 "fixed_at": at, "lat": LAT + rng.uniform(-0.05, 0.05),
-                 "lon": LON + rng.uniform(-0.05, 0.05), "accuracy_m": 5.0, "updated_at": at}
-            )  # fmt: skip
-    with Session(engine) as session:
-        session.add(Tenant(id=tenant_id, slug=f"p-{tenant_id.hex[:12]}", name="性质"))
-        session.flush()  # the tenant before the rows that refer to it
-        if techs:
-            session.execute(insert(Technician), techs)
-        if skills:
-            session.execute(insert(TechnicianSkill), skills)
-        if fixes:
-            session.execute(insert(CurrentLocation), fixes)
-        session.commit()
-    return tenant_id
+            fix = (LAT + rng.uniform(-0.05, 0.05), LON + rng.uniform(-0.05, 0.05), at)
+        members.append(Member(levels, home=home, fix=fix, active=active, working_hours=hours))
+    return load_fleet(engine, members, name="p")
 
 
 def _everyone(session: Session, tenant_id: uuid.UUID, fresh_since: datetime) -> list[Any]:
@@ -250,3 +229,42 @@ def test_inactive_off_shift_and_full_technicians_are_passed_over(
             now=now, fresh_since=now - FRESH, capacity=2,
         )  # fmt: skip
     assert found is not None and found.technician.id == wanted.id
+
+
+def test_each_fact_a_technician_changes_changes_the_next_answer(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    """The facts the search reads from ``technician_places`` (migration 0043) follow
+    every change of the technician at once: name, certifications, hours, skills, active."""
+    world = factories.tenant()
+    licence = [{"name": "电工证", "number": "E1", "expires_on": "2099-12-31"}]
+    near = _hire(factories, world, 100, certifications=licence)
+    far = _hire(factories, world, 2_000, certifications=licence)
+    api = client.as_(world.admin_token)
+
+    def change(tech: Technician, **data: Any) -> None:
+        current = api.get(f"/v1/technicians/{tech.id}")
+        changed = api.patch(f"/v1/technicians/{tech.id}", etag=current.headers["ETag"], json=data)
+        assert changed.status_code == 200, changed.get_json()
+
+    def best() -> Any:
+        found = _nearest(uow_factory, world, utcnow(), certification="电工证")
+        return found and (found.technician.id, found.technician.name)
+
+    assert best() == (near.id, near.name)
+    change(near, name="王师傅")
+    assert best() == (near.id, "王师傅")
+    for facts in (
+        {"certifications": []},
+        {"working_hours": NIGHTS_ONLY},
+        {"skills": [{"skill": "plumbing", "level": 5}]},
+        {"active": False},
+    ):
+        change(near, **facts)
+        assert best() == (far.id, far.name), facts
+        undo = {
+            "certifications": licence, "working_hours": ALWAYS,
+            "skills": [{"skill": "hvac", "level": 3}], "active": True,
+        }[next(iter(facts))]  # fmt: skip
+        change(near, **{next(iter(facts)): undo})
+        assert best() == (near.id, "王师傅"), facts
