@@ -292,12 +292,12 @@ def _common_subset(source: Path) -> Path:
     options.layout_features = []
     options.notdef_outline = True
     options.name_IDs = ["*"]
-    font = TTFont(str(source), fontNumber=_SC, lazy=True)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=_common_chars())
-    subsetter.subset(font)
     handle, temporary = tempfile.mkstemp(dir=folder, suffix=".otf")
-    with os.fdopen(handle, "wb") as out:
+    # Closed here: a lazy TTFont keeps the collection open until then.
+    with TTFont(str(source), fontNumber=_SC, lazy=True) as font, os.fdopen(handle, "wb") as out:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=_common_chars())
+        subsetter.subset(font)
         font.save(out)
     os.replace(temporary, target)  # several workers may build it at once: last one wins
     return target

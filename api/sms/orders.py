@@ -160,7 +160,7 @@ def _words(
         session.get(Technician, order.assignee_id) if order.assignee_id is not None else None
     )
     if technician is not None and technician.tenant_id == order.tenant_id:
-        params["technician"] = rules.first_name(technician.name, technician.name_en, locale) or ""
+        params["technician"] = rules.addressed_as(technician.name, technician.name_en, locale) or ""
     if kind == "en_route":
         seconds = page.eta_seconds(session, order, router)
         if seconds is not None:

@@ -29,11 +29,11 @@ _TEXTS = MappingProxyType(
     {
         "zh-CN": {
             "assigned": (
-                "【{sender}】您的工单{number}已安排技师{technician}上门服务，查看进度：{link}"
+                "【{sender}】您的工单{number}已安排{technician}上门服务，查看进度：{link}"
             ),
-            "en_route": "【{sender}】技师{technician}已出发前往您处，实时位置：{link}",
+            "en_route": "【{sender}】{technician}已出发前往您处，实时位置：{link}",
             EN_ROUTE_ETA: (
-                "【{sender}】技师{technician}已出发前往您处，预计{eta}分钟后到达，实时位置：{link}"
+                "【{sender}】{technician}已出发前往您处，预计{eta}分钟后到达，实时位置：{link}"
             ),
             "completed": "【{sender}】您的工单{number}已完成，查看服务报告并评价：{link}",
             "cancelled": "【{sender}】您的工单{number}已取消，详情：{link}",

@@ -173,7 +173,7 @@ def _technician(
         return None
     photo = _shown_photo(session, order)
     return {
-        "first_name": rules.first_name(technician.name, technician.name_en, language),
+        "name": rules.addressed_as(technician.name, technician.name_en, language),
         # Served under the link itself: the URL names nothing but the token (and which
         # portrait, so a new photo is not hidden by a browser's cache).
         "photo_url": (

@@ -173,10 +173,15 @@ def current_step(steps: Iterable[TimelineStep]) -> Step:
     return done[-1] if done else Step.RECEIVED
 
 
-def first_name(name: str, name_en: str | None, language: str) -> str | None:
-    """The given name only, never the surname: "Wei" of "Wei Zhang", "伟" of "张伟",
-    "修文" of "欧阳修文". A name written with spaces is taken as given name first
-    (the English order); one without spaces in Chinese characters as surname first."""
+def addressed_as(name: str, name_en: str | None, language: str) -> str | None:
+    """How the customer's page and texts name the technician: never the full name.
+
+    In Chinese, a name in Chinese characters becomes the surname and 师傅 ("王师傅"
+    of "王伟", "欧阳师傅" of "欧阳修文", and of "李师傅" as entered), the way
+    customers in China address a technician; a surname is shared by millions, so
+    it tells less than the given name would. Otherwise the given name only: "Wei"
+    of "Wei Zhang", "伟" of "张伟" when the page is in English and no English name
+    is kept (a name written with spaces is taken as given name first)."""
     if language == "en" and name_en and name_en.strip():
         name = name_en
     name = name.strip()
@@ -187,8 +192,13 @@ def first_name(name: str, name_en: str | None, language: str) -> str | None:
     if not all(_is_cjk(ch) for ch in name):
         return name
     surname = 2 if name[:2] in _COMPOUND_SURNAMES and len(name) > 2 else 1
+    if language == "zh-CN":
+        return name[:surname] + _MASTER
     given = name[surname:]
-    return given or None
+    return given if given and given != _MASTER else None
+
+
+_MASTER = "师傅"
 
 
 def _is_cjk(ch: str) -> bool:

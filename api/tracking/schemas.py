@@ -45,7 +45,13 @@ class WindowSchema(Schema):
 
 
 class PublicTechnicianSchema(Schema):
-    first_name = fields.String(allow_none=True, metadata={"description": "Given name only"})
+    name = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "How the customer addresses them, never the full name: in "
+            "Chinese the surname and 师傅 (王师傅), otherwise the given name (Wei)"
+        },
+    )
     photo_url = fields.String(allow_none=True)
 
 

@@ -88,7 +88,7 @@ def test_an_order_assigned_over_http_is_texted_by_the_worker_process(
         assert text.signed and text.to == "13912345678"
         assert text.form["TemplateCode"] == "SMS_900" and text.form["SignName"] == "菲尔德服务"
         params = text.params
-        assert params["number"] == order["number"] and params["technician"] == "强"
+        assert params["number"] == order["number"] and params["technician"] == "李师傅"
         assert params["link"].startswith(f"{PUBLIC}/t/")
         token = params["link"].rsplit("/", 1)[1]
         tracked = json_body(call("GET", f"/v1/tracking/{token}"), 200)

@@ -23,6 +23,7 @@ from api.config import Config
 from api.db import UnitOfWorkFactory, utcnow
 from api.live.stream.app import Limits
 from api.live.stream.run import ThreadedStreams
+from api.tenants.models import Tenant
 from api.workorders.states import Status
 from sync_protocol.merge import Outcome
 from sync_protocol.mutations import PatchWorkOrder
@@ -256,12 +257,18 @@ def test_a_change_made_elsewhere_appears_without_a_reload(
 
 
 def test_the_day_plan_is_drawn_on_the_map_and_applied_in_one_action(
-    origin: str, browser: Browser, office: Office
+    origin: str, browser: Browser, office: Office, uow_factory: UnitOfWorkFactory
 ) -> None:
     tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
+    with uow_factory.reader() as uow:
+        tenant = uow.session.get(Tenant, office.world.tenant_id)
+        assert tenant is not None and tenant.timezone == "Asia/Shanghai"
+    # Whatever the browser's zone (UTC here), the form opens on the office's today.
+    its_today = {(utcnow() + timedelta(hours=8, minutes=m)).date().isoformat() for m in (0, 1)}
     with visit(browser, "desktop", "en") as seen:
         page = _sign_in(seen, origin, office, ENGLISH)
         expect(page.locator("#orders").get_by_role("button")).to_have_count(2)
+        assert page.get_by_label("Day to plan").input_value() in its_today
         page.get_by_label("Day to plan").fill(tomorrow)
         page.get_by_role("button", name="Plan the day").click()
         expect(page.locator("#plan-summary")).to_contain_text("2 visits", timeout=20_000)
@@ -359,4 +366,5 @@ def test_the_timeline_shows_a_geofenced_arrival_with_the_fixes_behind_it(
         arrival = page.locator("#history > li").filter(has_text="Arrival suggested by the geofence")
         expect(arrival).to_contain_text("5 fixes: first")
         expect(arrival).to_contain_text("(40 m)")
+        arrival.scroll_into_view_if_needed()  # the screenshot shows the evidence
         _checked(seen, "console-order-geofence")

@@ -248,7 +248,7 @@ def test_the_tracking_stream_follows_its_order_only_while_it_is_live(
         factories.transition(job.world, other, "assign", assignee_id=job.tracked.technician.id)
         job.to(Status.EN_ROUTE)
         on_the_way = stream.until(lambda e: e.kind == "tracking" and e.data["status"] == "en_route")
-        assert on_the_way.data["technician"]["first_name"]
+        assert on_the_way.data["technician"]["name"]
         job.tracked.send(fix(0, east_m=50))  # taken after setting off
         moving = stream.until(lambda e: e.kind == "tracking" and e.data["position"] is not None)
         assert moving.data["eta"] is not None

@@ -149,7 +149,7 @@ def test_the_tracking_page_shows_the_assigned_technicians_photo_only_while_the_o
 
     factories.advance(scene.world, order, Status.COMPLETED, scene.technician)
     after = public.get(f"/v1/tracking/{token}").get_json()["technician"]
-    assert after["first_name"] and after["photo_url"] is None
+    assert after["name"] and after["photo_url"] is None
     ended = public.get(photo_path)
     assert ended.status_code == 404
     assert ended.get_json()["code"] == "tracking.no_technician_photo"

@@ -113,7 +113,7 @@ def test_each_step_carries_the_time_the_order_reached_it(job: Job) -> None:
     assert page["current_step"] == "arrived"
 
 
-def test_the_page_names_the_technician_by_first_name_only_and_leaks_nothing_else(
+def test_the_page_names_the_technician_as_customers_address_them_and_leaks_nothing_else(
     job: Job,
 ) -> None:
     other = job.factories.work_order(job.world, job.customer, job.site)
@@ -121,13 +121,13 @@ def test_the_page_names_the_technician_by_first_name_only_and_leaks_nothing_else
     job.share()
     zh = job.page(query_string={"lang": "zh-CN"})
     en = job.page(headers={"Accept-Language": "en"})
-    assert zh["technician"] == {"first_name": "伟", "photo_url": None}
-    assert en["technician"]["first_name"] == "Wei"
+    assert zh["technician"] == {"name": "张师傅", "photo_url": None}
+    assert en["technician"]["name"] == "Wei"
     assert _steps(zh)["technician_assigned"]["title"] == "已安排师傅"
     assert _steps(en)["technician_assigned"]["title"] == "Technician assigned"
     text = json.dumps([zh, en], ensure_ascii=False)
     secrets = [
-        "张", "Zhang", PHONE, "人民大道", str(job.world.tenant_id), str(job.order.id),
+        "张伟", "伟", "Zhang", PHONE, "人民大道", str(job.world.tenant_id), str(job.order.id),
         str(job.tracked.technician.id), str(job.customer.id), str(job.site.id),
         str(other.id), other.number,
     ]  # fmt: skip

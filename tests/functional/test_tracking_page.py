@@ -39,7 +39,7 @@ def test_a_new_order_shows_its_timeline_in_the_browsers_language(job: Job) -> No
     assert "Order received" in english and "On the way" in english
 
 
-def test_while_on_the_way_the_page_shows_the_eta_the_map_and_the_first_name_only(
+def test_while_on_the_way_the_page_shows_the_eta_the_map_and_no_full_name(
     job: Job,
 ) -> None:
     job.to(Status.EN_ROUTE)
@@ -55,7 +55,7 @@ def test_while_on_the_way_the_page_shows_the_eta_the_map_and_the_first_name_only
     assert 'data-refresh-ms="15000"' in page
     assert "/tracking/live.js" in page and "/vendor/leaflet.js" in page
     _, chinese = _open(job, "zh-CN")
-    assert "伟" in chinese and "张伟" not in chinese
+    assert "张师傅正在路上" in chinese and "张伟" not in chinese and "伟" not in chinese
 
 
 def test_nothing_is_live_once_the_work_is_done(job: Job) -> None:

@@ -76,10 +76,10 @@ def test_on_the_way_the_page_shows_the_eta_and_the_technician_on_a_plain_map(
         with visit(browser, size, language) as seen:
             page = seen.page
             page.goto(f"{origin}/t/{job.token}")
-            heading = "伟师傅正在路上" if language == "zh-CN" else "Wei is on the way"
+            heading = "张师傅正在路上" if language == "zh-CN" else "Wei is on the way"
             expect(page.get_by_role("heading", name=heading)).to_be_visible()
             expect(page.locator("#map path")).not_to_have_count(0)
-            alt = "伟师傅的照片" if language == "zh-CN" else "Photo of Wei"
+            alt = "张师傅的照片" if language == "zh-CN" else "Photo of Wei"
             photo = page.get_by_role("img", name=alt)
             expect(photo).to_be_visible()
             expect(photo).to_have_js_property("complete", True)

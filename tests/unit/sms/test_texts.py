@@ -9,7 +9,7 @@ from api.sms import texts
 PARAMS = {
     "sender": "菲尔德",
     "number": "WO-000042",
-    "technician": "伟",
+    "technician": "张师傅",
     "eta": "12",
     "link": "https://t.example.cn/t/abc",
     "title": "x",

@@ -23,20 +23,25 @@ def _at(minutes: int) -> datetime:
 @pytest.mark.parametrize(
     ("name", "name_en", "language", "shown"),
     [
-        ("张伟", "Wei Zhang", "zh-CN", "伟"),
+        ("张伟", "Wei Zhang", "zh-CN", "张师傅"),
+        ("欧阳修文", None, "zh-CN", "欧阳师傅"),
+        ("李师傅", None, "zh-CN", "李师傅"),  # as some offices enter them
+        ("李", None, "zh-CN", "李师傅"),
+        ("Anna Schmidt", None, "zh-CN", "Anna"),
         ("张伟", "Wei Zhang", "en", "Wei"),
         ("张伟", None, "en", "伟"),
-        ("欧阳修文", None, "zh-CN", "修文"),
         ("王小明", "", "en", "小明"),
-        ("Anna Schmidt", None, "zh-CN", "Anna"),
         ("Ahmed", None, "en", "Ahmed"),
-        ("李", None, "zh-CN", None),  # a surname alone is not shown
+        ("李", None, "en", None),  # a surname alone is no given name
+        ("李师傅", None, "en", None),
     ],
 )
-def test_the_customer_sees_the_given_name_never_the_surname(
+def test_the_customer_never_sees_the_full_name(
     name: str, name_en: str | None, language: str, shown: str | None
 ) -> None:
-    assert rules.first_name(name, name_en, language) == shown
+    """Chinese: the surname and 师傅, as customers address a technician there;
+    English: the given name only."""
+    assert rules.addressed_as(name, name_en, language) == shown
 
 
 def test_a_link_lives_thirty_days_or_two_weeks_after_the_order_ends() -> None:

@@ -98,10 +98,17 @@ window.FieldlineApi = (() => {
   function when(iso) {
     return iso ? timeFormat.format(new Date(iso)) : "";
   }
+  // Today's date (YYYY-MM-DD) in the tenant's zone: the day the office is living.
+  const dayFormat = new Intl.DateTimeFormat("en-CA", {
+    year: "numeric", month: "2-digit", day: "2-digit", timeZone: (root && root.dataset.timezone) || undefined,
+  });
+  function today() {
+    return dayFormat.format(new Date());
+  }
 
   function newKey() {
     return window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
   }
 
-  return { call, text, element, when, newKey, redraw };
+  return { call, text, element, when, today, newKey, redraw };
 })();

@@ -7,18 +7,14 @@
 (() => {
   const form = document.getElementById("plan-form");
   if (!form || !window.FieldlineApi) return;
-  const { call, text, element, when } = FieldlineApi;
+  const { call, text, element, when, today } = FieldlineApi;
   const summary = document.getElementById("plan-summary");
   const routesList = document.getElementById("plan-routes");
   const applyButton = document.getElementById("plan-apply");
   const dateInput = document.getElementById("plan-date");
   let planned = null;
 
-  if (!dateInput.value) {
-    const today = new Date();
-    today.setMinutes(today.getMinutes() - today.getTimezoneOffset());
-    dateInput.value = today.toISOString().slice(0, 10);
-  }
+  if (!dateInput.value) dateInput.value = today();  // the tenant's today, as times are shown
 
   function board() {
     return window.ConsoleBoard ? ConsoleBoard.board : { orders: [], technicians: [] };
