@@ -424,7 +424,7 @@ def test_a_customer_repair_from_qr_label_to_rating(
             # customer's page follows live.
             order_id = _dispatch_from_the_console(browser, office, number)
             _step(page, "technician_assigned")
-            expect(page.get_by_text("服务师傅：明")).to_be_visible()
+            expect(page.get_by_text("服务师傅：李师傅")).to_be_visible()
             _shot(seen, "4-technician-assigned")
 
             # 3. The technician's phone pulls the job, accepts it and sets off; GPS flows.
@@ -446,7 +446,7 @@ def test_a_customer_repair_from_qr_label_to_rating(
 
                 _step(page, "on_the_way")
                 expect(page.locator("#map")).to_be_visible()
-                expect(page.get_by_role("heading", name="明师傅正在路上")).to_be_visible()
+                expect(page.get_by_role("heading", name="李师傅正在路上")).to_be_visible()
                 minutes = _minutes(far)
                 expect(page.locator("#eta")).to_contain_text(f"约 {minutes} 分钟")
                 assert _eta_text(public, token) == f"约 {minutes} 分钟"
@@ -550,7 +550,7 @@ def test_a_customer_repair_from_qr_label_to_rating(
         secrets_of_ours = [
             office.asset_name,
             "李明",
-            "服务师傅：明",
+            "服务师傅：李师傅",
             ours["report"]["sha256"],
             ours["report"]["verification_page_url"],
             COMMENT,
