@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import numpy as np
 import pillow_heif
 from PIL import Image
 
@@ -44,9 +45,18 @@ _SCAN_OVERLAP = 1024  # longer than any marker, so one split across two reads is
 _TAGS = rb"!doctype\s+html|html|head|body|script|svg|iframe|object|embed"
 # One literal first byte ("<") lets the regex engine skip ahead fast; a script URL is
 # looked for in a lowercased copy, which is several times faster than an IGNORECASE
-# regex (the whole scan costs about 0.3 s per 50 MB here).
+# regex. Still, these two over every byte cost about 0.07 s per 50 MB of noise here, so a
+# large piece is scanned by :func:`_markup_vectorized` instead (about 0.02 s).
 _TAG = re.compile(rb"<(?:" + _TAGS + rb")(?:>|[\s/][\x09-\x0d\x20-\x7e]{0,512}?>)", re.IGNORECASE)
 _SCRIPT_URL = b"javascript:"
+# :func:`_markup_vectorized` finds where a match could start with numpy and runs the
+# expressions above only there. ``_TAG_STARTS``: the two bytes after "<" that begin one
+# of the tags, each OR 0x20 (which maps a letter's capital, and no other byte, onto the
+# small letter; "!" also lets 0x01 through, which the expression then refuses).
+_VECTOR_FROM = 16 * 1024  # smaller pieces: the expressions alone (numpy's calls cost more)
+_TAG_STARTS = np.zeros((256, 256), dtype=np.bool_)
+for _name in (b"!d", b"ht", b"he", b"bo", b"sc", b"sv", b"if", b"ob", b"em"):
+    _TAG_STARTS[_name[0] | 0x20, _name[1] | 0x20] = True
 
 
 @dataclass(frozen=True)
@@ -128,7 +138,9 @@ class MarkupScan:
         # The seam (the last bytes before ``chunk`` and its first ones) on its own, then
         # ``chunk``: no copy of the two joined (a match is shorter than the overlap).
         seam = self._tail + chunk[:_SCAN_OVERLAP]
-        self.found = any(_markup(part) for part in (seam, chunk))
+        self.found = _markup(seam) or (
+            _markup_vectorized(chunk) if len(chunk) >= _VECTOR_FROM else _markup(chunk)
+        )
         self._tail = (
             (self._tail + chunk)[-_SCAN_OVERLAP:]
             if len(chunk) < _SCAN_OVERLAP
@@ -237,7 +249,28 @@ def check_image(source: BinaryIO) -> None:
 
 
 def _markup(data: bytes) -> bool:
+    """The definition of markup: what :func:`_markup_vectorized` must agree with."""
     return _TAG.search(data) is not None or _SCRIPT_URL in data.lower()
+
+
+def _markup_vectorized(data: bytes) -> bool:
+    """:func:`_markup`, several times faster on a large piece: numpy finds every "<" and
+    ":" (its comparisons run without the GIL, beside the JPEG decoder thread), keeps
+    those whose neighbours could begin a tag or end "javascript:", and only there the
+    exact test runs. On noise (a photo's entropy-coded data) 1 MiB holds about 4,000 of
+    each and about 20 candidates: the regular expression alone tried every "<" with
+    case folding, and the script URL lowercased a copy of every byte."""
+    size = len(data)
+    if size < 3:
+        return False
+    array = np.frombuffer(data, dtype=np.uint8)
+    opens = np.flatnonzero(array[:-2] == 0x3C)  # "<" with two bytes after it
+    starts = opens[_TAG_STARTS[array[opens + 1] | 0x20, array[opens + 2] | 0x20]]
+    if any(_TAG.match(data, at) for at in starts.tolist()):
+        return True
+    ends = np.flatnonzero(array[10:] == 0x3A) + 10  # ":" after ten bytes
+    ends = ends[((array[ends - 1] | 0x20) == 0x74) & ((array[ends - 2] | 0x20) == 0x70)]
+    return any(data[at - 10 : at + 1].lower() == _SCRIPT_URL for at in ends.tolist())
 
 
 def _carries_markup(source: BinaryIO) -> bool:

@@ -7,6 +7,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from media import validate
@@ -131,3 +133,77 @@ def test_a_scan_fed_in_pieces_of_any_size_finds_what_the_file_scan_finds(
     assert validate_image(body, scanned=clean).mime == "image/jpeg"
     with pytest.raises(PolyglotImage):
         validate_image(body + markup, scanned=hostile)
+
+
+# Pieces of markup (and near misses) for the scan's property tests: each far shorter than
+# the scan's overlap between reads, so the whole stream's verdict is the oracle.
+_MARKUP_PIECES = (
+    b"<script>",
+    b"<svg onload=alert(1)>",
+    b"<svg/>",
+    b"<!doctype html>",
+    b"<!DOCTYPE\t\nHTML x=1>",
+    b"<html>",
+    b"<head\x00>",
+    b"<body\n class=a>",
+    b"<iframe src=x>",
+    b"<object>",
+    b"<embed/x>",
+    b"javascript:",
+    b"avascript:",
+    b"javascrip:",
+    b"<scrip>",
+    b"<\x01doctype html>",
+    b"<svg" + b"x" * 600 + b">",
+    b"<",
+    b">",
+    b":",
+    b"/",
+)
+
+
+@st.composite
+def _markup_piece(draw: st.DrawFn) -> bytes:
+    """A piece of markup with its letters in any case."""
+    piece = draw(st.sampled_from(_MARKUP_PIECES))
+    flips = draw(st.integers(min_value=0, max_value=2 ** len(piece) - 1))
+    return bytes(
+        b ^ 0x20 if chr(b).isalpha() and flips >> i & 1 else b for i, b in enumerate(piece)
+    )
+
+
+@st.composite
+def _noise_with_markup(draw: st.DrawFn) -> bytes:
+    """Noise (like a photo's entropy-coded data) of any length up to 80 KB, with pieces of
+    markup put in anywhere."""
+    noise = bytearray(
+        random.Random(draw(st.integers(0, 2**32))).randbytes(
+            draw(st.integers(min_value=0, max_value=80_000))
+        )
+    )
+    for piece in draw(st.lists(_markup_piece(), max_size=4)):
+        at = draw(st.integers(min_value=0, max_value=len(noise)))
+        noise[at:at] = piece
+    return bytes(noise)
+
+
+@given(st.lists(st.one_of(st.binary(max_size=40), _markup_piece())).map(b"".join))
+def test_the_vectorized_markup_test_agrees_with_its_definition_on_any_bytes(data: bytes) -> None:
+    assert validate._markup_vectorized(data) == validate._markup(data)
+
+
+@given(_noise_with_markup())
+def test_the_vectorized_markup_test_agrees_with_its_definition_in_noise(data: bytes) -> None:
+    assert validate._markup_vectorized(data) == validate._markup(data)
+
+
+@given(_noise_with_markup(), st.data())
+def test_a_scan_fed_in_any_pieces_finds_markup_exactly_when_the_whole_bytes_have_it(
+    data: bytes, draw: st.DataObject
+) -> None:
+    cuts = sorted(draw.draw(st.lists(st.integers(0, len(data)), max_size=8)))
+    scan = validate.MarkupScan()
+    for start, end in zip([0, *cuts], [*cuts, len(data)], strict=True):
+        scan.update(data[start:end])
+
+    assert scan.found == validate._markup(data)
