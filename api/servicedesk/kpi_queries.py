@@ -22,7 +22,8 @@ Times become whole epoch seconds in SQL (``strftime('%s')`` on SQLite,
 ``floor(extract(epoch))`` on PostgreSQL), percentiles come from window
 functions and integer arithmetic, rates and the average from integer sums:
 both databases give the same numbers, which a test checks against a Python
-oracle on generated data.
+oracle on generated data. This module builds the per-order facts;
+:mod:`api.servicedesk.kpi_figures` aggregates them and shapes the answer.
 """
 
 from __future__ import annotations
@@ -52,16 +53,13 @@ from api.categories.queries import category_and_below
 from api.db import utcnow
 from api.servicedesk import kpi_business, kpi_pauses
 from api.servicedesk.escalation_models import Escalation, SlaPause
+from api.servicedesk.kpi_figures import shape, times, totals
 from api.servicedesk.marks import ARRIVAL_ACTIONS, FIRST_RESPONSE_ACTIONS
 from api.servicedesk.models import BusinessCalendar, SlaPolicy, WorkOrderSla
 from api.technicians.models import Technician
 from api.tracking.models import WorkOrderRating
 from api.workorders.models import StatusChange, WorkOrder
 from api.workorders.states import Priority, Status
-
-SCORES = (1, 2, 3, 4, 5)
-PERCENTILES = {"median": 50, "p90": 90}
-TARGETS = ("first_response", "arrival", "resolution")
 
 
 @dataclass(frozen=True)
@@ -111,17 +109,18 @@ def service_desk_kpis(
     base = _facts(actor, where, now, dialect, default_calendar, table).cte("base")
     base = base.prefix_with("MATERIALIZED")
     facts = _with_business(base, table).cte("facts").prefix_with("MATERIALIZED")
-    row = session.execute(select(*_totals(facts), *_times(facts, paused))).one()._mapping
+    row = session.execute(select(*totals(facts), *times(facts, paused))).one()._mapping
     cancelled = session.scalar(
         select(func.count()).select_from(_scoped(actor, where, cancelled=True).subquery())
     )
-    return _shape(where, row, cancelled or 0)
+    return shape(where.start, where.end, row, cancelled or 0)
 
 
 def _with_business(base: Any, table: kpi_business.DayTable | None) -> Select[Any]:
     """``base`` plus business seconds to first response and to resolution, where the
     order has a calendar: each instant joined to its calendar's UTC day row. Not for an
-    order whose clocks were ever paused: the SLA clocks give its figures (``_times``)."""
+    order whose clocks were ever paused: the SLA clocks give its figures
+    (:func:`api.servicedesk.kpi_figures.times`)."""
     if table is None:
         return select(base)
     c = base.c
@@ -305,128 +304,3 @@ def _paused(facts: Select[Any]) -> Select[Any]:
     return select(
         c.work_order_id, c.created_s, c.first_response_s, c.completed_s, c.calendar_no
     ).where(c.ever_paused == 1, c.calendar_no.is_not(None))
-
-
-def _totals(facts: Any) -> list[Any]:
-    c = facts.c
-    resolved = c.completed_s.is_not(None)
-    return [
-        func.count().label("orders"),
-        func.coalesce(func.sum(case((resolved, 1), else_=0)), 0).label("resolved"),
-        func.coalesce(
-            func.sum(case((and_(resolved, c.reopens == 0, c.arrivals <= 1), 1), else_=0)), 0
-        ).label("first_contact"),
-        *(
-            func.coalesce(func.sum(getattr(c, name)), 0).label(name)
-            for name in (
-                "escalated",
-                "fr_eligible",
-                "fr_met",
-                "arr_eligible",
-                "arr_met",
-                "res_eligible",
-                "res_met",
-            )
-        ),
-        func.count(c.score).label("ratings"),
-        func.coalesce(func.sum(c.score), 0).label("score_sum"),
-        *(
-            func.coalesce(func.sum(case((c.score == k, 1), else_=0)), 0).label(f"score_{k}")
-            for k in SCORES
-        ),
-    ]
-
-
-def _durations(facts: Any, paused: Any) -> dict[str, Any]:
-    """Per figure, a selectable of its durations ``d`` (nulls included): the orders' own,
-    and for business time also the paused orders' figures from the SLA clocks."""
-    c = facts.c
-    found: dict[str, Any] = {
-        "first_response": select((c.first_response_s - c.created_s).label("d")),
-        "resolution": select((c.completed_s - c.created_s).label("d")),
-    }
-    business = ("first_response_business", "resolution_business")
-    for name in business if business[0] in c else ():
-        found[name] = select(c[name].label("d"))
-        if paused is not None:
-            found[name] = found[name].union_all(select(paused.c[name].label("d")))
-    return found
-
-
-def _times(facts: Any, paused: Any) -> list[Any]:
-    """Per duration: how many orders have one, its median and p90 (nearest rank)."""
-    columns = []
-    for name, durations in _durations(facts, paused).items():
-        d = durations.subquery().c.d
-        ranked = (
-            select(
-                d.label("d"),
-                func.row_number().over(order_by=d).label("rn"),
-                func.count().over().label("n"),
-            )
-            .where(d.is_not(None))
-            .subquery()
-        )
-        columns.append(
-            select(func.count()).select_from(ranked).scalar_subquery().label(f"{name}.count")
-        )
-        columns += [
-            select(func.max(case((ranked.c.rn == (ranked.c.n * p + 99) // 100, ranked.c.d))))
-            .scalar_subquery()
-            .label(f"{name}.{key}")
-            for key, p in PERCENTILES.items()
-        ]
-    return columns
-
-
-def _shape(where: KpiFilter, t: Any, cancelled: int) -> dict[str, Any]:
-    def rate(part: int, whole: int) -> float | None:
-        return round(part / whole, 4) if whole else None
-
-    def timing(name: str) -> dict[str, Any]:
-        def of(key: str) -> dict[str, Any]:
-            return {
-                "count": t.get(f"{key}.count", 0),
-                "median_seconds": _int(t.get(f"{key}.median")),
-                "p90_seconds": _int(t.get(f"{key}.p90")),
-            }
-
-        return of(name) | {"business": of(f"{name}_business")}
-
-    prefixes = {"first_response": "fr", "arrival": "arr", "resolution": "res"}
-    return {
-        "start": where.start,
-        "end": where.end,
-        "orders": t["orders"],
-        "cancelled": cancelled,
-        "first_contact_resolution": {
-            "resolved": t["resolved"],
-            "first_contact": t["first_contact"],
-            "rate": rate(t["first_contact"], t["resolved"]),
-        },
-        "first_response": timing("first_response"),
-        "resolution": timing("resolution"),
-        "escalation": {
-            "orders": t["orders"],
-            "escalated": t["escalated"],
-            "rate": rate(t["escalated"], t["orders"]),
-        },
-        "sla": [
-            {
-                "target": target,
-                "eligible": t[f"{prefixes[target]}_eligible"],
-                "met": t[f"{prefixes[target]}_met"],
-                "rate": rate(t[f"{prefixes[target]}_met"], t[f"{prefixes[target]}_eligible"]),
-            }
-            for target in TARGETS
-        ],
-        "csat": {
-            "count": t["ratings"],
-            "average": round(t["score_sum"] / t["ratings"], 2) if t["ratings"] else None,
-            "distribution": {str(k): t[f"score_{k}"] for k in SCORES},
-        },
-    }
-
-
-def _int(value: Any) -> int | None:
-    return None if value is None else int(value)
