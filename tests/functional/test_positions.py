@@ -201,22 +201,63 @@ def test_trails_stay_with_the_office_and_their_own_technician(
     assert_problem(client.as_(stranger.admin_token).get(path), 404, "technician.not_found")
 
 
-def test_the_retention_purge_deletes_only_old_fixes(
-    tracked: Tracked, engine: Engine, uow_factory: UnitOfWorkFactory
+def test_the_retention_purge_deletes_only_old_fixes_of_every_technician(
+    tracked: Tracked,
+    client: ApiClient,
+    factories: Factories,
+    engine: Engine,
+    uow_factory: UnitOfWorkFactory,
 ) -> None:
-    tracked.send(*[fix(30 - minute, minute * 10) for minute in range(12)])
-    with engine.begin() as connection:  # the first six, a hundred days older
-        old = connection.scalars(select(Position.fixed_at).order_by(Position.fixed_at).limit(6))
-        for fixed_at in list(old):
-            connection.execute(
-                update(Position)
-                .where(Position.fixed_at == fixed_at)
-                .values(fixed_at=fixed_at - timedelta(days=100))
+    other = Tracked(client, factories, engine, working_hours=ALWAYS)  # another tenant
+    for who in (tracked, other):
+        who.send(*[fix(30 - minute, minute * 10) for minute in range(12)])
+    with engine.begin() as connection:  # each one's first six, a hundred days older
+        for who in (tracked, other):
+            old = connection.scalars(
+                select(Position.fixed_at)
+                .where(Position.technician_id == who.technician.id)
+                .order_by(Position.fixed_at)
+                .limit(6)
             )
+            for fixed_at in list(old):
+                connection.execute(
+                    update(Position)
+                    .where(
+                        Position.technician_id == who.technician.id,
+                        Position.fixed_at == fixed_at,
+                    )
+                    .values(fixed_at=fixed_at - timedelta(days=100))
+                )
     purged = services.purge_positions(uow_factory, utcnow() - timedelta(days=90))
-    assert purged == 6
+    assert purged == 12
     with engine.connect() as connection:
-        assert connection.scalar(select(func.count()).select_from(Position)) == 6
+        kept = connection.execute(
+            select(Position.technician_id, func.count(), func.min(Position.fixed_at))
+            .group_by(Position.technician_id)
+        ).all()  # fmt: skip
+    assert {row[0]: row[1] for row in kept} == {
+        tracked.technician.id: 6,
+        other.technician.id: 6,
+    }
+    assert services.purge_positions(uow_factory, utcnow() - timedelta(days=90)) == 0
+
+
+def test_a_purge_batch_reads_a_range_of_the_trail_index(tracked: Tracked, engine: Engine) -> None:
+    """Not a scan for old fix times (which no index leads with): each batch would read
+    again what the batches before it emptied."""
+    keys = services.purge_batch_keys(
+        tracked.world.tenant_id, tracked.technician.id, utcnow() - timedelta(days=90)
+    )
+    compiled = keys.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.begin() as connection:
+        if backend() == "postgresql":
+            connection.execute(text("SET LOCAL enable_seqscan = off"))  # tiny table
+            plan = connection.scalars(text(f"EXPLAIN {compiled}")).all()
+        else:
+            plan = [row[3] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
+    text_plan = "\n".join(plan)
+    assert "ix_technician_positions_trail" in text_plan
+    assert "technician_id" in text_plan  # a range, not a walk of the whole index
 
 
 def test_a_fix_time_is_read_as_an_aware_utc_time(tracked: Tracked) -> None:
