@@ -87,7 +87,10 @@ def config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Confi
 def app(engine: Engine, config: Config) -> Iterator[Flask]:
     app = create_app(config)
     yield app
-    app.extensions["fieldline"].uow.dispose()
+    fieldline = app.extensions["fieldline"]
+    if fieldline.session_cache is not None:  # before its database is dropped
+        fieldline.session_cache.close()
+    fieldline.uow.dispose()
 
 
 @pytest.fixture(autouse=True)

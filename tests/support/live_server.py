@@ -66,4 +66,7 @@ def pages_app(config: Config, **overrides: Any) -> Iterator[Flask]:
     try:
         yield app
     finally:
-        app.extensions["fieldline"].uow.dispose()
+        fieldline = app.extensions["fieldline"]
+        if fieldline.session_cache is not None:
+            fieldline.session_cache.close()
+        fieldline.uow.dispose()
