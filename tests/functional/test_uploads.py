@@ -419,6 +419,20 @@ def test_staged_files_of_no_upload_are_swept(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == [str(kept)]
 
 
+def _first_pieces_on_two_workers(
+    uow_factory: UnitOfWorkFactory, config: Config, actor: Any, upload_id: uuid.UUID, data: bytes
+) -> tus.RunningDigests:
+    """Bytes 0-2000 appended on one worker, 2000-4000 on another; the first worker's
+    running state (which never saw the second piece) is returned."""
+    first, other = tus.RunningDigests(), tus.RunningDigests()
+    for digests, start, end in ((first, 0, 2000), (other, 2000, 4000)):
+        piece = services.Chunk(start, None, end - start, io.BytesIO(data[start:end]))
+        services.append_chunk(
+            uploads(uow_factory, config, digests), actor, upload_id, piece, utcnow()
+        )
+    return first
+
+
 def test_pieces_that_reach_a_worker_without_the_running_hash_are_hashed_from_the_file(
     tech: ApiClient, scene: Scene, uow_factory: UnitOfWorkFactory, config: Config
 ) -> None:
@@ -430,12 +444,7 @@ def test_pieces_that_reach_a_worker_without_the_running_hash_are_hashed_from_the
         url = location(tech)
         upload_id = uuid.UUID(url.rsplit("/", 1)[-1])
         actor = actor_of(uow_factory, upload_id, scene)
-        first, other = tus.RunningDigests(), tus.RunningDigests()
-        for digests, start, end in ((first, 0, 2000), (other, 2000, 4000)):
-            piece = services.Chunk(start, None, end - start, io.BytesIO(body[start:end]))
-            services.append_chunk(
-                uploads(uow_factory, config, digests), actor, upload_id, piece, utcnow()
-            )
+        first = _first_pieces_on_two_workers(uow_factory, config, actor, upload_id, body)
         rest = services.Chunk(4000, None, len(body) - 4000, io.BytesIO(body[4000:]))
         box = uploads(uow_factory, config, first)  # its running hash stops at 2000
         if expected == 422:
@@ -622,12 +631,7 @@ def test_a_jpeg_whose_pieces_went_to_two_workers_is_decoded_from_the_file(
     url = location(tech, **{"Upload-Length": str(len(data)), "Upload-Metadata": metadata(sha256)})
     upload_id = uuid.UUID(url.rsplit("/", 1)[-1])
     actor = actor_of(uow_factory, upload_id, scene)
-    first, other = tus.RunningDigests(), tus.RunningDigests()
-    for digests, start, end in ((first, 0, 2000), (other, 2000, 4000)):
-        piece = services.Chunk(start, None, end - start, io.BytesIO(data[start:end]))
-        services.append_chunk(
-            uploads(uow_factory, config, digests), actor, upload_id, piece, utcnow()
-        )
+    first = _first_pieces_on_two_workers(uow_factory, config, actor, upload_id, data)
     waiting = decoders(upload_id)
     assert len(waiting) == 1  # the first worker's, which will never see bytes 2000-4000
     rest = services.Chunk(4000, None, len(data) - 4000, io.BytesIO(data[4000:]))
