@@ -67,8 +67,13 @@ def _race(
         first(connection)
         thread = threading.Thread(target=run_second)
         thread.start()
+        deadline = time.monotonic() + 60
         with engine.connect() as watcher:
             while not done.is_set() and not watcher.scalar(text(_WAITING)):
+                # pg_stat_activity is read once per transaction: end it, or every
+                # later poll would see the first one's snapshot and wait for ever.
+                watcher.rollback()
+                assert time.monotonic() < deadline, "the second writer neither waited nor ended"
                 time.sleep(0.02)
         connection.commit()
         thread.join(timeout=60)
