@@ -296,6 +296,7 @@ def test_a_fix_stored_by_a_concurrent_request_meanwhile_is_skipped_not_an_error(
             for _ in range(600):  # until the batch waits on the uncommitted key
                 if watcher.scalar(text(waiting)):
                     break
+                watcher.rollback()  # pg_stat_activity is read once per transaction
                 time.sleep(0.05)
         other.commit()
         sender.join(timeout=60)
