@@ -21,7 +21,7 @@ from api.db.notices import SYNC_CHANNEL, Generation
 from api.errors import problem
 from api.http import hostile
 from api.http.blueprint import Blueprint, register_problem_responses
-from api.http.body import read_body
+from api.http.body import declares_policy, read_body
 from api.http.context import FieldlineState, release_read_connection
 from api.http.envelope import RequestEnvelope
 from api.http.json import OrjsonProvider
@@ -214,7 +214,9 @@ _CONDITIONAL_HEADERS = (
 def _install_request_hooks(app: Flask) -> None:
     @app.before_request
     def _read_body() -> None:
-        if request.method in _BODY_METHODS and request.path.startswith("/v1/"):
+        if request.method in _BODY_METHODS and (
+            request.path.startswith("/v1/") or declares_policy()
+        ):
             read_body()
 
     @app.after_request

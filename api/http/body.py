@@ -94,15 +94,26 @@ def body_bytes() -> bytes:
     return body
 
 
+def declares_policy() -> bool:
+    """Whether the view this request goes to declared its body policy: the app reads
+    every ``/v1/`` body, and the bodies of views elsewhere that declared one (the
+    public repair request API, under ``/r/``)."""
+    return _declared() is not None
+
+
 def _policy() -> BodyPolicy:
+    return _declared() or BodyPolicy()
+
+
+def _declared() -> BodyPolicy | None:
     rule = request.url_rule
     if rule is None:
-        return BodyPolicy()
+        return None
     view = current_app.view_functions.get(rule.endpoint)
     view_class = getattr(view, "view_class", None)
     method = getattr(view_class, request.method.lower(), None) if view_class else view
     found = getattr(method, _ATTRIBUTE, None)
-    return found if isinstance(found, BodyPolicy) else BodyPolicy()
+    return found if isinstance(found, BodyPolicy) else None
 
 
 def _inflate(data: bytes, limit: int) -> bytes:

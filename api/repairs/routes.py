@@ -24,6 +24,9 @@ from api.repairs.schemas import PublicAssetSchema, ReceivedSchema, RepairFormSch
 
 blp = Blueprint("repairs", __name__, url_prefix="/r", description="Public repair requests (报修)")
 
+# The whole form: three photos at their limit and the fields with their multipart
+# framing. Past it, 413 `request.too_large` before any of the body is read (with a
+# Content-Length) or as soon as the limit is crossed (without one).
 MAX_FORM_BYTES = MAX_PHOTOS * MAX_PHOTO_BYTES + 64 * 1024
 
 
@@ -41,7 +44,9 @@ class RepairAsset(MethodView):
 @blp.route("/<string:token>/repair-requests")
 class RepairRequests(MethodView):
     @public
-    @body_policy(max_bytes=MAX_FORM_BYTES, json=False)
+    # Streamed: the form parser reads the body once, keeping photos in temporary files,
+    # rather than the whole body being read into memory first.
+    @body_policy(max_bytes=MAX_FORM_BYTES, json=False, stream=True)
     @blp.arguments(RepairFormSchema, location="form")
     @blp.response(201, ReceivedSchema)
     @blp.problem(429, "`request.rate_limited`: too many requests for this label or address")
@@ -49,7 +54,10 @@ class RepairRequests(MethodView):
         """Report a fault (`multipart/form-data` or a URL-encoded form): a work order opens
         at the labelled asset, for its site and customer, with up to 3 `photos` (JPEG,
         PNG, WebP or HEIC, 5 MiB each). Limited per label and per address
-        (`FIELDLINE_REPAIR_RATE_LIMIT`)."""
+        (`FIELDLINE_REPAIR_RATE_LIMIT`). A photo over 5 MiB is 422
+        `request.validation_failed` (`errors[0]`: field `photos`, code `too_long`);
+        a form over 15 MiB + 64 KiB in all, or a multipart text field over 500 KB, is 413
+        `request.too_large`. Either way no order opens and no photo is kept."""
         return open_request(token, form)
 
 

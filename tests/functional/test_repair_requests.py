@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from typing import Any
 
 from sqlalchemy import Engine, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import TestResponse, encode_multipart
 
 from api.assets.models import Asset
+from api.config import Config
 from api.evidence.models import Photo
+from api.repairs.photos import MAX_PHOTO_BYTES
+from api.repairs.routes import MAX_FORM_BYTES
 from api.workorders.models import WorkOrder, WorkOrderAsset
 from tests.conftest import count_rows
+from tests.functional.test_sync_blobs import stored_files
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
-from tests.support.images import jpeg
+from tests.support.images import jpeg, noise_jpeg
 
 
 def _token(factories: Factories, asset: Asset) -> str:
@@ -31,10 +38,21 @@ def _form(**extra: Any) -> dict[str, Any]:
 
 
 def _post(client: ApiClient, token: str, data: dict[str, Any], address: str = "203.0.113.9"):
+    """The form as a browser posts it (``multipart/form-data``), encoded in memory: the
+    test client would spool a body over 500 KB to a temporary file that nobody closes
+    when the server refuses it unread."""
+    fields = MultiDict()
+    for name, value in data.items():
+        for item in value if isinstance(value, list) else [value]:
+            upload = isinstance(item, tuple)
+            fields.add(
+                name, FileStorage(item[0], item[1], content_type="image/jpeg") if upload else item
+            )
+    boundary, body = encode_multipart(fields)
     return client.post(
         f"/r/{token}/repair-requests",
-        data=data,
-        content_type="multipart/form-data",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
         environ_base={"REMOTE_ADDR": address},
     )
 
@@ -147,3 +165,88 @@ def test_requests_are_limited_per_label_and_per_address(
     over_address = _post(client, second, _form(), "198.51.100.1")
     assert_problem(over_address, 429, "request.rate_limited")
     assert _post(client, second, _form(), "198.51.100.3").status_code == 201
+
+
+def _kept(engine: Engine) -> dict[str, int]:
+    """Row counts of every table but the rate limiter's (which counts every attempt)."""
+    counts = count_rows(engine)
+    counts.pop("rate_limit_counters", None)
+    return counts
+
+
+def _padded(label: str, size: int) -> bytes:
+    """A valid JPEG of exactly ``size`` bytes (zeros after its end, which decoders skip)."""
+    photo = jpeg(label)
+    return photo + b"\0" * (size - len(photo))
+
+
+def test_three_phone_photos_of_several_megabytes_are_accepted(
+    client: ApiClient, factories: Factories, config: Config
+) -> None:
+    """Up to the form's limit, well past the 1 MiB of an ordinary API body."""
+    world = factories.tenant()
+    asset = factories.asset(world, factories.site(world, factories.customer(world)))
+    token = _token(factories, asset)
+    photos = [noise_jpeg((2200, 1800), seed) for seed in range(3)]
+    assert all(4_000_000 < len(p) < MAX_PHOTO_BYTES for p in photos)
+    at_the_limit = _padded("exactly 5 MiB", MAX_PHOTO_BYTES)
+
+    sent = _post(client, token, _form(photos=[(io.BytesIO(p), "p.jpg") for p in photos]))
+    at_limit = _post(client, token, _form(photos=[(io.BytesIO(at_the_limit), "p.jpg")]))
+
+    assert sent.status_code == 201, sent.get_json()
+    assert at_limit.status_code == 201, at_limit.get_json()
+    kept = stored_files(config, world.tenant_id)
+    assert sorted(kept) == sorted(hashlib.sha256(p).hexdigest() for p in [*photos, at_the_limit])
+
+
+def test_a_photo_over_5_mib_is_refused_and_nothing_is_kept(
+    client: ApiClient, factories: Factories, engine: Engine, config: Config
+) -> None:
+    world = factories.tenant()
+    asset = factories.asset(world, factories.site(world, factories.customer(world)))
+    token = _token(factories, asset)
+    before = _kept(engine)
+    fine, over = jpeg("fine"), _padded("one byte over", MAX_PHOTO_BYTES + 1)
+
+    refused = _post(
+        client, token, _form(photos=[(io.BytesIO(fine), "a.jpg"), (io.BytesIO(over), "b.jpg")])
+    )
+
+    assert_problem(refused, 422, "request.validation_failed")
+    assert [(e["field"], e["code"]) for e in refused.get_json()["errors"]] == [
+        ("photos", "too_long")
+    ]
+    assert _kept(engine) == before  # no order, no photo, no blob row
+    assert stored_files(config, world.tenant_id) == []  # not even the photo that was fine
+
+
+def _urlencoded(client: ApiClient, token: str, body: bytes) -> TestResponse:
+    return client.post(
+        f"/r/{token}/repair-requests",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
+
+
+def test_an_over_size_form_is_refused_as_too_large_and_nothing_is_kept(
+    client: ApiClient, factories: Factories, engine: Engine, config: Config
+) -> None:
+    world = factories.tenant()
+    asset = factories.asset(world, factories.site(world, factories.customer(world)))
+    token = _token(factories, asset)
+    before = _kept(engine)
+    four_mib = _padded("big", 4 * 1024 * 1024)
+    assert 4 * len(four_mib) > MAX_FORM_BYTES
+
+    too_many_bytes = _post(
+        client, token, _form(photos=[(io.BytesIO(four_mib), f"{n}.jpg") for n in range(4)])
+    )
+    huge_text = _post(client, token, _form(description="漏" * 200_000))  # 600 KB of UTF-8
+    huge_plain_form = _urlencoded(client, token, b"description=" + b"a" * MAX_FORM_BYTES)
+
+    for refused in (too_many_bytes, huge_text, huge_plain_form):
+        assert_problem(refused, 413, "request.too_large")
+    assert _kept(engine) == before
+    assert stored_files(config, world.tenant_id) == []
