@@ -144,9 +144,9 @@ class Running:
         if self._fed == 0 and data.startswith(JPEG_MAGIC):  # a JPEG: decode as it comes
             self._draft = DraftDecode.start(f"draft-{self._name}")
         self._fed += len(data)
-        self._sha256.update(data)  # without the GIL, beside the decoder
-        if self._draft is not None:
+        if self._draft is not None:  # first: it decodes these while the hash runs
             self._draft.feed(data)
+        self._sha256.update(data)  # without the GIL, beside the decoder
         self.markup.update(data)
 
     def hexdigest(self) -> str:
