@@ -360,3 +360,44 @@ def test_in_a_requested_window_a_technician_qualifies_with_time_on_shift_for_the
     at_nine = candidates(client, world, order.id, at=start.isoformat())
     assert at_nine["candidates"] == []
     assert {e["filter"] for e in at_nine["excluded"]} == {"off_shift"}
+
+
+def test_an_urgent_sla_weighs_travel_double_and_a_late_arrival_costs_points(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    api = client.as_(world.admin_token)
+    policy = api.post(
+        "/v1/sla-policies", json={"name": "紧急", "priority": "urgent", "resolution_minutes": 30}
+    )
+    assert policy.status_code == 201, policy.get_json()
+    busy_near = hire(factories, world, 500)
+    for _ in range(2):
+        factories.transition(world, factories.work_order(world), "assign", assignee_id=busy_near.id)
+    idle_far = hire(factories, world, 2_800)
+    too_far = hire(factories, world, 20_000)  # over an hour's drive
+    customer = factories.customer(world)
+    site = factories.site(world, customer)
+    calm = factories.work_order(world, customer, site, priority="medium")  # no SLA applies
+    urgent = factories.work_order(world, customer, site, priority="urgent")  # due in 30 min
+
+    relaxed = candidates(client, world, calm.id)["candidates"]
+    pressed = candidates(client, world, urgent.id)["candidates"]
+
+    # Calm: 7.7 more minutes of driving cost less than two open orders (10 points).
+    assert [c["technician_id"] for c in relaxed] == [
+        str(idle_far.id), str(busy_near.id), str(too_far.id)
+    ]  # fmt: skip
+    # Urgent: every minute counts twice, so the nearer technician comes first.
+    assert [c["technician_id"] for c in pressed] == [
+        str(busy_near.id), str(idle_far.id), str(too_far.id)
+    ]  # fmt: skip
+    before = {c["technician_id"]: c for c in relaxed}
+    for candidate in pressed:
+        earlier = before[candidate["technician_id"]]
+        doubled = 2 * earlier["parts"]["travel"]
+        assert candidate["parts"]["travel"] == pytest.approx(doubled, abs=0.02)
+        assert candidate["score"] == pytest.approx(100 + sum(candidate["parts"].values()), abs=0.05)
+        assert earlier["parts"]["sla"] == 0.0
+    sla = {c["technician_id"]: c["parts"]["sla"] for c in pressed}
+    assert sla == {str(busy_near.id): 0.0, str(idle_far.id): 0.0, str(too_far.id): -40.0}
