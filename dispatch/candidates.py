@@ -35,18 +35,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pyproj import Geod
-
-from dispatch.geo import metres
+from dispatch.geo import geodesic_metres, metres
 from dispatch.shifts import longest_on_shift, on_shift
 
 BASE = 100.0
 # How long the work takes when nobody said (the order has no scheduled length).
 DEFAULT_DURATION = timedelta(hours=1)
-# Karney's algorithm on WGS84, as geopy's ``geodesic`` and geographiclib run it, in
-# PROJ's C implementation (the same code PROJ ships as geodesic.c): about a
-# microsecond a pair where geographiclib's pure Python took 50-85 µs.
-_WGS84 = Geod(ellps="WGS84")
 
 # Filters, in the order they are applied (the first failed one is reported).
 INACTIVE = "inactive"
@@ -287,7 +281,7 @@ def geodesic_m(tech: Technician, job: Job) -> float:
     """The exact geodesic on the WGS84 ellipsoid (Karney's algorithm, the one geopy's
     ``geodesic`` runs)."""
     assert tech.lat is not None and tech.lon is not None
-    return float(_WGS84.inv(tech.lon, tech.lat, job.lon, job.lat)[2])
+    return geodesic_metres(tech.lat, tech.lon, job.lat, job.lon)
 
 
 def score(
