@@ -19,8 +19,10 @@ to number, and MD5, unlike ``hashtext``, is the same on every server version, so
 stored codes stay valid across upgrades. Two pairs may share a code: the search
 still tests ``skill_levels`` on each row it keeps, so its answers stay exact.
 
-The column is generated from ``active`` and ``skill_levels``, so every write that
-keeps those (the triggers of migrations 0041-0043) keeps it too; the functions are
+A trigger on ``technician_places`` writes the codes whenever a row is inserted or
+its ``active`` or ``skill_levels`` is written, which is how migrations 0041-0043's
+triggers carry every change of a technician there; a new fix (which writes only
+``lat``, ``lon`` and ``fixed_at``) leaves them as they are. ``technician_skill_code`` is
 IMMUTABLE and must never change meaning without rewriting the column. SQLite: no
 change (its R*Tree search reads the row's skills as before).
 """
@@ -41,20 +43,38 @@ _PG_UP = (
     """CREATE FUNCTION technician_skill_code(skill text, level integer) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$ SELECT ('x' || left(md5(skill || ':' || level), 8))::bit(32)::integer $$""",
-    """CREATE FUNCTION technician_skill_codes(active boolean, skill_levels jsonb)
-    RETURNS integer[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT coalesce(array_agg(DISTINCT technician_skill_code(s.key, n)), '{}')
-          FROM jsonb_each_text(skill_levels) AS s, generate_series(1, s.value::integer) AS n
-          WHERE active $$""",
-    """ALTER TABLE technician_places ADD COLUMN skill_codes integer[]
-    GENERATED ALWAYS AS (technician_skill_codes(active, skill_levels)) STORED""",
+    # Loops, not one ARRAY(SELECT ...) over the skills and levels: a fifth of the cost.
+    """CREATE FUNCTION technician_places_skill_codes() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+      codes integer[] := '{}';
+      skill text;
+      level text;
+    BEGIN
+      IF NEW.active THEN
+        FOR skill, level IN SELECT * FROM jsonb_each_text(NEW.skill_levels) LOOP
+          FOR n IN 1 .. level::integer LOOP
+            codes := codes || technician_skill_code(skill, n);
+          END LOOP;
+        END LOOP;
+      END IF;
+      NEW.skill_codes := codes;
+      RETURN NEW;
+    END $$""",
+    "ALTER TABLE technician_places ADD COLUMN skill_codes integer[] NOT NULL DEFAULT '{}'",
+    """CREATE TRIGGER technician_places_skill_codes
+    BEFORE INSERT OR UPDATE OF active, skill_levels ON technician_places
+    FOR EACH ROW EXECUTE FUNCTION technician_places_skill_codes()""",
+    "UPDATE technician_places SET skill_levels = skill_levels",  # the codes of every row
+    "ALTER TABLE technician_places ALTER COLUMN skill_codes DROP DEFAULT",
     "DROP INDEX ix_technician_places_knn",
     _INDEX + " (tenant_id, fresh, geog, skill_codes gist__int_ops)",
 )
 _PG_DOWN = (
     "DROP INDEX ix_technician_places_knn",
+    "DROP TRIGGER technician_places_skill_codes ON technician_places",
     "ALTER TABLE technician_places DROP COLUMN skill_codes",
-    "DROP FUNCTION technician_skill_codes(boolean, jsonb)",
+    "DROP FUNCTION technician_places_skill_codes()",
     "DROP FUNCTION technician_skill_code(text, integer)",
     _INDEX + " (tenant_id, fresh, geog)",
     # intarray stays, like postgis and btree_gist: dropping an extension is a DBA's call.
