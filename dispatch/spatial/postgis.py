@@ -2,7 +2,7 @@
 
 ``nearest`` and ``shortlist`` merge a KNN over ``technician_locations``' geography
 and one over an expression on technicians' home bases (migration 0025).
-``qualified`` is one KNN scan of ``technician_places`` (migrations 0041-0044), whose
+``qualified`` is one KNN scan of ``technician_places`` (migrations 0041-0043, 0045), whose
 GiST index holds the tenant, the freshness range each row counts for (a fix up to
 its time, a home base after it) and codes of the skills, so a stale fix is skipped
 and its home row found without a sweep, and an unskilled technician is never read;
@@ -148,7 +148,7 @@ class PostgisIndex:
 def _qualified_sql(skill_count: int, open_statuses: tuple[str, ...]) -> str:
     """One KNN scan of ``technician_places``: only rows of this tenant that place their
     technician under this freshness limit, and whose ``skill_codes`` hold a code of
-    each skill at its level (migration 0044), are read (the GiST index holds all
+    each skill at its level (migration 0045), are read (the GiST index holds all
     three); each row has the facts (migration 0043): no join, one JSON text out per
     row. Codes may collide, so ``skill_levels`` decides on the rows read."""
     has = "".join(

@@ -273,7 +273,7 @@ def test_each_fact_a_technician_changes_changes_the_next_answer(
 def test_a_skill_raised_lowered_or_removed_counts_from_the_next_search(
     client: ApiClient, factories: Factories, engine: Engine, uow_factory: UnitOfWorkFactory
 ) -> None:
-    """On PostgreSQL the index itself holds each technician's skills (migration 0044):
+    """On PostgreSQL the index itself holds each technician's skills (migration 0045):
     a change of skill or level moves them in or out of the search at once, whether they
     are placed by a fix or by their home base."""
     tracked = Tracked(

@@ -1,8 +1,8 @@
 """technician places: the skills in the spatial index, so the scan skips the unskilled
 
-Revision ID: 0044
-Revises: 0043
-Create Date: 2026-12-04 22:30:00
+Revision ID: 0045
+Revises: 0044
+Create Date: 2026-12-05 22:30:00
 
 PostgreSQL only. The nearest qualified search (dispatch.spatial ``qualified``) walked
 ``technician_places`` nearest first and read each row from the table to test its
@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0044"
-down_revision = "0043"
+revision = "0045"
+down_revision = "0044"
 branch_labels = None
 depends_on = None
 
