@@ -42,7 +42,10 @@ _SCAN_OVERLAP = 1024  # longer than any marker, so one split across two reads is
 # match to about once in 100 GB of it (a bare "<svg" is there once in 500 MB). "<?xml" is
 # not on the list: XMP metadata legitimately starts with it, and a file only parses as
 # XML if it starts as XML, which no accepted image type does.
-_TAGS = rb"!doctype\s+html|html|head|body|script|svg|iframe|object|embed"
+# A doctype's blanks are bounded (a browser sniffs HTML by "<!DOCTYPE HTML" with one
+# space), so no match is longer than the overlap between two reads: otherwise one split
+# across a seam would be missed where the whole file's scan finds it.
+_TAGS = rb"!doctype\s{1,16}html|html|head|body|script|svg|iframe|object|embed"
 # One literal first byte ("<") lets the regex engine skip ahead fast; a script URL is
 # looked for in a lowercased copy, which is several times faster than an IGNORECASE
 # regex. Still, these two over every byte cost about 0.07 s per 50 MB of noise here, so a

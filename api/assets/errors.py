@@ -10,6 +10,14 @@ class AssetNotFound(NotFound):
     titles = {"en": "No such asset", "zh-CN": "设备不存在"}
 
 
+class AssetLabelUnknown(NotFound):
+    code = "asset.label_unknown"
+    titles = {
+        "en": "This label is not one of your assets' labels",
+        "zh-CN": "该标签不属于本单位的设备",
+    }
+
+
 class AssetBarcodeTaken(Conflict):
     code = "asset.barcode_taken"
     titles = {

@@ -7,8 +7,10 @@ so it names one asset without revealing its id, and guessing one is hopeless.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,9 +24,26 @@ from api.auth.actor import Actor
 from api.db import UnitOfWork
 from media.labels import Label, label_sheet_pdf
 
+# The path a label's URL ends with (any host: a label printed under an earlier public
+# URL is still ours); the token as new_label_token makes it.
+_LABEL_PATH = re.compile(r"/r/([A-Za-z0-9_-]{32})/?$")
+
 
 def repair_url(public_url: str, asset: Asset) -> str:
     return f"{public_url.rstrip('/')}/r/{asset.label_token}"
+
+
+def token_in(code: str) -> str | None:
+    """The label token if ``code`` is a label's URL (what scanning a printed label
+    reads), else None."""
+    if len(code) > 2048 or not code.lower().startswith(("http://", "https://")):
+        return None
+    try:
+        path = urlsplit(code.strip()).path
+    except ValueError:
+        return None
+    found = _LABEL_PATH.search(path)
+    return found.group(1) if found else None
 
 
 def label_url(session: Session, actor: Actor, asset_id: uuid.UUID, public_url: str) -> str:

@@ -8,6 +8,12 @@ a place (a site, or a work order whose site it is) becomes a *provisional*
 asset there; the office later confirms it (:func:`confirm_asset`) or merges it
 into the asset it really is (:func:`merge_asset`), which moves every reference.
 The online endpoint and the ``scan_code`` sync mutation share :func:`identify`.
+
+A printed label's QR code (``<public_url>/r/<label_token>``, :mod:`api.assets.labels`)
+names its asset by the token: scanning it finds the asset of the actor's tenant that
+carries it, and a label of no such asset (another tenant's, a replaced one) is
+``asset.label_unknown``. A label never becomes a provisional asset, so its token is
+never stored, synced or shown as a barcode.
 """
 
 from __future__ import annotations
@@ -21,7 +27,13 @@ from sqlalchemy.orm import Session
 
 from api import scoping
 from api.assets.codes import apply_code, checked_code
-from api.assets.errors import AssetNotFound, AssetNotProvisional, MergeIntoItself
+from api.assets.errors import (
+    AssetLabelUnknown,
+    AssetNotFound,
+    AssetNotProvisional,
+    MergeIntoItself,
+)
+from api.assets.labels import token_in
 from api.assets.models import Asset, Symbology
 from api.assets.queries import access_asset
 from api.assets.report import ScanReport, scan_report
@@ -64,6 +76,9 @@ def identify(
     asset of this tenant the actor may not see is ``asset.not_found`` too: a
     second asset with the same code would make the code ambiguous.
     """
+    labelled = _labelled(session, actor, code)
+    if labelled is not None:
+        return Identified(labelled, created=False)
     scanned = checked_code(code, symbology)
     asset = session.scalars(
         select(Asset).where(
@@ -101,6 +116,22 @@ def identify(
     return Identified(asset, created=True)
 
 
+def _labelled(session: Session, actor: Actor, code: str) -> Asset | None:
+    """The asset whose label ``code`` is, or None if ``code`` is no label's URL; a label
+    of no asset the actor may see is ``asset.label_unknown``."""
+    token = token_in(code)
+    if token is None:
+        return None
+    asset = session.scalars(
+        select(Asset).where(
+            Asset.tenant_id == actor.tenant_id, Asset.label_token == token, scoping.assets(actor)
+        )
+    ).one_or_none()
+    if asset is None:
+        raise AssetLabelUnknown()
+    return asset
+
+
 def _check_visible(session: Session, actor: Actor, asset: Asset) -> None:
     """``asset.not_found`` for an asset of the tenant the actor may not see."""
     if actor.is_office:
@@ -126,6 +157,9 @@ def scan(
     """
     with reader:
         session = reader.session
+        labelled = _labelled(session, actor, code)
+        if labelled is not None:
+            return scan_report(session, actor, labelled, created=False)
         scanned = checked_code(code, symbology)
         # The asset with its site and the tenant's time zone in one round trip: the
         # report needs all three, and a scan is mostly this one read.
@@ -263,6 +297,10 @@ def codes_in_photo(uow: UnitOfWork, actor: Actor, photo: bytes) -> list[PhotoCod
         for item in decoded:
             symbology = Symbology(item.symbology) if item.symbology else None
             try:
+                labelled = _labelled(session, actor, item.text)
+                if labelled is not None:
+                    found.append(PhotoCode(item.text, symbology, item.format, None, labelled))
+                    continue
                 scanned = checked_code(item.text, symbology)
             except FieldlineError as error:
                 found.append(PhotoCode(item.text, symbology, item.format, error.code, None))

@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, utcnow
@@ -35,16 +35,19 @@ class Position(Base):
     __table_args__ = (
         *_ranges(),
         Index("ix_technician_positions_trail", "tenant_id", "technician_id", "fixed_at"),
+        # One key, not one per column: the fix's technician is of the fix's tenant, and
+        # a bulk insert checks one reference per row instead of two (migration 0044).
+        ForeignKeyConstraint(
+            ["tenant_id", "technician_id"],
+            ["technicians.tenant_id", "technicians.id"],
+            ondelete="CASCADE",
+        ),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
-    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     device_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     fixed_at: Mapped[datetime] = mapped_column(primary_key=True)
-    technician_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("technicians.id", ondelete="CASCADE")
-    )
+    technician_id: Mapped[uuid.UUID]
     lat: Mapped[float]
     lon: Mapped[float]
     accuracy_m: Mapped[float | None]

@@ -2,8 +2,9 @@
 
 The status-change handler queues ``sms.status_changed``; with an SMS channel
 configured, its handler picks the number (the customer's primary contact's
-mobile, else the customer's), writes one :class:`SmsMessage` with the words in
-the tenant's language and the order's tracking link, and queues ``sms.send``.
+mobile, else the customer's), writes one :class:`SmsMessage` with the words in the
+language of the contact it goes to (the one their login chose; else the tenant's)
+and the order's tracking link, and queues ``sms.send``.
 Before writing it checks the number's opt-out and its per-number limit, holding
 the number's turn (:mod:`api.sms.number_lock`) so that two workers cannot both
 find room: a text not sent for either is kept as ``suppressed`` with the reason.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +37,7 @@ from api.sms.providers import Sms, SmsRefused
 from api.technicians.models import Technician
 from api.tenants.models import Tenant
 from api.tracking import links, page, rules
+from api.users.models import User
 from api.workorders.models import WorkOrder
 from dispatch.routing import Router
 
@@ -65,24 +68,37 @@ def handlers(channels: Sequence[Notifier], router: Router | None = None) -> dict
     return {STATUS_CHANGED: status_changed, SEND: send}
 
 
-def recipient(session: Session, order: WorkOrder, region: str) -> str | None:
-    """The number a text about ``order`` goes to: its customer's primary contact's
-    mobile, else another contact's, else the customer's own (None if none can take one)."""
-    contacts = session.scalars(
-        select(Contact.phone)
+@dataclass(frozen=True)
+class Addressee:
+    number: str  # E.164
+    locale: str | None  # the language the contact's login chose (None: no login, or no contact)
+
+
+def addressee(session: Session, order: WorkOrder, region: str) -> Addressee | None:
+    """Who a text about ``order`` goes to: its customer's primary contact's mobile, else
+    another contact's, else the customer's own (None if none can take one)."""
+    contacts = session.execute(
+        select(Contact.phone, User.locale)
+        .outerjoin(User, (User.id == Contact.user_id) & (User.tenant_id == Contact.tenant_id))
         .where(Contact.tenant_id == order.tenant_id, Contact.customer_id == order.customer_id)
         .order_by(Contact.is_primary.desc(), Contact.id)
-    )
+    ).all()
     customer = session.scalar(
         select(Customer.phone).where(
             Customer.tenant_id == order.tenant_id, Customer.id == order.customer_id
         )
     )
-    for raw in [*contacts, customer]:
+    for raw, locale in [*contacts, (customer, None)]:
         number = phones.textable(raw, region)
         if number is not None:
-            return number
+            return Addressee(number, locale)
     return None
+
+
+def recipient(session: Session, order: WorkOrder, region: str) -> str | None:
+    """The number of :func:`addressee`."""
+    found = addressee(session, order, region)
+    return found.number if found is not None else None
 
 
 def _write(
@@ -102,12 +118,13 @@ def _write(
     if already is not None or order is None or not _still(order, status):
         return  # done before, gone, or out of date (arrived before this was read)
     settings = sms.settings
-    phone = recipient(session, order, settings.default_region)
-    if phone is None:
+    to = addressee(session, order, settings.default_region)
+    if to is None:
         return
+    phone = to.number
     tenant = session.get(Tenant, tenant_id)
     assert tenant is not None
-    locale = texts.locale_of(tenant.locale)
+    locale = texts.locale_of(to.locale or tenant.locale)
     kind, params = _words(session, order, status, tenant, locale, settings.sender_name, router)
     params["link"] = links.link_to_text(session, order, settings.public_url).url
     row = SmsMessage(

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, TenantOwned, Timestamped, Versioned, new_id, utcnow
@@ -27,6 +27,9 @@ class Technician(Base, TenantOwned, Timestamped, Versioned):
         ),
         # Employee numbers name one person in a tenant (NULL: none given; many may lack one).
         UniqueConstraint("tenant_id", "employee_no"),
+        # What rows that name a technician of their own tenant point at (a composite
+        # foreign key: a GPS fix can name no other tenant's technician).
+        Index("ix_technicians_tenant_id_id", "tenant_id", "id", unique=True),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -212,3 +212,49 @@ def test_only_provisional_assets_merge_and_never_into_themselves(
         headers={"If-Match": '"1"'},
     )
     assert_problem(not_provisional, 409, "asset.not_provisional")
+
+
+def test_scanning_a_printed_label_finds_its_asset_and_another_tenants_label_makes_nothing(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    scene = factories.scene()
+    asset = factories.asset(scene.world, scene.site, barcode_value="4006381333931")
+    theirs = factories.tenant()
+    their_asset = factories.asset(theirs, factories.site(theirs, factories.customer(theirs)))
+    technician_token = factories.assigned_technician_token(scene.world, scene.customer, scene.site)
+    site = str(scene.site.id)
+
+    for token in (scene.dispatcher_token, technician_token):
+        # Any host: a label printed under an earlier public URL is still the asset's.
+        for url in (
+            f"https://fieldline.example.cn/r/{asset.label_token}",
+            f"http://old.example.com/service/r/{asset.label_token}/",
+        ):
+            scanned = client.as_(token).post("/v1/scans", json={"code": url, "site_id": site})
+            assert scanned.status_code == 200, scanned.get_json()
+            body = scanned.get_json()
+            assert body["asset"]["id"] == str(asset.id) and body["provisional_created"] is False
+            assert body["asset"]["barcode_value"] == "4006381333931"
+
+    before = count_rows(engine)
+    foreign = f"https://fieldline.example.cn/r/{their_asset.label_token}"
+    api = client.as_(technician_token)
+    refused = api.post("/v1/scans", json={"code": foreign, "site_id": site, "symbology": "qr"})
+    assert_problem(refused, 404, "asset.label_unknown")
+    made_up = f"https://fieldline.example.cn/r/{'A' * 32}"
+    assert_problem(api.post("/v1/scans", json={"code": made_up}), 404, "asset.label_unknown")
+    assert count_rows(engine) == before  # no provisional asset holds a label's token
+
+
+def test_a_replaced_label_no_longer_finds_its_asset(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    asset = factories.asset(world, factories.site(world, factories.customer(world)))
+    api = client.as_(world.admin_token)
+    old = f"https://fieldline.example.cn/r/{asset.label_token}"
+    assert api.post("/v1/scans", json={"code": old}).status_code == 200
+    new = api.post(f"/v1/assets/{asset.id}/label-replacement").get_json()["label_url"]
+
+    assert_problem(api.post("/v1/scans", json={"code": old}), 404, "asset.label_unknown")
+    assert api.post("/v1/scans", json={"code": new}).get_json()["asset"]["id"] == str(asset.id)

@@ -253,6 +253,16 @@ def test_a_change_made_elsewhere_appears_without_a_reload(
         factories.transition(office.world, office.order_id, "assign", assignee_id=office.far_id)
         expect(row).to_contain_text(office.far_name, timeout=3000)  # the 10 s poll is off
         expect(row).to_be_focused()  # the redrawn list kept their place
+
+        name = f"{office.order_number} · Chiller not cooling"
+        marker = page.locator("#map").get_by_role("button", name=name, exact=True)
+        marker.focus()  # on the map, the same: a redraw keeps the focus on the marker
+        marker.evaluate("element => { element.dataset.before = 'redraw'; }")
+        factories.transition(office.world, office.order_id, "unassign", reason="客户改期")
+        expect(row).to_contain_text("Unassigned", timeout=3000)
+        redrawn = page.locator("#map").get_by_role("button", name=name, exact=True)
+        expect(redrawn).not_to_have_attribute("data-before", "redraw")  # a new element
+        expect(redrawn).to_be_focused()
         assert seen.csp_violations == [] and seen.script_errors == []
 
 

@@ -19,9 +19,18 @@ from api.evidence import pipeline
 from api.evidence.models import Photo, PhotoDerivative
 from api.outbox.models import OutboxMessage, OutboxStatus
 from api.sync.blobs import collect_garbage
+from sync_protocol.entities import PhotoType
 from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
-from tests.support.photos import PhotoJob, blob_store, camera_jpeg, plant_bytes, run_worker
+from tests.support.photos import (
+    DARK,
+    PhotoJob,
+    blob_store,
+    camera_heic,
+    camera_jpeg,
+    plant_bytes,
+    run_worker,
+)
 
 
 def _photo(uow_factory: UnitOfWorkFactory, photo_id: uuid.UUID) -> Photo:
@@ -174,3 +183,49 @@ def test_blob_garbage_collection_keeps_the_renditions_of_kept_photos(
     renditions = _renditions(uow_factory, photo_id)
     assert len(renditions) == 2
     assert all(store.exists(tenant_id, r.sha256) for r in renditions.values())
+
+
+def test_an_iphone_heic_gets_upright_webp_renditions_without_exif_and_keeps_its_metadata(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory, config: Config
+) -> None:
+    """iPhones shoot HEIC: sensor pixels turned by the HEIF ``irot`` box, with the same
+    orientation, the GPS position and the capture time in EXIF."""
+    job = PhotoJob.start(client, factories)
+    heic = camera_heic((1200, 800), orientation=6)
+    photo_id = job.attach(heic, photo_type=PhotoType.HEIC)
+
+    assert run_worker(uow_factory, config) >= 1
+
+    photo = _photo(uow_factory, photo_id)
+    assert (photo.content_type, photo.processing, photo.processing_error) == (
+        "image/heic",
+        "done",
+        None,
+    )
+    assert (photo.width, photo.height) == (800, 1200)  # upright, and turned only once
+    assert (photo.gps_lat, photo.gps_lon, photo.gps_alt) == (31.2333333, 121.475, 12.5)
+    assert photo.captured_at == datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
+    assert photo.captured_local == "2026-12-01T09:30:00"
+    renditions = _renditions(uow_factory, photo_id)
+    assert {k: (r.width, r.height, r.content_type) for k, r in renditions.items()} == {
+        "thumb": (213, 320, "image/webp"),
+        "display": (800, 1200, "image/webp"),
+    }
+    store = blob_store(config)
+    for rendition in renditions.values():
+        with store.open(job.scene.world.tenant_id, rendition.sha256) as stream:
+            data = stream.read()
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.format == "WEBP"
+            assert not image.getexif()  # no GPS, no capture time, no orientation left
+            assert "xmp" not in image.info
+            rgb = image.convert("RGB")
+        # The sensor's top-left corner is dark; turned a quarter clockwise, it is top right.
+        assert _near(rgb.getpixel((rgb.width - 4, 4)), DARK)
+        assert not _near(rgb.getpixel((4, 4)), DARK)
+        assert not _near(rgb.getpixel((rgb.width - 4, rgb.height - 4)), DARK)
+
+
+def _near(pixel: object, color: tuple[int, int, int], tolerance: int = 24) -> bool:
+    assert isinstance(pixel, tuple)
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, color, strict=True))

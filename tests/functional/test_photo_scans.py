@@ -20,13 +20,13 @@ def _symbol(text: str, kind: zxingcpp.BarcodeFormat, scale: int) -> Image.Image:
     return Image.frombytes("L", (pixels.shape[1], pixels.shape[0]), pixels.tobytes())
 
 
-def _photo(fmt: str = "JPEG") -> bytes:
+def _photo(fmt: str = "JPEG", qr_text: str = "https://example.com/unknown") -> bytes:
     """A "photo" of a shelf: an EAN-13, a Code 128 and a QR code on a grey background."""
     canvas = Image.new("L", (1400, 900), 200)
     canvas.paste(_symbol("4006381333931", zxingcpp.BarcodeFormat.EAN13, 4), (60, 60))
     canvas.paste(_symbol("PUMP-0042", zxingcpp.BarcodeFormat.Code128, 3), (60, 500))
     qr = io.BytesIO()
-    segno.make_qr("https://example.com/unknown").save(qr, kind="png", scale=8)
+    segno.make_qr(qr_text).save(qr, kind="png", scale=8)
     canvas.paste(Image.open(qr).convert("L"), (900, 300))
     out = io.BytesIO()
     canvas.convert("RGB").save(out, fmt, quality=92)
@@ -59,6 +59,27 @@ def test_codes_in_a_photo_are_read_and_matched_to_our_assets_only(
     assert codes["https://example.com/unknown"]["asset"] is None
     assert all(c["problem"] is None for c in codes.values())
     assert count_rows(engine) == before  # reading a photo makes nothing
+
+
+def test_a_printed_label_in_a_photo_names_its_asset_and_another_tenants_label_none(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    ours = factories.asset(world, factories.site(world, factories.customer(world)))
+    theirs = factories.tenant()
+    foreign = factories.asset(theirs, factories.site(theirs, factories.customer(theirs)))
+    api = client.as_(world.admin_token)
+
+    label = f"https://fieldline.example.cn/r/{ours.label_token}"
+    (code,) = [
+        c for c in _post(api, _photo(qr_text=label)).get_json()["codes"] if c["code"] == label
+    ]
+    assert code["asset"]["id"] == str(ours.id) and code["problem"] is None
+    label = f"https://fieldline.example.cn/r/{foreign.label_token}"
+    (code,) = [
+        c for c in _post(api, _photo(qr_text=label)).get_json()["codes"] if c["code"] == label
+    ]
+    assert code["asset"] is None and code["problem"] == "asset.label_unknown"
 
 
 def test_a_png_photo_reads_too(client: ApiClient, factories: Factories) -> None:

@@ -18,6 +18,7 @@ from api.sms import orders as sms_orders
 from api.sms.models import SmsMessage, SmsOptOut
 from api.sms.notifier import SmsNotifier, SmsSettings
 from api.sms.providers import ProviderSettings
+from api.users.models import Role
 from api.workorders.states import Status
 from tests.support.api_client import ApiClient
 from tests.support.factories import Factories
@@ -151,6 +152,28 @@ def test_twilio_gets_the_rendered_english_text_and_the_on_the_way_text_has_the_e
     body = on_the_way.form["Body"]
     assert "Wei is on the way and should arrive in about" in body and f"{PUBLIC}/t/" in body
     assert [t.kind for t in texts_of(uow_factory, order.id)] == ["assigned", "en_route_eta"]
+
+
+def test_a_contact_whose_login_chose_english_is_texted_in_english_in_a_chinese_tenant(
+    factories: Factories, uow_factory: UnitOfWorkFactory, provider: FakeSmsProvider
+) -> None:
+    scene = factories.scene()  # a zh-CN tenant
+    english = factories.contact(scene.world, scene.customer, phone="+1 415 555 2671")
+    factories.user(scene.world, Role.CUSTOMER_CONTACT, contact_id=english.id, locale="en")
+    other = factories.customer(scene.world)
+    factories.contact(scene.world, other, phone="+1 415 555 2672")  # no login: the tenant's
+    topics = sms_topics(provider, "twilio", "+14155550100")
+    for customer, site in (
+        (scene.customer, scene.site),
+        (other, factories.site(scene.world, other)),
+    ):
+        order = factories.work_order(scene.world, customer, site)
+        factories.transition(scene.world, order, "assign", assignee_id=scene.technician.id)
+    drain(uow_factory, topics)
+
+    texts = {text.to: text.form["Body"] for text in provider.texts}
+    assert "will handle" in texts["+14155552671"]
+    assert "will handle" not in texts["+14155552672"] and "【" in texts["+14155552672"]
 
 
 def test_without_a_provider_nothing_is_texted_or_kept(

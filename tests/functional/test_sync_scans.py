@@ -74,3 +74,32 @@ def test_a_bad_check_digit_or_another_tenants_order_is_rejected_and_makes_nothin
     ]
     with factories.uow() as uow:
         assert uow.session.scalars(select(Asset)).all() == []
+
+
+def test_an_offline_scan_of_a_printed_label_names_its_asset_and_a_foreign_label_makes_nothing(
+    client: ApiClient, factories: Factories
+) -> None:
+    scene = factories.scene()
+    world = scene.world
+    ours = factories.asset(world, scene.site)
+    theirs = factories.tenant()
+    foreign = factories.asset(theirs, factories.site(theirs, factories.customer(theirs)))
+    order = factories.work_order(world, scene.customer, scene.site)
+    factories.advance(world, order, Status.ASSIGNED, scene.technician)
+    device = Device(client.as_(scene.technician_token))
+
+    receipts = device.push_ok(
+        [
+            _scan(device, order.id, f"https://fieldline.example.cn/r/{ours.label_token}"),
+            _scan(device, order.id, f"https://fieldline.example.cn/r/{foreign.label_token}"),
+        ]
+    ).receipts
+    assert [(r.status.value, r.code) for r in receipts] == [
+        ("applied", None),
+        ("rejected", "sync.not_in_scope"),
+    ]
+    assert receipts[0].entity_id == ours.id
+    with factories.uow() as uow:
+        assert set(
+            uow.session.scalars(select(Asset.id).where(Asset.tenant_id == world.tenant_id))
+        ) == {ours.id}

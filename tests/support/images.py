@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import struct
+import zlib
 
 from PIL import Image
 
@@ -44,3 +46,32 @@ def big_jpeg(megabytes: float, seed: int = 0) -> bytes:
     data = out.getvalue()
     assert len(data) >= megabytes * 1_000_000, len(data)
     return data
+
+
+def pixel_bomb_png(width: int, height: int) -> bytes:
+    """A valid greyscale PNG of ``width`` × ``height`` black pixels, compressed as far
+    as zlib goes (about 1:1000): 10,000 × 10,000 is 100 MB of pixels in about 100 KB.
+    Written row by row, so making it never holds the pixels in memory."""
+    squeeze = zlib.compressobj(9)
+    row = b"\x00" * (width + 1)  # filter type 0, then one byte a pixel
+    idat = b"".join(squeeze.compress(row) for _ in range(height)) + squeeze.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", idat)
+        + (_png_chunk(b"IEND", b""))
+    )
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def jpeg_declaring(width: int, height: int) -> bytes:
+    """A small JPEG whose frame header (SOF0) claims ``width`` × ``height`` pixels: what a
+    decoder would allocate before it finds the data is for far fewer."""
+    data = jpeg("a lie about its size", (32, 24))
+    sof = data.index(b"\xff\xc0")  # length (2), precision (1), height (2), width (2)
+    assert struct.unpack(">HBHH", data[sof + 2 : sof + 9])[2:] == (24, 32), "not the SOF0"
+    return data[: sof + 5] + struct.pack(">HH", height, width) + data[sof + 9 :]

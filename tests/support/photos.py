@@ -7,6 +7,7 @@ import io
 import uuid
 from dataclasses import dataclass, field
 
+import pillow_heif
 from PIL import Image
 
 from api.config import Config
@@ -27,6 +28,9 @@ from tests.support.push import Device, new_id
 SHANGHAI = {1: "N", 2: (31.0, 14.0, 0.0), 3: "E", 4: (121.0, 28.0, 30.0), 5: b"\x00", 6: 12.5}
 
 
+DARK = (20, 20, 20)  # the colour of the camera photos' dark corner
+
+
 def camera_jpeg(
     size: tuple[int, int] = (1200, 800),
     *,
@@ -37,8 +41,46 @@ def camera_jpeg(
     offset: str | None = "+08:00",
 ) -> bytes:
     """A JPEG as a phone writes it: sideways pixels with an EXIF orientation, GPS, time."""
+    img, exif = _sensor_image(size, color, orientation, gps, taken, offset)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90, exif=exif)
+    return buf.getvalue()
+
+
+def camera_heic(
+    size: tuple[int, int] = (1200, 800),
+    *,
+    color: tuple[int, int, int] = (200, 40, 30),
+    orientation: int = 6,
+    gps: dict[int, object] | None = None,
+    taken: str | None = "2026:12:01 09:30:00",
+    offset: str | None = "+08:00",
+) -> bytes:
+    """A HEIC as an iPhone writes it: the sensor's (sideways) pixels, HEVC-coded, with the
+    turn in the HEIF ``irot`` box *and* the same EXIF orientation, GPS and capture time.
+
+    pillow-heif hands the EXIF orientation to libheif as the image's transform (so
+    the file gets its ``irot``) only when the EXIF comes as bytes, not as an ``Exif``.
+    """
+    pillow_heif.register_heif_opener()  # as media.validate does (idempotent)
+    img, exif = _sensor_image(size, color, orientation, gps, taken, offset)
+    buf = io.BytesIO()
+    img.save(buf, "HEIF", quality=80, exif=exif.tobytes())
+    data = buf.getvalue()
+    assert data[4:12] == b"ftypheic" and (orientation == 1 or b"irot" in data), "not iPhone-like"
+    return data
+
+
+def _sensor_image(
+    size: tuple[int, int],
+    color: tuple[int, int, int],
+    orientation: int | None,
+    gps: dict[int, object] | None,
+    taken: str | None,
+    offset: str | None,
+) -> tuple[Image.Image, Image.Exif]:
     img = Image.new("RGB", size, color)
-    img.paste((20, 20, 20), (0, 0, size[0] // 4, size[1] // 4))  # a dark corner: top left
+    img.paste(DARK, (0, 0, size[0] // 4, size[1] // 4))  # a dark corner: top left
     exif = Image.Exif()
     if orientation is not None:
         exif[0x0112] = orientation
@@ -49,9 +91,7 @@ def camera_jpeg(
     if offset:
         details[0x9011] = offset
     exif[0x8769] = details
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=90, exif=exif)
-    return buf.getvalue()
+    return img, exif
 
 
 def sha(data: bytes) -> str:
@@ -83,13 +123,14 @@ class PhotoJob:
         upload: bool = True,
         caption: str = "Valve",
         asset_id: uuid.UUID | None = None,
+        photo_type: PhotoType = PhotoType.JPEG,
     ) -> uuid.UUID:
         photo_id = new_id()
         args = AttachPhoto(
             photo_id,
             self.order_id,
             sha(data),
-            PhotoType.JPEG,
+            photo_type,
             len(data),
             caption=caption,
             asset_id=asset_id,
@@ -97,14 +138,14 @@ class PhotoJob:
         (receipt,) = self.device.push_ok([self.device.mutation(args)]).receipts
         assert receipt.status is Outcome.APPLIED
         if upload:
-            self.upload(data)
+            self.upload(data, photo_type)
         self.photos.append(photo_id)
         return photo_id
 
-    def upload(self, data: bytes) -> None:
+    def upload(self, data: bytes, photo_type: PhotoType = PhotoType.JPEG) -> None:
         tech = self.client.as_(self.scene.technician_token)
         response = tech.request(
-            "PUT", f"/v1/sync/blobs/{sha(data)}", data=data, headers={"Content-Type": "image/jpeg"}
+            "PUT", f"/v1/sync/blobs/{sha(data)}", data=data, headers={"Content-Type": photo_type}
         )
         assert response.status_code in (200, 201), response.get_data(as_text=True)
 

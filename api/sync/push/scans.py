@@ -6,7 +6,8 @@ unknown code becomes a provisional asset at the order's site with the device's
 The asset is linked to the order (if it is the order's customer's), so it and its
 history enter the device's scope with the order's next change.
 A code that fails its symbology's check is ``sync.barcode_invalid``; a code
-naming an asset the writer may not see is ``sync.not_in_scope``.
+naming an asset the writer may not see, or a printed label of no asset of theirs
+(another tenant's, a replaced one), is ``sync.not_in_scope``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.assets.errors import (
+    AssetLabelUnknown,
     AssetNotFound,
     BarcodeCheckDigitInvalid,
     BarcodeGS1Invalid,
@@ -41,7 +43,7 @@ def scan(session: Session, writer: Writer, args: ScanCode, sent: HLC) -> Done:
         found = identify(session, writer.actor, args.code, args.symbology, site, args.id)
     except (BarcodeCheckDigitInvalid, BarcodeMalformed, BarcodeGS1Invalid) as error:
         raise ProtocolError("sync.barcode_invalid", f"{error.code}: {error}", "args.code") from None
-    except AssetNotFound:
+    except (AssetNotFound, AssetLabelUnknown):
         raise ProtocolError(
             "sync.not_in_scope", "No such asset in your scope", "args.code"
         ) from None

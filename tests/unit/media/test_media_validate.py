@@ -135,6 +135,18 @@ def test_a_scan_fed_in_pieces_of_any_size_finds_what_the_file_scan_finds(
         validate_image(body + markup, scanned=hostile)
 
 
+@pytest.mark.parametrize("blanks", [1, 16, 17, 1500])
+def test_a_scan_in_pieces_agrees_with_the_whole_bytes_on_any_doctype(blanks: int) -> None:
+    data = _image("JPEG") + b"<!doctype" + b" " * blanks + b"html>"
+    whole = validate._markup(data)
+    for cut in range(len(data) - blanks - 10, len(data)):
+        scan = validate.MarkupScan()
+        scan.update(data[:cut])
+        scan.update(data[cut:])
+        assert scan.found == whole, cut
+    assert whole == (blanks <= 16)
+
+
 # Pieces of markup (and near misses) for the scan's property tests: each far shorter than
 # the scan's overlap between reads, so the whole stream's verdict is the oracle.
 _MARKUP_PIECES = (
