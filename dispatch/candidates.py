@@ -4,6 +4,14 @@ Pure rules over facts the caller loaded (no database, no web framework). A
 technician is *excluded* by the first hard filter they fail, and that filter is
 reported; every other technician is a *candidate* with each part of the score.
 
+The shift filter: without a requested window, the technician must be on shift
+at the job's start (``at``: now, or the start the dispatcher chose). With a
+window (``at`` to ``until``), they must be on shift without a break for the
+job's ``duration`` somewhere in it (or, for a window shorter than the job, for
+the whole window): someone whose shift starts mid-window qualifies if enough of
+the window is left to do the work, and a shift that only touches the window's
+edge does not.
+
 Score (higher is better) = ``BASE`` + the parts below, each reported:
 
 - ``travel``: minus ``weights.travel_per_minute`` per minute of travel (exact
@@ -24,19 +32,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pyproj import Geod
-
-from dispatch.geo import metres
-from dispatch.shifts import on_shift
+from dispatch.geo import geodesic_metres, metres
+from dispatch.shifts import longest_on_shift, on_shift
 
 BASE = 100.0
-# Karney's algorithm on WGS84, as geopy's ``geodesic`` and geographiclib run it, in
-# PROJ's C implementation (the same code PROJ ships as geodesic.c): about a
-# microsecond a pair where geographiclib's pure Python took 50-85 µs.
-_WGS84 = Geod(ellps="WGS84")
+# How long the work takes when nobody said (the order has no scheduled length).
+DEFAULT_DURATION = timedelta(hours=1)
 
 # Filters, in the order they are applied (the first failed one is reported).
 INACTIVE = "inactive"
@@ -45,7 +49,7 @@ SKILL_MISSING = "skill_missing"
 SKILL_LEVEL_TOO_LOW = "skill_level_too_low"
 CERTIFICATION_MISSING = "certification_missing"
 CERTIFICATION_EXPIRED = "certification_expired"
-OFF_SHIFT = "off_shift"
+OFF_SHIFT = "off_shift"  # not on shift at ``at``, or not long enough in the window
 AT_CAPACITY = "at_capacity"
 
 
@@ -86,6 +90,8 @@ class Job:
     lat: float
     lon: float
     at: datetime  # when the work would start: now, or the requested window's start
+    until: datetime | None = None  # the requested window's end, if there is one
+    duration: timedelta = DEFAULT_DURATION  # time on site the work takes
     # Every skill the work needs, with its minimum level: the category's (inherited down
     # the tree), the order's own, and any the dispatcher asks for.
     skills: Mapping[str, int] = field(default_factory=dict)
@@ -158,8 +164,9 @@ def exclusion(job: Job, tech: Technician) -> tuple[str, str] | None:
         on = job.at.date()
         if not any(_valid_on(c, on) for c in held):
             return CERTIFICATION_EXPIRED, f"{job.certification} expired"
-    if not on_shift(tech.working_hours, tech.timezone, job.at):
-        return OFF_SHIFT, f"not on shift at {job.at.isoformat()}"
+    off = _off_shift(job, tech)
+    if off is not None:
+        return OFF_SHIFT, off
     if tech.open_orders >= tech.capacity:
         return AT_CAPACITY, f"{tech.open_orders} open orders, capacity {tech.capacity}"
     return None
@@ -274,7 +281,7 @@ def geodesic_m(tech: Technician, job: Job) -> float:
     """The exact geodesic on the WGS84 ellipsoid (Karney's algorithm, the one geopy's
     ``geodesic`` runs)."""
     assert tech.lat is not None and tech.lon is not None
-    return float(_WGS84.inv(tech.lon, tech.lat, job.lon, job.lat)[2])
+    return geodesic_metres(tech.lat, tech.lon, job.lat, job.lon)
 
 
 def score(
@@ -307,6 +314,33 @@ def score(
     parts = {name: round(value, 2) for name, value in parts.items()}
     score = round(BASE + sum(parts.values()), 2)
     return Candidate(tech, score, distance, minutes, parts, source)
+
+
+def _off_shift(job: Job, tech: Technician) -> str | None:
+    """Why ``tech``'s working hours do not fit the job (see the module's docstring)."""
+    if job.until is None or job.until <= job.at:
+        if on_shift(tech.working_hours, tech.timezone, job.at):
+            return None
+        return f"not on shift at {_moment(job.at)}"
+    needed = min(job.duration, job.until - job.at)
+    longest = longest_on_shift(tech.working_hours, tech.timezone, job.at, job.until)
+    if longest >= needed:
+        return None
+    window = f"{_moment(job.at)}/{_moment(job.until)}"
+    if not longest:
+        return f"not on shift at any time in the window {window}"
+    return (
+        f"on shift for at most {_minutes(longest)} min at a stretch in the window {window},"
+        f" the job needs {_minutes(needed)} min"
+    )
+
+
+def _moment(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
 
 
 def _valid_on(certification: Mapping[str, Any], on: date) -> bool:

@@ -2,8 +2,9 @@
 
 The customer's tracking page says "about 12 minutes": that needs no route engine
 (which this deployment may not have), only the geodesic distance from the
-technician's latest fix to the site, stretched by a detour factor (roads are not
-straight lines) and divided by a typical speed. The estimate is rounded up to
+technician's latest fix to the site (exact, on the WGS84 ellipsoid, as geopy's
+``geodesic`` measures it), stretched by a detour factor (roads are not straight
+lines) and divided by a typical speed. The estimate is rounded up to
 the minute, because a precise-looking figure promises what a straight line
 cannot keep.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from dispatch.geo import metres
+from dispatch.geo import geodesic_metres
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ URBAN_DRIVING = SpeedProfile("urban_driving", speed_mps=25 / 3.6, detour_factor=
 
 @dataclass(frozen=True)
 class Estimate:
-    distance_m: float  # straight line, from the fix to the site
+    distance_m: float  # the WGS84 geodesic from the fix to the site
     seconds: int  # travel time left, rounded up to a whole minute
 
 
@@ -44,6 +45,6 @@ def estimate(
     profile: SpeedProfile = URBAN_DRIVING,
 ) -> Estimate:
     """The time left from ``(lat, lon)`` to the site under ``profile``."""
-    distance = metres(lat, lon, site_lat, site_lon)
+    distance = geodesic_metres(lat, lon, site_lat, site_lon)
     seconds = distance * profile.detour_factor / profile.speed_mps
     return Estimate(distance_m=distance, seconds=math.ceil(seconds / 60) * 60)

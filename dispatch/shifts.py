@@ -1,9 +1,11 @@
-"""When a technician may be tracked: on shift, or on an active job.
+"""When a technician works: on shift, or on an active job.
 
 Positions are personal data. Fieldline keeps a fix only if, at the fix's own
 time, the technician was on shift (their weekly working hours, in their time
 zone) or working a job (from leaving for it to finishing or pausing it). A
-technician without working hours is tracked only on jobs.
+technician without working hours is tracked only on jobs. Dispatch asks the
+same hours whether someone is on shift now, or long enough within a customer's
+requested window (:func:`longest_on_shift`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # From leaving for a job until it stops: the statuses during which the job is active.
@@ -26,6 +28,49 @@ def on_shift(hours: Mapping[str, Sequence[Sequence[str]]], timezone: str, at: da
         if _minutes(start) <= minute < _minutes(end):
             return True
     return False
+
+
+# Working hours repeat every week, so a stretch on shift late in a long window has a
+# twin in its first eight days (a week, plus a day for a stretch past midnight).
+HORIZON = timedelta(days=8)
+
+
+def longest_on_shift(
+    hours: Mapping[str, Sequence[Sequence[str]]], timezone: str, start: datetime, end: datetime
+) -> timedelta:
+    """The longest unbroken time on shift between ``start`` and ``end``.
+
+    Intervals that touch are one stretch (``20:00-24:00`` and the next day's
+    ``00:00-06:00``); a gap between two intervals, such as lunch, breaks it."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    end = min(end, start + HORIZON)
+    spans = sorted(
+        (max(first, start), min(last, end))
+        for first, last in _intervals(hours, zone, start.astimezone(zone).date(), end)
+        if first < end and last > start
+    )
+    longest, current = timedelta(0), None
+    for first, last in spans:
+        if current is not None and first <= current[1]:
+            current = (current[0], max(current[1], last))
+        else:
+            current = (first, last)
+        longest = max(longest, current[1] - current[0])
+    return longest
+
+
+def _intervals(
+    hours: Mapping[str, Sequence[Sequence[str]]], zone: zoneinfo.ZoneInfo, day: date, end: datetime
+) -> Iterable[tuple[datetime, datetime]]:
+    """Each working interval in UTC from local ``day`` on, until one starts after ``end``."""
+    while (midnight := datetime.combine(day, time(0), zone)) < end:
+        for first, last in hours.get(WEEKDAYS[day.weekday()], ()):
+            # Wall-clock arithmetic: 08:00 is 08:00 local on a day clocks change too.
+            yield (
+                (midnight + timedelta(minutes=_minutes(first))).astimezone(UTC),
+                (midnight + timedelta(minutes=_minutes(last))).astimezone(UTC),
+            )
+        day += timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ from typing import BinaryIO
 from media.blobs import ByteSource
 from media.draft import JPEG_MAGIC, DraftDecode
 from media.validate import Decoded, MarkupScan
+from media.writeback import start_writeback
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = ("creation", "creation-with-upload", "termination", "checksum", "expiration")
@@ -143,9 +144,9 @@ class Running:
         if self._fed == 0 and data.startswith(JPEG_MAGIC):  # a JPEG: decode as it comes
             self._draft = DraftDecode.start(f"draft-{self._name}")
         self._fed += len(data)
-        self._sha256.update(data)  # without the GIL, beside the decoder
-        if self._draft is not None:
+        if self._draft is not None:  # first: it decodes these while the hash runs
             self._draft.feed(data)
+        self._sha256.update(data)  # without the GIL, beside the decoder
         self.markup.update(data)
 
     def hexdigest(self) -> str:
@@ -421,6 +422,7 @@ class StagedFile:
             if running is not None:
                 running.update(chunk)
             _write_all(self.fd, chunk)
+            start_writeback(self.fd, offset + written - len(chunk), len(chunk))
         if checksum is not None and digest is not None and interrupted:
             os.ftruncate(self.fd, offset)  # part of a checksummed body cannot be verified
             return Appended(offset, interrupted=True)  # the running hash went past it

@@ -4,6 +4,11 @@ Technicians get skills with levels (what dispatch filters on), certifications
 (some expired, as in real life), Shanghai home bases and working hours. Each
 technician logs in as ``techNN@demo.fieldline.dev``; two of them have left the
 company and are inactive.
+
+Working hours: most work weekdays 08:30-17:30 (some a Saturday too); like a real
+maintenance contractor, each team keeps an on-call rota (:data:`ROTA`) so that
+someone of every team is on shift at any hour of the week, and a dispatcher
+trying the demo at night or on a Sunday still has someone to send.
 """
 
 from __future__ import annotations
@@ -107,6 +112,15 @@ HEIGHT_CERTIFICATE = (
     6,
 )
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+_NIGHT = [["00:00", "08:30"], ["17:30", "24:00"]]
+# A team's on-call rota, by position in the team (the leader, 0, works days): nights
+# Monday to Thursday, nights Friday to Sunday, and weekend days. With the weekday day
+# shift, every hour of the week is covered.
+ROTA: dict[int, dict[str, Any]] = {
+    1: {day: _NIGHT for day in ("mon", "tue", "wed", "thu")},
+    2: {day: _NIGHT for day in ("fri", "sat", "sun")},
+    3: {day: [["08:30", "17:30"]] for day in ("sat", "sun")},
+}
 
 
 @dataclass(frozen=True)
@@ -137,7 +151,7 @@ def build_staff(ctx: DemoContext) -> Staff:
         )
         for position, district in enumerate(seed.homes):
             number += 1
-            tech, user = _technician(ctx, number, district, team, seed.elevator)
+            tech, user = _technician(ctx, number, district, team, seed.elevator, position)
             if position == 0:
                 team.supervisor_user_id = user.id
             technicians.append(tech)
@@ -163,7 +177,7 @@ def _user(ctx: DemoContext, email: str, name: str, role: Role, active: bool = Tr
 
 
 def _technician(
-    ctx: DemoContext, number: int, district: str, team: Team, elevator: bool
+    ctx: DemoContext, number: int, district: str, team: Team, elevator: bool, position: int
 ) -> tuple[Technician, User]:
     rng = ctx.rng
     name, name_en = TECH01_NAME if number == 1 else ctx.person()
@@ -187,7 +201,7 @@ def _technician(
             home_address=f"上海市{district}{road}{rng.randint(10, 999)}弄{rng.randint(1, 60)}号",
             home_lat=lat,
             home_lon=lon,
-            working_hours=_working_hours(ctx),
+            working_hours=_working_hours(ctx, position),
             certifications=_certifications(ctx, skills),
             active=active,
         )
@@ -240,8 +254,11 @@ def _certifications(ctx: DemoContext, skills: dict[str, int]) -> list[dict[str, 
     return result
 
 
-def _working_hours(ctx: DemoContext) -> dict[str, Any]:
+def _working_hours(ctx: DemoContext, position: int) -> dict[str, Any]:
+    saturday = ctx.rng.random() < 0.35  # drawn for everyone: the rest stays as it was
+    if position in ROTA:
+        return {day: [list(span) for span in spans] for day, spans in ROTA[position].items()}
     hours: dict[str, Any] = {day: [["08:30", "17:30"]] for day in WEEKDAYS}
-    if ctx.rng.random() < 0.35:
+    if saturday:
         hours["sat"] = [["09:00", "15:00"]]  # weekend rota
     return hours

@@ -33,7 +33,8 @@ class WorkOrderCandidates(MethodView):
 
         Looks at the `shortlist` technicians nearest to the site (a fix newer than
         `fresh_minutes`, else home base), then filters (active, skill and level,
-        certification, on shift at `at`, under `capacity`) and scores (travel time,
+        certification, on shift at `at` or long enough for the job in the order's requested
+        window, under `capacity`) and scores (travel time,
         workload, SLA, customer tier, continuity on the order's assets). Travel time is
         the straight line at the speed `profile`; with a routing engine configured
         (`FIELDLINE_ROUTING_URL`), the qualified candidates' times by road, asked in one

@@ -21,7 +21,10 @@ class CandidateArgs(Schema):
     )  # fmt: skip
     at = UTCDateTime(
         load_default=None,
-        metadata={"description": "When the work starts; default: the requested start, or now"},
+        metadata={
+            "description": "When the work starts, the shift checked at that instant; default: "
+            "the order's requested window (on shift long enough in it), or now"
+        },
     )
     fresh_minutes = fields.Integer(
         load_default=FRESH_MINUTES, validate=validate.Range(min=1, max=24 * 60),

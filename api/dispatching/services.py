@@ -89,17 +89,27 @@ def order_job(session: Session, order: WorkOrder, options: Options, now: datetim
     at = options.at or (
         order.requested_start if order.requested_start and order.requested_start > now else now
     )
+    # A start the caller chose is checked at that instant; else the requested window.
+    until = order.requested_end if options.at is None else None
     asked = [{"skill": options.skill, "level": options.min_level}] if options.skill else []
     return rules.Job(
         lat=site.lat,
         lon=site.lon,
         at=at,
+        until=until if until is not None and until > at else None,
+        duration=_duration(order),
         skills=skills.order_requirements(session, order.category_id, order.required_skills, asked),
         certification=options.certification,
         sla_due_at=order.sla_due_at,
         vip=customer is not None and customer.tier is CustomerTier.VIP,
         last_technicians=last_technicians(session, order),
     )
+
+
+def _duration(order: WorkOrder) -> timedelta:
+    """How long the work takes: its scheduled length, else dispatch's default."""
+    start, end = order.scheduled_start, order.scheduled_end
+    return end - start if start and end and end > start else rules.DEFAULT_DURATION
 
 
 def candidate_facts(

@@ -2,11 +2,12 @@
 
 ``nearest`` and ``shortlist`` merge a KNN over ``technician_locations``' geography
 and one over an expression on technicians' home bases (migration 0025).
-``qualified`` is one KNN scan of ``technician_places`` (migrations 0041-0043), whose
-GiST index holds the tenant and the freshness range each row counts for (a fix up
-to its time, a home base after it), so a stale fix is skipped and its home row
-found without a sweep; the row carries the technician's facts, so the statement
-reads no other table but the open orders.
+``qualified`` is one KNN scan of ``technician_places`` (migrations 0041-0043, 0045), whose
+GiST index holds the tenant, the freshness range each row counts for (a fix up to
+its time, a home base after it) and codes of the skills, so a stale fix is skipped
+and its home row found without a sweep, and an unskilled technician is never read;
+the row carries the technician's facts, so the statement reads no other table but
+the open orders.
 """
 
 from __future__ import annotations
@@ -146,11 +147,18 @@ class PostgisIndex:
 @functools.lru_cache(maxsize=64)
 def _qualified_sql(skill_count: int, open_statuses: tuple[str, ...]) -> str:
     """One KNN scan of ``technician_places``: only rows of this tenant that place their
-    technician under this freshness limit are read (the GiST index holds both), and
-    each row has the facts (migration 0043): no join, one JSON text out per row."""
+    technician under this freshness limit, and whose ``skill_codes`` hold a code of
+    each skill at its level (migration 0045), are read (the GiST index holds all
+    three); each row has the facts (migration 0043): no join, one JSON text out per
+    row. Codes may collide, so ``skill_levels`` decides on the rows read."""
     has = "".join(
         f" AND (p.skill_levels ->> %(s{n})s)::int >= %(l{n})s" for n in range(skill_count)
     )
+    if skill_count:  # a level under 1 asks only for the skill, as level 1 does
+        codes = ", ".join(
+            f"technician_skill_code(%(s{n})s, greatest(%(l{n})s, 1))" for n in range(skill_count)
+        )
+        has += f" AND p.skill_codes @> ARRAY[{codes}]"
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
     return f"""
     SELECT p.technician_id, p.lat, p.lon, p.source,

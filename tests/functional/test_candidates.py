@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, delete, update
@@ -24,6 +25,18 @@ from tests.support.positions import ALWAYS, LAT, LON, Tracked, fix
 NIGHTS_ONLY = {
     day: [["02:00", "02:01"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 }
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def daily(first: str, last: str) -> dict[str, list[list[str]]]:
+    return {day: [[first, last]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def tomorrow_in_shanghai() -> datetime:
+    day = utcnow().astimezone(SHANGHAI).date() + timedelta(days=1)
+    return datetime.combine(day, time(0), SHANGHAI)
 
 
 def east(metres: float) -> float:
@@ -309,3 +322,82 @@ def test_the_nearest_qualified_places_by_fresh_fix_else_home_and_stays_in_its_te
     assert best.parts["travel"] < 0 and best.score < 100
     assert farther is not None and farther.technician.id == moved.id
     assert farther.technician.position_source == "fix"
+
+
+def test_in_a_requested_window_a_technician_qualifies_with_time_on_shift_for_the_job(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    midway = hire(factories, world, 100, working_hours=daily("10:00", "18:00"))
+    late = hire(factories, world, 200, working_hours=daily("11:30", "20:00"))
+    evenings = hire(factories, world, 300, working_hours=daily("20:00", "23:00"))
+    day = tomorrow_in_shanghai()
+    start, end = day + timedelta(hours=9), day + timedelta(hours=12)  # 09:00-12:00 there
+    order = factories.work_order(world, requested_start=start, requested_end=end)
+
+    body = candidates(client, world, order.id)
+
+    # An hour's work (no scheduled length): 10:00-12:00 leaves two, 11:30-12:00 half of one.
+    assert [c["technician_id"] for c in body["candidates"]] == [str(midway.id)]
+    window = f"{start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}/{end.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+    assert {e["technician_id"]: (e["filter"], e["detail"]) for e in body["excluded"]} == {
+        str(late.id): (
+            "off_shift",
+            f"on shift for at most 30 min at a stretch in the window {window},"
+            " the job needs 60 min",
+        ),
+        str(evenings.id): ("off_shift", f"not on shift at any time in the window {window}"),
+    }
+
+    quick = factories.work_order(
+        world, requested_start=start, requested_end=end,
+        scheduled_start=start, scheduled_end=start + timedelta(minutes=20),
+    )  # fmt: skip
+    ranked = [c["technician_id"] for c in candidates(client, world, quick.id)["candidates"]]
+    assert ranked == [str(midway.id), str(late.id)]  # 20 minutes fit in the last half hour
+
+    # A start the dispatcher names is checked at that instant: nobody works at 09:00.
+    at_nine = candidates(client, world, order.id, at=start.isoformat())
+    assert at_nine["candidates"] == []
+    assert {e["filter"] for e in at_nine["excluded"]} == {"off_shift"}
+
+
+def test_an_urgent_sla_weighs_travel_double_and_a_late_arrival_costs_points(
+    client: ApiClient, factories: Factories
+) -> None:
+    world = factories.tenant()
+    api = client.as_(world.admin_token)
+    policy = api.post(
+        "/v1/sla-policies", json={"name": "紧急", "priority": "urgent", "resolution_minutes": 30}
+    )
+    assert policy.status_code == 201, policy.get_json()
+    busy_near = hire(factories, world, 500)
+    for _ in range(2):
+        factories.transition(world, factories.work_order(world), "assign", assignee_id=busy_near.id)
+    idle_far = hire(factories, world, 2_800)
+    too_far = hire(factories, world, 20_000)  # over an hour's drive
+    customer = factories.customer(world)
+    site = factories.site(world, customer)
+    calm = factories.work_order(world, customer, site, priority="medium")  # no SLA applies
+    urgent = factories.work_order(world, customer, site, priority="urgent")  # due in 30 min
+
+    relaxed = candidates(client, world, calm.id)["candidates"]
+    pressed = candidates(client, world, urgent.id)["candidates"]
+
+    # Calm: 7.7 more minutes of driving cost less than two open orders (10 points).
+    assert [c["technician_id"] for c in relaxed] == [
+        str(idle_far.id), str(busy_near.id), str(too_far.id)
+    ]  # fmt: skip
+    # Urgent: every minute counts twice, so the nearer technician comes first.
+    assert [c["technician_id"] for c in pressed] == [
+        str(busy_near.id), str(idle_far.id), str(too_far.id)
+    ]  # fmt: skip
+    before = {c["technician_id"]: c for c in relaxed}
+    for candidate in pressed:
+        earlier = before[candidate["technician_id"]]
+        doubled = 2 * earlier["parts"]["travel"]
+        assert candidate["parts"]["travel"] == pytest.approx(doubled, abs=0.02)
+        assert candidate["score"] == pytest.approx(100 + sum(candidate["parts"].values()), abs=0.05)
+        assert earlier["parts"]["sla"] == 0.0
+    sla = {c["technician_id"]: c["parts"]["sla"] for c in pressed}
+    assert sla == {str(busy_near.id): 0.0, str(idle_far.id): 0.0, str(too_far.id): -40.0}

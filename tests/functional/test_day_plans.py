@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from api.db import utcnow
 from tests.support.api_client import ApiClient, assert_problem
@@ -15,6 +16,16 @@ DAY = {
     for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 }
 TOMORROW = (utcnow() + timedelta(days=1)).date()
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the tenant's zone
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    """``TOMORROW`` at a time in the tenant's zone."""
+    return datetime.combine(TOMORROW, time(hour, minute), SHANGHAI)
+
+
+def moment(wire: str) -> datetime:
+    return datetime.fromisoformat(wire.replace("Z", "+00:00"))
 
 
 def city(factories: Factories) -> tuple[World, list[Any], list[Any]]:
@@ -119,3 +130,55 @@ def test_only_the_office_plans(client: ApiClient, factories: Factories) -> None:
         422,
         "request.validation_failed",
     )
+
+
+def test_a_pinned_visit_keeps_its_technician_and_time(
+    client: ApiClient, factories: Factories
+) -> None:
+    world, (west, east), _ = city(factories)
+    customer = factories.customer(world)
+    site = factories.site(world, customer, position={"lat": 31.231, "lon": 121.55})  # far east
+    order = factories.work_order(
+        world, customer, site, scheduled_start=at(10), scheduled_end=at(10, 45)
+    )
+    factories.transition(world, order, "assign", assignee_id=west.id)
+    admin = client.as_(world.admin_token)
+
+    def visits(body: dict[str, Any]) -> dict[str, tuple[str, datetime, datetime]]:
+        return {
+            visit["work_order_id"]: (
+                route["technician_id"],
+                moment(visit["arrive_at"]),
+                moment(visit["scheduled_end"]),
+            )
+            for route in body["routes"]
+            for visit in route["visits"]
+        }
+
+    free = visits(plan(admin))
+    pinned = visits(plan(admin, pinned=[str(order.id)]))
+
+    assert free[str(order.id)][0] == str(east.id)  # unpinned, the one next door goes
+    assert pinned[str(order.id)] == (str(west.id), at(10), at(10, 45))
+
+
+def test_a_pin_that_cannot_fit_its_technicians_shift_refuses_the_plan(
+    client: ApiClient, factories: Factories
+) -> None:
+    world, (west, _), _ = city(factories)
+    evening = factories.work_order(
+        world, scheduled_start=at(20), scheduled_end=at(21)
+    )  # the shift ends at 18:00
+    factories.transition(world, evening, "assign", assignee_id=west.id)
+    admin = client.as_(world.admin_token)
+
+    response = admin.post(
+        "/v1/day-plans",
+        {"date": TOMORROW.isoformat(), "time_limit_s": 1, "pinned": [str(evening.id)]},
+    )
+
+    assert_problem(response, 409, "dayplan.pins_do_not_fit")
+    unpinned = plan(admin)  # the same day without the pin: the order is simply placed
+    assert str(evening.id) in {
+        visit["work_order_id"] for route in unpinned["routes"] for visit in route["visits"]
+    }

@@ -22,7 +22,13 @@ from api.customers.models import Customer, CustomerTier
 from api.db import UnitOfWorkFactory, utcnow
 from api.demo.accounts import ean13
 from api.demo.loader import DEMO_SLUG, load_demo, print_logins
-from api.demo.logins import DEMO_LOGINS, DEMO_PASSWORD, contact_email, technician_email
+from api.demo.logins import (
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    DISPATCHER_EMAIL,
+    contact_email,
+    technician_email,
+)
 from api.location.models import CurrentLocation, Position
 from api.sites.models import Site
 from api.technicians.models import Technician
@@ -31,6 +37,7 @@ from api.tenants.services import get_tenant_by_slug
 from api.workorders.models import Note, StatusChange, WorkOrder, WorkOrderAsset
 from api.workorders.rules import RULES, Action
 from api.workorders.states import Status
+from dispatch.shifts import on_shift
 from tests.support.api_client import ApiClient, assert_problem
 
 FIELD_ACTIONS = {"accept", "start_travel", "arrive", "start_work", "pause", "resume", "complete"}
@@ -292,8 +299,9 @@ def test_technicians_on_a_job_have_a_trail_and_a_current_position_in_shanghai(
         ).all()
         located = set(uow.session.scalars(select(CurrentLocation.technician_id)))
         fixes = uow.session.scalar(select(func.count()).select_from(Position))
-    assert moving and {tech for tech, _ in moving} == located
-    assert fixes >= 90 * len(located)
+    on_a_job = {tech for tech, _ in moving}
+    assert on_a_job and on_a_job <= located  # the others are on shift between jobs
+    assert fixes >= 90 * len(on_a_job)
     admin = client.as_(_log_in(client, DEMO_LOGINS[0].email))
     tech = sorted(located)[0]
     trail = admin.get(f"/v1/technicians/{tech}/trail", query_string={"tolerance_m": 20}).get_json()
@@ -301,3 +309,46 @@ def test_technicians_on_a_job_have_a_trail_and_a_current_position_in_shanghai(
     assert line["properties"]["distance_m"] > 500
     for lon, lat in line["geometry"]["coordinates"]:
         assert 30.6 < lat < 31.9 and 120.8 < lon < 122.2  # Shanghai
+
+
+def test_at_any_hour_the_dispatcher_finds_technicians_on_shift_near_waiting_orders(
+    uow_factory: UnitOfWorkFactory, client: ApiClient
+) -> None:
+    load_demo(uow_factory, reset=False)
+    now = utcnow()
+    with uow_factory() as uow:
+        tenant_id = _tenant_id(uow.session)
+        staff = uow.session.scalars(
+            select(Technician).where(Technician.tenant_id == tenant_id, Technician.active)
+        ).all()
+        working = {t.id for t in staff if on_shift(t.working_hours, t.timezone, now)}
+        fresh = {
+            row.technician_id: (row.lat, row.lon)
+            for row in uow.session.scalars(
+                select(CurrentLocation).where(
+                    CurrentLocation.tenant_id == tenant_id,
+                    CurrentLocation.fixed_at >= now - timedelta(minutes=30),
+                )
+            )
+        }
+        waiting = uow.session.execute(
+            select(WorkOrder.id, WorkOrder.requested_end).where(
+                WorkOrder.tenant_id == tenant_id, WorkOrder.status == Status.NEW
+            )
+        ).all()
+    # The on-call rota covers every hour of the week, and whoever works has a fresh fix.
+    assert working and working <= fresh.keys()
+    for lat, lon in fresh.values():
+        assert 30.6 < lat < 31.9 and 120.8 < lon < 122.2  # Shanghai
+    dispatcher = client.as_(_log_in(client, DISPATCHER_EMAIL))
+    now_or_never = [order for order, end in waiting if end is None or end <= now]
+    assert waiting and now_or_never
+
+    for order_id, _ in waiting:
+        response = dispatcher.get(f"/v1/work-orders/{order_id}/candidates")
+        assert response.status_code == 200, response.get_json()
+        candidates = response.get_json()["candidates"]
+        assert candidates, f"nobody for {order_id}"
+        if order_id in now_or_never:  # to be done now: by someone working, placed by a fix
+            assert {uuid.UUID(c["technician_id"]) for c in candidates} <= working
+            assert {c["position"] for c in candidates} == {"fix"}

@@ -268,3 +268,50 @@ def test_each_fact_a_technician_changes_changes_the_next_answer(
         }[next(iter(facts))]  # fmt: skip
         change(near, **{next(iter(facts)): undo})
         assert best() == (near.id, "王师傅"), facts
+
+
+def test_a_skill_raised_lowered_or_removed_counts_from_the_next_search(
+    client: ApiClient, factories: Factories, engine: Engine, uow_factory: UnitOfWorkFactory
+) -> None:
+    """On PostgreSQL the index itself holds each technician's skills (migration 0045):
+    a change of skill or level moves them in or out of the search at once, whether they
+    are placed by a fix or by their home base."""
+    tracked = Tracked(
+        client, factories, engine, working_hours=ALWAYS, skills=[{"skill": "hvac", "level": 2}]
+    )
+    world = tracked.world
+    tracked.send(fix(1, 100))  # on a job 100 m east
+    at_home = _hire(factories, world, 300, skills=[{"skill": "hvac", "level": 2}])
+    far = _hire(factories, world, 5_000, skills=[{"skill": "hvac", "level": 5}])
+    api = client.as_(world.admin_token)
+
+    def change(tech: Technician, *skills: tuple[str, int]) -> None:
+        current = api.get(f"/v1/technicians/{tech.id}")
+        body = {"skills": [{"skill": skill, "level": level} for skill, level in skills]}
+        changed = api.patch(f"/v1/technicians/{tech.id}", etag=current.headers["ETag"], json=body)
+        assert changed.status_code == 200, changed.get_json()
+
+    def best(**skills: int) -> uuid.UUID | None:
+        found = _nearest(uow_factory, world, utcnow(), skills=skills)
+        return found and found.technician.id
+
+    # The tracked technician first (at_home, hvac 2, is next), then at_home (far is).
+    for tech, then in ((tracked.technician, at_home.id), (at_home, far.id)):
+        assert best(hvac=2) == tech.id
+        assert best(hvac=3) == far.id
+        change(tech, ("hvac", 4))  # raised
+        assert best(hvac=3) == best(hvac=4) == tech.id
+        assert best(hvac=5) == far.id
+        change(tech, ("hvac", 1))  # lowered
+        assert best(hvac=1) == tech.id
+        assert best(hvac=2) == then
+        change(tech, ("plumbing", 3))  # removed, another skill instead
+        assert best(hvac=1) == then
+        assert best(plumbing=3) == tech.id
+        assert best(plumbing=4) is None
+        assert best(plumbing=1, hvac=1) is None
+        change(tech, ("plumbing", 3), ("hvac", 1))  # both: found for both at once
+        assert best(plumbing=2, hvac=1) == tech.id
+        change(tech)  # no skills at all
+        assert best(hvac=1) == then
+        assert best(plumbing=1) is None

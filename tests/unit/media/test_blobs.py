@@ -10,6 +10,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,25 @@ def test_a_sweep_removes_old_unkept_bytes_and_crash_leftovers_only(
     assert store.exists(tenant, sha(young))  # unclaimed but just written: an upload in flight
     assert not leftover.exists()
     assert store.sweep(tenant, {sha(kept)}, now - 3600) == 0  # nothing left to do
+
+
+def test_the_same_file_kept_again_replaces_the_copy_while_a_reader_reads_the_old_one_whole(
+    store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    tenant = uuid.uuid4()
+    data = os.urandom(3 * 64 * 1024)
+    first, again = tmp_path / "first", tmp_path / "again"
+    first.write_bytes(data)
+    store.put_file(tenant, sha(data), first, MAX, hashed=True)
+
+    with store.open(tenant, sha(data)) as reader:
+        again.write_bytes(data)
+        taken_over = again.stat().st_ino
+        store.put_file(tenant, sha(data), again, MAX, hashed=True)
+        assert reader.read() == data  # the old copy, still whole
+
+    # The new file took the old one's place (fresh for the sweep), none is left behind.
+    assert store.path(tenant, sha(data)).stat().st_ino == taken_over
+    assert not again.exists()
+    with store.open(tenant, sha(data)) as handle:
+        assert handle.read() == data
