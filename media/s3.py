@@ -67,8 +67,14 @@ class S3BlobStore:
             region_name=settings.region,
             aws_access_key_id=settings.access_key_id,
             aws_secret_access_key=settings.secret_access_key,
-            # Self-hosted S3 (MinIO, Ceph) is addressed by path, AWS by virtual host.
-            config=BotoConfig(s3={"addressing_style": "path" if settings.endpoint_url else "auto"}),
+            config=BotoConfig(
+                # Presigned links too: botocore presigns with SigV2 in us-east-1 (and for
+                # a custom endpoint in it) unless told, and S3 refuses SigV2 on buckets
+                # made since June 2020. SigV4 also signs the response-* overrides.
+                signature_version="s3v4",
+                # Self-hosted S3 (MinIO, Ceph) is addressed by path, AWS by virtual host.
+                s3={"addressing_style": "path" if settings.endpoint_url else "auto"},
+            ),
         )
         return cls(client, bucket, prefix)
 

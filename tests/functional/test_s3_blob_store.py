@@ -8,18 +8,21 @@ import base64
 import hashlib
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
 from api.config import Config
+from api.db import UnitOfWorkFactory
 from media.s3 import S3BlobStore
 from sync_protocol.entities import PhotoType
 from sync_protocol.mutations import AttachPhoto
 from tests.functional.test_sync_blobs import assigned_order
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
-from tests.support.images import jpeg
+from tests.support.images import image, jpeg
+from tests.support.photos import PhotoJob, run_worker
 from tests.support.push import Device, new_id
 from tests.support.s3_server import S3Server, running_s3_server
 
@@ -114,3 +117,44 @@ def upload_in_one_request(api: ApiClient, data: bytes) -> TestResponse:
         "Upload-Metadata": metadata,
     }
     return api.request("POST", "/v1/uploads", data=data, headers=headers)
+
+
+def test_photo_links_from_s3_ask_the_bucket_for_the_validated_type_and_an_inline_name(
+    client: ApiClient,
+    factories: Factories,
+    uow_factory: UnitOfWorkFactory,
+    config: Config,
+    s3_store: S3BlobStore,
+) -> None:
+    """S3 cannot add ``nosniff`` or a sandbox CSP to a presigned GET (docs/deploy.md: a
+    response headers policy on the CDN does); what the link can carry, signed so a holder
+    cannot change it, is the type the bytes were validated as (a PNG sent as JPEG is
+    served as PNG), an inline ``Content-Disposition`` and the caching. moto honours none
+    of the ``response-*`` overrides (nor checks their signature), so the link's query is
+    what is checked here."""
+    job = PhotoJob.start(client, factories)
+    png = image("a screenshot sent as a JPEG", "PNG", (640, 480))
+    photo_id = job.attach(png)  # declared and uploaded as image/jpeg
+    run_worker(uow_factory, config, s3_store)
+
+    office = client.as_(job.scene.dispatcher_token)
+    listed = office.get(f"/v1/work-orders/{job.order_id}/photos")
+    (photo,) = listed.get_json()["items"]
+
+    links = {"original": photo["original"]} | {d["kind"]: d for d in photo["derivatives"]}
+    expected = {
+        "original": ("image/png", f'inline; filename="photo-{photo_id}.png"'),
+        "thumb": ("image/webp", f'inline; filename="photo-{photo_id}-thumb.webp"'),
+        "display": ("image/webp", f'inline; filename="photo-{photo_id}-display.webp"'),
+    }
+    assert set(links) == set(expected)
+    for kind, (content_type, disposition) in expected.items():
+        url = links[kind]["url"]
+        asked = dict(httpx.URL(url).params)
+        assert asked["response-content-type"] == content_type, kind
+        assert asked["response-content-disposition"] == disposition, kind
+        assert asked["response-cache-control"] == "private, max-age=31536000, immutable"
+        # SigV4 (which S3 requires of buckets made since 2020) signs every query
+        # parameter: a holder of the link cannot ask for text/html instead.
+        assert asked["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256", kind
+        assert httpx.get(url).status_code == 200

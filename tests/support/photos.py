@@ -169,10 +169,13 @@ def blob_store(config: Config) -> BlobStore:
     return config.open_blob_store()  # the app's store (the tests' data folder)
 
 
-def run_worker(uow_factory: UnitOfWorkFactory, config: Config) -> int:
-    """Run every due outbox message (as ``fieldline worker --once``); how many ran."""
+def run_worker(
+    uow_factory: UnitOfWorkFactory, config: Config, store: BlobStore | None = None
+) -> int:
+    """Run every due outbox message (as ``fieldline worker --once``), with the app's
+    store or ``store`` (an S3 one a test put in its place); how many ran."""
     policy = RetryPolicy(max_attempts=3)
-    topics = handlers(blob_store(config))
+    topics = handlers(store or blob_store(config))
     total = 0
     while claimed := run_once(uow_factory, topics, policy):
         total += claimed
