@@ -82,6 +82,22 @@ def attached(
     return photo_id
 
 
+def _nothing_kept(
+    tech: ApiClient,
+    scene: Scene,
+    uow_factory: UnitOfWorkFactory,
+    config: Config,
+    data: bytes,
+    photo_id: uuid.UUID,
+) -> None:
+    """No blob row, no stored file, and the photo still waits for real bytes."""
+    tenant = scene.world.tenant_id
+    assert blob_rows(uow_factory, tenant) == 0
+    assert stored_files(config, tenant) == []
+    assert head(tech, sha(data)) == 404
+    assert photo_state(uow_factory, photo_id) == "pending"
+
+
 @pytest.mark.parametrize(("data", "mime"), BOMBS)
 def test_a_bomb_put_as_a_blob_is_refused_and_nothing_is_kept(
     data: bytes,
@@ -100,11 +116,7 @@ def test_a_bomb_put_as_a_blob_is_refused_and_nothing_is_kept(
     )
 
     assert_problem(refused, 422, "media.too_many_pixels")
-    tenant = scene.world.tenant_id
-    assert blob_rows(uow_factory, tenant) == 0
-    assert stored_files(config, tenant) == []
-    assert head(tech, sha(data)) == 404
-    assert photo_state(uow_factory, photo_id) == "pending"  # still waiting for real bytes
+    _nothing_kept(tech, scene, uow_factory, config, data, photo_id)
 
 
 @pytest.mark.parametrize("pieces", [1, 3])
@@ -132,8 +144,4 @@ def test_a_bomb_sent_by_tus_is_refused_and_the_upload_removed_with_its_bytes(
     assert_problem(refused, 422, "media.too_many_pixels")
     assert upload_head(tech, url).status_code == 404  # the upload is gone ...
     assert staged(config) == []  # ... with its staged bytes
-    tenant = scene.world.tenant_id
-    assert blob_rows(uow_factory, tenant) == 0
-    assert stored_files(config, tenant) == []
-    assert head(tech, sha(data)) == 404
-    assert photo_state(uow_factory, photo_id) == "pending"
+    _nothing_kept(tech, scene, uow_factory, config, data, photo_id)
