@@ -15,7 +15,11 @@ or changes its offers, so an accept and a timeout of the same offer queue up
 and the second sees the first's result. The unique keys of
 :mod:`api.dispatching.models` are the backstop. Who may be offered or assigned
 is decided by :func:`dispatch.candidates.exclusion` only, at offer time and
-again at acceptance: nobody unqualified or off shift gets the job.
+again at acceptance: nobody unqualified or off shift gets the job. For an order
+with a requested window still to come, "on shift" means on shift for the job in
+that window (``auto`` and ``suggest`` look no further); an offer also needs the
+technician on shift now, since it must be answered within minutes, and its
+acceptance is checked against the window.
 """
 
 from __future__ import annotations
@@ -125,7 +129,7 @@ def advance(
     past = [chain.PastOffer(o.technician_id, chain.OfferState(o.state)) for o in offers]
     if any(p.state is chain.OfferState.PENDING for p in past):
         return  # its answer or its timeout comes back here
-    ranked = rank(session, order, now, router)
+    ranked = rank(session, order, now, router, answering_now=True)
     step: chain.Step = (
         _nobody(ranked)
         if ranked is None
@@ -265,18 +269,29 @@ def expire_offer(session: Session, offer: Offer, now: datetime, router: Router =
 
 
 def rank(
-    session: Session, order: WorkOrder, now: datetime, router: Router = STRAIGHT
+    session: Session,
+    order: WorkOrder,
+    now: datetime,
+    router: Router = STRAIGHT,
+    *,
+    answering_now: bool = False,
 ) -> list[rules.Candidate] | None:
-    """The order's qualified candidates now, best first, as ``GET .../candidates`` ranks
-    them; None when its site has no position (nobody can be near it)."""
+    """The order's qualified candidates, best first, as ``GET .../candidates`` ranks
+    them (on shift for the job in its requested window, if it has one still to come,
+    else now); with ``answering_now``, only those also on shift now, who can answer an
+    offer in time. None when its site has no position (nobody can be near it)."""
     actor = system_actor(order.tenant_id)
     try:
         _, ranking = services.work_order_candidates(
-            session, actor, order.id, services.Options(at=now), now, router
+            session, actor, order.id, services.Options(), now, router
         )
     except errors.SiteNotPlaced:
         return None
-    return ranking.candidates
+    candidates = ranking.candidates
+    if answering_now:
+        at_once = services.order_job(session, order, services.Options(at=now), now)
+        candidates = [c for c in candidates if rules.exclusion(at_once, c.technician) is None]
+    return candidates
 
 
 def _nobody(ranked: list[rules.Candidate] | None) -> chain.Queue:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -119,9 +119,10 @@ def candidate_facts(
     now: datetime,
     options: Options = Options(),
 ) -> tuple[rules.Job, rules.Technician] | None:
-    """The order's job (at ``now``) and one technician's facts, to check them again
-    (an offer being accepted); None if the technician has no position to be placed by."""
-    job = order_job(session, order, replace(options, at=now), now)
+    """The order's job (in its requested window still to come, else at ``now``) and one
+    technician's facts, to check them again (an offer being accepted); None if the
+    technician has no position to be placed by."""
+    job = order_job(session, order, options, now)
     located = locate(
         session, order.tenant_id, technician_id, now - timedelta(minutes=options.fresh_minutes)
     )

@@ -18,7 +18,7 @@ from api.outbox.registry import HANDLERS
 from api.outbox.worker import run_once
 from api.technicians.models import Technician
 from sync_protocol.mutations import CreateWorkOrder
-from tests.functional.test_candidates import NIGHTS_ONLY
+from tests.functional.test_candidates import NIGHTS_ONLY, tomorrow_in_shanghai
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
 from tests.support.factories.core import World
@@ -410,3 +410,32 @@ def test_a_preventive_order_opened_by_repeat_issues_is_offered_like_any_new_orde
     ]
     assert len(preventive) == 1
     assert preventive[0]["id"] in offered  # the policy reached it, not only the two reports
+
+
+def test_a_booked_window_is_offered_to_who_works_then_and_can_answer_now(
+    client: ApiClient, factories: Factories, uow_factory: UnitOfWorkFactory
+) -> None:
+    world = factories.tenant()
+    day = tomorrow_in_shanghai()  # the window: 09:00-12:00 tomorrow, Shanghai time
+    start, end = day + timedelta(hours=9), day + timedelta(hours=12)
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    today, tomorrow = days[(day - timedelta(days=1)).weekday()], days[day.weekday()]
+    staff(factories, world, 100, working_hours={today: [["00:00", "24:00"]]})  # nearest
+    tomorrow_only, _ = staff(factories, world, 300, working_hours={tomorrow: [["00:00", "24:00"]]})
+    both, both_token = staff(factories, world, 2_000)  # always on shift, farthest
+
+    policy(client, world, "offer")
+    offered = factories.work_order(world, requested_start=start, requested_end=end)
+    work(uow_factory)
+    # Not the nearest (off shift in the window), nor the next (cannot answer before then).
+    assert [o["technician_id"] for o in offers_of(client, world, offered.id)["offers"]] == [
+        str(both.id)
+    ]
+    (offer,) = pending(client, both_token)
+    assert answer(client, both_token, offer, "accept").status_code == 200  # checked in the window
+
+    policy(client, world, "auto")
+    assigned = factories.work_order(world, requested_start=start, requested_end=end)
+    work(uow_factory)
+    got = client.as_(world.admin_token).get(f"/v1/work-orders/{assigned.id}").get_json()
+    assert (got["status"], got["assignee_id"]) == ("assigned", str(tomorrow_only.id))
