@@ -20,7 +20,8 @@ Score (higher is better) = ``BASE`` + the parts below, each reported:
   is due within ``urgent_within``;
 - ``workload``: minus ``weights.per_open_order`` per open order already assigned;
 - ``sla``: minus ``weights.sla_miss`` when the technician would arrive after the
-  order's SLA due time;
+  order's SLA due time (setting off now, or in a requested window when their
+  stretch on shift long enough for the job starts, :func:`work_start`);
 - ``tier``: for a VIP customer, plus ``weights.vip_per_level`` per skill level
   above the one required (summed over the required skills);
 - ``continuity``: plus ``weights.continuity`` when the technician last worked on
@@ -36,7 +37,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dispatch.geo import geodesic_metres, metres
-from dispatch.shifts import longest_on_shift, on_shift
+from dispatch.shifts import first_fit, longest_on_shift, on_shift
 
 BASE = 100.0
 # How long the work takes when nobody said (the order has no scheduled length).
@@ -260,7 +261,7 @@ def _score_bounds(
     if job.vip and job.skills:
         above = sum(tech.skills.get(skill, 0) - needed for skill, needed in job.skills.items())
         fixed += above * weights.vip_per_level
-    start = max(now, job.at)
+    start = max(now, work_start(job, tech))
 
     def at(metres: float) -> float:
         minutes = profile.minutes(metres)
@@ -305,7 +306,7 @@ def score(
     }
     if (
         job.sla_due_at is not None
-        and max(now, job.at) + timedelta(minutes=minutes) > job.sla_due_at
+        and max(now, work_start(job, tech)) + timedelta(minutes=minutes) > job.sla_due_at
     ):
         parts["sla"] = -weights.sla_miss
     if job.vip and job.skills:
@@ -314,6 +315,17 @@ def score(
     parts = {name: round(value, 2) for name, value in parts.items()}
     score = round(BASE + sum(parts.values()), 2)
     return Candidate(tech, score, distance, minutes, parts, source)
+
+
+def work_start(job: Job, tech: Technician) -> datetime:
+    """When ``tech`` could start on the job: its time, or in a requested window the start
+    of their first stretch on shift long enough for it (a shift that begins mid-window
+    starts the work then, not at the window's start)."""
+    if job.until is None or job.until <= job.at:
+        return job.at
+    needed = min(job.duration, job.until - job.at)
+    fit = first_fit(tech.working_hours, tech.timezone, job.at, job.until, needed)
+    return fit if fit is not None else job.at
 
 
 def _off_shift(job: Job, tech: Technician) -> str | None:

@@ -42,6 +42,30 @@ def longest_on_shift(
 
     Intervals that touch are one stretch (``20:00-24:00`` and the next day's
     ``00:00-06:00``); a gap between two intervals, such as lunch, breaks it."""
+    return max((last - first for first, last in _stretches(hours, timezone, start, end)),
+               default=timedelta(0))  # fmt: skip
+
+
+def first_fit(
+    hours: Mapping[str, Sequence[Sequence[str]]],
+    timezone: str,
+    start: datetime,
+    end: datetime,
+    needed: timedelta,
+) -> datetime | None:
+    """The earliest moment between ``start`` and ``end`` from which the technician is on
+    shift for ``needed`` without a break (inside that span); None if there is none."""
+    for first, last in _stretches(hours, timezone, start, end):
+        if last - first >= needed:
+            return first
+    return None
+
+
+def _stretches(
+    hours: Mapping[str, Sequence[Sequence[str]]], timezone: str, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The unbroken stretches on shift between ``start`` and ``end`` (clipped to them, and
+    to :data:`HORIZON`), in time order."""
     zone = zoneinfo.ZoneInfo(timezone)
     end = min(end, start + HORIZON)
     spans = sorted(
@@ -49,14 +73,13 @@ def longest_on_shift(
         for first, last in _intervals(hours, zone, start.astimezone(zone).date(), end)
         if first < end and last > start
     )
-    longest, current = timedelta(0), None
+    merged: list[tuple[datetime, datetime]] = []
     for first, last in spans:
-        if current is not None and first <= current[1]:
-            current = (current[0], max(current[1], last))
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
         else:
-            current = (first, last)
-        longest = max(longest, current[1] - current[0])
-    return longest
+            merged.append((first, last))
+    return merged
 
 
 def _intervals(

@@ -138,3 +138,21 @@ def test_urgency_puts_the_nearer_busier_technician_first() -> None:
     assert [c.technician.id for c in pressed] == [busy_near.id, idle_far.id]
     assert all(c.parts["sla"] == 0.0 for c in pressed)  # both arrive in time
     assert rules.best(urgent, [busy_near, idle_far], now=NOW) == pressed[0]
+
+
+def test_in_a_window_the_sla_counts_from_when_the_technicians_shift_lets_them_start() -> None:
+    # Due at 10:30. One on shift from 09:00 a longer drive away arrives in time; one whose
+    # shift starts at 10:30 is a few minutes away but cannot arrive before 10:30.
+    job = window(9, 12, sla_due_at=shanghai(10.5))
+    early, late = tech(8_000), tech(1_000, working_hours=daily("10:30", "18:00"))
+
+    assert rules.work_start(job, early) == shanghai(9)
+    assert rules.work_start(job, late) == shanghai(10.5)
+    ranked = {c.technician.id: c for c in rules.rank(job, [early, late], now=NOW).candidates}
+    assert ranked[early.id].parts["sla"] == 0.0
+    assert ranked[late.id].parts["sla"] == -rules.Weights().sla_miss
+    # Without a window the work starts at the job's time, whoever does it.
+    assert rules.work_start(rules.Job(*SITE, at=shanghai(9)), late) == shanghai(9)
+    # The stretch must fit the job: a morning hour too short for it does not count.
+    split = tech(working_hours={"mon": [["09:00", "09:30"], ["11:00", "12:00"]]})
+    assert rules.work_start(job, split) == shanghai(11)
