@@ -10,13 +10,15 @@ guard answers instead, as RFC 9457 problems:
   measured on the raw bytes before parsing (``sync_protocol.untrusted``).
 
 Where it looks: the path and the query string (before routing, as bytes, so
-CESU-8 "surrogates" and ``%00`` are seen), the headers the API reads, and every
+CESU-8 "surrogates" and ``%00`` are seen), the headers the API reads, every
 JSON body the app parses (the JSON provider's ``loads`` runs the checks, so
-marshmallow never sees such text). The sync endpoints parse their own bodies
-(``parsed_by_view``): the guard only refuses an envelope too deep for the
-parser (:data:`~sync_protocol.untrusted.ENVELOPE_MAX_DEPTH`); bad text inside
-one mutation's ``args`` or one WatermelonDB record rejects only that one
-(``sync.invalid_value``, quarantined), so a device's outbox always drains.
+marshmallow never sees such text), and every form body (URL-encoded or
+multipart: the public repair request, the tracking page's rating, the console's
+sign-in), checked by the request class as soon as the form is parsed. The sync
+endpoints parse their own bodies (``parsed_by_view``): the guard only refuses an
+envelope too deep for the parser (:data:`~sync_protocol.untrusted.ENVELOPE_MAX_DEPTH`);
+bad text inside one mutation's ``args`` or one WatermelonDB record rejects only
+that one (``sync.invalid_value``, quarantined), so a device's outbox always drains.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import orjson
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, Request, current_app, has_request_context, request
 
 from api.errors.base import FieldProblem
 from api.errors.common import NestingTooDeep, TextInvalid
@@ -61,6 +63,10 @@ _FIELD_CODES = {
     "bytes": "invalid_unicode",
     "control": "invalid_format",
 }
+_TEXT_REASONS = {
+    "nul": "Text may not contain NUL (U+0000)",
+    "surrogate": "Text is not valid Unicode (a lone surrogate, U+D800-U+DFFF)",
+}
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
@@ -75,7 +81,24 @@ class HostileGuard:
 def install(app: Flask, max_depth: int) -> None:
     """Register the guard: call before any other ``before_request`` hook."""
     app.extensions[EXTENSION] = HostileGuard(max_depth)
+    app.request_class = GuardedRequest
     app.before_request(check_request)
+
+
+class GuardedRequest(Request):
+    """Flask's request, whose form fields (names, values, file names) pass the guard
+    when the form is parsed, whoever reads it first (webargs, a page's view)."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        if _guard() is None:
+            return
+        for name, value in self.form.items(multi=True):
+            _check_text(name, name)
+            _check_text(name, value)
+        for name, upload in self.files.items(multi=True):
+            _check_text(name, name)
+            _check_text(name, upload.filename or "")
 
 
 def _guard() -> HostileGuard | None:
@@ -158,6 +181,12 @@ def _check_raw(field: str, text: str, *, percent_encoded: bool) -> None:
         _refuse(field, "bytes", "Not valid UTF-8 (CESU-8 surrogates included)")
     if bad_char(decoded) is not None:
         _refuse(field, "nul", "Text may not contain NUL (U+0000)")
+
+
+def _check_text(field: str, text: str) -> None:
+    kind = bad_char(text)
+    if kind is not None:
+        _refuse(field, kind, _TEXT_REASONS[kind])
 
 
 def _decoded(name: str) -> str:

@@ -250,3 +250,19 @@ def test_an_over_size_form_is_refused_as_too_large_and_nothing_is_kept(
         assert_problem(refused, 413, "request.too_large")
     assert _kept(engine) == before
     assert stored_files(config, world.tenant_id) == []
+
+
+def test_a_nul_in_a_form_field_is_refused_naming_the_field_and_opens_nothing(
+    client: ApiClient, factories: Factories, engine: Engine
+) -> None:
+    world = factories.tenant()
+    asset = factories.asset(world, factories.site(world, factories.customer(world)))
+    token = _token(factories, asset)
+    before = count_rows(engine)
+
+    sent = _post(client, token, _form(description="漏水\x00了"))
+
+    problem = assert_problem(sent, 422, "request.text_invalid")
+    assert problem["errors"][0]["field"] == "description"
+    assert problem["errors"][0]["code"] == "contains_nul"
+    assert count_rows(engine) == before
