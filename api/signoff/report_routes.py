@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 
 from api.auth.permissions import Permission
@@ -145,11 +145,15 @@ class PublicVerification(MethodView):
     @public
     @blp.doc(security=[])
     @blp.response(200, PublicVerificationSchema)
+    @blp.problem(429, "`request.rate_limited`: too many checks of this report or from this address")
     def get(self, token: str) -> Any:
         """Public check behind the report's QR code: 404 `report.not_found` for an
-        unknown token."""
+        unknown token. Limited per token and per address (`FIELDLINE_TRACKING_RATE_LIMIT`)."""
+        limiter = current_app.extensions["fieldline_tracking_limiter"]
         with read_uow() as uow:
-            return sealing.public_verification(uow.session, token)
+            return sealing.public_verification(
+                uow.session, limiter, token, request.remote_addr or "unknown"
+            )
 
 
 @blp.route("/v1/signing-keys")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from api.audit import services as audit
 from api.auth.actor import Actor
 from api.db import UnitOfWork, new_id, utcnow
+from api.http.ratelimit import RateLimiter
 from api.signoff import keys
 from api.signoff.errors import (
     OrderNotCompleted,
@@ -137,10 +138,15 @@ def report_by_token(session: Session, token: str) -> SealedReport:
     return row
 
 
-def public_verification(session: Session, token: str) -> dict[str, Any]:
+def public_verification(
+    session: Session, limiter: RateLimiter, token: str, address: str
+) -> dict[str, Any]:
     """What the report's QR code answers anyone (the API's JSON and the page alike):
     whether the stored report still matches its seal, and whether a newer version
-    replaced it. Never the report's content or an internal id."""
+    replaced it. Never the report's content or an internal id. Counted per token and
+    per client address before the lookup (429 ``request.rate_limited``), as the other
+    public links are: each check re-verifies the seal, and guessing is held back too."""
+    limiter.hit(f"verify-token:{token[:64]}", f"verify-ip:{address}")
     row = report_by_token(session, token[:64])
     verdict = verify_stored(session, row)
     timezone = session.scalar(select(Tenant.timezone).where(Tenant.id == row.tenant_id))

@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from api.cli import main
 from api.config import Config
+from api.http.ratelimit import RateLimiter
+from api.ratelimits.storage import DatabaseStorage
 from api.signoff.models import SealedReport, TenantSigningKey
 from api.workorders.states import Status
 from signatures import keyring
@@ -241,3 +244,31 @@ def test_after_the_secret_changes_nothing_is_sealed_until_the_keys_are_rewrapped
     assert "1 signing keys re-wrapped" in result.output
     second = _seal(office, second_order)
     assert second["seal"]["key_id"] == first["seal"]["key_id"]
+
+
+def test_the_public_verification_is_limited_per_report_and_per_address(
+    client: ApiClient,
+    factories: Factories,
+    app: Flask,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    limiter = RateLimiter(DatabaseStorage(engine), "3/minute", "verify-test")
+    monkeypatch.setitem(app.extensions, "fieldline_tracking_limiter", limiter)
+    scene, order_id = _signed_job(client, factories)
+    sealed = _seal(client.as_(scene.dispatcher_token), order_id)
+    anyone = client.as_(None)
+    path = sealed["verification_path"]
+    page = path.removesuffix("/verification")
+    for _ in range(2):
+        assert anyone.get(path, environ_base={"REMOTE_ADDR": "198.51.100.1"}).status_code == 200
+    assert anyone.get(page, environ_base={"REMOTE_ADDR": "198.51.100.1"}).status_code == 200
+
+    over_report = anyone.get(path, environ_base={"REMOTE_ADDR": "198.51.100.2"})
+    assert_problem(over_report, 429, "request.rate_limited")
+    assert int(over_report.headers["Retry-After"]) > 0
+    assert anyone.get(page, environ_base={"REMOTE_ADDR": "198.51.100.3"}).status_code == 429
+    guessing = anyone.get(
+        "/v/" + "g" * 32 + "/verification", environ_base={"REMOTE_ADDR": "198.51.100.1"}
+    )
+    assert_problem(guessing, 429, "request.rate_limited")

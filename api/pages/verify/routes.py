@@ -9,6 +9,7 @@ never the report's content. An unknown token is a 404 page.
 
 from __future__ import annotations
 
+from flask import current_app, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from api.http.context import read_uow
@@ -22,8 +23,11 @@ web = page_blueprint("verify_page", __name__)
 @web.get("/v/<token>")
 @public
 def verification(token: str) -> BaseResponse:
+    limiter = current_app.extensions["fieldline_tracking_limiter"]
     with read_uow() as uow:
-        checked = sealing.public_verification(uow.session, token)
+        checked = sealing.public_verification(
+            uow.session, limiter, token, request.remote_addr or "unknown"
+        )
     if not checked["valid"]:
         verdict = "tampered"
     else:
