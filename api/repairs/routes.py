@@ -34,11 +34,16 @@ MAX_FORM_BYTES = MAX_PHOTOS * MAX_PHOTO_BYTES + 64 * 1024
 class RepairAsset(MethodView):
     @public
     @blp.response(200, PublicAssetSchema)
+    @blp.problem(429, "`request.rate_limited`: too many requests for this label or address")
     def get(self, token: str) -> Any:
         """The asset a label names, for the repair page's heading (names only, no ids).
-        An unknown or replaced token is 404 `repair.link_not_found`."""
+        An unknown or replaced token is 404 `repair.link_not_found`. Limited per label
+        and per address (`FIELDLINE_TRACKING_RATE_LIMIT`, the public reads' budget)."""
+        limiter = current_app.extensions["fieldline_tracking_limiter"]
         with read_uow() as uow:
-            return services.describe_asset(uow.session, token)
+            return services.describe_asset(
+                uow.session, limiter, token, request.remote_addr or "unknown"
+            )
 
 
 @blp.route("/<string:token>/repair-requests")

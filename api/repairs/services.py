@@ -53,7 +53,12 @@ class Received:
     tracking_url: str  # the order's public tracking link (api.tracking)
 
 
-def describe_asset(session: Session, token: str) -> PublicAsset:
+def describe_asset(
+    session: Session, limiter: RateLimiter, token: str, client_address: str
+) -> PublicAsset:
+    """The labelled asset's names, counted per token and per address before the lookup
+    (with the public reads' budget, not the requests': a customer may reload the form)."""
+    limiter.hit(f"repair-view-token:{token}", f"repair-view-ip:{client_address}")
     asset = _asset_by_token(session, token)
     site = session.get_one(Site, asset.site_id)
     customer = session.get_one(Customer, asset.customer_id)

@@ -6,6 +6,7 @@ import hashlib
 import io
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import Engine, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
@@ -13,6 +14,8 @@ from werkzeug.test import TestResponse, encode_multipart
 from api.assets.models import Asset
 from api.config import Config
 from api.evidence.models import Photo
+from api.http.ratelimit import RateLimiter
+from api.ratelimits.storage import DatabaseStorage
 from api.repairs.photos import MAX_PHOTO_BYTES
 from api.repairs.routes import MAX_FORM_BYTES
 from api.workorders.models import WorkOrder, WorkOrderAsset
@@ -266,3 +269,26 @@ def test_a_nul_in_a_form_field_is_refused_naming_the_field_and_opens_nothing(
     assert problem["errors"][0]["field"] == "description"
     assert problem["errors"][0]["code"] == "contains_nul"
     assert count_rows(engine) == before
+
+
+def test_reading_a_label_is_limited_per_label_and_per_address(
+    client: ApiClient, factories: Factories, app: Flask, engine: Engine, monkeypatch: Any
+) -> None:
+    limiter = RateLimiter(DatabaseStorage(engine), "3/minute", "label-view-test")
+    monkeypatch.setitem(app.extensions, "fieldline_tracking_limiter", limiter)
+    world = factories.tenant()
+    asset = factories.asset(world, factories.site(world, factories.customer(world)))
+    token = _token(factories, asset)
+    first = {"REMOTE_ADDR": "198.51.100.1"}
+    for _ in range(2):
+        assert client.get(f"/r/{token}/asset", environ_base=first).status_code == 200
+    assert client.get(f"/r/{token}", environ_base=first).status_code == 200
+
+    over_label = client.get(f"/r/{token}/asset", environ_base={"REMOTE_ADDR": "198.51.100.2"})
+    assert_problem(over_label, 429, "request.rate_limited")
+    assert int(over_label.headers["Retry-After"]) > 0
+    assert (
+        client.get(f"/r/{token}", environ_base={"REMOTE_ADDR": "198.51.100.3"}).status_code == 429
+    )
+    guessing = client.get("/r/" + "g" * 32 + "/asset", environ_base=first)
+    assert_problem(guessing, 429, "request.rate_limited")

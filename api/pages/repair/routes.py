@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -59,8 +59,11 @@ def repair_request(token: str) -> BaseResponse:
 
 
 def _form(token: str, status: int = 200, **context: Any) -> BaseResponse:
+    limiter = current_app.extensions["fieldline_tracking_limiter"]
     with read_uow() as uow:
-        asset = services.describe_asset(uow.session, token)
+        asset = services.describe_asset(
+            uow.session, limiter, token, request.remote_addr or "unknown"
+        )
     english = i18n.current() == "en"
     shown = {
         "asset": (english and asset.name_en) or asset.name,
