@@ -41,9 +41,11 @@ class RepairAsset(MethodView):
         and per address (`FIELDLINE_TRACKING_RATE_LIMIT`, the public reads' budget)."""
         limiter = current_app.extensions["fieldline_tracking_limiter"]
         with read_uow() as uow:
-            return services.describe_asset(
+            asset = services.describe_asset(
                 uow.session, limiter, token, request.remote_addr or "unknown"
             )
+        # Outside /v1 nothing else says so: a shared cache kept a replaced label's customer.
+        return asset, 200, {"Cache-Control": "no-store"}
 
 
 @blp.route("/<string:token>/repair-requests")

@@ -151,9 +151,11 @@ class PublicVerification(MethodView):
         unknown token. Limited per token and per address (`FIELDLINE_TRACKING_RATE_LIMIT`)."""
         limiter = current_app.extensions["fieldline_tracking_limiter"]
         with read_uow() as uow:
-            return sealing.public_verification(
+            body = sealing.public_verification(
                 uow.session, limiter, token, request.remote_addr or "unknown"
             )
+        # Outside /v1 nothing else says so: a cache kept a stale "valid" after an amendment.
+        return body, 200, {"Cache-Control": "no-store"}
 
 
 @blp.route("/v1/signing-keys")

@@ -71,6 +71,7 @@ def test_a_label_opens_a_prefilled_work_order_with_photos(
 
     shown = client.get(f"/r/{token}/asset")
     assert shown.status_code == 200
+    assert shown.headers["Cache-Control"] == "no-store"  # names a customer; labels get replaced
     assert shown.get_json() == {
         "name": "3 号空调外机",
         "name_en": asset.name_en,

@@ -104,6 +104,7 @@ def test_a_sealed_report_holds_the_job_and_verifies(
     assert uploaded.status_code == 200 and uploaded.get_json()["report_id"] == sealed["id"]
 
     anyone = client.as_(None).get(sealed["verification_path"])
+    assert anyone.headers["Cache-Control"] == "no-store"  # an amendment changes the answer
     public = anyone.get_json()
     assert public["valid"] is True and public["work_order_number"].startswith("WO-")
     assert str(order_id) not in anyone.get_data(as_text=True)
