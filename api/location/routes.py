@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -11,7 +10,6 @@ from flask import Response
 from flask.views import MethodView
 
 from api.auth.permissions import Permission
-from api.db import utcnow
 from api.http.blueprint import Blueprint
 from api.http.context import new_uow, read_uow
 from api.http.guard import current_actor, requires
@@ -137,10 +135,10 @@ class TechnicianTrail(MethodView):
     def get(self, args: dict[str, Any], technician_id: uuid.UUID) -> Any:
         """The technician's trail between `from` and `to` (default: the last day):
         simplified (`tolerance_m`), with the geodesic distance travelled and the stops."""
-        end = args["end"] or utcnow()
-        start = args["start"] or end - timedelta(days=1)
         with read_uow() as uow:
-            fixes = services.trail(uow.session, current_actor(), technician_id, start, end)
+            fixes = services.trail(
+                uow.session, current_actor(), technician_id, args["start"], args["end"]
+            )
         trail = trails.build(fixes, args["tolerance_m"])
         if args["format"] == "gpx":
             return Response(

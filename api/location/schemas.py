@@ -7,12 +7,17 @@ the whole batch could not do.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, post_load, validate
 
+from api.db import utcnow
 from api.http.schemas import Schema, UTCDateTime, latitude, longitude
 from dispatch.fixes import MAX_BATCH, Fix, parse_fix
+
+# A trail is read into memory and simplified whole: a month is the most one asks for.
+MAX_TRAIL_WINDOW = timedelta(days=31)
 
 
 class FixSchema(Schema):
@@ -114,14 +119,35 @@ class VisitSchema(Schema):
 
 
 class TrailArgs(Schema):
+    """``to`` before ``from`` is ``end_not_after_start``, a span over 31 days
+    ``window_too_long`` (422 ``request.validation_failed``)."""
+
     start = UTCDateTime(
         data_key="from", load_default=None, metadata={"description": "Default: `to` minus a day"}
     )
-    end = UTCDateTime(data_key="to", load_default=None, metadata={"description": "Default: now"})
+    end = UTCDateTime(
+        data_key="to",
+        load_default=None,
+        metadata={
+            "description": f"Default: now; at most {MAX_TRAIL_WINDOW.days} days after `from`"
+        },
+    )
     tolerance_m = fields.Float(
         load_default=10.0, validate=validate.Range(min=0, max=1000), allow_nan=False
     )
     format = fields.String(load_default="geojson", validate=validate.OneOf(["geojson", "gpx"]))
+
+    @post_load
+    def _window(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        end = data["end"] or utcnow()
+        start = data["start"] or end - timedelta(days=1)
+        if end < start:
+            raise ValidationError("The end must be after the start.", "to")
+        if end - start > MAX_TRAIL_WINDOW:
+            raise ValidationError(
+                f"The time window is longer than {MAX_TRAIL_WINDOW.days} days.", "to"
+            )
+        return {**data, "start": start, "end": end}
 
 
 def read_fixes(items: list[Any]) -> tuple[list[Fix], list[int], list[tuple[int, str]]]:

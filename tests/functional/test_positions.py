@@ -323,3 +323,24 @@ def test_nan_and_infinity_are_refused_per_fix_and_the_rest_kept(tracked: Tracked
         (0, "location.invalid_fix"),
         (1, "location.invalid_fix"),
     ]
+
+
+def test_a_trail_asked_for_backwards_or_over_a_month_is_refused(tracked: Tracked) -> None:
+    tracked.send(fix(10, 0))
+    now = utcnow()
+
+    def stamp(at: datetime) -> str:
+        return at.isoformat().replace("+00:00", "Z")
+
+    backwards = tracked.trail(**{"from": stamp(now), "to": stamp(now - timedelta(hours=1))})
+    problem = assert_problem(backwards, 422, "request.validation_failed")
+    assert problem["errors"][0]["field"] == "to"
+    assert problem["errors"][0]["code"] == "end_not_after_start"
+    ages = tracked.trail(**{"from": "0001-01-01T00:00:00Z", "to": stamp(now)})
+    problem = assert_problem(ages, 422, "request.validation_failed")
+    assert (problem["errors"][0]["field"], problem["errors"][0]["code"]) == (
+        "to",
+        "window_too_long",
+    )
+    month = tracked.trail(**{"from": stamp(now - timedelta(days=31)), "to": stamp(now)})
+    assert month.status_code == 200
