@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -96,12 +97,27 @@ def _mine(session: Session, actor: Actor, subscription_id: uuid.UUID) -> PushSub
 
 
 def check_endpoint(endpoint: str, allow_http_loopback: bool) -> None:
+    """An https URL on a public host: the worker POSTs to it, so a subscription (anyone
+    with a tracking link can make one) must not aim it at this server's own network."""
     parts = urlsplit(endpoint)
-    if parts.scheme == "https" and parts.hostname:
+    if parts.scheme == "https" and parts.hostname and not _internal(parts.hostname):
         return
     if parts.scheme == "http" and allow_http_loopback and parts.hostname in _LOOPBACK:
         return
     raise PushEndpointRefused(errors=[FieldProblem("endpoint", "invalid_format")])
+
+
+def _internal(host: str) -> bool:
+    """A name or address literal for this machine or a private network. (A public name
+    that resolves to a private address is the sender's to refuse, not this check's.)"""
+    name = host.rstrip(".").lower()
+    if name == "localhost" or name.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def check_keys(p256dh: str, auth: str) -> None:

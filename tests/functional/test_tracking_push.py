@@ -160,3 +160,19 @@ def test_a_subscription_needs_a_working_link_and_real_keys(
         422,
         "push.endpoint_refused",
     )
+    # The worker would POST to it: nothing on this server's own network.
+    for inward in (
+        "https://127.0.0.1/x",
+        "https://localhost:5432/x",
+        "https://10.0.0.5/x",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/x",
+        "https://[fd00::1]/x",
+        "https://0.0.0.0/x",
+    ):
+        aimed = BrowserKeys().subscription(inward)
+        assert_problem(
+            client.post(f"/v1/tracking/{job.token}/push-subscriptions", json=aimed),
+            422,
+            "push.endpoint_refused",
+        )
