@@ -20,6 +20,16 @@ class PushEndpointRefused(InvalidInput):
     }
 
 
+class TooManyPushSubscriptions(Conflict):
+    """An order's tracking link has as many browsers subscribed as it may have."""
+
+    code = "push.too_many_subscriptions"
+    titles = {
+        "en": "This order already notifies as many browsers as it can",
+        "zh-CN": "此工单的通知订阅已达上限",
+    }
+
+
 class VapidKeyUnavailable(Conflict):
     """The tenant's VAPID private key opens with neither the old nor the new secret."""
 

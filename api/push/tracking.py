@@ -8,7 +8,11 @@ message per subscription, each its own outbox message so one broken browser does
 not hold back the others, in the language of the page it subscribed from, opening
 the tracking page on a tap. A subscription whose link stopped working (revoked,
 rotated, expired) is dropped at its next delivery instead of being sent anything,
-as is one the push service says is gone (404, 410).
+as is one the push service says is gone (404, 410). An order has at most
+:data:`MAX_SUBSCRIPTIONS` browsers subscribed through its working link (a family's
+phones and a laptop fit; one link cannot make each status change a flood of pushes);
+one more is ``push.too_many_subscriptions`` until one unsubscribes or the link is
+rotated.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +33,7 @@ from api.outbox.models import OutboxMessage
 from api.outbox.services import publish
 from api.outbox.worker import Handler
 from api.push import vapid
-from api.push.errors import PushSubscriptionNotFound
+from api.push.errors import PushSubscriptionNotFound, TooManyPushSubscriptions
 from api.push.models import TrackingPushSubscription
 from api.push.notifier import WebPushNotifier
 from api.push.services import SubscribeCommand, check_endpoint, check_keys
@@ -37,6 +41,7 @@ from api.tracking import links
 from api.tracking.rules import LANGUAGES, TITLES, Step
 
 TOPIC = "tracking.push"
+MAX_SUBSCRIPTIONS = 10  # browsers subscribed to one order
 # What a customer hears about, and how it reads (the tracking page's step titles).
 _STEPS = {
     "assigned": Step.TECHNICIAN_ASSIGNED,
@@ -78,6 +83,7 @@ def subscribe(
         link, order = links.open_link(session, visitor.token)
         row = _by_endpoint(session, order.tenant_id, order.id, command.endpoint)
         if row is None:
+            _check_room(session, order.tenant_id, order.id, link.id)
             row = TrackingPushSubscription(
                 tenant_id=order.tenant_id, work_order_id=order.id, endpoint=command.endpoint
             )
@@ -91,6 +97,22 @@ def subscribe(
         _fill(row, link.id, command, language)
         uow.commit()
         return row
+
+
+def _check_room(
+    session: Session, tenant_id: uuid.UUID, order_id: uuid.UUID, link_id: uuid.UUID
+) -> None:
+    """Room for one more browser on the order through its working link (subscriptions
+    through a link that stopped working are dropped at their next delivery)."""
+    held = session.scalar(
+        select(func.count()).where(
+            TrackingPushSubscription.tenant_id == tenant_id,
+            TrackingPushSubscription.work_order_id == order_id,
+            TrackingPushSubscription.link_id == link_id,
+        )
+    )
+    if (held or 0) >= MAX_SUBSCRIPTIONS:
+        raise TooManyPushSubscriptions(extra={"max_subscriptions": MAX_SUBSCRIPTIONS})
 
 
 def unsubscribe(

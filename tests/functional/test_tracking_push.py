@@ -176,3 +176,33 @@ def test_a_subscription_needs_a_working_link_and_real_keys(
             422,
             "push.endpoint_refused",
         )
+
+
+def test_an_order_takes_at_most_ten_browsers_and_a_resubscribe_still_works(
+    job: Job, push_service: PushService, uow_factory: UnitOfWorkFactory
+) -> None:
+    job.share()
+    browsers = [BrowserKeys() for _ in range(tracking_push.MAX_SUBSCRIPTIONS)]
+    ids = [_subscribe(job, b, f"{push_service.origin}/p/{n}") for n, b in enumerate(browsers)]
+
+    one_more = job.client.post(
+        f"/v1/tracking/{job.token}/push-subscriptions",
+        json=BrowserKeys().subscription(f"{push_service.origin}/p/more"),
+    )
+    assert_problem(one_more, 409, "push.too_many_subscriptions")
+    assert one_more.get_json()["max_subscriptions"] == 10
+    # A browser already subscribed renews its keys; one that leaves makes room.
+    assert _subscribe(job, browsers[0], f"{push_service.origin}/p/0") == ids[0]
+    assert (
+        job.client.delete(f"/v1/tracking/{job.token}/push-subscriptions/{ids[1]}").status_code
+        == 204
+    )
+    _subscribe(job, BrowserKeys(), f"{push_service.origin}/p/more")
+    with uow_factory.reader() as uow:
+        held = uow.session.scalars(select(TrackingPushSubscription.id)).all()
+    assert len(held) == tracking_push.MAX_SUBSCRIPTIONS
+    # A new link (the old one revoked) has room at once: the old link's subscriptions
+    # no longer count, and go at their next delivery.
+    job.admin.delete(f"/v1/work-orders/{job.order.id}/tracking-link")
+    job.share()
+    _subscribe(job, BrowserKeys(), f"{push_service.origin}/p/new-link")
