@@ -68,7 +68,12 @@ def notifiers(config: Config) -> list[Notifier]:
     from api.push.notifier import WebPushNotifier
 
     channels: list[Notifier] = [
-        WebPushNotifier(config.resolved_secret_key(), config.vapid_subject, config.push_ttl_seconds)
+        WebPushNotifier(
+            config.resolved_secret_key(),
+            config.vapid_subject,
+            config.push_ttl_seconds,
+            allow_loopback=config.push_allow_http_loopback,
+        )
     ]
     if config.smtp_host:
         settings = SmtpSettings(

@@ -7,7 +7,9 @@ offline phone; ``Urgency: high`` wakes a phone for the steps a customer waits
 for; ``Topic`` (the notification id) makes a resend of the same notification
 replace the first while it is still undelivered, so a worker that crashed after
 sending cannot show it twice. A 404 or 410 means the browser unsubscribed: the
-subscription is deleted. A 429, a 5xx or a network error raises
+subscription is deleted, as is one whose endpoint leads to this server's own network
+(:mod:`api.push.outbound` checks the address each connection reaches, and follows no
+redirect). A 429, a 5xx or a network error raises
 :class:`DeliveryFailed` and the outbox tries again with backoff; any other
 answer is final (retrying a 400 or 413 would get the same).
 """
@@ -29,6 +31,7 @@ from api.db import utcnow
 from api.notifications.channels import DeliveryFailed, Message
 from api.push import vapid
 from api.push.models import PushSubscription
+from api.push.outbound import InwardTarget, PublicSession
 from api.users.models import User
 
 log = logging.getLogger("fieldline.push")
@@ -62,9 +65,19 @@ def payload(message: Message) -> bytes:
 class WebPushNotifier:
     name = "web_push"
 
-    def __init__(self, secret: str, subject: str, ttl_seconds: int, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        secret: str,
+        subject: str,
+        ttl_seconds: int,
+        timeout: float = 10.0,
+        *,
+        allow_loopback: bool = False,
+    ) -> None:
+        """``allow_loopback``: deliver to this machine too (the tests' push service)."""
         self._secret, self._subject = secret, subject
         self._ttl, self._timeout = ttl_seconds, timeout
+        self._http = PublicSession(allow_loopback)
 
     def targets(self, session: Session, user: User) -> list[str]:
         found = session.scalars(
@@ -114,7 +127,11 @@ class WebPushNotifier:
                     "Topic": message.notification_id.hex,
                 },
                 timeout=self._timeout,
+                requests_session=self._http,
             )
+        except InwardTarget:
+            log.warning("push endpoint leads inward: subscription dropped")
+            return "gone"
         except WebPushException as exc:
             return self._failed(exc)
         except requests.RequestException as exc:

@@ -73,7 +73,7 @@ def test_without_a_subscribed_browser_the_notification_arrives_by_email_instead(
         subscribed = client.as_(scene.contact_token).post("/v1/push/subscriptions", json=body)
         assert subscribed.status_code == 201
         channels = [
-            WebPushNotifier(SECRET, "mailto:ops@example.com", ttl_seconds=60),
+            WebPushNotifier(SECRET, "mailto:ops@example.com", ttl_seconds=60, allow_loopback=True),
             EmailNotifier(SmtpSettings(host="127.0.0.1", port=port, sender="ops@example.com")),
         ]
         topics = {**HANDLERS, **delivery.handlers(channels)}
@@ -150,7 +150,7 @@ def test_each_person_chooses_whether_email_comes_as_well_or_never(
         )
         assert refused.status_code == 422
         channels = [
-            WebPushNotifier(SECRET, "mailto:ops@example.com", ttl_seconds=60),
+            WebPushNotifier(SECRET, "mailto:ops@example.com", ttl_seconds=60, allow_loopback=True),
             EmailNotifier(SmtpSettings(host="127.0.0.1", port=port)),
         ]
         topics = {**HANDLERS, **delivery.handlers(channels)}

@@ -35,7 +35,7 @@ def push_service() -> Iterator[PushService]:
 
 @pytest.fixture
 def topics() -> dict[str, Handler]:
-    channels = [WebPushNotifier(SECRET, SUBJECT, ttl_seconds=3600)]
+    channels = [WebPushNotifier(SECRET, SUBJECT, ttl_seconds=3600, allow_loopback=True)]
     return {**HANDLERS, **delivery.handlers(channels), **tracking_push.handlers(channels)}
 
 
@@ -206,3 +206,20 @@ def test_an_order_takes_at_most_ten_browsers_and_a_resubscribe_still_works(
     job.admin.delete(f"/v1/work-orders/{job.order.id}/tracking-link")
     job.share()
     _subscribe(job, BrowserKeys(), f"{push_service.origin}/p/new-link")
+
+
+def test_an_endpoint_that_leads_to_this_servers_network_is_never_posted_to(
+    job: Job, uow_factory: UnitOfWorkFactory, push_service: PushService
+) -> None:
+    # Subscribed while its name pointed outward; by the time of the push the name leads
+    # here (DNS changed, or rebinding). The worker's guard checks where it connects.
+    job.to(Status.ACCEPTED)
+    job.share()
+    _subscribe(job, BrowserKeys(), f"{push_service.origin}/p/phone")
+    guarded = [WebPushNotifier(SECRET, SUBJECT, ttl_seconds=3600)]  # no loopback allowed
+    job.to(Status.EN_ROUTE)
+    _work(uow_factory, {**HANDLERS, **tracking_push.handlers(guarded)})
+
+    assert push_service.received == []
+    with uow_factory.reader() as uow:  # dropped, not retried
+        assert uow.session.scalars(select(TrackingPushSubscription)).all() == []

@@ -35,7 +35,12 @@ def push_service() -> Iterator[PushService]:
 
 @pytest.fixture
 def topics() -> dict[str, Handler]:
-    return {**HANDLERS, **delivery.handlers([WebPushNotifier(SECRET, SUBJECT, ttl_seconds=3600)])}
+    return {
+        **HANDLERS,
+        **delivery.handlers(
+            [WebPushNotifier(SECRET, SUBJECT, ttl_seconds=3600, allow_loopback=True)]
+        ),
+    }
 
 
 def _work(uow_factory: UnitOfWorkFactory, topics: dict[str, Handler]) -> None:
