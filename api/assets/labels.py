@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api import scoping
 from api.assets.errors import AssetNotFound
-from api.assets.models import Asset, new_label_token
+from api.assets.models import LABEL_TOKEN, Asset, new_label_token
 from api.assets.queries import access_asset
 from api.audit import services as audit
 from api.auth.actor import Actor
@@ -26,7 +26,7 @@ from media.labels import Label, label_sheet_pdf
 
 # The path a label's URL ends with (any host: a label printed under an earlier public
 # URL is still ours); the token as new_label_token makes it.
-_LABEL_PATH = re.compile(r"/r/([A-Za-z0-9_-]{32})/?$")
+_LABEL_PATH = re.compile(rf"/r/({LABEL_TOKEN.pattern})/?$")
 
 
 def repair_url(public_url: str, asset: Asset) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from datetime import date
@@ -12,7 +13,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from api.db import Base, TenantOwned, Timestamped, Versioned, enum_type, new_id
 from sync_protocol.entities import Symbology  # one spelling for server and devices
 
-__all__ = ["Asset", "Symbology", "new_label_token"]
+__all__ = ["LABEL_TOKEN", "Asset", "Symbology", "new_label_token"]
+
+
+# What new_label_token makes: 32 URL-safe characters.
+LABEL_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 def new_label_token() -> str:

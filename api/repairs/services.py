@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.assets.models import Asset
+from api.assets.models import LABEL_TOKEN, Asset
 from api.auth.actor import system_actor
 from api.customers.models import Customer
 from api.db import UnitOfWork
@@ -58,6 +58,7 @@ def describe_asset(
 ) -> PublicAsset:
     """The labelled asset's names, counted per token and per address before the lookup
     (with the public reads' budget, not the requests': a customer may reload the form)."""
+    _check_shape(token)
     limiter.hit(f"repair-view-token:{token}", f"repair-view-ip:{client_address}")
     asset = _asset_by_token(session, token)
     site = session.get_one(Site, asset.site_id)
@@ -78,6 +79,7 @@ def open_repair_request(
     public_url: str = "",
 ) -> Received:
     """A new work order at the labelled asset, or 404 ``repair.link_not_found``."""
+    _check_shape(token)
     limiter.hit(f"repair-token:{token}", f"repair-ip:{client_address}")
     with uow:
         asset = _asset_by_token(uow.session, token)
@@ -109,6 +111,12 @@ def open_repair_request(
         attach_photos(uow, tenant_id, order.id, asset_id, kept)
     shared = tracking_links.issue_link(uow, tenant_id, order.id, public_url)
     return Received(order.number, shared.url)
+
+
+def _check_shape(token: str) -> None:
+    """404 for what cannot be a label token (before any counting: nothing is written)."""
+    if not LABEL_TOKEN.fullmatch(token):
+        raise RepairLinkNotFound()
 
 
 def _asset_by_token(session: Session, token: str) -> Asset:

@@ -10,6 +10,7 @@ byte anywhere in the stored report, its hash or its signature fails.
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
@@ -41,6 +42,8 @@ from signatures.canonical import canonical_bytes
 from signatures.seal import Seal, Verdict, seal, verify
 
 SEALABLE = frozenset({Status.COMPLETED, Status.CLOSED})
+# What a report's public token is (secrets.token_urlsafe(32): 43 URL-safe characters).
+_REPORT_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 def seal_report(
@@ -146,8 +149,10 @@ def public_verification(
     replaced it. Never the report's content or an internal id. Counted per token and
     per client address before the lookup (429 ``request.rate_limited``), as the other
     public links are: each check re-verifies the seal, and guessing is held back too."""
-    limiter.hit(f"verify-token:{token[:64]}", f"verify-ip:{address}")
-    row = report_by_token(session, token[:64])
+    if not _REPORT_TOKEN.fullmatch(token):
+        raise ReportNotFound()  # before any counting: nothing is written
+    limiter.hit(f"verify-token:{token}", f"verify-ip:{address}")
+    row = report_by_token(session, token)
     verdict = verify_stored(session, row)
     timezone = session.scalar(select(Tenant.timezone).where(Tenant.id == row.tenant_id))
     return {

@@ -270,6 +270,6 @@ def test_the_public_verification_is_limited_per_report_and_per_address(
     assert int(over_report.headers["Retry-After"]) > 0
     assert anyone.get(page, environ_base={"REMOTE_ADDR": "198.51.100.3"}).status_code == 429
     guessing = anyone.get(
-        "/v/" + "g" * 32 + "/verification", environ_base={"REMOTE_ADDR": "198.51.100.1"}
+        "/v/" + "g" * 43 + "/verification", environ_base={"REMOTE_ADDR": "198.51.100.1"}
     )
     assert_problem(guessing, 429, "request.rate_limited")
