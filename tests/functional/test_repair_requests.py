@@ -23,7 +23,15 @@ from tests.conftest import count_rows
 from tests.functional.test_sync_blobs import stored_files
 from tests.support.api_client import ApiClient, assert_problem
 from tests.support.factories import Factories
+from tests.support.factories.core import World
 from tests.support.images import jpeg, noise_jpeg
+
+
+def _labelled(factories: Factories) -> tuple[World, Asset, str]:
+    """A tenant with one asset at a customer's site, and its label's token."""
+    world = factories.tenant()
+    asset = factories.asset(world, factories.site(world, factories.customer(world)))
+    return world, asset, _token(factories, asset)
 
 
 def _token(factories: Factories, asset: Asset) -> str:
@@ -122,9 +130,7 @@ def test_an_unknown_token_is_not_found_and_opens_nothing(
 def test_the_honeypot_answers_like_a_success_and_keeps_nothing(
     client: ApiClient, factories: Factories, engine: Engine
 ) -> None:
-    world = factories.tenant()
-    asset = factories.asset(world, factories.site(world, factories.customer(world)))
-    token = _token(factories, asset)
+    *_, token = _labelled(factories)
     before = count_rows(engine)
 
     trapped = _post(client, token, _form(website="http://spam.example"))
@@ -137,9 +143,7 @@ def test_the_honeypot_answers_like_a_success_and_keeps_nothing(
 def test_bad_input_is_refused_before_an_order_opens(
     client: ApiClient, factories: Factories, engine: Engine
 ) -> None:
-    world = factories.tenant()
-    asset = factories.asset(world, factories.site(world, factories.customer(world)))
-    token = _token(factories, asset)
+    *_, token = _labelled(factories)
     before = count_rows(engine)["work_orders"]
 
     too_long = _post(client, token, _form(description="漏" * 2001))
@@ -188,9 +192,7 @@ def test_three_phone_photos_of_several_megabytes_are_accepted(
     client: ApiClient, factories: Factories, config: Config
 ) -> None:
     """Up to the form's limit, well past the 1 MiB of an ordinary API body."""
-    world = factories.tenant()
-    asset = factories.asset(world, factories.site(world, factories.customer(world)))
-    token = _token(factories, asset)
+    world, _, token = _labelled(factories)
     photos = [noise_jpeg((2200, 1800), seed) for seed in range(3)]
     assert all(4_000_000 < len(p) < MAX_PHOTO_BYTES for p in photos)
     at_the_limit = _padded("exactly 5 MiB", MAX_PHOTO_BYTES)
@@ -207,9 +209,7 @@ def test_three_phone_photos_of_several_megabytes_are_accepted(
 def test_a_photo_over_5_mib_is_refused_and_nothing_is_kept(
     client: ApiClient, factories: Factories, engine: Engine, config: Config
 ) -> None:
-    world = factories.tenant()
-    asset = factories.asset(world, factories.site(world, factories.customer(world)))
-    token = _token(factories, asset)
+    world, _, token = _labelled(factories)
     before = _kept(engine)
     fine, over = jpeg("fine"), _padded("one byte over", MAX_PHOTO_BYTES + 1)
 
@@ -237,9 +237,7 @@ def _urlencoded(client: ApiClient, token: str, body: bytes) -> TestResponse:
 def test_an_over_size_form_is_refused_as_too_large_and_nothing_is_kept(
     client: ApiClient, factories: Factories, engine: Engine, config: Config
 ) -> None:
-    world = factories.tenant()
-    asset = factories.asset(world, factories.site(world, factories.customer(world)))
-    token = _token(factories, asset)
+    world, _, token = _labelled(factories)
     before = _kept(engine)
     four_mib = _padded("big", 4 * 1024 * 1024)
     assert 4 * len(four_mib) > MAX_FORM_BYTES
@@ -259,9 +257,7 @@ def test_an_over_size_form_is_refused_as_too_large_and_nothing_is_kept(
 def test_a_nul_in_a_form_field_is_refused_naming_the_field_and_opens_nothing(
     client: ApiClient, factories: Factories, engine: Engine
 ) -> None:
-    world = factories.tenant()
-    asset = factories.asset(world, factories.site(world, factories.customer(world)))
-    token = _token(factories, asset)
+    *_, token = _labelled(factories)
     before = count_rows(engine)
 
     sent = _post(client, token, _form(description="漏水\x00了"))
@@ -277,9 +273,7 @@ def test_reading_a_label_is_limited_per_label_and_per_address(
 ) -> None:
     limiter = RateLimiter(DatabaseStorage(engine), "3/minute", "label-view-test")
     monkeypatch.setitem(app.extensions, "fieldline_tracking_limiter", limiter)
-    world = factories.tenant()
-    asset = factories.asset(world, factories.site(world, factories.customer(world)))
-    token = _token(factories, asset)
+    *_, token = _labelled(factories)
     first = {"REMOTE_ADDR": "198.51.100.1"}
     for _ in range(2):
         assert client.get(f"/r/{token}/asset", environ_base=first).status_code == 200
