@@ -112,13 +112,26 @@ HEIGHT_CERTIFICATE = (
     6,
 )
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
-_NIGHT = [["00:00", "08:30"], ["17:30", "24:00"]]
-# A team's on-call rota, by position in the team (the leader, 0, works days): nights
-# Monday to Thursday, nights Friday to Sunday, and weekend days. With the weekday day
-# shift, every hour of the week is covered.
+# A team's on-call rota, by position in the team (the leader, 0, works days): the nights
+# that begin Monday to Thursday, the nights that begin Friday to Sunday, and weekend
+# days. A night runs 16:30 to 09:30 the next morning, so each handover (with the day
+# shift, 08:30-17:30) overlaps by an hour: at any moment someone stays on shift for at
+# least the next hour, and a job still fits a customer's window that is about to end.
+_EVENING, _MORNING = ["16:30", "24:00"], ["00:00", "09:30"]
+
+
+def _nights(evenings: tuple[str, ...]) -> dict[str, list[list[str]]]:
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    hours: dict[str, list[list[str]]] = {}
+    for day in evenings:
+        hours.setdefault(day, []).append(_EVENING)
+        hours.setdefault(days[(days.index(day) + 1) % 7], []).insert(0, _MORNING)
+    return hours
+
+
 ROTA: dict[int, dict[str, Any]] = {
-    1: {day: _NIGHT for day in ("mon", "tue", "wed", "thu")},
-    2: {day: _NIGHT for day in ("fri", "sat", "sun")},
+    1: _nights(("mon", "tue", "wed", "thu")),
+    2: _nights(("fri", "sat", "sun")),
     3: {day: [["08:30", "17:30"]] for day in ("sat", "sun")},
 }
 
