@@ -18,10 +18,9 @@ append continues the running hash of the bytes before it when this process holds
 (:class:`RunningDigests`: every append of a one-``PATCH`` upload, and consecutive
 appends that reach the same worker), so the last byte needs no second pass over the
 file to hash it; an append that finds no running hash leaves the hash to be taken
-from the file at the end. The markup (polyglot) scan of :mod:`media.validate` runs
-alongside the hash in the same reads (:class:`Running`), on the same terms, and so does
-a JPEG's validating decode, on a thread of its own fed the same reads
-(:mod:`media.draft`).
+from the file at the end. The markup (polyglot) scan of :mod:`media.validate` and a
+JPEG's structure walk (:mod:`media.jpeg_check`) run alongside the hash in the same reads
+(:class:`Running`), on the same terms.
 
 An append that fails its ``Upload-Checksum`` (or would exceed the length) leaves
 the file as it was. An append whose connection breaks keeps what arrived, unless it
@@ -50,8 +49,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from media.blobs import ByteSource
-from media.draft import JPEG_MAGIC, DraftDecode
-from media.validate import Decoded, MarkupScan
+from media.jpeg_check import JpegCheck
+from media.validate import MAX_PIXELS, MAX_SIDE, MarkupScan
 from media.writeback import start_writeback
 
 TUS_VERSION = "1.0.0"
@@ -129,37 +128,22 @@ class UploadState:
 
 class Running:
     """What is worked out while an upload's bytes arrive, from its first byte on: the
-    SHA-256, :mod:`media.validate`'s markup scan and, for a JPEG, its validating decode
-    on a thread of its own (:mod:`media.draft`), so the last byte runs none of them over
-    the file again. Whoever drops a state without finishing it calls :meth:`close`."""
+    SHA-256, :mod:`media.validate`'s markup scan and the walk of a JPEG's structure
+    (:mod:`media.jpeg_check`; fed whatever the bytes are, used only if they are a JPEG),
+    so the last byte reads none of them from the file again."""
 
-    def __init__(self, name: str = "upload") -> None:
+    def __init__(self) -> None:
         self._sha256 = hashlib.sha256()
         self.markup = MarkupScan()
-        self._name = name
-        self._draft: DraftDecode | None = None
-        self._fed = 0
+        self.jpeg = JpegCheck(MAX_PIXELS, MAX_SIDE)
 
     def update(self, data: bytes, /) -> None:
-        if self._fed == 0 and data.startswith(JPEG_MAGIC):  # a JPEG: decode as it comes
-            self._draft = DraftDecode.start(f"draft-{self._name}")
-        self._fed += len(data)
-        if self._draft is not None:  # first: it decodes these while the hash runs
-            self._draft.feed(data)
-        self._sha256.update(data)  # without the GIL, beside the decoder
+        self._sha256.update(data)  # without the GIL
         self.markup.update(data)
+        self.jpeg.update(data)
 
     def hexdigest(self) -> str:
         return self._sha256.hexdigest()
-
-    def decoded(self) -> Decoded | None:
-        """Every byte arrived: the JPEG decode's outcome, or None if there was none (not
-        a JPEG, no decoder free, or it gave up), so the file is decoded instead."""
-        return self._draft.finish() if self._draft is not None else None
-
-    def close(self) -> None:
-        if self._draft is not None:
-            self._draft.close()
 
 
 @dataclass(frozen=True)
@@ -177,8 +161,7 @@ class RunningDigests:
     and only truncate back to it), so an entry is kept only once its offset is recorded
     (:meth:`keep`), and :meth:`take` removes it: an append that fails cannot leave a
     state behind that no longer matches the file. Bounded; a missing entry only costs
-    one read and decode of the file when the upload completes. An entry that goes
-    (evicted, forgotten, or found at another offset) is closed, which ends its decoder.
+    one read of the file when the upload completes.
     """
 
     def __init__(self, max_entries: int = 256) -> None:
@@ -190,39 +173,25 @@ class RunningDigests:
         """The running state of the bytes before ``offset`` (a new one at 0), or None."""
         with self._lock:
             entry = self._entries.pop(upload_id, None)
-        if entry is not None and entry[0] != offset:
-            entry[1].close()  # another worker took the upload on meanwhile
-            entry = None
         if offset == 0:
-            if entry is not None:
-                entry[1].close()
-            return Running(str(upload_id))
-        return entry[1] if entry is not None else None
+            return Running()
+        return entry[1] if entry is not None and entry[0] == offset else None
 
     def keep(self, upload_id: uuid.UUID, offset: int, running: Running) -> None:
-        gone: list[Running] = []
         with self._lock:
-            previous = self._entries.pop(upload_id, None)
-            if previous is not None and previous[1] is not running:
-                gone.append(previous[1])
+            self._entries.pop(upload_id, None)
             self._entries[upload_id] = (offset, running)
             while len(self._entries) > self.max_entries:
-                gone.append(self._entries.popitem(last=False)[1][1])
-        for state in gone:
-            state.close()
+                self._entries.popitem(last=False)
 
     def forget(self, upload_id: uuid.UUID) -> None:
         with self._lock:
-            entry = self._entries.pop(upload_id, None)
-        if entry is not None:
-            entry[1].close()
+            self._entries.pop(upload_id, None)
 
     def clear(self) -> None:
-        """Forget every upload (their decoders end)."""
+        """Forget every upload."""
         with self._lock:
-            entries, self._entries = list(self._entries.values()), OrderedDict()
-        for _, state in entries:
-            state.close()
+            self._entries = OrderedDict()
 
 
 RUNNING = RunningDigests()  # this process's (each gunicorn worker has its own)

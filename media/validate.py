@@ -1,17 +1,22 @@
-"""Image validation before anything is kept: magic bytes, Pillow verify and full load, limits.
+"""Image validation before anything is kept: magic bytes, markup, structure or decode, limits.
 
-Every refusal carries a stable problem code (``media.*``) and the HTTP status the API maps
-it to; a caller validates *before* it writes a blob row, an evidence row or a file, so a
-refused upload leaves nothing behind. :func:`check_image` fits ``BlobStore.put``'s
-``check``: the store hands it the verified bytes on local disk before they become visible.
+Every refusal carries a stable problem code (``media.*``, :mod:`media.refusals`) and the
+HTTP status the API maps it to; a caller validates *before* it writes a blob row, an
+evidence row or a file, so a refused upload leaves nothing behind. :func:`check_image`
+fits ``BlobStore.put``'s ``check``: the store hands it the verified bytes on local disk
+before they become visible.
 
 Validation reads from a file, never the whole body into memory: the type comes from
-the first bytes, the markup scan reads 1 MiB at a time (or was fed the bytes as they
-arrived: :class:`MarkupScan`), and Pillow decodes from the
-file. A JPEG is decoded at 1/8 scale (its draft mode still reads every entropy-coded
-block, so a truncated or broken file fails as it would at full size), so judging a
-12-megapixel photo costs about 0.6 MB of pixels instead of 36 MB; PNG, WebP and
-HEIC/HEIF are decoded whole, so their cost is bounded by :data:`MAX_PIXELS`.
+the first bytes, then one pass reads 1 MiB at a time for the markup scan and, for a
+JPEG, the walk of its structure (:mod:`media.jpeg_check`: every segment and scan up to
+the end-of-image marker, the header read by libjpeg itself, the limits from the frame),
+unless both were fed the bytes as they arrived (:class:`MarkupScan`,
+:class:`~media.jpeg_check.JpegCheck`); Pillow then opens and verifies the file. A
+JPEG's pixels are not decoded here: libjpeg treats damage inside the entropy-coded data
+as a warning, so a decode refuses nothing there that the walk lets through (a test
+checks that by property), and it would cost 20 times the walk. The photo pipeline
+decodes every photo later for its derivatives. PNG, WebP and HEIC/HEIF are decoded
+whole, so their cost is bounded by :data:`MAX_PIXELS`.
 """
 
 from __future__ import annotations
@@ -19,13 +24,36 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
 import pillow_heif
 from PIL import Image
+
+from media.jpeg_check import JpegCheck
+from media.refusals import (
+    CorruptImage,
+    MediaRefused,
+    PolyglotImage,
+    TooManyPixels,
+    UnsupportedType,
+)
+
+__all__ = [  # the refusals are raised (and imported by callers) from here
+    "MAX_PIXELS",
+    "MAX_SIDE",
+    "CorruptImage",
+    "ImageInfo",
+    "MarkupScan",
+    "MediaRefused",
+    "PolyglotImage",
+    "TooManyPixels",
+    "UnsupportedType",
+    "check_image",
+    "sniff",
+    "validate_image",
+]
 
 MAX_PIXELS = 50_000_000
 MAX_SIDE = 20_000
@@ -67,34 +95,6 @@ class ImageInfo:
     mime: str
     width: int
     height: int
-
-
-class MediaRefused(ValueError):
-    """The bytes are not an image the server keeps; nothing was stored."""
-
-    code = "media.invalid"
-    status = 422
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class UnsupportedType(MediaRefused):
-    code = "media.unsupported_type"
-    status = 415
-
-
-class CorruptImage(MediaRefused):
-    code = "media.corrupt"
-
-
-class TooManyPixels(MediaRefused):
-    code = "media.too_many_pixels"
-
-
-class PolyglotImage(MediaRefused):
-    code = "media.polyglot"
 
 
 # ISO BMFF brands of HEIF images (not sequences): HEVC-coded ones are HEIC.
@@ -151,94 +151,67 @@ class MarkupScan:
         )
 
 
-@dataclass(frozen=True)
-class Decoded:
-    """What :func:`decode_jpeg_stream` made of a JPEG's bytes as they arrived, under the
-    limits it was given: the image's size, or the refusal the decode raised."""
-
-    max_pixels: int
-    max_side: int
-    size: tuple[int, int] | None = None
-    refusal: MediaRefused | None = None
-
-    def result(self) -> tuple[int, int]:
-        if self.refusal is not None:
-            raise self.refusal
-        assert self.size is not None
-        return self.size
-
-
 def validate_image(
     data: bytes | BinaryIO,
     *,
     max_pixels: int = MAX_PIXELS,
     max_side: int = MAX_SIDE,
     scanned: MarkupScan | None = None,
-    decoded: Decoded | None = None,
+    checked: JpegCheck | None = None,
 ) -> ImageInfo:
     """Check ``data`` (bytes, or a readable, seekable file at its start) is one whole image
     of a supported type, or raise a :class:`MediaRefused`. ``scanned``: a
     :class:`MarkupScan` already fed every byte of ``data`` in order, so the markup scan
-    is not run over them again. ``decoded``: the outcome of :func:`decode_jpeg_stream`
-    over every byte of ``data`` in order, so a JPEG is not decoded again (its refusal,
-    if it had one, is raised here, after the type and markup checks as always)."""
+    is not run over them again; ``checked``: likewise a :class:`JpegCheck` (used if its
+    limits are these), so a JPEG's structure is not walked again."""
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     start = source.tell()
     mime = sniff(source.read(_SNIFF_BYTES))
     if mime is None:
         raise UnsupportedType("the bytes are not a JPEG, PNG, WebP or HEIC/HEIF image")
-    source.seek(start)
-    if scanned.found if scanned is not None else _carries_markup(source):
-        raise PolyglotImage("the image carries markup or script a browser could run")
-    source.seek(start)
-    if (
-        decoded is not None
-        and mime == "image/jpeg"
-        and (decoded.max_pixels, decoded.max_side) == (max_pixels, max_side)
+    walk = None  # a JPEG walk to feed here, unless one was fed every byte under these limits
+    if mime == "image/jpeg" and (
+        checked is None or (checked.max_pixels, checked.max_side) != (max_pixels, max_side)
     ):
-        width, height = decoded.result()
+        checked = walk = JpegCheck(max_pixels, max_side)
+    source.seek(start)
+    if scanned is None or walk is not None:
+        scanned = _read_through(source, scanned, walk)
+        source.seek(start)
+    if scanned.found:
+        raise PolyglotImage("the image carries markup or script a browser could run")
+    if mime == "image/jpeg" and checked is not None:
+        width, height = checked.result()
+        _open_jpeg(source)
     else:
         width, height = _decode(source, mime, max_pixels, max_side)
     return ImageInfo(mime=mime, width=width, height=height)
 
 
-def decode_jpeg_stream(
-    source: BinaryIO,
-    before_load: Callable[[Image.Image], None],
-    *,
-    max_pixels: int = MAX_PIXELS,
-    max_side: int = MAX_SIDE,
-) -> Decoded:
-    """The JPEG decode of :func:`validate_image` (limits, then every entropy-coded block
-    at 1/8 scale) over a source whose bytes may still be arriving: it is opened once, not
-    probed and reopened (``verify`` does nothing for a JPEG), so a source that keeps
-    only the bytes not yet decoded can serve it. ``before_load`` is called with the
-    opened image once its size passed the limits, just before the decode seeks back to
-    the start and reads on to the end.
+def _read_through(
+    source: BinaryIO, scanned: MarkupScan | None, walk: JpegCheck | None
+) -> MarkupScan:
+    """One pass over ``source`` feeds each read to the markup scan (a new one, unless
+    ``scanned`` was fed every byte already) and to the JPEG walk, if any."""
+    scan = scanned if scanned is not None else MarkupScan()
+    while chunk := source.read(SCAN_BYTES):
+        if scanned is None:
+            scan.update(chunk)
+        if walk is not None:
+            walk.update(chunk)
+        elif scan.found:
+            break  # refused whatever follows: nothing else to learn
+    return scan
 
-    No warning filter is set (it is process-wide, and this runs beside request threads):
-    a JPEG big enough for Pillow's ``DecompressionBombWarning`` (89 megapixels) is over
-    :data:`MAX_PIXELS` anyway, which is checked before a pixel is decoded."""
-    if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
-        raise ValueError("limits above Pillow's own need the warning filter of _decode")
+
+def _open_jpeg(source: BinaryIO) -> None:
+    """Pillow opens and verifies the whole file's header (its own reading of the
+    segments, the EXIF the pipeline will read), as the photo pipeline will."""
     try:
         with Image.open(source, formats=["JPEG"]) as image:
-            width, height = image.size
-            _check_size(width, height, max_pixels, max_side)
-            before_load(image)
-            image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
-            image.load()
-    except MediaRefused as refusal:
-        return Decoded(max_pixels, max_side, refusal=refusal)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        bomb = TooManyPixels("the image decompresses to too many pixels")
-        bomb.__cause__ = exc
-        return Decoded(max_pixels, max_side, refusal=bomb)
+            image.verify()
     except Exception as exc:  # Pillow raises many types for broken input
-        corrupt = CorruptImage("the image is truncated or corrupt")
-        corrupt.__cause__ = exc
-        return Decoded(max_pixels, max_side, refusal=corrupt)
-    return Decoded(max_pixels, max_side, size=(width, height))
+        raise CorruptImage("the image is truncated or corrupt") from exc
 
 
 def _check_size(width: int, height: int, max_pixels: int, max_side: int) -> None:
@@ -276,15 +249,8 @@ def _markup_vectorized(data: bytes) -> bool:
     return any(data[at - 10 : at + 1].lower() == _SCRIPT_URL for at in ends.tolist())
 
 
-def _carries_markup(source: BinaryIO) -> bool:
-    scan = MarkupScan()
-    while not scan.found and (chunk := source.read(SCAN_BYTES)):
-        scan.update(chunk)
-    return scan.found
-
-
 def _decode(source: BinaryIO, mime: str, max_pixels: int, max_side: int) -> tuple[int, int]:
-    """Open, verify and fully decode the image; its size."""
+    """Open, verify and fully decode the image (a PNG, WebP or HEIC/HEIF); its size."""
     formats = [_PIL_FORMATS[mime]]
     start = source.tell()
     with warnings.catch_warnings():
@@ -296,8 +262,6 @@ def _decode(source: BinaryIO, mime: str, max_pixels: int, max_side: int) -> tupl
                 probe.verify()
             source.seek(start)
             with Image.open(source, formats=formats) as full:
-                if mime == "image/jpeg":  # see the module docstring: every block, 1/8 scale
-                    full.draft(full.mode, (max(1, width // 8), max(1, height // 8)))
                 full.load()
         except MediaRefused:
             raise

@@ -47,7 +47,8 @@ from media.blobs import (
     StoredBlob,
     check_digest,
 )
-from media.validate import Decoded, ImageInfo, MarkupScan, MediaRefused, validate_image
+from media.jpeg_check import JpegCheck
+from media.validate import ImageInfo, MarkupScan, MediaRefused, validate_image
 from sync_protocol.entities import BlobState, PhotoType, blob_state
 from sync_protocol.errors import ProtocolError
 from sync_protocol.mutations import MAX_PHOTO_BYTES
@@ -148,17 +149,17 @@ def put_image_file(
     *,
     hashed: bool,
     scanned: MarkupScan | None = None,
-    decoded: Decoded | None = None,
+    checked: JpegCheck | None = None,
 ) -> tuple[StoredBlob, PhotoType]:
     """:func:`put_image` for bytes already in a local file (a finished tus upload): the
     store takes the file over without copying it (``BlobStore.put_file``), and does not
     hash it again when the caller ``hashed`` it while it arrived, nor scan it for markup
-    again when ``scanned`` was fed every byte, nor decode it again when ``decoded`` is
-    the outcome of decoding every byte as it arrived."""
+    again when ``scanned`` was fed every byte, nor walk a JPEG's structure again when
+    ``checked`` was."""
     validated: list[ImageInfo] = []
 
     def judge(kept: BinaryIO) -> None:
-        validated.append(validate_image(kept, scanned=scanned, decoded=decoded))
+        validated.append(validate_image(kept, scanned=scanned, checked=checked))
 
     try:
         stored = store.put_file(tenant_id, sha256, path, max_bytes, check=judge, hashed=hashed)

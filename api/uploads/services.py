@@ -160,20 +160,15 @@ def append_chunk(
                 raise tus.UploadExpired("The upload's bytes are gone; start a new one")
             room = upload.length - upload.offset
             running = uploads.digests.take(upload_id, upload.offset)
-            try:
-                appended = staged.append(
-                    upload.offset, chunk.stream, room, chunk.checksum, chunk.declared, running
-                )
-                if appended.offset == upload.length:
-                    return _complete(uploads, actor, upload, staged, appended.running, now)
-                expires_at = tus.next_expiry(now)
-                _advance(uploads.uow, upload, appended.offset, expires_at, completed_at=None)
-                if appended.running is not None:  # recorded: the next append goes on from it
-                    uploads.digests.keep(upload_id, appended.offset, appended.running)
-                    running = None
-            finally:
-                if running is not None:  # not kept: its decoder thread ends now
-                    running.close()
+            appended = staged.append(
+                upload.offset, chunk.stream, room, chunk.checksum, chunk.declared, running
+            )
+            if appended.offset == upload.length:
+                return _complete(uploads, actor, upload, staged, appended.running, now)
+            expires_at = tus.next_expiry(now)
+            _advance(uploads.uow, upload, appended.offset, expires_at, completed_at=None)
+            if appended.running is not None:  # recorded: the next append goes on from it
+                uploads.digests.keep(upload_id, appended.offset, appended.running)
     except tus.TusError as error:
         raise errors.from_tus(error) from None
     return _moved(upload, appended.offset, expires_at, completed=False)
@@ -225,10 +220,10 @@ def _complete(
 ) -> Upload:
     """Keep the staged bytes as the declared blob, record it, settle waiting photos.
 
-    The hash, the markup scan and a JPEG's decode were usually run as the bytes arrived
-    (``running``); the store then takes the staged file over by a rename (no copy, no
-    second hash) once :mod:`media.validate` accepted it, and without a running state it
-    hashes, scans and decodes the file first."""
+    The hash, the markup scan and a JPEG's structure walk were usually run as the bytes
+    arrived (``running``); the store then takes the staged file over by a rename (no
+    copy, no second hash) once :mod:`media.validate` accepted it, and without a running
+    state it hashes, scans and walks the file first."""
     try:
         if running is not None and running.hexdigest() != upload.sha256:
             raise ChecksumMismatch(upload.sha256, running.hexdigest())
@@ -240,7 +235,7 @@ def _complete(
             upload.length,
             hashed=running is not None,
             scanned=running.markup if running is not None else None,
-            decoded=running.decoded() if running is not None else None,
+            checked=running.jpeg if running is not None else None,
         )
     except MEDIA_ERRORS:  # not an image (media.*), and these bytes never will be
         _remove(uploads, upload.id)

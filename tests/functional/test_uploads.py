@@ -9,7 +9,6 @@ import hashlib
 import io
 import itertools
 import shutil
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -84,7 +83,7 @@ def staged(config: Config) -> list[str]:
 @pytest.fixture(autouse=True)
 def _empty_staging(config: Config) -> Iterator[None]:
     """The staging folder is the session's; each test starts with it empty, and leaves
-    no upload's decoder waiting for bytes that will never come."""
+    no upload's running state behind."""
     shutil.rmtree(config.resolved_upload_dir(), ignore_errors=True)
     yield
     tus.RUNNING.clear()
@@ -553,58 +552,47 @@ def test_a_polyglot_sent_in_two_patches_is_refused_over_http(
 
 def corrupted(data: bytes) -> bytes:
     """``data`` with bytes in the middle of its entropy-coded data overwritten by
-    start-of-frame markers: still a JPEG by its header, refused once decoded."""
+    start-of-frame markers: still a JPEG by its header, refused once walked (and by a
+    decode: libjpeg stops at a second frame)."""
     middle = len(data) // 2
     return data[:middle] + b"\xff\xc0" * 200 + data[middle + 400 :]
 
 
-def decoders(upload_id: uuid.UUID) -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == f"draft-{upload_id}" and t.is_alive()]
-
-
-def gone(threads: list[threading.Thread]) -> bool:
-    for thread in threads:
-        thread.join(timeout=30)
-    return not any(thread.is_alive() for thread in threads)
-
-
 @pytest.fixture
-def no_decode_from_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A JPEG received by one worker is decoded as it arrives, not from the file."""
+def no_read_of_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A JPEG received by one worker is scanned and walked as it arrives: the staged file
+    is not read again for it, nor decoded."""
 
     def from_the_file(*_: object) -> None:
-        raise AssertionError("the staged file was decoded again")
+        raise AssertionError("the staged file was read again")
 
+    monkeypatch.setattr(validate, "_read_through", from_the_file)
     monkeypatch.setattr(validate, "_decode", from_the_file)
 
 
-@pytest.mark.usefixtures("no_decode_from_the_file")
-def test_a_jpeg_received_by_one_worker_is_decoded_as_it_arrives(
+@pytest.mark.usefixtures("no_read_of_the_file")
+def test_a_jpeg_received_by_one_worker_is_checked_as_it_arrives(
     tech: ApiClient, scene: Scene, config: Config
 ) -> None:
     url = location(tech)
-    upload_id = uuid.UUID(url.rsplit("/", 1)[-1])
     *pieces, last = range(0, len(JPEG), 1500)
     for start in pieces:
         assert patch(tech, url, start, JPEG[start : start + 1500]).status_code == 204
-    assert len(decoders(upload_id)) == 1  # one decoder, waiting for the rest across PATCHes
 
     finished = patch(tech, url, last, JPEG[last:])
 
     assert finished.status_code == 204
     assert stored_files(config, scene.world.tenant_id) == [JPEG_SHA]
-    assert decoders(upload_id) == []
 
 
-@pytest.mark.usefixtures("no_decode_from_the_file")
+@pytest.mark.usefixtures("no_read_of_the_file")
 @pytest.mark.parametrize("damage", ["corrupt", "truncated"])
-def test_a_broken_jpeg_decoded_over_several_patches_is_refused_and_nothing_is_kept(
+def test_a_broken_jpeg_sent_in_several_patches_is_refused_and_nothing_is_kept(
     damage: str, tech: ApiClient, scene: Scene, uow_factory: UnitOfWorkFactory, config: Config
 ) -> None:
     body = corrupted(JPEG) if damage == "corrupt" else JPEG[: len(JPEG) * 2 // 3]
     sha256 = hashlib.sha256(body).hexdigest()
     url = location(tech, **{"Upload-Length": str(len(body)), "Upload-Metadata": metadata(sha256)})
-    upload_id = uuid.UUID(url.rsplit("/", 1)[-1])
     cuts = [0, len(body) // 4, len(body) // 2, len(body) * 3 // 4, len(body)]
     for start, end in itertools.pairwise(cuts[:-1]):
         assert patch(tech, url, start, body[start:end]).status_code == 204
@@ -616,24 +604,21 @@ def test_a_broken_jpeg_decoded_over_several_patches_is_refused_and_nothing_is_ke
     assert blob_rows(uow_factory, scene.world.tenant_id) == 0
     assert stored_files(config, scene.world.tenant_id) == []
     assert staged(config) == []
-    assert decoders(upload_id) == []
 
 
 @pytest.mark.parametrize("body", ["good", "corrupt"])
-def test_a_jpeg_whose_pieces_went_to_two_workers_is_decoded_from_the_file(
+def test_a_jpeg_whose_pieces_went_to_two_workers_is_checked_from_the_file(
     body: str, tech: ApiClient, scene: Scene, uow_factory: UnitOfWorkFactory, config: Config
 ) -> None:
-    """The first worker decoded the first piece; the second piece went to another worker,
-    so the decode the first one kept cannot see every byte: it is given up, and the
-    whole file is decoded at the end (the verdict is the same as on one worker)."""
+    """The first worker walked the first piece; the second piece went to another worker,
+    so the walk the first one kept cannot see every byte: the whole file is scanned and
+    walked at the end (the verdict is the same as on one worker)."""
     data = JPEG if body == "good" else corrupted(JPEG)
     sha256 = hashlib.sha256(data).hexdigest()
     url = location(tech, **{"Upload-Length": str(len(data)), "Upload-Metadata": metadata(sha256)})
     upload_id = uuid.UUID(url.rsplit("/", 1)[-1])
     actor = actor_of(uow_factory, upload_id, scene)
     first = _first_pieces_on_two_workers(uow_factory, config, actor, upload_id, data)
-    waiting = decoders(upload_id)
-    assert len(waiting) == 1  # the first worker's, which will never see bytes 2000-4000
     rest = services.Chunk(4000, None, len(data) - 4000, io.BytesIO(data[4000:]))
     box = uploads(uow_factory, config, first)
 
@@ -646,32 +631,27 @@ def test_a_jpeg_whose_pieces_went_to_two_workers_is_decoded_from_the_file(
         assert raised.value.code == "media.corrupt"
         assert stored_files(config, scene.world.tenant_id) == []
         assert staged(config) == []
-    assert gone(waiting)
 
 
-def test_a_terminated_upload_leaves_no_decoder_and_no_bytes(
+def test_a_terminated_upload_leaves_no_running_state_and_no_bytes(
     tech: ApiClient, config: Config
 ) -> None:
     url = location(tech)
     upload_id = uuid.UUID(url.rsplit("/", 1)[-1])
     assert patch(tech, url, 0, JPEG[:3000]).status_code == 204
-    waiting = decoders(upload_id)
-    assert len(waiting) == 1
 
     assert tech.request("DELETE", url, headers=V1).status_code == 204
 
-    assert gone(waiting)
+    assert tus.RUNNING.take(upload_id, 3000) is None
     assert staged(config) == []
 
 
-def test_an_expired_upload_leaves_no_decoder_and_no_bytes(
+def test_an_expired_upload_leaves_no_running_state_and_no_bytes(
     tech: ApiClient, uow_factory: UnitOfWorkFactory, config: Config
 ) -> None:
     url = location(tech)
     upload_id = uuid.UUID(url.rsplit("/", 1)[-1])
     assert patch(tech, url, 0, JPEG[:3000]).status_code == 204
-    waiting = decoders(upload_id)
-    assert len(waiting) == 1
     with uow_factory() as unit:
         past = utcnow() - timedelta(minutes=1)
         unit.session.execute(update(TusUpload).values(expires_at=past))
@@ -679,5 +659,5 @@ def test_an_expired_upload_leaves_no_decoder_and_no_bytes(
 
     assert services.expire_uploads(uploads(uow_factory, config), utcnow()) == 1
 
-    assert gone(waiting)
+    assert tus.RUNNING.take(upload_id, 3000) is None
     assert staged(config) == []
