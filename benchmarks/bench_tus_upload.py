@@ -16,18 +16,18 @@ same run and interleaved, ``--repeats`` times each:
 
 The file is a real JPEG (uploads are validated as images), sent as all bytes but the
 last, then the last on its own, so the line shows both halves: ``staged_*`` is
-getting the bytes into the staging area (HTTP, disk, fsync, the running SHA-256 and
-markup scan, and feeding the JPEG decode of :mod:`media.draft`, which runs on its own
-thread as the bytes arrive and holds the receive back when it falls behind),
-``last_byte_s`` what the last byte costs (the decode of what arrived last, the
-rename into the blob store, the database).
+getting the bytes into the staging area (HTTP, disk, fsync, and the running SHA-256,
+markup scan and JPEG structure walk of :mod:`media.jpeg_check`, all fed the same reads),
+``last_byte_s`` what the last byte costs (Pillow opening the file's header, the rename
+into the blob store, the database).
 ``ratio`` divides by the raw file copy, ``ratio_to_http_copy`` by the HTTP copy;
-``sha256_mb_per_s``, ``markup_scan_s``,
-``validate_s`` (scan and decode) and ``validate_after_scan_s`` (the decode alone, which
-now overlaps the receive) are measured on the same file in this process, to say which
-one bounds the upload. Medians of ``--repeats``. The server's peak RSS increase is the
-largest rise of a worker's ``VmHWM`` over the tus runs, after a small warm-up upload.
-Prints ONE JSON line (targets: ratio ≥ 0.5, RSS increase ≤ 20 MB).
+``sha256_mb_per_s``, ``markup_scan_s``, ``jpeg_walk_s``, ``validate_from_file_s`` (one
+pass with both, as when an upload's pieces reached two workers) and, for comparison,
+``eighth_scale_decode_s`` (the decode of every block that validation ran before the
+walk) are measured on the same file in this process. Medians of ``--repeats``. The
+server's peak RSS increase is the largest rise of a worker's ``VmHWM`` over the tus
+runs, after a small warm-up upload. Prints ONE JSON line (targets: ratio ≥ 0.5, read
+as ``ratio_to_http_copy``, see benchmarks/README.md; RSS increase ≤ 20 MB).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -50,7 +51,8 @@ import requests
 from PIL import Image
 
 from benchmarks.run import hello_server
-from media.validate import MarkupScan, validate_image
+from media.jpeg_check import JpegCheck
+from media.validate import MAX_PIXELS, MAX_SIDE, MarkupScan, validate_image
 from tests.support.server import ADMIN_PASSWORD, FieldlineServer, TenantSpec
 
 CHUNK = 64 * 1024
@@ -170,30 +172,44 @@ def _http_copy(url: str, source: Path) -> float:
 
 def _in_process(source: Path) -> dict[str, float]:
     """What the upload's CPU work costs in this process, for the line's explanation: the
-    SHA-256 and the markup scan of the file (both taken while the bytes arrive), and the
-    whole validation and its decode alone (what the last byte still does)."""
+    SHA-256, the markup scan and the JPEG structure walk of the file, fed 1 MiB at a
+    time (all three taken while the bytes arrive), the whole validation from the file
+    (what an upload whose pieces reached two workers does at the end), and, for
+    comparison, the 1/8-scale decode of every block that validation did before the walk."""
     data = source.read_bytes()
-    start = time.perf_counter()
-    hashlib.sha256(data).digest()
-    hashed = time.perf_counter() - start
-    scan = MarkupScan()
-    start = time.perf_counter()
-    for at in range(0, len(data), MIB):
-        scan.update(data[at : at + MIB])
-    scanned = time.perf_counter() - start
-    with source.open("rb") as kept:
+    pieces = [data[at : at + MIB] for at in range(0, len(data), MIB)]
+
+    def timed(work: Callable[[], object]) -> float:
         start = time.perf_counter()
-        validate_image(kept)
-        validated = time.perf_counter() - start
-        kept.seek(0)
-        start = time.perf_counter()
-        validate_image(kept, scanned=scan)
-        decoded = time.perf_counter() - start
+        work()
+        return time.perf_counter() - start
+
+    def walk() -> None:
+        check = JpegCheck(MAX_PIXELS, MAX_SIDE)
+        for piece in pieces:
+            check.update(piece)
+        check.result()
+
+    def scan() -> None:
+        markup = MarkupScan()
+        for piece in pieces:
+            markup.update(piece)
+
+    def validate() -> None:
+        with source.open("rb") as kept:
+            validate_image(kept)
+
+    def decode() -> None:
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft(image.mode, (image.width // 8, image.height // 8))
+            image.load()
+
     return {
-        "sha256_mb_per_s": round(len(data) / 1e6 / hashed),
-        "markup_scan_s": round(scanned, 3),
-        "validate_s": round(validated, 3),
-        "validate_after_scan_s": round(decoded, 3),
+        "sha256_mb_per_s": round(len(data) / 1e6 / timed(lambda: hashlib.sha256(data).digest())),
+        "markup_scan_s": round(timed(scan), 3),
+        "jpeg_walk_s": round(timed(walk), 3),
+        "validate_from_file_s": round(timed(validate), 3),
+        "eighth_scale_decode_s": round(timed(decode), 3),
     }
 
 

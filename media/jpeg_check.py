@@ -35,6 +35,7 @@ probe ran, its tables (about 2 KiB, at most :data:`MAX_PROBE_HEADER`) and 16 KiB
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +67,11 @@ MAX_PROBE_HEADER = 64 * 1024
 # Of APP0 (JFIF) and APP14 (Adobe) libjpeg reads this much; the rest (a thumbnail) is not kept.
 _APP_READ_BYTES = 14
 _VECTOR_FROM = 4096  # shorter pieces are searched with bytes.find (numpy's calls cost more)
+_VECTOR_SPAN = 256 * 1024  # searched at a time: a span of 0xFF makes an index array 8x its size
+# Marker segments in one file: a photo has about 20 (a progressive one up to about 40);
+# each costs Python work, so a file made of millions of empty ones is refused instead.
+MAX_SEGMENTS = 4096
+_NOT_FF = re.compile(rb"[^\xff]")
 _HUFFMAN_TABLES = 4  # per class (libjpeg's NUM_HUFF_TBLS)
 _ARITHMETIC_TABLES = 16  # per class (NUM_ARITH_TBLS)
 _QUANTISATION_TABLES = 4
@@ -96,6 +102,7 @@ class JpegCheck:
         self._frame: _Frame | None = None
         self._huffman: dict[tuple[int, int], bool] = {}  # (class, index) -> fit where used
         self._scans = 0
+        self._segments = 0
         self._probe: _Probe | None = _Probe()  # None once libjpeg has read it
 
     def update(self, data: bytes) -> None:
@@ -150,8 +157,7 @@ class JpegCheck:
         libjpeg skips between segments; the index after its code, or the piece's end."""
         begin = at
         if self._ff_pending:
-            while at < len(data) and data[at] == 0xFF:
-                at += 1
+            at = _past_ff(data, at)
             if at == len(data):
                 return at
             self._ff_pending = False
@@ -173,6 +179,9 @@ class JpegCheck:
             if self._probe is not None:
                 self._run_probe()
         self._marker = marker
+        self._segments += 1
+        if self._segments > MAX_SEGMENTS:
+            raise CorruptImage("the image has more segments than any encoder writes")
         if marker == _EOI:
             if self._frame is None or self._scans == 0:
                 raise CorruptImage("the image ends before it has a frame and a scan")
@@ -348,20 +357,28 @@ def _next_marker(data: bytes, at: int) -> int | None:
     none (its last byte may be a 0xFF whose code is in the next piece)."""
     if len(data) - at < _VECTOR_FROM:
         while (ff := data.find(b"\xff", at)) >= 0:
-            code_at = ff + 1
-            while code_at < len(data) and data[code_at] == 0xFF:
-                code_at += 1
+            code_at = _past_ff(data, ff + 1)
             if code_at == len(data):
                 return None
             if data[code_at] not in _PASSING:
                 return code_at
             at = code_at + 1
         return None
-    array = np.frombuffer(data, dtype=np.uint8)[at:]
-    ffs = np.flatnonzero(array[:-1] == 0xFF)
-    codes = array[ffs + 1]
-    ends = ffs[(codes != 0xFF) & (codes > 0x01) & ((codes & 0xF8) != 0xD0)]
-    return None if ends.size == 0 else at + int(ends[0]) + 1
+    array = np.frombuffer(data, dtype=np.uint8)
+    for start in range(at, len(data) - 1, _VECTOR_SPAN):
+        span = array[start : start + _VECTOR_SPAN + 1]  # one byte more: the last 0xFF's code
+        ffs = np.flatnonzero(span[:-1] == 0xFF)
+        codes = span[ffs + 1]
+        ends = ffs[(codes != 0xFF) & (codes > 0x01) & ((codes & 0xF8) != 0xD0)]
+        if ends.size:
+            return start + int(ends[0]) + 1
+    return None
+
+
+def _past_ff(data: bytes, at: int) -> int:
+    """The index of the first byte from ``at`` that is not 0xFF (or the piece's end)."""
+    found = _NOT_FF.search(data, at)
+    return len(data) if found is None else found.start()
 
 
 def _huffman_tables(payload: bytes) -> dict[tuple[int, int], bool]:

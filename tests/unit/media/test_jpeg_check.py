@@ -224,3 +224,21 @@ def test_a_header_of_endless_tables_is_refused_rather_than_held() -> None:
     check.update(data[:dqt] + table * 1000)
     with pytest.raises(CorruptImage, match="more tables"):
         check.result()
+
+
+def test_a_file_of_endless_empty_segments_is_refused_early() -> None:
+    """Each segment costs the walk Python work: millions of empty comments are refused
+    at the cap, not walked to the end."""
+    data = corpus()["baseline 96"]
+    check = JpegCheck(MAX_PIXELS, MAX_SIDE)
+    check.update(data[:2] + b"\xff\xfe\x00\x02" * 1_000_000)
+    with pytest.raises(CorruptImage, match="more segments"):
+        check.result()
+
+
+@pytest.mark.parametrize("piece", [1, 1000, 1024 * 1024])
+def test_a_run_of_fill_bytes_across_pieces_still_ends_at_its_marker(piece: int) -> None:
+    """libjpeg lets any number of 0xFF fill bytes precede a marker."""
+    data = corpus()["baseline 96"]
+    padded = data[:-2] + b"\xff" * (3 * 1024 * 1024) + data[-2:]
+    assert walked(padded, [piece] * (len(padded) // piece)) == (96, 64)
